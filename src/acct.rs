@@ -1,0 +1,10 @@
+//! Accounting files to records: finding the files ([`discover`]), opening them ([`source`]),
+//! cutting them into record-aligned chunks ([`chunk`]), mapping headers ([`header`]), splitting
+//! records ([`record`]) and reading timestamps ([`time`]). Never writes, locks or moves a log.
+
+pub mod chunk;
+pub mod discover;
+pub mod header;
+pub mod record;
+pub mod source;
+pub mod time;

@@ -1,0 +1,171 @@
+//! Opens inputs for reading: plain files are memory-mapped, gzip files and standard input are
+//! streamed in record-aligned blocks. Read-only: files are opened for reading and never locked.
+
+use std::fs::File;
+use std::io::{self, Read};
+
+use memmap2::Mmap;
+
+use super::chunk::next_boundary;
+use super::discover::{Input, InputKind};
+use crate::error::InputError;
+
+/// An opened input.
+pub enum Opened {
+    /// The whole file, mapped.
+    Mapped(Mmap),
+    /// A file of zero bytes (cannot be mapped).
+    Empty,
+    /// A stream to read in blocks.
+    Stream(Box<dyn Read + Send>),
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Opened::Mapped(m) => write!(f, "Mapped({} bytes)", m.len()),
+            Opened::Empty => f.write_str("Empty"),
+            Opened::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
+/// Opens one input. `mmap: false` streams plain files instead of mapping them.
+pub fn open(input: &Input, mmap: bool) -> Result<Opened, InputError> {
+    let io_err = |source| InputError::Io {
+        path: input.path.clone(),
+        source,
+    };
+    match input.kind {
+        InputKind::Stdin => Ok(Opened::Stream(Box::new(io::stdin()))),
+        InputKind::Gzip => {
+            let f = File::open(&input.path).map_err(io_err)?;
+            // MultiGzDecoder: `cat a.gz b.gz` and some rotators write several gzip members.
+            Ok(Opened::Stream(Box::new(flate2::read::MultiGzDecoder::new(
+                io::BufReader::with_capacity(1 << 20, f),
+            ))))
+        }
+        InputKind::Plain => {
+            let f = File::open(&input.path).map_err(io_err)?;
+            let meta = f.metadata().map_err(io_err)?;
+            if meta.is_dir() {
+                return Err(io_err(io::Error::other("is a directory")));
+            }
+            if !mmap || !meta.is_file() {
+                return Ok(Opened::Stream(Box::new(f)));
+            }
+            if meta.len() == 0 {
+                return Ok(Opened::Empty);
+            }
+            // SAFETY: the mapping is read-only and lives while the scan reads it. The contract
+            // is that nobody truncates the file while it is mapped: PowerMTA only appends to the
+            // live accounting file and rotates by renaming, which leaves the mapped bytes valid
+            // (appended bytes are simply not seen). Operators who truncate logs in place should
+            // pass `--no-mmap`, which reads the file instead.
+            #[allow(unsafe_code)]
+            let map = unsafe { Mmap::map(&f) }.map_err(io_err)?;
+            Ok(Opened::Mapped(map))
+        }
+    }
+}
+
+/// Reads a stream in blocks that end on record boundaries.
+pub struct BlockReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Bytes at the start of `buf` handed out by the last call, dropped on the next.
+    consumed: usize,
+    eof: bool,
+    block: usize,
+    /// Total bytes read from the stream (decompressed, for gzip).
+    pub bytes_read: u64,
+}
+
+impl<R: Read> BlockReader<R> {
+    pub fn new(inner: R, block: usize) -> Self {
+        BlockReader {
+            inner,
+            buf: Vec::new(),
+            consumed: 0,
+            eof: false,
+            block: block.max(64),
+            bytes_read: 0,
+        }
+    }
+
+    /// The next block of whole records, or `None` at the end of the stream.
+    pub fn next_block(&mut self) -> io::Result<Option<&[u8]>> {
+        self.buf.drain(..self.consumed);
+        self.consumed = 0;
+        let mut want = self.block;
+        loop {
+            while !self.eof && self.buf.len() < want {
+                let start = self.buf.len();
+                self.buf.resize(want.max(start + 64 * 1024), 0);
+                match self.inner.read(&mut self.buf[start..]) {
+                    Ok(0) => {
+                        self.buf.truncate(start);
+                        self.eof = true;
+                    }
+                    Ok(n) => {
+                        self.buf.truncate(start + n);
+                        self.bytes_read += n as u64;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(start),
+                    Err(e) => {
+                        self.buf.truncate(start);
+                        return Err(e);
+                    }
+                }
+            }
+            if self.buf.is_empty() {
+                return Ok(None);
+            }
+            if self.eof {
+                self.consumed = self.buf.len();
+                return Ok(Some(&self.buf));
+            }
+            // The last boundary in the buffer that has enough bytes after it to be recognised.
+            let search_from = self.buf.len() / 2;
+            let mut end = None;
+            let mut at = search_from;
+            while let Some(b) = next_boundary(&self.buf[..self.buf.len() - 8], at) {
+                end = Some(b);
+                at = b + 1;
+            }
+            match end {
+                Some(e) if e > 0 => {
+                    self.consumed = e;
+                    return Ok(Some(&self.buf[..e]));
+                }
+                // One huge record: read more.
+                _ => want = self.buf.len() * 2,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_end_on_record_boundaries_and_lose_nothing() {
+        let mut data = Vec::new();
+        data.extend_from_slice(b"type,a,b\n");
+        for i in 0..500 {
+            data.extend_from_slice(format!("d,\"x\n{i}\",{i}\n").as_bytes());
+        }
+        data.extend_from_slice(b"b,last,row");
+        for block in [64, 100, 1000, 1 << 20] {
+            let mut r = BlockReader::new(&data[..], block);
+            let mut joined = Vec::new();
+            while let Some(b) = r.next_block().expect("read") {
+                assert!(b.starts_with(b"type,") || b.starts_with(b"d,") || b.starts_with(b"b,"));
+                joined.extend_from_slice(b);
+            }
+            assert_eq!(joined, data, "block {block}");
+            assert_eq!(r.bytes_read, data.len() as u64);
+        }
+    }
+}

@@ -1,0 +1,548 @@
+//! Aggregates: what a scan counts, in two forms. [`Partial`] is what one worker folds rows into
+//! (strings interned to ids, cheap to update per row, mergeable); [`Aggregates`] is the merged,
+//! resolved result every front end reads (strings, rollups applied, deterministic order).
+//!
+//! The central table is a small "cube": one cell per distinct (VMTA, source IP, recipient domain,
+//! response code, pool), holding counts per record type and first/last times. Every bucket list
+//! (by VMTA, by domain, per code within one IP, ...) is a projection of it, so all views agree.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::model::{Code, RecordKind, TypeCounts};
+use crate::rollup::{DomainHints, Rollup};
+
+/// Interns byte strings to dense ids within one [`Partial`].
+#[derive(Debug, Default)]
+pub struct Interner {
+    ids: FxHashMap<Box<[u8]>, u32>,
+    strings: Vec<Box<[u8]>>,
+}
+
+impl Interner {
+    #[inline]
+    pub fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(id) = self.ids.get(s) {
+            return *id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    pub fn get(&self, id: u32) -> &[u8] {
+        &self.strings[id as usize]
+    }
+}
+
+/// The dimensions of one cube cell, as interned ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CellKey {
+    pub vmta: u32,
+    pub source_ip: u32,
+    /// The recipient domain as written (case folded when resolved).
+    pub rcpt_domain: u32,
+    pub code: Code,
+    pub pool: u32,
+}
+
+/// Counts of one cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CellCounts {
+    pub counts: TypeCounts,
+    /// First and last `timeLogged` of the cell's rows (`i64::MAX` / `i64::MIN` when none had one).
+    pub first: i64,
+    pub last: i64,
+}
+
+impl Default for CellCounts {
+    fn default() -> Self {
+        CellCounts {
+            counts: TypeCounts::default(),
+            first: i64::MAX,
+            last: i64::MIN,
+        }
+    }
+}
+
+impl CellCounts {
+    #[inline]
+    pub fn add(&mut self, kind: RecordKind, time: Option<i64>) {
+        self.counts.add(kind, 1);
+        if let Some(t) = time {
+            self.first = self.first.min(t);
+            self.last = self.last.max(t);
+        }
+    }
+
+    pub fn merge(&mut self, other: &CellCounts) {
+        self.counts.merge(&other.counts);
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+    }
+
+    pub fn first(&self) -> Option<i64> {
+        (self.first != i64::MAX).then_some(self.first)
+    }
+
+    pub fn last(&self) -> Option<i64> {
+        (self.last != i64::MIN).then_some(self.last)
+    }
+}
+
+/// Rollup evidence for one domain, interned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Hint {
+    queue_rollup: Option<u32>,
+    microsoft_mx: bool,
+}
+
+/// One row, reduced to what aggregation needs (borrowed from the scanned bytes).
+#[derive(Clone, Copy, Debug)]
+pub struct RowKeys<'a> {
+    pub kind: RecordKind,
+    pub time: Option<i64>,
+    pub vmta: &'a [u8],
+    pub source_ip: &'a [u8],
+    pub rcpt_domain: &'a [u8],
+    pub pool: &'a [u8],
+    pub code: Code,
+    /// A `NAME.rollup` from the row's queue.
+    pub queue_rollup: Option<&'a [u8]>,
+    pub microsoft_mx: bool,
+}
+
+/// A one-entry cache in front of the interner: consecutive rows often repeat a VMTA or IP.
+#[derive(Debug, Default)]
+struct LastId {
+    id: u32,
+    valid: bool,
+}
+
+/// What one worker accumulates. Mergeable in any order with the same result.
+#[derive(Debug, Default)]
+pub struct Partial {
+    pub records: u64,
+    pub by_type: TypeCounts,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    strings: Interner,
+    cells: FxHashMap<CellKey, CellCounts>,
+    hints: FxHashMap<u32, Hint>,
+    minutes: FxHashMap<i64, TypeCounts>,
+    code_minutes: FxHashMap<(i64, Code, u32), u64>,
+    last_vmta: LastId,
+    last_ip: LastId,
+    last_pool: LastId,
+}
+
+impl Partial {
+    #[inline]
+    fn cached(strings: &mut Interner, last: &mut LastId, s: &[u8]) -> u32 {
+        if last.valid && strings.get(last.id) == s {
+            return last.id;
+        }
+        let id = strings.intern(s);
+        *last = LastId { id, valid: true };
+        id
+    }
+
+    /// Counts one row.
+    #[inline]
+    pub fn add(&mut self, row: &RowKeys<'_>) {
+        self.records += 1;
+        self.by_type.add(row.kind, 1);
+        if let Some(t) = row.time {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+            let minute = t.div_euclid(60) * 60;
+            self.minutes.entry(minute).or_default().add(row.kind, 1);
+        }
+        let vmta = Self::cached(&mut self.strings, &mut self.last_vmta, row.vmta);
+        let source_ip = Self::cached(&mut self.strings, &mut self.last_ip, row.source_ip);
+        let pool = Self::cached(&mut self.strings, &mut self.last_pool, row.pool);
+        let rcpt_domain = self.strings.intern(row.rcpt_domain);
+        let key = CellKey {
+            vmta,
+            source_ip,
+            rcpt_domain,
+            code: row.code,
+            pool,
+        };
+        self.cells.entry(key).or_default().add(row.kind, row.time);
+        if let (Some(t), true) = (row.time, row.kind.has_response()) {
+            *self
+                .code_minutes
+                .entry((t.div_euclid(60) * 60, row.code, source_ip))
+                .or_default() += 1;
+        }
+        if row.queue_rollup.is_some() || row.microsoft_mx {
+            let queue_rollup = row.queue_rollup.map(|q| self.strings.intern(q));
+            let h = self.hints.entry(rcpt_domain).or_default();
+            h.microsoft_mx |= row.microsoft_mx;
+            if let Some(q) = queue_rollup {
+                h.queue_rollup = Some(q);
+            }
+        }
+    }
+
+    /// Folds `other` into `self`.
+    pub fn merge(&mut self, other: Partial) {
+        self.records += other.records;
+        self.by_type.merge(&other.by_type);
+        self.first = min_opt(self.first, other.first);
+        self.last = max_opt(self.last, other.last);
+        let remap: Vec<u32> = other
+            .strings
+            .strings
+            .iter()
+            .map(|s| self.strings.intern(s))
+            .collect();
+        let map = |id: u32| remap[id as usize];
+        for (k, v) in other.cells {
+            let key = CellKey {
+                vmta: map(k.vmta),
+                source_ip: map(k.source_ip),
+                rcpt_domain: map(k.rcpt_domain),
+                code: k.code,
+                pool: map(k.pool),
+            };
+            self.cells.entry(key).or_default().merge(&v);
+        }
+        for (d, h) in other.hints {
+            let mine = self.hints.entry(map(d)).or_default();
+            mine.microsoft_mx |= h.microsoft_mx;
+            if let Some(q) = h.queue_rollup.map(map) {
+                // Keep the smallest name so the merge order cannot change the result.
+                let keep = match mine.queue_rollup {
+                    Some(cur) if self.strings.get(cur) <= self.strings.get(q) => cur,
+                    _ => q,
+                };
+                mine.queue_rollup = Some(keep);
+            }
+        }
+        for (m, c) in other.minutes {
+            self.minutes.entry(m).or_default().merge(&c);
+        }
+        for ((m, code, ip), n) in other.code_minutes {
+            *self.code_minutes.entry((m, code, map(ip))).or_default() += n;
+        }
+        self.last_vmta.valid = false;
+        self.last_ip.valid = false;
+        self.last_pool.valid = false;
+    }
+
+    /// What the scan saw about each recipient domain's rollup (lowercased domain).
+    pub fn domain_hints(&self) -> FxHashMap<String, DomainHints> {
+        let mut out: FxHashMap<String, DomainHints> = FxHashMap::default();
+        for (d, h) in &self.hints {
+            let hints = DomainHints {
+                queue_rollup: h
+                    .queue_rollup
+                    .map(|q| lossy_lower(self.strings.get(q)).into_owned()),
+                microsoft_mx: h.microsoft_mx,
+            };
+            out.entry(lossy_lower(self.strings.get(*d)).into_owned())
+                .or_default()
+                .merge(&hints);
+        }
+        out
+    }
+
+    /// Resolves ids to strings, applies the rollup once per distinct domain, and orders
+    /// everything deterministically.
+    pub fn finish(self, rollup: &Rollup, hints: &FxHashMap<String, DomainHints>) -> Aggregates {
+        let text: Vec<Arc<str>> = self
+            .strings
+            .strings
+            .iter()
+            .map(|s| Arc::from(String::from_utf8_lossy(s).as_ref()))
+            .collect();
+        let mut domains: FxHashMap<u32, (Arc<str>, Arc<str>)> = FxHashMap::default();
+        let mut merged: BTreeMap<CellId, CellCounts> = BTreeMap::new();
+        for (k, v) in self.cells {
+            let (rcpt_domain, domain) = domains
+                .entry(k.rcpt_domain)
+                .or_insert_with(|| {
+                    let lower: Arc<str> = Arc::from(text[k.rcpt_domain as usize].to_lowercase());
+                    let rolled = rollup.resolve(&lower, hints.get(lower.as_ref()));
+                    let rolled = if rolled == *lower {
+                        Arc::clone(&lower)
+                    } else {
+                        Arc::from(rolled)
+                    };
+                    (lower, rolled)
+                })
+                .clone();
+            let id = CellId {
+                domain,
+                rcpt_domain,
+                vmta: Arc::clone(&text[k.vmta as usize]),
+                source_ip: Arc::clone(&text[k.source_ip as usize]),
+                pool: Arc::clone(&text[k.pool as usize]),
+                code: k.code,
+            };
+            merged.entry(id).or_default().merge(&v);
+        }
+        let cells = merged
+            .into_iter()
+            .map(|(id, counts)| Cell { id, counts })
+            .collect();
+        let mut code_minutes: BTreeMap<(i64, Code, Arc<str>), u64> = BTreeMap::new();
+        for ((m, code, ip), n) in self.code_minutes {
+            *code_minutes
+                .entry((m, code, Arc::clone(&text[ip as usize])))
+                .or_default() += n;
+        }
+        Aggregates {
+            records: self.records,
+            by_type: self.by_type,
+            first: self.first,
+            last: self.last,
+            cells,
+            minutes: self.minutes.into_iter().collect(),
+            code_minutes,
+        }
+    }
+}
+
+fn lossy_lower(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    let s = String::from_utf8_lossy(b);
+    if s.bytes().any(|c| c.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        s
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The resolved dimensions of a cell. Ordered, so iteration order never depends on hashing.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellId {
+    /// Rolled-up destination (`outlook.com`).
+    pub domain: Arc<str>,
+    /// Recipient domain, lowercased (`hotmail.de`).
+    pub rcpt_domain: Arc<str>,
+    pub vmta: Arc<str>,
+    pub source_ip: Arc<str>,
+    pub pool: Arc<str>,
+    pub code: Code,
+}
+
+/// One resolved cube cell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cell {
+    pub id: CellId,
+    pub counts: CellCounts,
+}
+
+/// A dimension to group cells by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dim {
+    Vmta,
+    SourceIp,
+    Domain,
+    RcptDomain,
+    Pool,
+    Code,
+}
+
+/// A group of cells under one key, for reports and views.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bucket<K> {
+    pub key: K,
+    pub counts: CellCounts,
+}
+
+impl<K> Bucket<K> {
+    pub fn total(&self) -> u64 {
+        self.counts.counts.total()
+    }
+}
+
+/// The merged result of a scan: the numbers every front end shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Aggregates {
+    pub records: u64,
+    pub by_type: TypeCounts,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    /// Cube cells ordered by [`CellId`].
+    pub cells: Vec<Cell>,
+    /// Rows per minute (start of minute, Unix seconds) and type.
+    pub minutes: BTreeMap<i64, TypeCounts>,
+    /// Rows with a response per minute, code and sending IP.
+    pub code_minutes: BTreeMap<(i64, Code, Arc<str>), u64>,
+}
+
+impl Aggregates {
+    /// Groups the cells accepted by `keep` under a string dimension, ordered by total descending
+    /// then key ascending.
+    pub fn group_where(&self, dim: Dim, keep: impl Fn(&CellId) -> bool) -> Vec<Bucket<Arc<str>>> {
+        let mut map: BTreeMap<&Arc<str>, CellCounts> = BTreeMap::new();
+        for c in self.cells.iter().filter(|c| keep(&c.id)) {
+            let key = match dim {
+                Dim::Vmta => &c.id.vmta,
+                Dim::SourceIp => &c.id.source_ip,
+                Dim::Domain => &c.id.domain,
+                Dim::RcptDomain => &c.id.rcpt_domain,
+                Dim::Pool => &c.id.pool,
+                Dim::Code => continue,
+            };
+            map.entry(key).or_default().merge(&c.counts);
+        }
+        sorted(
+            map.into_iter()
+                .map(|(k, counts)| Bucket {
+                    key: Arc::clone(k),
+                    counts,
+                })
+                .collect(),
+            |a, b| a.cmp(b),
+        )
+    }
+
+    pub fn group(&self, dim: Dim) -> Vec<Bucket<Arc<str>>> {
+        self.group_where(dim, |_| true)
+    }
+
+    /// Groups the cells accepted by `keep` by response code (rows with a response only), ordered
+    /// by total descending then by `name` of the code ascending.
+    pub fn codes_where(
+        &self,
+        keep: impl Fn(&CellId) -> bool,
+        name: impl Fn(Code) -> String,
+    ) -> Vec<Bucket<Code>> {
+        let mut map: BTreeMap<Code, CellCounts> = BTreeMap::new();
+        for c in self.cells.iter().filter(|c| keep(&c.id)) {
+            let mut counts = c.counts;
+            // Only rows that carry a response have a code; the rest of the cell's rows
+            // (delivered, received, complaints) were keyed with `Code::None` and are not codes.
+            for k in RecordKind::ALL {
+                if !k.has_response() {
+                    counts.counts.0[k.index()] = 0;
+                }
+            }
+            if counts.counts.total() > 0 {
+                map.entry(c.id.code).or_default().merge(&counts);
+            }
+        }
+        let named: Vec<(String, Bucket<Code>)> = map
+            .into_iter()
+            .map(|(key, counts)| (name(key), Bucket { key, counts }))
+            .collect();
+        let mut named = named;
+        named.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(&b.0)));
+        named.into_iter().map(|(_, b)| b).collect()
+    }
+
+    /// Member domains of one rolled-up destination.
+    pub fn members(&self, domain: &str) -> Vec<Bucket<Arc<str>>> {
+        self.group_where(Dim::RcptDomain, |id| &*id.domain == domain)
+    }
+}
+
+fn sorted<K>(mut v: Vec<Bucket<K>>, key_cmp: impl Fn(&K, &K) -> std::cmp::Ordering) -> Vec<Bucket<K>> {
+    v.sort_by(|a, b| b.total().cmp(&a.total()).then_with(|| key_cmp(&a.key, &b.key)));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EnhancedStatus, SmtpCode};
+
+    fn row<'a>(kind: RecordKind, vmta: &'a str, domain: &'a str, code: Code, t: i64) -> RowKeys<'a> {
+        RowKeys {
+            kind,
+            time: Some(t),
+            vmta: vmta.as_bytes(),
+            source_ip: b"192.0.2.1",
+            rcpt_domain: domain.as_bytes(),
+            pool: b"(none)",
+            code,
+            queue_rollup: None,
+            microsoft_mx: false,
+        }
+    }
+
+    fn sample_rows() -> Vec<RowKeys<'static>> {
+        let s = Code::Status(EnhancedStatus::parse(b"5.1.1").expect("valid"));
+        vec![
+            row(RecordKind::Delivered, "v1", "Hotmail.com", Code::None, 100),
+            row(RecordKind::Delivered, "v2", "gmail.com", Code::None, 160),
+            row(RecordKind::Transient, "v1", "live.de", Code::Smtp(SmtpCode(421)), 130),
+            row(RecordKind::Bounced, "v2", "hotmail.com", s, 90),
+            row(RecordKind::Delivered, "v1", "example.org", Code::None, 200),
+        ]
+    }
+
+    fn fold(rows: &[RowKeys<'_>], split: usize) -> Aggregates {
+        let mut a = Partial::default();
+        let mut b = Partial::default();
+        for r in &rows[..split] {
+            a.add(r);
+        }
+        for r in &rows[split..] {
+            b.add(r);
+        }
+        // merge in both directions must agree
+        a.merge(b);
+        let hints = a.domain_hints();
+        a.finish(&Rollup::default(), &hints)
+    }
+
+    #[test]
+    fn merge_is_independent_of_split_and_order() {
+        let rows = sample_rows();
+        let whole = fold(&rows, rows.len());
+        for split in 0..rows.len() {
+            assert_eq!(fold(&rows, split), whole, "split at {split}");
+        }
+        let mut rev = rows.clone();
+        rev.reverse();
+        assert_eq!(fold(&rev, 2), whole);
+    }
+
+    #[test]
+    fn groups_and_rollup() {
+        let agg = fold(&sample_rows(), 3);
+        assert_eq!(agg.records, 5);
+        assert_eq!((agg.first, agg.last), (Some(90), Some(200)));
+        let domains: Vec<(String, u64)> = agg
+            .group(Dim::Domain)
+            .iter()
+            .map(|b| (b.key.to_string(), b.total()))
+            .collect();
+        assert_eq!(
+            domains,
+            [("outlook.com".to_string(), 3), ("example.org".into(), 1), ("gmail.com".into(), 1)]
+        );
+        let members: Vec<String> = agg
+            .members("outlook.com")
+            .iter()
+            .map(|b| b.key.to_string())
+            .collect();
+        assert_eq!(members, ["hotmail.com", "live.de"], "case folded before grouping");
+        let codes = agg.codes_where(|_| true, |c| format!("{c:?}"));
+        assert_eq!(codes.len(), 2, "delivered rows are not codes");
+        assert_eq!(agg.minutes.len(), 3);
+        assert_eq!(agg.minutes[&120].total(), 2);
+    }
+}

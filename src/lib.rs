@@ -1,0 +1,12 @@
+//! pmta-lens: turns PowerMTA accounting logs into answers. The core (`acct`, `model`, `rollup`,
+//! `classify`, `filter`, `aggregate`, `scan`) returns data and errors and never prints; the front
+//! ends (`output` for summary and rows, `tui` for the dashboard) show the same numbers from it.
+
+pub mod acct;
+pub mod aggregate;
+pub mod classify;
+pub mod error;
+pub mod filter;
+pub mod model;
+pub mod rollup;
+pub mod scan;

@@ -1,0 +1,207 @@
+//! Destination rollup: which bucket a recipient domain counts under. Microsoft's consumer domains
+//! (hotmail.*, live.*, msn.com, windowslive.com, outlook.com) share one MX infrastructure and one
+//! set of limits, so they count as one `outlook.com`, as the reference article's mx-rollup does.
+//!
+//! Order (first that applies): operator rollups (from the PowerMTA config, when given), the
+//! built-in Microsoft family, a `NAME.rollup` queue name PowerMTA wrote for the domain, the MX
+//! host seen in `dsnMta` (`*.olc.protection.outlook.com` is Microsoft consumer mail), else the
+//! domain itself, lowercased. The scan learns queue names and MX hosts per domain; the rollup is
+//! decided once per distinct domain when aggregates are merged, so a domain rolls up the same way
+//! on every row.
+
+use rustc_hash::FxHashMap;
+
+/// The bucket every Microsoft consumer domain rolls up to.
+pub const MICROSOFT: &str = "outlook.com";
+
+/// The article's list of Microsoft consumer domains.
+pub const MICROSOFT_FAMILY: [&str; 10] = [
+    "hotmail.com",
+    "hotmail.co.uk",
+    "hotmail.de",
+    "hotmail.fr",
+    "live.com",
+    "live.co.uk",
+    "live.de",
+    "msn.com",
+    "windowslive.com",
+    "outlook.com",
+];
+
+/// Whether an MX host (from `dsnMta`, `host (ip)`) is Microsoft consumer mail. Office 365
+/// tenants (`*.mail.protection.outlook.com`) are business domains with their own limits and are
+/// deliberately not included.
+pub fn is_microsoft_consumer_mx(dsn_mta: &[u8]) -> bool {
+    let host = dsn_mta.split(|c| *c == b' ').next().unwrap_or_default();
+    let host = host.strip_suffix(b".").unwrap_or(host);
+    ends_with_ignore_case(host, b".olc.protection.outlook.com")
+        || (ends_with_ignore_case(host, b".hotmail.com") && starts_with_ignore_case(host, b"mx"))
+}
+
+/// The rollup name in a queue (`yahoo.rollup/vmta1` gives `yahoo.rollup`).
+pub fn queue_rollup(queue: &[u8]) -> Option<&[u8]> {
+    let name = queue_domain(queue);
+    ends_with_ignore_case(name, b".rollup").then_some(name)
+}
+
+/// The domain part of a queue name (`hotmail.com/vmta-ms-01` gives `hotmail.com`).
+pub fn queue_domain(queue: &[u8]) -> &[u8] {
+    match memchr::memchr(b'/', queue) {
+        Some(p) => &queue[..p],
+        None => queue,
+    }
+}
+
+/// The domain of an address (`User@Hotmail.com` gives `Hotmail.com`; case is kept, callers
+/// lowercase once per distinct domain). Angle brackets and a trailing dot are dropped.
+pub fn address_domain(addr: &[u8]) -> &[u8] {
+    let d = match memchr::memrchr(b'@', addr) {
+        Some(p) => &addr[p + 1..],
+        None => return &[],
+    };
+    let d = d.strip_suffix(b">").unwrap_or(d);
+    d.strip_suffix(b".").unwrap_or(d)
+}
+
+fn ends_with_ignore_case(s: &[u8], suffix: &[u8]) -> bool {
+    s.len() >= suffix.len() && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+fn starts_with_ignore_case(s: &[u8], prefix: &[u8]) -> bool {
+    s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+/// What the scan saw about one recipient domain that bears on its rollup.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DomainHints {
+    /// A `NAME.rollup` queue name PowerMTA used for the domain (lowercase).
+    pub queue_rollup: Option<String>,
+    /// The domain was delivered to a Microsoft consumer MX.
+    pub microsoft_mx: bool,
+}
+
+impl DomainHints {
+    /// Combines what two scans saw. The smallest rollup name wins so the result does not depend on
+    /// merge order (a domain normally has exactly one).
+    pub fn merge(&mut self, other: &DomainHints) {
+        self.microsoft_mx |= other.microsoft_mx;
+        match (&self.queue_rollup, &other.queue_rollup) {
+            (None, Some(o)) => self.queue_rollup = Some(o.clone()),
+            (Some(s), Some(o)) if o < s => self.queue_rollup = Some(o.clone()),
+            _ => {}
+        }
+    }
+}
+
+/// Decides rollups. Built with the operator's rollups (domain -> name) if a config gave any.
+#[derive(Clone, Debug, Default)]
+pub struct Rollup {
+    operator: FxHashMap<String, String>,
+}
+
+impl Rollup {
+    pub fn new(operator: FxHashMap<String, String>) -> Rollup {
+        let operator = operator
+            .into_iter()
+            .map(|(d, r)| (d.to_ascii_lowercase(), r.to_ascii_lowercase()))
+            .collect();
+        Rollup { operator }
+    }
+
+    /// The bucket for a lowercase recipient domain, given what the scan saw about it.
+    pub fn resolve(&self, domain: &str, hints: Option<&DomainHints>) -> String {
+        if let Some(r) = self.operator.get(domain) {
+            return r.clone();
+        }
+        if MICROSOFT_FAMILY.contains(&domain) {
+            return MICROSOFT.to_string();
+        }
+        if let Some(h) = hints {
+            if let Some(r) = &h.queue_rollup {
+                return r.clone();
+            }
+            if h.microsoft_mx {
+                return MICROSOFT.to_string();
+            }
+        }
+        domain.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn microsoft_family_rolls_up() {
+        let r = Rollup::default();
+        for d in MICROSOFT_FAMILY {
+            assert_eq!(r.resolve(d, None), "outlook.com", "{d}");
+        }
+        assert_eq!(r.resolve("gmail.com", None), "gmail.com");
+        assert_eq!(r.resolve("hotmail.it", None), "hotmail.it", "not in the article's list");
+    }
+
+    #[test]
+    fn order_of_rules() {
+        let mut op = FxHashMap::default();
+        op.insert("Hotmail.com".to_string(), "MS.rollup".to_string());
+        let r = Rollup::new(op);
+        assert_eq!(r.resolve("hotmail.com", None), "ms.rollup", "operator first");
+        let queue = DomainHints {
+            queue_rollup: Some("yahoo.rollup".into()),
+            microsoft_mx: true,
+        };
+        assert_eq!(r.resolve("ymail.com", Some(&queue)), "yahoo.rollup");
+        let mx = DomainHints {
+            queue_rollup: None,
+            microsoft_mx: true,
+        };
+        assert_eq!(r.resolve("hotmail.it", Some(&mx)), "outlook.com");
+        assert_eq!(r.resolve("live.de", Some(&queue)), "outlook.com", "family before queue");
+    }
+
+    #[test]
+    fn microsoft_consumer_mx_only() {
+        assert!(is_microsoft_consumer_mx(
+            b"outlook-com.olc.protection.outlook.com (104.47.48.33)"
+        ));
+        assert!(is_microsoft_consumer_mx(
+            b"hotmail-com.olc.protection.outlook.com. (104.47.1.2)"
+        ));
+        assert!(is_microsoft_consumer_mx(b"mx1.hotmail.com (65.55.37.104)"));
+        assert!(!is_microsoft_consumer_mx(
+            b"example-com.mail.protection.outlook.com (52.101.1.1)"
+        ));
+        assert!(!is_microsoft_consumer_mx(b"gmail-smtp-in.l.google.com (142.250.1.27)"));
+        assert!(!is_microsoft_consumer_mx(b""));
+    }
+
+    #[test]
+    fn addresses_and_queues() {
+        assert_eq!(address_domain(b"User@Hotmail.COM"), b"Hotmail.COM");
+        assert_eq!(address_domain(b"<a@b.example.>"), b"b.example");
+        assert_eq!(address_domain(b"a\"@\"x@example.org"), b"example.org");
+        assert_eq!(address_domain(b"no-at-sign"), b"");
+        assert_eq!(queue_domain(b"hotmail.com/vmta-ms-01"), b"hotmail.com");
+        assert_eq!(queue_rollup(b"yahoo.rollup/vmta18"), Some(&b"yahoo.rollup"[..]));
+        assert_eq!(queue_rollup(b"yahoo.com/vmta18"), None);
+    }
+
+    #[test]
+    fn hint_merge_is_order_independent() {
+        let a = DomainHints {
+            queue_rollup: Some("b.rollup".into()),
+            microsoft_mx: false,
+        };
+        let b = DomainHints {
+            queue_rollup: Some("a.rollup".into()),
+            microsoft_mx: true,
+        };
+        let mut ab = a.clone();
+        ab.merge(&b);
+        let mut ba = b.clone();
+        ba.merge(&a);
+        assert_eq!(ab, ba);
+    }
+}

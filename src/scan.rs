@@ -1,0 +1,693 @@
+//! The scan: inputs -> chunks -> rows -> sinks. Plain files are mapped and their record-aligned
+//! chunks scanned in parallel (rayon), each folded into a [`Partial`] that is merged at the end;
+//! gzip files and standard input are streamed in blocks through the same row loop. Bad rows are
+//! counted and sampled with file and line; an unreadable input is recorded and skipped.
+//!
+//! The core never prints: problems come back in [`ScanReport`] for the front end to show.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::acct::chunk::{DEFAULT_CHUNK_SIZE, header_before, headers, split_points};
+use crate::acct::discover::Input;
+use crate::acct::header::{Col, Header};
+use crate::acct::record::{FieldSplitter, RecordEnd};
+use crate::acct::source::{BlockReader, Opened, open};
+use crate::acct::time::TimeParser;
+use crate::aggregate::{Aggregates, Partial, RowKeys};
+use crate::classify::Classifier;
+use crate::error::InputError;
+use crate::filter::{Filter, RowView};
+use crate::model::{Code, NONE_KEY, RecordKind, UNATTRIBUTED_KEY};
+use crate::rollup::{self, DomainHints, Rollup};
+
+/// How many malformed-row samples a scan keeps.
+pub const MAX_SAMPLES: usize = 20;
+
+/// Tuning and inputs of a scan that are not the files themselves.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// Target chunk size in bytes.
+    pub chunk_size: usize,
+    /// Map plain files (`false`: read them as streams).
+    pub mmap: bool,
+    /// Live progress, for a front end that shows it.
+    pub progress: Option<Arc<Progress>>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            mmap: true,
+            progress: None,
+        }
+    }
+}
+
+/// Counters a running scan updates, readable from another thread.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub bytes_total: AtomicU64,
+    pub bytes_done: AtomicU64,
+    pub records: AtomicU64,
+}
+
+/// The rules a scan applies to rows.
+#[derive(Debug)]
+pub struct Engine<'a> {
+    pub classifier: &'a Classifier,
+    pub filter: &'a Filter,
+    pub rollup: &'a Rollup,
+    /// Lowercased recipient domain -> rollup bucket, needed when the filter tests `domain`.
+    pub domain_map: Option<&'a FxHashMap<String, String>>,
+}
+
+/// A malformed row: where, and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Malformed {
+    pub path: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What a scan read from one input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileReport {
+    pub path: String,
+    /// Bytes read (decompressed for gzip).
+    pub bytes: u64,
+    /// Parsed data rows (headers and malformed rows excluded; before the filter).
+    pub records: u64,
+    pub malformed: u64,
+    /// Why the input could not be read (fully), if so.
+    pub error: Option<String>,
+}
+
+/// Everything about a scan except the aggregates: files, malformed rows, errors.
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    pub files: Vec<FileReport>,
+    pub malformed: u64,
+    pub malformed_samples: Vec<Malformed>,
+    pub errors: Vec<InputError>,
+}
+
+impl ScanReport {
+    /// Data rows parsed, before the filter.
+    pub fn records(&self) -> u64 {
+        self.files.iter().map(|f| f.records).sum()
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+}
+
+/// Receives the rows of a chunk that pass the filter.
+pub trait RowSink {
+    /// `raw` is the record's original bytes including its line ending (if it had one).
+    fn row(&mut self, keys: &RowKeys<'_>, raw: &[u8], header: &Arc<Header>);
+}
+
+impl RowSink for Partial {
+    #[inline]
+    fn row(&mut self, keys: &RowKeys<'_>, _raw: &[u8], _header: &Arc<Header>) {
+        self.add(keys);
+    }
+}
+
+/// What the row loop reports about one chunk.
+#[derive(Debug, Default)]
+struct ChunkReport {
+    /// Newlines consumed (the next chunk's first line is this many lines further).
+    lines: u64,
+    records: u64,
+    malformed: u64,
+    /// Malformed rows as (0-based line offset within the chunk, reason).
+    samples: Vec<(u64, String)>,
+    /// The header in effect at the chunk's end.
+    header: Option<Arc<Header>>,
+    bytes: u64,
+}
+
+/// Scans one chunk of whole records.
+fn scan_chunk<S: RowSink>(
+    eng: &Engine<'_>,
+    data: &[u8],
+    mut header: Option<Arc<Header>>,
+    sink: &mut S,
+) -> ChunkReport {
+    let mut rep = ChunkReport {
+        bytes: data.len() as u64,
+        ..ChunkReport::default()
+    };
+    let mut splitter = FieldSplitter::default();
+    let mut times = TimeParser::default();
+    // Classify each distinct response text once per chunk: most rows repeat a few texts.
+    let mut codes: FxHashMap<(&[u8], &[u8]), Code> = FxHashMap::default();
+    let mut lower = [0u8; 256];
+    let mut pos = 0;
+    while pos < data.len() {
+        let start = pos;
+        let line = rep.lines;
+        let split = splitter.split(data, pos);
+        pos = split.next;
+        rep.lines += split.newlines;
+        let fields = splitter.fields();
+        let raw = &data[start..split.next];
+        let bad = |rep: &mut ChunkReport, reason: String| {
+            rep.malformed += 1;
+            if rep.samples.len() < MAX_SAMPLES {
+                rep.samples.push((line, reason));
+            }
+        };
+        // A blank line carries nothing.
+        if fields.len() == 1 && fields[0].start == fields[0].end && split.end != RecordEnd::UnterminatedQuote {
+            continue;
+        }
+        let type_field = fields[0].bytes(data);
+        if type_field == b"type" {
+            header = Header::parse(&data[start..split.content_end]);
+            continue;
+        }
+        if split.end == RecordEnd::UnterminatedQuote {
+            bad(&mut rep, "unterminated quoted field (a quote opened and never closed)".into());
+            continue;
+        }
+        let Some(h) = header.as_ref() else {
+            bad(&mut rep, "no header line (`type,...`) before this row".into());
+            continue;
+        };
+        let Some(kind) = RecordKind::from_bytes(type_field) else {
+            bad(&mut rep, format!("unknown record type `{}`", lossy(type_field, 20)));
+            continue;
+        };
+        if fields.len() != h.len() {
+            // A trailing comma (an empty extra field) is tolerated: the manual's own `t`
+            // sample has one.
+            let extra_empty = fields.len() > h.len()
+                && fields[h.len()..].iter().all(|f| f.start == f.end);
+            if !extra_empty {
+                let what = if split.end == RecordEnd::EndOfInput && fields.len() < h.len() {
+                    " (incomplete last line: no newline at the end; the file may still be written)"
+                } else {
+                    ""
+                };
+                bad(
+                    &mut rep,
+                    format!("expected {} fields as in the header, found {}{what}", h.len(), fields.len()),
+                );
+                continue;
+            }
+        }
+        let get = |col: Col| h.pos(col).map_or(&b""[..], |p| fields[p].bytes(data));
+        let time = match get(Col::TimeLogged) {
+            b"" => None,
+            v => match times.parse(v) {
+                Some(t) => Some(t),
+                None => {
+                    bad(&mut rep, format!("bad timeLogged `{}`", lossy(v, 40)));
+                    continue;
+                }
+            },
+        };
+        rep.records += 1;
+        let (vmta, source_ip, pool) = if kind == RecordKind::Feedback {
+            let u = UNATTRIBUTED_KEY.as_bytes();
+            (u, u, u)
+        } else {
+            (
+                or_none(get(Col::Vmta)),
+                or_none(get(Col::DlvSourceIp)),
+                or_none(get(Col::VmtaPool)),
+            )
+        };
+        let queue = get(Col::Queue);
+        let mut rcpt_domain = if kind == RecordKind::TransientQueue {
+            rollup::queue_domain(queue)
+        } else {
+            rollup::address_domain(get(Col::Rcpt))
+        };
+        if rcpt_domain.is_empty() && kind == RecordKind::Feedback {
+            rcpt_domain = rollup::address_domain(get(Col::HmXmrOriginalRecipient));
+        }
+        let rcpt_domain = or_none(rcpt_domain);
+        let diag = get(Col::DsnDiag);
+        let code = if kind.has_response() {
+            let status = get(Col::DsnStatus);
+            *codes
+                .entry((diag, status))
+                .or_insert_with(|| eng.classifier.classify(diag, status))
+        } else {
+            Code::None
+        };
+        let dsn_mta = get(Col::DsnMta);
+        let keys = RowKeys {
+            kind,
+            time,
+            vmta,
+            source_ip,
+            rcpt_domain,
+            pool,
+            code,
+            queue_rollup: rollup::queue_rollup(queue),
+            microsoft_mx: !dsn_mta.is_empty() && rollup::is_microsoft_consumer_mx(dsn_mta),
+        };
+        if !eng.filter.is_empty() {
+            let domain = if eng.filter.needs_domain() {
+                rolled_domain(eng, rcpt_domain, &mut lower)
+            } else {
+                rcpt_domain
+            };
+            let view = RowView {
+                kind,
+                vmta,
+                pool,
+                source_ip,
+                domain,
+                rcpt_domain,
+                code,
+                response_kind: response_kind(eng.classifier, code),
+                job: or_none(get(Col::JobId)),
+                diag,
+                time,
+            };
+            if !eng.filter.matches(&view) {
+                continue;
+            }
+        }
+        sink.row(&keys, raw, h);
+    }
+    rep.header = header;
+    rep
+}
+
+/// The kind of a classified code: the rule's, else implied by the code's class.
+pub fn response_kind(classifier: &Classifier, code: Code) -> Option<crate::model::ResponseKind> {
+    match code {
+        Code::Rule(id) => Some(classifier.rule(id).kind),
+        other => other.fallback_kind(),
+    }
+}
+
+/// The rollup bucket of a recipient domain, from the pre-pass map (no allocation).
+fn rolled_domain<'a>(eng: &'a Engine<'_>, domain: &'a [u8], lower: &'a mut [u8; 256]) -> &'a [u8] {
+    let Some(map) = eng.domain_map else {
+        return domain;
+    };
+    if domain.len() > lower.len() {
+        return domain;
+    }
+    let l = &mut lower[..domain.len()];
+    l.copy_from_slice(domain);
+    l.make_ascii_lowercase();
+    match std::str::from_utf8(l).ok().and_then(|s| map.get(s)) {
+        Some(r) => r.as_bytes(),
+        None => l,
+    }
+}
+
+#[inline]
+fn or_none(v: &[u8]) -> &[u8] {
+    if v.is_empty() { NONE_KEY.as_bytes() } else { v }
+}
+
+fn lossy(v: &[u8], max: usize) -> String {
+    let s = String::from_utf8_lossy(v);
+    if s.chars().count() > max {
+        format!("{}...", s.chars().take(max).collect::<String>())
+    } else {
+        s.into_owned()
+    }
+}
+
+/// One unit of parallel work: a chunk of a mapped file.
+struct Job<'m> {
+    file: usize,
+    seq: usize,
+    data: &'m [u8],
+    header: Option<Arc<Header>>,
+}
+
+/// The inputs opened for a scan, with their chunks.
+struct Opening {
+    files: Vec<FileReport>,
+    maps: Vec<Option<memmap2::Mmap>>,
+    streams: Vec<Option<Box<dyn io::Read + Send>>>,
+    errors: Vec<InputError>,
+}
+
+fn open_all(inputs: &[Input], opts: &ScanOptions) -> Opening {
+    let mut o = Opening {
+        files: Vec::new(),
+        maps: Vec::new(),
+        streams: Vec::new(),
+        errors: Vec::new(),
+    };
+    for input in inputs {
+        let mut rep = FileReport {
+            path: input.display(),
+            ..FileReport::default()
+        };
+        let (map, stream) = match open(input, opts.mmap) {
+            Ok(Opened::Mapped(m)) => (Some(m), None),
+            Ok(Opened::Empty) => (None, None),
+            Ok(Opened::Stream(s)) => (None, Some(s)),
+            Err(e) => {
+                rep.error = Some(e.to_string());
+                o.errors.push(e);
+                (None, None)
+            }
+        };
+        if let (Some(m), Some(p)) = (&map, &opts.progress) {
+            p.bytes_total.fetch_add(m.len() as u64, Ordering::Relaxed);
+        }
+        o.files.push(rep);
+        o.maps.push(map);
+        o.streams.push(stream);
+    }
+    o
+}
+
+fn jobs(maps: &[Option<memmap2::Mmap>], chunk_size: usize) -> Vec<Job<'_>> {
+    maps.iter()
+        .enumerate()
+        .filter_map(|(file, map)| map.as_ref().map(|m| file_jobs(m, file, chunk_size)))
+        .flatten()
+        .collect()
+}
+
+fn file_jobs(data: &[u8], file: usize, chunk_size: usize) -> Vec<Job<'_>> {
+    let hs = headers(data);
+    let starts = split_points(data, chunk_size);
+    starts
+        .iter()
+        .enumerate()
+        .map(|(seq, s)| Job {
+            file,
+            seq,
+            data: &data[*s..starts.get(seq + 1).copied().unwrap_or(data.len())],
+            header: header_before(&hs, *s),
+        })
+        .collect()
+}
+
+/// Per-chunk reports keyed by (file, sequence), folded into the file reports and samples.
+fn settle(files: &mut [FileReport], mut reports: Vec<((usize, usize), ChunkReport)>) -> (u64, Vec<Malformed>) {
+    reports.sort_by_key(|(k, _)| *k);
+    let mut malformed = 0;
+    let mut samples = Vec::new();
+    let mut line_base: FxHashMap<usize, u64> = FxHashMap::default();
+    for ((file, _), rep) in reports {
+        let base = line_base.entry(file).or_insert(0);
+        let f = &mut files[file];
+        f.records += rep.records;
+        f.malformed += rep.malformed;
+        f.bytes += rep.bytes;
+        malformed += rep.malformed;
+        for (line, reason) in rep.samples {
+            if samples.len() < MAX_SAMPLES {
+                samples.push(Malformed {
+                    path: f.path.clone(),
+                    line: *base + line + 1,
+                    reason,
+                });
+            }
+        }
+        *base += rep.lines;
+    }
+    (malformed, samples)
+}
+
+/// Streams one input through `each`, block by block, in order.
+fn stream_blocks(
+    stream: Box<dyn io::Read + Send>,
+    chunk_size: usize,
+    progress: Option<&Progress>,
+    mut each: impl FnMut(&[u8], Option<Arc<Header>>) -> ChunkReport,
+) -> (Vec<ChunkReport>, Option<io::Error>) {
+    let mut reader = BlockReader::new(stream, chunk_size);
+    let mut header = None;
+    let mut reps = Vec::new();
+    loop {
+        match reader.next_block() {
+            Ok(Some(block)) => {
+                let rep = each(block, header.take());
+                if let Some(p) = progress {
+                    p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
+                    p.records.fetch_add(rep.records, Ordering::Relaxed);
+                }
+                header.clone_from(&rep.header);
+                reps.push(rep);
+            }
+            Ok(None) => return (reps, None),
+            Err(e) => return (reps, Some(e)),
+        }
+    }
+}
+
+/// Scans `inputs` into aggregates. Uses the current rayon pool (install one for `--threads`).
+pub fn aggregate(inputs: &[Input], opts: &ScanOptions, eng: &Engine<'_>) -> (Partial, ScanReport) {
+    let mut o = open_all(inputs, opts);
+    let progress = opts.progress.as_deref();
+    let work = jobs(&o.maps, opts.chunk_size);
+    let (mut partial, mut reports) = work
+        .par_iter()
+        .fold(
+            || (Partial::default(), Vec::new()),
+            |(mut partial, mut reps), job| {
+                let rep = scan_chunk(eng, job.data, job.header.clone(), &mut partial);
+                if let Some(p) = progress {
+                    p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
+                    p.records.fetch_add(rep.records, Ordering::Relaxed);
+                }
+                reps.push(((job.file, job.seq), rep));
+                (partial, reps)
+            },
+        )
+        .reduce(
+            || (Partial::default(), Vec::new()),
+            |(mut a, mut ra), (b, rb)| {
+                a.merge(b);
+                ra.extend(rb);
+                (a, ra)
+            },
+        );
+    for file in 0..o.streams.len() {
+        let Some(stream) = o.streams[file].take() else {
+            continue;
+        };
+        let (reps, err) = stream_blocks(stream, opts.chunk_size, progress, |block, header| {
+            scan_chunk(eng, block, header, &mut partial)
+        });
+        reports.extend(reps.into_iter().enumerate().map(|(seq, r)| ((file, seq), r)));
+        if let Some(e) = err {
+            record_read_error(&mut o, file, &inputs[file], e);
+        }
+    }
+    let (malformed, malformed_samples) = settle(&mut o.files, reports);
+    let report = ScanReport {
+        files: o.files,
+        malformed,
+        malformed_samples,
+        errors: o.errors,
+    };
+    (partial, report)
+}
+
+fn record_read_error(o: &mut Opening, file: usize, input: &Input, source: io::Error) {
+    let e = InputError::Io {
+        path: input.path.clone(),
+        source,
+    };
+    o.files[file].error = Some(e.to_string());
+    o.errors.push(e);
+}
+
+/// A complete scan: aggregates with rollups resolved, and the report.
+#[derive(Debug)]
+pub struct ScanResult {
+    pub aggregates: Aggregates,
+    pub report: ScanReport,
+    /// What the scan learned about each domain's rollup (lowercase domain -> hints).
+    pub hints: FxHashMap<String, DomainHints>,
+}
+
+/// Scans with a filter, doing the rollup pre-pass when the filter needs rolled-up domains.
+pub fn run(inputs: &[Input], opts: &ScanOptions, classifier: &Classifier, filter: &Filter, rollup: &Rollup) -> ScanResult {
+    let unfiltered = Filter::default();
+    if filter.needs_domain() {
+        // Learn every domain's rollup from all rows first, so `domain=outlook.com` selects the
+        // same rows whatever part of the data they are in. Streams can only be read once: for
+        // them the pre-pass sees nothing and rollups fall back to the built-in rules.
+        let eng = Engine {
+            classifier,
+            filter: &unfiltered,
+            rollup,
+            domain_map: None,
+        };
+        let streamless: Vec<Input> = inputs
+            .iter()
+            .filter(|i| i.kind == crate::acct::discover::InputKind::Plain)
+            .cloned()
+            .collect();
+        let (pre, _) = aggregate(&streamless, &ScanOptions { progress: None, ..opts.clone() }, &eng);
+        let hints = pre.domain_hints();
+        let map = domain_map(&pre.finish(rollup, &hints));
+        let eng = Engine {
+            classifier,
+            filter,
+            rollup,
+            domain_map: Some(&map),
+        };
+        let (partial, report) = aggregate(inputs, opts, &eng);
+        let aggregates = partial.finish(rollup, &hints);
+        return ScanResult { aggregates, report, hints };
+    }
+    let eng = Engine {
+        classifier,
+        filter,
+        rollup,
+        domain_map: None,
+    };
+    let (partial, report) = aggregate(inputs, opts, &eng);
+    let hints = partial.domain_hints();
+    let aggregates = partial.finish(rollup, &hints);
+    ScanResult { aggregates, report, hints }
+}
+
+/// Recipient domain -> rollup bucket, from resolved aggregates.
+fn domain_map(agg: &Aggregates) -> FxHashMap<String, String> {
+    agg.cells
+        .iter()
+        .map(|c| (c.id.rcpt_domain.to_string(), c.id.domain.to_string()))
+        .collect()
+}
+
+/// Collects matching rows of one chunk, remembering which header each run of rows had.
+#[derive(Default)]
+struct RowsOut {
+    bytes: Vec<u8>,
+    /// (offset in `bytes`, header of the rows from there on)
+    headers: Vec<(usize, Arc<Header>)>,
+    matched: u64,
+}
+
+impl RowSink for RowsOut {
+    fn row(&mut self, _keys: &RowKeys<'_>, raw: &[u8], header: &Arc<Header>) {
+        if self.headers.last().is_none_or(|(_, h)| !Arc::ptr_eq(h, header)) {
+            self.headers.push((self.bytes.len(), Arc::clone(header)));
+        }
+        self.bytes.extend_from_slice(raw);
+        if !raw.ends_with(b"\n") {
+            self.bytes.push(b'\n');
+        }
+        self.matched += 1;
+    }
+}
+
+/// Writes rows in order, repeating the header line whenever it changes.
+struct RowsWriter<'w> {
+    out: &'w mut dyn Write,
+    last_header: Option<Vec<u8>>,
+    matched: u64,
+}
+
+impl RowsWriter<'_> {
+    fn write(&mut self, chunk: &RowsOut) -> io::Result<()> {
+        let mut at = 0;
+        for (i, (off, h)) in chunk.headers.iter().enumerate() {
+            self.out.write_all(&chunk.bytes[at..*off])?;
+            if self.last_header.as_deref() != Some(&h.raw[..]) {
+                self.out.write_all(&h.raw)?;
+                self.out.write_all(b"\n")?;
+                self.last_header = Some(h.raw.clone());
+            }
+            at = *off;
+            if i + 1 == chunk.headers.len() {
+                break;
+            }
+        }
+        self.out.write_all(&chunk.bytes[at..])?;
+        self.matched += chunk.matched;
+        Ok(())
+    }
+}
+
+/// Writes every row that passes the filter, in input order, as its original bytes.
+/// Returns the number of rows written; a write error (a closed pipe) stops the scan.
+pub fn rows(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    eng: &Engine<'_>,
+    out: &mut dyn Write,
+) -> (Result<u64, io::Error>, ScanReport) {
+    let mut o = open_all(inputs, opts);
+    let mut reports = Vec::new();
+    let mut w = RowsWriter {
+        out,
+        last_header: None,
+        matched: 0,
+    };
+    // Chunks are scanned in parallel a window at a time and written in order, so memory stays
+    // bounded by the window whatever the file size.
+    let window = rayon::current_num_threads() * 4;
+    let progress = opts.progress.as_deref();
+    let mut result = Ok(());
+    'files: for (file, input) in inputs.iter().enumerate() {
+        if let Some(map) = &o.maps[file] {
+            for batch in file_jobs(map, file, opts.chunk_size).chunks(window) {
+                let outs: Vec<(RowsOut, ChunkReport)> = batch
+                    .par_iter()
+                    .map(|job| {
+                        let mut sink = RowsOut::default();
+                        let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink);
+                        if let Some(p) = progress {
+                            p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
+                        }
+                        (sink, rep)
+                    })
+                    .collect();
+                for ((sink, rep), job) in outs.into_iter().zip(batch) {
+                    reports.push(((file, job.seq), rep));
+                    if result.is_ok() {
+                        result = w.write(&sink);
+                    }
+                }
+                if result.is_err() {
+                    break 'files;
+                }
+            }
+        }
+        if let Some(stream) = o.streams[file].take() {
+            let (reps, err) = stream_blocks(stream, opts.chunk_size, progress, |block, header| {
+                let mut sink = RowsOut::default();
+                let rep = scan_chunk(eng, block, header, &mut sink);
+                if result.is_ok() {
+                    result = w.write(&sink);
+                }
+                rep
+            });
+            reports.extend(reps.into_iter().enumerate().map(|(seq, r)| ((file, seq), r)));
+            if let Some(e) = err {
+                record_read_error(&mut o, file, input, e);
+            }
+            if result.is_err() {
+                break 'files;
+            }
+        }
+    }
+    let (malformed, malformed_samples) = settle(&mut o.files, reports);
+    let report = ScanReport {
+        files: o.files,
+        malformed,
+        malformed_samples,
+        errors: o.errors,
+    };
+    (result.map(|()| w.matched), report)
+}
