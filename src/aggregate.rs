@@ -458,8 +458,15 @@ impl Aggregates {
     }
 }
 
-fn sorted<K>(mut v: Vec<Bucket<K>>, key_cmp: impl Fn(&K, &K) -> std::cmp::Ordering) -> Vec<Bucket<K>> {
-    v.sort_by(|a, b| b.total().cmp(&a.total()).then_with(|| key_cmp(&a.key, &b.key)));
+fn sorted<K>(
+    mut v: Vec<Bucket<K>>,
+    key_cmp: impl Fn(&K, &K) -> std::cmp::Ordering,
+) -> Vec<Bucket<K>> {
+    v.sort_by(|a, b| {
+        b.total()
+            .cmp(&a.total())
+            .then_with(|| key_cmp(&a.key, &b.key))
+    });
     v
 }
 
@@ -468,7 +475,13 @@ mod tests {
     use super::*;
     use crate::model::{EnhancedStatus, SmtpCode};
 
-    fn row<'a>(kind: RecordKind, vmta: &'a str, domain: &'a str, code: Code, t: i64) -> RowKeys<'a> {
+    fn row<'a>(
+        kind: RecordKind,
+        vmta: &'a str,
+        domain: &'a str,
+        code: Code,
+        t: i64,
+    ) -> RowKeys<'a> {
         RowKeys {
             kind,
             time: Some(t),
@@ -487,7 +500,13 @@ mod tests {
         vec![
             row(RecordKind::Delivered, "v1", "Hotmail.com", Code::None, 100),
             row(RecordKind::Delivered, "v2", "gmail.com", Code::None, 160),
-            row(RecordKind::Transient, "v1", "live.de", Code::Smtp(SmtpCode(421)), 130),
+            row(
+                RecordKind::Transient,
+                "v1",
+                "live.de",
+                Code::Smtp(SmtpCode(421)),
+                130,
+            ),
             row(RecordKind::Bounced, "v2", "hotmail.com", s, 90),
             row(RecordKind::Delivered, "v1", "example.org", Code::None, 200),
         ]
@@ -532,14 +551,22 @@ mod tests {
             .collect();
         assert_eq!(
             domains,
-            [("outlook.com".to_string(), 3), ("example.org".into(), 1), ("gmail.com".into(), 1)]
+            [
+                ("outlook.com".to_string(), 3),
+                ("example.org".into(), 1),
+                ("gmail.com".into(), 1)
+            ]
         );
         let members: Vec<String> = agg
             .members("outlook.com")
             .iter()
             .map(|b| b.key.to_string())
             .collect();
-        assert_eq!(members, ["hotmail.com", "live.de"], "case folded before grouping");
+        assert_eq!(
+            members,
+            ["hotmail.com", "live.de"],
+            "case folded before grouping"
+        );
         let codes = agg.codes_where(|_| true, |c| format!("{c:?}"));
         assert_eq!(codes.len(), 2, "delivered rows are not codes");
         assert_eq!(agg.minutes.len(), 3);

@@ -5,8 +5,11 @@
 pub mod acct;
 pub mod aggregate;
 pub mod classify;
+pub mod cli;
 pub mod error;
 pub mod filter;
+pub mod fmt;
 pub mod model;
+pub mod output;
 pub mod rollup;
 pub mod scan;

@@ -1,3 +1,5 @@
-//! The `pmta-lens` binary: parses arguments, calls the library, maps errors to exit codes.
+//! The `pmta-lens` binary: everything is in the library's `cli` module, so tests reach it too.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    pmta_lens::cli::main()
+}

@@ -334,7 +334,10 @@ mod tests {
         let cases: [(&[u8], Option<&str>); 6] = [
             (b"421 4.7.0 RP-001 blocked", Some("4.7.0")),
             (b"5.1.1 (bad destination mailbox address)", Some("5.1.1")),
-            (b"451 4.7.500 Server busy from [134.119.1.64].", Some("4.7.500")),
+            (
+                b"451 4.7.500 Server busy from [134.119.1.64].",
+                Some("4.7.500"),
+            ),
             (b"421 RP-001 from 50.57.111.177 weren't sent", None),
             (b"550 Requested action not taken", None),
             (b"", None),

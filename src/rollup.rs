@@ -139,7 +139,11 @@ mod tests {
             assert_eq!(r.resolve(d, None), "outlook.com", "{d}");
         }
         assert_eq!(r.resolve("gmail.com", None), "gmail.com");
-        assert_eq!(r.resolve("hotmail.it", None), "hotmail.it", "not in the article's list");
+        assert_eq!(
+            r.resolve("hotmail.it", None),
+            "hotmail.it",
+            "not in the article's list"
+        );
     }
 
     #[test]
@@ -147,7 +151,11 @@ mod tests {
         let mut op = FxHashMap::default();
         op.insert("Hotmail.com".to_string(), "MS.rollup".to_string());
         let r = Rollup::new(op);
-        assert_eq!(r.resolve("hotmail.com", None), "ms.rollup", "operator first");
+        assert_eq!(
+            r.resolve("hotmail.com", None),
+            "ms.rollup",
+            "operator first"
+        );
         let queue = DomainHints {
             queue_rollup: Some("yahoo.rollup".into()),
             microsoft_mx: true,
@@ -158,7 +166,11 @@ mod tests {
             microsoft_mx: true,
         };
         assert_eq!(r.resolve("hotmail.it", Some(&mx)), "outlook.com");
-        assert_eq!(r.resolve("live.de", Some(&queue)), "outlook.com", "family before queue");
+        assert_eq!(
+            r.resolve("live.de", Some(&queue)),
+            "outlook.com",
+            "family before queue"
+        );
     }
 
     #[test]
@@ -173,7 +185,9 @@ mod tests {
         assert!(!is_microsoft_consumer_mx(
             b"example-com.mail.protection.outlook.com (52.101.1.1)"
         ));
-        assert!(!is_microsoft_consumer_mx(b"gmail-smtp-in.l.google.com (142.250.1.27)"));
+        assert!(!is_microsoft_consumer_mx(
+            b"gmail-smtp-in.l.google.com (142.250.1.27)"
+        ));
         assert!(!is_microsoft_consumer_mx(b""));
     }
 
@@ -184,7 +198,10 @@ mod tests {
         assert_eq!(address_domain(b"a\"@\"x@example.org"), b"example.org");
         assert_eq!(address_domain(b"no-at-sign"), b"");
         assert_eq!(queue_domain(b"hotmail.com/vmta-ms-01"), b"hotmail.com");
-        assert_eq!(queue_rollup(b"yahoo.rollup/vmta18"), Some(&b"yahoo.rollup"[..]));
+        assert_eq!(
+            queue_rollup(b"yahoo.rollup/vmta18"),
+            Some(&b"yahoo.rollup"[..])
+        );
         assert_eq!(queue_rollup(b"yahoo.com/vmta18"), None);
     }
 

@@ -167,7 +167,10 @@ fn scan_chunk<S: RowSink>(
             }
         };
         // A blank line carries nothing.
-        if fields.len() == 1 && fields[0].start == fields[0].end && split.end != RecordEnd::UnterminatedQuote {
+        if fields.len() == 1
+            && fields[0].start == fields[0].end
+            && split.end != RecordEnd::UnterminatedQuote
+        {
             continue;
         }
         let type_field = fields[0].bytes(data);
@@ -176,22 +179,31 @@ fn scan_chunk<S: RowSink>(
             continue;
         }
         if split.end == RecordEnd::UnterminatedQuote {
-            bad(&mut rep, "unterminated quoted field (a quote opened and never closed)".into());
+            bad(
+                &mut rep,
+                "unterminated quoted field (a quote opened and never closed)".into(),
+            );
             continue;
         }
         let Some(h) = header.as_ref() else {
-            bad(&mut rep, "no header line (`type,...`) before this row".into());
+            bad(
+                &mut rep,
+                "no header line (`type,...`) before this row".into(),
+            );
             continue;
         };
         let Some(kind) = RecordKind::from_bytes(type_field) else {
-            bad(&mut rep, format!("unknown record type `{}`", lossy(type_field, 20)));
+            bad(
+                &mut rep,
+                format!("unknown record type `{}`", lossy(type_field, 20)),
+            );
             continue;
         };
         if fields.len() != h.len() {
             // A trailing comma (an empty extra field) is tolerated: the manual's own `t`
             // sample has one.
-            let extra_empty = fields.len() > h.len()
-                && fields[h.len()..].iter().all(|f| f.start == f.end);
+            let extra_empty =
+                fields.len() > h.len() && fields[h.len()..].iter().all(|f| f.start == f.end);
             if !extra_empty {
                 let what = if split.end == RecordEnd::EndOfInput && fields.len() < h.len() {
                     " (incomplete last line: no newline at the end; the file may still be written)"
@@ -200,7 +212,11 @@ fn scan_chunk<S: RowSink>(
                 };
                 bad(
                     &mut rep,
-                    format!("expected {} fields as in the header, found {}{what}", h.len(), fields.len()),
+                    format!(
+                        "expected {} fields as in the header, found {}{what}",
+                        h.len(),
+                        fields.len()
+                    ),
                 );
                 continue;
             }
@@ -398,7 +414,10 @@ fn file_jobs(data: &[u8], file: usize, chunk_size: usize) -> Vec<Job<'_>> {
 }
 
 /// Per-chunk reports keyed by (file, sequence), folded into the file reports and samples.
-fn settle(files: &mut [FileReport], mut reports: Vec<((usize, usize), ChunkReport)>) -> (u64, Vec<Malformed>) {
+fn settle(
+    files: &mut [FileReport],
+    mut reports: Vec<((usize, usize), ChunkReport)>,
+) -> (u64, Vec<Malformed>) {
     reports.sort_by_key(|(k, _)| *k);
     let mut malformed = 0;
     let mut samples = Vec::new();
@@ -485,7 +504,11 @@ pub fn aggregate(inputs: &[Input], opts: &ScanOptions, eng: &Engine<'_>) -> (Par
         let (reps, err) = stream_blocks(stream, opts.chunk_size, progress, |block, header| {
             scan_chunk(eng, block, header, &mut partial)
         });
-        reports.extend(reps.into_iter().enumerate().map(|(seq, r)| ((file, seq), r)));
+        reports.extend(
+            reps.into_iter()
+                .enumerate()
+                .map(|(seq, r)| ((file, seq), r)),
+        );
         if let Some(e) = err {
             record_read_error(&mut o, file, &inputs[file], e);
         }
@@ -519,7 +542,13 @@ pub struct ScanResult {
 }
 
 /// Scans with a filter, doing the rollup pre-pass when the filter needs rolled-up domains.
-pub fn run(inputs: &[Input], opts: &ScanOptions, classifier: &Classifier, filter: &Filter, rollup: &Rollup) -> ScanResult {
+pub fn run(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    filter: &Filter,
+    rollup: &Rollup,
+) -> ScanResult {
     let unfiltered = Filter::default();
     if filter.needs_domain() {
         // Learn every domain's rollup from all rows first, so `domain=outlook.com` selects the
@@ -536,7 +565,14 @@ pub fn run(inputs: &[Input], opts: &ScanOptions, classifier: &Classifier, filter
             .filter(|i| i.kind == crate::acct::discover::InputKind::Plain)
             .cloned()
             .collect();
-        let (pre, _) = aggregate(&streamless, &ScanOptions { progress: None, ..opts.clone() }, &eng);
+        let (pre, _) = aggregate(
+            &streamless,
+            &ScanOptions {
+                progress: None,
+                ..opts.clone()
+            },
+            &eng,
+        );
         let hints = pre.domain_hints();
         let map = domain_map(&pre.finish(rollup, &hints));
         let eng = Engine {
@@ -547,7 +583,11 @@ pub fn run(inputs: &[Input], opts: &ScanOptions, classifier: &Classifier, filter
         };
         let (partial, report) = aggregate(inputs, opts, &eng);
         let aggregates = partial.finish(rollup, &hints);
-        return ScanResult { aggregates, report, hints };
+        return ScanResult {
+            aggregates,
+            report,
+            hints,
+        };
     }
     let eng = Engine {
         classifier,
@@ -558,7 +598,40 @@ pub fn run(inputs: &[Input], opts: &ScanOptions, classifier: &Classifier, filter
     let (partial, report) = aggregate(inputs, opts, &eng);
     let hints = partial.domain_hints();
     let aggregates = partial.finish(rollup, &hints);
-    ScanResult { aggregates, report, hints }
+    ScanResult {
+        aggregates,
+        report,
+        hints,
+    }
+}
+
+/// Learns every recipient domain's rollup bucket from the mapped inputs (streams can be read only
+/// once, so they are left out; their domains fall back to the built-in rules).
+pub fn domain_map_of(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    rollup: &Rollup,
+) -> FxHashMap<String, String> {
+    let unfiltered = Filter::default();
+    let eng = Engine {
+        classifier,
+        filter: &unfiltered,
+        rollup,
+        domain_map: None,
+    };
+    let plain: Vec<Input> = inputs
+        .iter()
+        .filter(|i| i.kind == crate::acct::discover::InputKind::Plain)
+        .cloned()
+        .collect();
+    let quiet = ScanOptions {
+        progress: None,
+        ..opts.clone()
+    };
+    let (pre, _) = aggregate(&plain, &quiet, &eng);
+    let hints = pre.domain_hints();
+    domain_map(&pre.finish(rollup, &hints))
 }
 
 /// Recipient domain -> rollup bucket, from resolved aggregates.
@@ -580,7 +653,11 @@ struct RowsOut {
 
 impl RowSink for RowsOut {
     fn row(&mut self, _keys: &RowKeys<'_>, raw: &[u8], header: &Arc<Header>) {
-        if self.headers.last().is_none_or(|(_, h)| !Arc::ptr_eq(h, header)) {
+        if self
+            .headers
+            .last()
+            .is_none_or(|(_, h)| !Arc::ptr_eq(h, header))
+        {
             self.headers.push((self.bytes.len(), Arc::clone(header)));
         }
         self.bytes.extend_from_slice(raw);
@@ -673,7 +750,11 @@ pub fn rows(
                 }
                 rep
             });
-            reports.extend(reps.into_iter().enumerate().map(|(seq, r)| ((file, seq), r)));
+            reports.extend(
+                reps.into_iter()
+                    .enumerate()
+                    .map(|(seq, r)| ((file, seq), r)),
+            );
             if let Some(e) = err {
                 record_read_error(&mut o, file, input, e);
             }

@@ -105,8 +105,14 @@ mod tests {
         assert_eq!(hs.len(), 2);
         assert_eq!(hs[1].0, 15);
         assert_eq!(hs[1].1.names, ["type", "b", "a"]);
-        assert_eq!(header_before(&hs, 15).map(|h| h.names.clone()), Some(hs[0].1.names.clone()));
-        assert_eq!(header_before(&hs, 16).map(|h| h.names.clone()), Some(hs[1].1.names.clone()));
+        assert_eq!(
+            header_before(&hs, 15).map(|h| h.names.clone()),
+            Some(hs[0].1.names.clone())
+        );
+        assert_eq!(
+            header_before(&hs, 16).map(|h| h.names.clone()),
+            Some(hs[1].1.names.clone())
+        );
         assert!(header_before(&hs, 0).is_none());
     }
 }

@@ -164,7 +164,12 @@ mod tests {
 
     #[test]
     fn accounting_names() {
-        for yes in ["acct.csv", "acct-2026-01-14-0000.csv", "acct-x.csv.gz", "old.csv.gz"] {
+        for yes in [
+            "acct.csv",
+            "acct-2026-01-14-0000.csv",
+            "acct-x.csv.gz",
+            "old.csv.gz",
+        ] {
             assert!(is_accounting_name(yes), "{yes}");
         }
         for no in ["diag.csv", "acct.csv.bak", "README.md", "acct-2026.log"] {
@@ -201,7 +206,11 @@ mod tests {
     #[test]
     fn directories_expand_and_report_problems() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for n in ["acct-2026-01-14-0001.csv", "acct-2026-01-14-0000.csv", "notes.txt"] {
+        for n in [
+            "acct-2026-01-14-0001.csv",
+            "acct-2026-01-14-0000.csv",
+            "notes.txt",
+        ] {
             std::fs::write(dir.path().join(n), "type\n").expect("write");
         }
         let empty = tempfile::tempdir().expect("tempdir");
@@ -222,7 +231,12 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["acct-2026-01-14-0000.csv", "acct-2026-01-14-0001.csv", "-", "x.csv.gz"]
+            [
+                "acct-2026-01-14-0000.csv",
+                "acct-2026-01-14-0001.csv",
+                "-",
+                "x.csv.gz"
+            ]
         );
         assert_eq!(inputs[2].kind, InputKind::Stdin);
         assert_eq!(inputs[3].kind, InputKind::Gzip);

@@ -320,7 +320,11 @@ mod tests {
         assert_eq!(recs[0].0, ["d", "1", "ENHANCED"]);
         assert_eq!(recs[1].0, ["d", "2", "x,y", "z"]);
         assert_eq!(recs[2].0, ["b", "3", "q"]);
-        assert_eq!(recs.iter().map(|r| r.2).sum::<u64>(), 3, "every line counted once");
+        assert_eq!(
+            recs.iter().map(|r| r.2).sum::<u64>(),
+            3,
+            "every line counted once"
+        );
     }
 
     #[test]
@@ -332,7 +336,17 @@ mod tests {
 
     #[test]
     fn record_starts() {
-        for yes in [&b"d,"[..], b"b,x", b"t,", b"tq,", b"r,", b"f,", b"rb,", b"rs,", b"type,"] {
+        for yes in [
+            &b"d,"[..],
+            b"b,x",
+            b"t,",
+            b"tq,",
+            b"r,",
+            b"f,",
+            b"rb,",
+            b"rs,",
+            b"type,",
+        ] {
             assert!(is_record_start(yes, 0), "{}", String::from_utf8_lossy(yes));
         }
         for no in [&b"d"[..], b"x,", b"dd,", b"typ,", b"550 5.7.1", b"", b"tr,"] {

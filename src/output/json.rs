@@ -1,0 +1,122 @@
+//! The summary as JSON: a stable contract other tools and tests rely on (documented in
+//! docs/json.md). Keys appear in a fixed order; arrays are sorted by total descending, then key.
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use super::summary::Summary;
+use crate::aggregate::Bucket;
+use crate::fmt::rfc3339;
+use crate::model::TypeCounts;
+use crate::scan::Malformed;
+
+/// A per-type count map holding only the types that occur, in PowerMTA's type order.
+struct ByType<'a>(&'a TypeCounts);
+
+impl Serialize for ByType<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, n) in self.0.nonzero() {
+            m.serialize_entry(k.as_str(), &n)?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct FileJson<'a> {
+    path: &'a str,
+    bytes: u64,
+    records: u64,
+    malformed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct BucketJson<'a> {
+    key: &'a str,
+    total: u64,
+    by_type: ByType<'a>,
+}
+
+#[derive(Serialize)]
+struct CodeJson<'a> {
+    key: &'a str,
+    total: u64,
+    by_type: ByType<'a>,
+    provider: Option<&'a str>,
+    kind: Option<&'a str>,
+    meaning: Option<&'a str>,
+    action: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct SummaryJson<'a> {
+    files: Vec<FileJson<'a>>,
+    records: u64,
+    malformed: u64,
+    malformed_samples: &'a [Malformed],
+    first: Option<String>,
+    last: Option<String>,
+    filter: Option<&'a str>,
+    by_type: ByType<'a>,
+    by_vmta: Vec<BucketJson<'a>>,
+    by_source_ip: Vec<BucketJson<'a>>,
+    by_domain: Vec<BucketJson<'a>>,
+    by_code: Vec<CodeJson<'a>>,
+}
+
+fn buckets<'a>(b: &'a [Bucket<std::sync::Arc<str>>]) -> Vec<BucketJson<'a>> {
+    b.iter()
+        .map(|b| BucketJson {
+            key: &b.key,
+            total: b.total(),
+            by_type: ByType(&b.counts.counts),
+        })
+        .collect()
+}
+
+/// The summary as pretty-printed JSON, ending with a newline.
+pub fn render(s: &Summary) -> String {
+    let doc = SummaryJson {
+        files: s
+            .files
+            .iter()
+            .map(|f| FileJson {
+                path: &f.path,
+                bytes: f.bytes,
+                records: f.records,
+                malformed: f.malformed,
+                error: f.error.as_deref(),
+            })
+            .collect(),
+        records: s.records,
+        malformed: s.malformed,
+        malformed_samples: &s.malformed_samples,
+        first: s.first.map(rfc3339),
+        last: s.last.map(rfc3339),
+        filter: s.filter.as_deref(),
+        by_type: ByType(&s.by_type),
+        by_vmta: buckets(&s.by_vmta),
+        by_source_ip: buckets(&s.by_source_ip),
+        by_domain: buckets(&s.by_domain),
+        by_code: s
+            .by_code
+            .iter()
+            .map(|c| CodeJson {
+                key: &c.name,
+                total: c.bucket.total(),
+                by_type: ByType(&c.bucket.counts.counts),
+                provider: c.info.provider,
+                kind: c.info.kind.map(|k| k.as_str()),
+                meaning: c.info.meaning,
+                action: c.info.action,
+            })
+            .collect(),
+    };
+    // Serialising plain data to a String cannot fail.
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}

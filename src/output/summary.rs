@@ -1,0 +1,66 @@
+//! The summary report's content, built once from a scan and rendered as text, markdown or JSON,
+//! so all three carry the same numbers.
+
+use std::sync::Arc;
+
+use crate::aggregate::{Bucket, Dim};
+use crate::classify::{Classifier, CodeInfo};
+use crate::filter::Filter;
+use crate::model::{Code, TypeCounts};
+use crate::scan::{FileReport, Malformed, ScanResult};
+
+/// One response code with what the rule table knows of it.
+#[derive(Clone, Debug)]
+pub struct CodeRow {
+    pub name: String,
+    pub bucket: Bucket<Code>,
+    pub info: CodeInfo,
+}
+
+/// Everything the summary shows.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub files: Vec<FileReport>,
+    /// Rows counted (after the filter).
+    pub records: u64,
+    pub malformed: u64,
+    pub malformed_samples: Vec<Malformed>,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    pub by_type: TypeCounts,
+    pub by_vmta: Vec<Bucket<Arc<str>>>,
+    pub by_source_ip: Vec<Bucket<Arc<str>>>,
+    pub by_domain: Vec<Bucket<Arc<str>>>,
+    pub by_code: Vec<CodeRow>,
+    /// The filter applied, if any.
+    pub filter: Option<String>,
+}
+
+impl Summary {
+    pub fn build(scan: &ScanResult, classifier: &Classifier, filter: &Filter) -> Summary {
+        let agg = &scan.aggregates;
+        let by_code = agg
+            .codes_where(|_| true, |c| classifier.code_name(c))
+            .into_iter()
+            .map(|bucket| CodeRow {
+                name: classifier.code_name(bucket.key),
+                info: classifier.describe(bucket.key),
+                bucket,
+            })
+            .collect();
+        Summary {
+            files: scan.report.files.clone(),
+            records: agg.records,
+            malformed: scan.report.malformed,
+            malformed_samples: scan.report.malformed_samples.clone(),
+            first: agg.first,
+            last: agg.last,
+            by_type: agg.by_type,
+            by_vmta: agg.group(Dim::Vmta),
+            by_source_ip: agg.group(Dim::SourceIp),
+            by_domain: agg.group(Dim::Domain),
+            by_code,
+            filter: (!filter.is_empty()).then(|| filter.as_str().to_string()),
+        }
+    }
+}
