@@ -414,7 +414,7 @@ impl Aggregates {
                     counts,
                 })
                 .collect(),
-            |a, b| a.cmp(b),
+            std::cmp::Ord::cmp,
         )
     }
 

@@ -84,7 +84,7 @@ struct Global {
     /// Print records, bytes, time, throughput and peak anonymous memory to stderr.
     #[arg(long, global = true)]
     stats: bool,
-    /// Colour in the dashboard: auto honours NO_COLOR.
+    /// Colour in the dashboard: auto honours `NO_COLOR`.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     color: Color,
     /// Chunk size in bytes for the parallel scan (tuning and tests).

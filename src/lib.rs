@@ -1,4 +1,4 @@
-//! pmta-lens: turns PowerMTA accounting logs into answers. The core (`acct`, `model`, `rollup`,
+//! pmta-lens: turns `PowerMTA` accounting logs into answers. The core (`acct`, `model`, `rollup`,
 //! `classify`, `filter`, `aggregate`, `scan`) returns data and errors and never prints; the front
 //! ends (`output` for summary and rows, `tui` for the dashboard) show the same numbers from it.
 

@@ -4,12 +4,12 @@
 
 use std::fmt;
 
-/// The accounting record types PowerMTA writes (first column, `type`).
+/// The accounting record types `PowerMTA` writes (first column, `type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordKind {
     /// `d`: delivered.
     Delivered,
-    /// `b`: bounced by PowerMTA.
+    /// `b`: bounced by `PowerMTA`.
     Bounced,
     /// `t`: per-recipient transient failure (deferral).
     Transient,
@@ -38,7 +38,7 @@ impl RecordKind {
         RecordKind::RemoteStatus,
     ];
 
-    /// Parses the `type` field. Exact, case-sensitive, as PowerMTA writes it.
+    /// Parses the `type` field. Exact, case-sensitive, as `PowerMTA` writes it.
     pub fn from_bytes(b: &[u8]) -> Option<RecordKind> {
         Some(match b {
             b"d" => RecordKind::Delivered,
@@ -53,7 +53,7 @@ impl RecordKind {
         })
     }
 
-    /// The token PowerMTA writes in the `type` column.
+    /// The token `PowerMTA` writes in the `type` column.
     pub fn as_str(self) -> &'static str {
         match self {
             RecordKind::Delivered => "d",

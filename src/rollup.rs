@@ -2,8 +2,8 @@
 //! (hotmail.*, live.*, msn.com, windowslive.com, outlook.com) share one MX infrastructure and one
 //! set of limits, so they count as one `outlook.com`, as the reference article's mx-rollup does.
 //!
-//! Order (first that applies): operator rollups (from the PowerMTA config, when given), the
-//! built-in Microsoft family, a `NAME.rollup` queue name PowerMTA wrote for the domain, the MX
+//! Order (first that applies): operator rollups (from the `PowerMTA` config, when given), the
+//! built-in Microsoft family, a `NAME.rollup` queue name `PowerMTA` wrote for the domain, the MX
 //! host seen in `dsnMta` (`*.olc.protection.outlook.com` is Microsoft consumer mail), else the
 //! domain itself, lowercased. The scan learns queue names and MX hosts per domain; the rollup is
 //! decided once per distinct domain when aggregates are merged, so a domain rolls up the same way
@@ -74,7 +74,7 @@ fn starts_with_ignore_case(s: &[u8], prefix: &[u8]) -> bool {
 /// What the scan saw about one recipient domain that bears on its rollup.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DomainHints {
-    /// A `NAME.rollup` queue name PowerMTA used for the domain (lowercase).
+    /// A `NAME.rollup` queue name `PowerMTA` used for the domain (lowercase).
     pub queue_rollup: Option<String>,
     /// The domain was delivered to a Microsoft consumer MX.
     pub microsoft_mx: bool,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
 
-/// Where PowerMTA writes accounting files by default.
+/// Where `PowerMTA` writes accounting files by default.
 pub const DEFAULT_DIR: &str = "/var/log/pmta";
 
 /// How an input is read.
@@ -83,7 +83,8 @@ fn kind_of(p: &Path) -> InputKind {
 /// Whether a file in a directory is an accounting file: `acct*.csv`, or any `*.csv.gz`.
 pub fn is_accounting_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    (lower.starts_with("acct") && lower.ends_with(".csv")) || lower.ends_with(".csv.gz")
+    let is_csv = |n: &str| Path::new(n).extension().is_some_and(|e| e == "csv");
+    (lower.starts_with("acct") && is_csv(&lower)) || lower.strip_suffix(".gz").is_some_and(is_csv)
 }
 
 fn expand_dir(dir: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {

@@ -1,11 +1,11 @@
-//! The header line of an accounting file: maps PowerMTA's column names to positions, once per
+//! The header line of an accounting file: maps `PowerMTA`'s column names to positions, once per
 //! header, so the rest of the code reads fields by meaning ([`Col`]) and never by position.
 
 use std::sync::Arc;
 
 use super::record::{FieldSplitter, unescape};
 
-/// The columns pmta-lens reads. PowerMTA's camelCase names appear here and nowhere else.
+/// The columns pmta-lens reads. `PowerMTA`'s camelCase names appear here and nowhere else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Col {
     Type,
@@ -56,7 +56,7 @@ impl Col {
         Col::HmXmrOriginalRecipient,
     ];
 
-    /// The name PowerMTA writes in the header.
+    /// The name `PowerMTA` writes in the header.
     pub fn pmta_name(self) -> &'static str {
         match self {
             Col::Type => "type",

@@ -1,6 +1,6 @@
 //! Splits one CSV record into field spans, in place, without allocating: the scanner's parser.
 //!
-//! Semantics (RFC 4180 plus what real PowerMTA files need):
+//! Semantics (RFC 4180 plus what real `PowerMTA` files need):
 //! - fields are separated by `,`; a record ends at `\n` (a `\r` before it is dropped) or at the
 //!   end of the buffer;
 //! - a field that starts with `"` is quoted: it runs to the next lone `"`, a doubled `""` is a
@@ -78,13 +78,13 @@ pub struct Split {
 #[inline]
 pub fn is_record_start(buf: &[u8], pos: usize) -> bool {
     let rest = &buf[pos.min(buf.len())..];
-    match rest {
+    matches!(
+        rest,
         [b'd' | b'b' | b't' | b'r' | b'f', b',', ..]
-        | [b't', b'q', b',', ..]
-        | [b'r', b'b' | b's', b',', ..]
-        | [b't', b'y', b'p', b'e', b',', ..] => true,
-        _ => false,
-    }
+            | [b't', b'q', b',', ..]
+            | [b'r', b'b' | b's', b',', ..]
+            | [b't', b'y', b'p', b'e', b',', ..]
+    )
 }
 
 /// Reusable field buffer: one per chunk, so splitting allocates nothing per row.

@@ -63,8 +63,8 @@ pub fn open(input: &Input, mmap: bool) -> Result<Opened, InputError> {
             // (appended bytes are simply not seen). Operators who truncate logs in place should
             // pass `--no-mmap`, which reads the file instead.
             #[allow(unsafe_code)]
-            let map = unsafe { Mmap::map(&f) }.map_err(io_err)?;
-            Ok(Opened::Mapped(map))
+            let mapped = unsafe { Mmap::map(&f) }.map_err(io_err)?;
+            Ok(Opened::Mapped(mapped))
         }
     }
 }

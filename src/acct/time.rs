@@ -1,5 +1,5 @@
 //! Parses `timeLogged` values into Unix seconds (UTC): `YYYY-MM-DD HH:MM:SS+HHMM` with any offset
-//! (also `+HH:MM`, `Z`, or none meaning UTC) as PowerMTA writes with `iso-times yes`, and plain
+//! (also `+HH:MM`, `Z`, or none meaning UTC) as `PowerMTA` writes with `iso-times yes`, and plain
 //! Unix seconds as it writes with `iso-times no`. The calendar arithmetic is chrono's; a one-entry
 //! cache of the date part keeps it off the hot path (rows arrive in time order, so most rows share
 //! the previous row's date).

@@ -1,5 +1,5 @@
 //! `--stats`: throughput and peak anonymous memory of a run, printed to stderr. Anonymous memory
-//! (RssAnon) is what the process allocated; pages of mapped files are the page cache's and are
+//! (`RssAnon`) is what the process allocated; pages of mapped files are the page cache's and are
 //! left out, so this shows whether memory grows with the input.
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::fmt::{bytes, thousands};
 use crate::scan::ScanReport;
 
-/// Samples RssAnon from /proc/self/status every few milliseconds and keeps the peak.
+/// Samples `RssAnon` from /proc/self/status every few milliseconds and keeps the peak.
 pub struct MemorySampler {
     stop: Arc<AtomicBool>,
     peak: Arc<AtomicU64>,

@@ -10,7 +10,7 @@ use crate::fmt::rfc3339;
 use crate::model::TypeCounts;
 use crate::scan::Malformed;
 
-/// A per-type count map holding only the types that occur, in PowerMTA's type order.
+/// A per-type count map holding only the types that occur, in `PowerMTA`'s type order.
 struct ByType<'a>(&'a TypeCounts);
 
 impl Serialize for ByType<'_> {
@@ -67,7 +67,7 @@ struct SummaryJson<'a> {
     by_code: Vec<CodeJson<'a>>,
 }
 
-fn buckets<'a>(b: &'a [Bucket<std::sync::Arc<str>>]) -> Vec<BucketJson<'a>> {
+fn buckets(b: &[Bucket<std::sync::Arc<str>>]) -> Vec<BucketJson<'_>> {
     b.iter()
         .map(|b| BucketJson {
             key: &b.key,
@@ -109,7 +109,7 @@ pub fn render(s: &Summary) -> String {
                 total: c.bucket.total(),
                 by_type: ByType(&c.bucket.counts.counts),
                 provider: c.info.provider,
-                kind: c.info.kind.map(|k| k.as_str()),
+                kind: c.info.kind.map(super::super::model::ResponseKind::as_str),
                 meaning: c.info.meaning,
                 action: c.info.action,
             })

@@ -1,6 +1,8 @@
 //! A minimal table that renders as aligned plain text or as a markdown table, so the text and
 //! markdown reports share one layout.
 
+use std::fmt::Write as _;
+
 /// Column alignment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Align {
@@ -76,7 +78,7 @@ impl Table {
         let esc = |c: &str| c.replace('|', "\\|");
         let mut out = String::from("|");
         for (h, _) in &self.head {
-            out += &format!(" {} |", esc(h));
+            let _ = write!(out, " {} |", esc(h));
         }
         out += "\n|";
         for (_, a) in &self.head {
@@ -89,7 +91,7 @@ impl Table {
         for r in &self.rows {
             out += "|";
             for c in r {
-                out += &format!(" {} |", esc(c));
+                let _ = write!(out, " {} |", esc(c));
             }
             out += "\n";
         }
