@@ -108,16 +108,37 @@ impl ScanReport {
     }
 }
 
+/// One valid row that passed the filter, as a sink sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Row<'a> {
+    pub keys: RowKeys<'a>,
+    /// The record's original bytes, including its line ending (if it had one).
+    pub raw: &'a [u8],
+    pub header: &'a Arc<Header>,
+    data: &'a [u8],
+    fields: &'a [Field],
+}
+
+impl<'a> Row<'a> {
+    /// The raw bytes of a column (empty if the header lacks it). Quoted fields come without
+    /// their quotes; doubled quotes inside are left as written.
+    #[inline]
+    pub fn get(&self, col: Col) -> &'a [u8] {
+        self.header
+            .pos(col)
+            .map_or(&b""[..], |p| self.fields[p].bytes(self.data))
+    }
+}
+
 /// Receives the rows of a chunk that pass the filter.
 pub trait RowSink {
-    /// `raw` is the record's original bytes including its line ending (if it had one).
-    fn row(&mut self, keys: &RowKeys<'_>, raw: &[u8], header: &Arc<Header>);
+    fn row(&mut self, row: &Row<'_>);
 }
 
 impl RowSink for Partial {
     #[inline]
-    fn row(&mut self, keys: &RowKeys<'_>, _raw: &[u8], _header: &Arc<Header>) {
-        self.add(keys);
+    fn row(&mut self, row: &Row<'_>) {
+        self.add(&row.keys);
     }
 }
 
@@ -190,7 +211,13 @@ fn scan_chunk<S: RowSink>(
         if !eng.filter.is_empty() && !passes(eng, &keys, get, &mut lower) {
             continue;
         }
-        sink.row(&keys, &data[start..split.next], h);
+        sink.row(&Row {
+            keys,
+            raw: &data[start..split.next],
+            header: h,
+            data,
+            fields,
+        });
     }
     rep.header = header;
     rep
@@ -536,6 +563,83 @@ pub fn aggregate(inputs: &[Input], opts: &ScanOptions, eng: &Engine<'_>) -> (Par
     (partial, report)
 }
 
+/// Runs `visit` over every row that passes the engine's filter, with one state per chunk made by
+/// `init`; returns the states in input order (file, then position) and the scan report. For
+/// analyses that need more than the aggregates (per-recipient sequences, complaint joins): each
+/// chunk's state is built in parallel, and ordering them lets the caller reason across chunk and
+/// file boundaries.
+pub fn visit<T, I, F>(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    eng: &Engine<'_>,
+    init: I,
+    visit: F,
+) -> (Vec<T>, ScanReport)
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, &Row<'_>) + Sync,
+{
+    struct Visitor<'f, T, F> {
+        state: T,
+        f: &'f F,
+    }
+    impl<T, F: Fn(&mut T, &Row<'_>)> RowSink for Visitor<'_, T, F> {
+        fn row(&mut self, row: &Row<'_>) {
+            (self.f)(&mut self.state, row);
+        }
+    }
+    let mut o = open_all(inputs, opts);
+    let work = jobs(&o.maps, opts.chunk_size);
+    let mut done: Vec<((usize, usize), T, ChunkReport)> = work
+        .par_iter()
+        .map(|job| {
+            let mut v = Visitor {
+                state: init(),
+                f: &visit,
+            };
+            let rep = scan_chunk(eng, job.data, job.header.clone(), &mut v);
+            ((job.file, job.seq), v.state, rep)
+        })
+        .collect();
+    for (file, input) in inputs.iter().enumerate() {
+        let Some(stream) = o.streams[file].take() else {
+            continue;
+        };
+        let mut states = Vec::new();
+        let (reps, err) = stream_blocks(stream, opts.chunk_size, None, |block, header| {
+            let mut v = Visitor {
+                state: init(),
+                f: &visit,
+            };
+            let rep = scan_chunk(eng, block, header, &mut v);
+            states.push(v.state);
+            rep
+        });
+        for (seq, (state, rep)) in states.into_iter().zip(reps).enumerate() {
+            done.push(((file, seq), state, rep));
+        }
+        if let Some(e) = err {
+            record_read_error(&mut o, file, input, e);
+        }
+    }
+    done.sort_by_key(|(k, _, _)| *k);
+    let mut states = Vec::with_capacity(done.len());
+    let mut reports = Vec::with_capacity(done.len());
+    for (k, state, rep) in done {
+        states.push(state);
+        reports.push((k, rep));
+    }
+    let (malformed, malformed_samples) = settle(&mut o.files, reports);
+    let report = ScanReport {
+        files: o.files,
+        malformed,
+        malformed_samples,
+        errors: o.errors,
+    };
+    (states, report)
+}
+
 fn record_read_error(o: &mut Opening, file: usize, input: &Input, source: io::Error) {
     let e = InputError::Io {
         path: input.path.clone(),
@@ -665,16 +769,17 @@ struct RowsOut {
 }
 
 impl RowSink for RowsOut {
-    fn row(&mut self, _keys: &RowKeys<'_>, raw: &[u8], header: &Arc<Header>) {
+    fn row(&mut self, row: &Row<'_>) {
         if self
             .headers
             .last()
-            .is_none_or(|(_, h)| !Arc::ptr_eq(h, header))
+            .is_none_or(|(_, h)| !Arc::ptr_eq(h, row.header))
         {
-            self.headers.push((self.bytes.len(), Arc::clone(header)));
+            self.headers
+                .push((self.bytes.len(), Arc::clone(row.header)));
         }
-        self.bytes.extend_from_slice(raw);
-        if !raw.ends_with(b"\n") {
+        self.bytes.extend_from_slice(row.raw);
+        if !row.raw.ends_with(b"\n") {
             self.bytes.push(b'\n');
         }
         self.matched += 1;
