@@ -30,8 +30,7 @@ mod stats;
     about = "Answers from PowerMTA accounting logs: a dashboard, a summary report, matching rows.",
     long_about = "Reads PowerMTA accounting files (acct*.csv, *.csv.gz, or - for stdin).\n\
                   With no command: the dashboard when stdout is a terminal, else the summary.\n\
-                  With no path: /var/log/pmta.",
-    args_conflicts_with_subcommands = true
+                  With no path: /var/log/pmta."
 )]
 pub struct Cli {
     #[command(subcommand)]

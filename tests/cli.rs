@@ -1,0 +1,263 @@
+//! Runs the real `pmta-lens` binary on sample-logs and on made-up bad input: output formats,
+//! `rows`, exit codes, error messages, and that 1 and N threads print the same bytes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pmta-lens"));
+    c.env_remove("NO_COLOR").stdin(Stdio::null());
+    c
+}
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run pmta-lens")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let o = run(args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("valid JSON")
+}
+
+/// Every scan test runs at 1 thread and at the default, with small chunks so the parallel path
+/// really splits files, and the outputs must be byte-identical.
+fn same_at_any_thread_count(args: &[&str]) -> Output {
+    let one = bin()
+        .args(["--threads", "1"])
+        .args(args)
+        .output()
+        .expect("run");
+    let many = bin()
+        .args(["--chunk-size", "2048"])
+        .args(args)
+        .output()
+        .expect("run");
+    let default = bin().args(args).output().expect("run");
+    assert_eq!(
+        stdout(&one),
+        stdout(&many),
+        "{args:?}: 1 thread vs small chunks"
+    );
+    assert_eq!(
+        stdout(&one),
+        stdout(&default),
+        "{args:?}: 1 thread vs default"
+    );
+    assert_eq!(one.status.code(), default.status.code());
+    default
+}
+
+fn temp_file(dir: &tempfile::TempDir, name: &str, data: &[u8]) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, data).expect("write");
+    p
+}
+
+const HEADER: &str =
+    "type,timeLogged,rcpt,dsnStatus,dsnDiag,dsnMta,dlvSourceIp,vmta,queue,vmtaPool,jobId\n";
+
+#[test]
+fn summary_outputs_are_identical_at_any_thread_count() {
+    let dir = samples();
+    let dir = dir.to_str().expect("utf-8 path");
+    for format in ["text", "markdown", "json"] {
+        let o = same_at_any_thread_count(&["summary", "--format", format, dir]);
+        assert_eq!(o.status.code(), Some(0), "{format}: {}", stderr(&o));
+    }
+    same_at_any_thread_count(&["rows", "--where", "type=t", dir]);
+}
+
+#[test]
+fn rows_prints_header_and_original_bytes_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = temp_file(
+        &dir,
+        "a.csv",
+        format!(
+            "{HEADER}d,2026-01-14 10:00:00+0000,x@hotmail.com,2.0.0,smtp;250 ok,,192.0.2.1,v1,hotmail.com/v1,p,j1\r\n\
+             t,2026-01-14 10:01:00+0000,y@live.de,4.7.0,\"smtp;421 4.7.0 RP-002 a, \"\"b\"\"\",,192.0.2.1,v1,live.de/v1,p,j1\r\n"
+        )
+        .as_bytes(),
+    );
+    let b = temp_file(
+        &dir,
+        "b.csv",
+        b"type,rcpt,vmta,timeLogged\nd,z@hotmail.co.uk,v2,1768384980\nd,q@gmail.com,v2,1768384981",
+    );
+    let (a, b) = (a.to_str().expect("utf-8"), b.to_str().expect("utf-8"));
+    let o = same_at_any_thread_count(&["rows", "--where", "domain=outlook.com", a, b]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "{}d,2026-01-14 10:00:00+0000,x@hotmail.com,2.0.0,smtp;250 ok,,192.0.2.1,v1,hotmail.com/v1,p,j1\r\n\
+             t,2026-01-14 10:01:00+0000,y@live.de,4.7.0,\"smtp;421 4.7.0 RP-002 a, \"\"b\"\"\",,192.0.2.1,v1,live.de/v1,p,j1\r\n\
+             type,rcpt,vmta,timeLogged\nd,z@hotmail.co.uk,v2,1768384980\n",
+            HEADER
+        ),
+        "header repeated when it changes; CRLF kept; the final line gets a newline"
+    );
+    // grep convention: nothing matched is exit 1 with nothing on stdout
+    let none = run(&["rows", "--where", "vmta=nope", a, b]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(none.stdout.is_empty());
+}
+
+#[test]
+fn rows_into_a_closed_pipe_exits_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut big = String::from(HEADER);
+    for i in 0..200_000 {
+        big.push_str(&format!(
+            "d,2026-01-14 10:00:00+0000,u{i}@example.com,2.0.0,smtp;250 ok,,192.0.2.1,v1,example.com/v1,p,j\n"
+        ));
+    }
+    let f = temp_file(&dir, "big.csv", big.as_bytes());
+    let mut child = bin()
+        .args(["rows", f.to_str().expect("utf-8")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(&mut out, &mut first).expect("some output");
+    drop(out);
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "quiet: {}", stderr(&o));
+}
+
+#[test]
+fn bad_input_is_named_and_the_rest_still_counts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = temp_file(
+        &dir,
+        "good.csv",
+        format!("{HEADER}d,2026-01-14 10:00:00+0000,x@example.com,2.0.0,smtp;250,,192.0.2.1,v1,example.com/v1,p,j\nd,not a time,y@example.com,2.0.0,smtp;250,,192.0.2.1,v1,example.com/v1,p,j\nzz,2026-01-14 10:00:00+0000\n").as_bytes(),
+    );
+    let missing = dir.path().join("missing.csv");
+    let o = run(&[
+        "summary",
+        "--format",
+        "json",
+        missing.to_str().expect("utf-8"),
+        good.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an unreadable file makes the exit code 2"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("missing.csv") && err.contains("No such file"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON still printed");
+    assert_eq!(v["records"], 1);
+    assert_eq!(v["malformed"], 2);
+    let samples = v["malformed_samples"].as_array().expect("array");
+    assert_eq!(samples[0]["line"], 3);
+    assert!(
+        samples[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("bad timeLogged `not a time`"))
+    );
+    assert_eq!(samples[1]["line"], 4);
+    assert!(
+        samples[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("unknown record type `zz`"))
+    );
+    assert!(
+        samples[0]["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("good.csv"))
+    );
+    // the text report lists them with file:line
+    let text = stdout(&run(&["summary", good.to_str().expect("utf-8")]));
+    assert!(text.contains("good.csv:3: bad timeLogged"), "{text}");
+}
+
+#[test]
+fn a_bad_filter_is_an_error_naming_the_term() {
+    let o = run(&[
+        "summary",
+        "--where",
+        "domian=outlook.com",
+        samples().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("domian=outlook.com") && err.contains("domain"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_default_directory_says_what_to_pass() {
+    if Path::new("/var/log/pmta").exists() {
+        return; // a real PowerMTA host: the default is valid here
+    }
+    let o = run(&["summary"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("/var/log/pmta does not exist") && err.contains("pass accounting files"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stdin_and_gzip_are_streamed() {
+    let data = format!(
+        "{HEADER}d,2026-01-14 10:00:00+0000,x@msn.com,2.0.0,smtp;250,,192.0.2.1,v1,msn.com/v1,p,j\n"
+    );
+    let mut child = bin()
+        .args(["summary", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(data.as_bytes())
+        .expect("write");
+    let o = child.wait_with_output().expect("wait");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["records"], 1);
+    assert_eq!(v["files"][0]["path"], "-");
+    assert_eq!(v["by_domain"][0]["key"], "outlook.com");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gz = dir.path().join("acct-2026-01-14-0000.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(data.as_bytes()).expect("gzip");
+    std::fs::write(&gz, enc.finish().expect("gzip")).expect("write");
+    let v = json(&[
+        "summary",
+        "--format",
+        "json",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(v["records"], 1);
+    assert_eq!(v["files"][0]["bytes"], data.len());
+}
