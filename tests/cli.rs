@@ -1,6 +1,7 @@
 //! Runs the real `pmta-lens` binary on sample-logs and on made-up bad input: output formats,
 //! `rows`, exit codes, error messages, and that 1 and N threads print the same bytes.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -104,10 +105,9 @@ fn rows_prints_header_and_original_bytes_in_order() {
     assert_eq!(
         stdout(&o),
         format!(
-            "{}d,2026-01-14 10:00:00+0000,x@hotmail.com,2.0.0,smtp;250 ok,,192.0.2.1,v1,hotmail.com/v1,p,j1\r\n\
+            "{HEADER}d,2026-01-14 10:00:00+0000,x@hotmail.com,2.0.0,smtp;250 ok,,192.0.2.1,v1,hotmail.com/v1,p,j1\r\n\
              t,2026-01-14 10:01:00+0000,y@live.de,4.7.0,\"smtp;421 4.7.0 RP-002 a, \"\"b\"\"\",,192.0.2.1,v1,live.de/v1,p,j1\r\n\
-             type,rcpt,vmta,timeLogged\nd,z@hotmail.co.uk,v2,1768384980\n",
-            HEADER
+             type,rcpt,vmta,timeLogged\nd,z@hotmail.co.uk,v2,1768384980\n"
         ),
         "header repeated when it changes; CRLF kept; the final line gets a newline"
     );
@@ -122,9 +122,11 @@ fn rows_into_a_closed_pipe_exits_quietly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut big = String::from(HEADER);
     for i in 0..200_000 {
-        big.push_str(&format!(
-            "d,2026-01-14 10:00:00+0000,u{i}@example.com,2.0.0,smtp;250 ok,,192.0.2.1,v1,example.com/v1,p,j\n"
-        ));
+        writeln!(
+            big,
+            "d,2026-01-14 10:00:00+0000,u{i}@example.com,2.0.0,smtp;250 ok,,192.0.2.1,v1,example.com/v1,p,j"
+        )
+        .expect("write to a String");
     }
     let f = temp_file(&dir, "big.csv", big.as_bytes());
     let mut child = bin()
