@@ -1,8 +1,14 @@
 //! Classifies a remote response (`dsnDiag`, falling back to `dsnStatus`) into a [`Code`]: an
-//! ordered rule table kept as data, first match wins, else the enhanced status code, else the
-//! basic SMTP code. Pure: no I/O, no caching (callers cache per distinct text).
+//! ordered rule table kept as data (`classify/rules.rs`, extensible with user rules), first match
+//! wins, else the enhanced status code, else the basic SMTP code. Pure: no I/O, no caching
+//! (callers cache per distinct text), no knowledge of rows or front ends.
 
-use crate::model::{Code, ResponseKind, RuleId};
+mod rules;
+
+use regex::bytes::{RegexSet, RegexSetBuilder};
+use serde::Deserialize;
+
+use crate::model::{Code, EnhancedStatus, NONE_KEY, ResponseKind, RuleId, SmtpCode};
 
 /// One row of the rule table.
 #[derive(Clone, Debug)]
@@ -16,6 +22,45 @@ pub struct Rule {
     pub meaning: &'static str,
     /// What the operator should do.
     pub action: &'static str,
+    /// The regex (over bytes) searched in each reply of the response, without its `smtp;`
+    /// prefix: `^` is the start of the reply code.
+    pub pattern: &'static str,
+}
+
+/// A user-supplied rule, as read from JSON:
+/// `{"id": "ACME-1", "provider": "Acme", "kind": "bounce", "meaning": "...", "action": "...",
+/// "pattern": "^550 5\\.7\\.1 .*acme"}`. The pattern works as [`Rule::pattern`].
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    pub provider: String,
+    #[serde(deserialize_with = "deserialize_kind")]
+    pub kind: ResponseKind,
+    pub meaning: String,
+    pub action: String,
+    pub pattern: String,
+}
+
+fn deserialize_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ResponseKind, D::Error> {
+    // `ResponseKind` lives in `model`, which carries no serde derives.
+    match String::deserialize(d)?.as_str() {
+        "deferral" => Ok(ResponseKind::Deferral),
+        "bounce" => Ok(ResponseKind::Bounce),
+        other => Err(serde::de::Error::unknown_variant(
+            other,
+            &["deferral", "bounce"],
+        )),
+    }
+}
+
+/// A user rule that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("rule `{id}`: bad pattern: {source}")]
+    Pattern { id: String, source: regex::Error },
+    #[error("rule `{id}`: {reason}")]
+    Invalid { id: String, reason: &'static str },
 }
 
 /// What is known about a code, for reports.
@@ -27,57 +72,189 @@ pub struct CodeInfo {
     pub action: Option<&'static str>,
 }
 
-/// The compiled rule table.
-#[derive(Debug)]
+/// The compiled rule table: every rule's pattern in one `RegexSet`, so a reply is scanned once
+/// whatever the number of rules; the lowest matching index is the first rule in table order.
+#[derive(Clone, Debug)]
 pub struct Classifier {
     rules: Vec<Rule>,
+    set: RegexSet,
+    /// Rules named after a bare code (`5.7.606`, `421`), first one per code: the code a text
+    /// falls back to is counted under that rule, so one display name is always one bucket.
+    by_code: Vec<(Code, RuleId)>,
 }
 
 impl Classifier {
-    /// The built-in table.
+    /// The built-in table. Compiles the patterns: call once and share (it is `Sync`).
+    ///
+    /// # Panics
+    ///
+    /// Only if a built-in pattern is not a valid regex, which the tests rule out.
+    #[must_use]
     pub fn builtin() -> Classifier {
-        Classifier { rules: Vec::new() }
+        Classifier::compile(rules::BUILTIN.to_vec(), 0)
+            .expect("the built-in rule patterns are valid regexes")
+    }
+
+    /// The built-in table with `extra` rules tried before it, in the given order.
+    ///
+    /// # Errors
+    ///
+    /// A rule whose pattern is not a valid regex, whose id is empty or already used (ids are
+    /// unique, ASCII case-insensitively, across both tables), or too many rules.
+    pub fn with_rules(extra: Vec<RuleSpec>) -> Result<Classifier, RuleError> {
+        let mut table: Vec<Rule> = Vec::with_capacity(extra.len() + rules::BUILTIN.len());
+        for spec in extra {
+            let invalid = |reason| RuleError::Invalid {
+                id: spec.id.clone(),
+                reason,
+            };
+            if spec.id.trim().is_empty() {
+                return Err(invalid("empty id"));
+            }
+            if table
+                .iter()
+                .chain(rules::BUILTIN)
+                .any(|r| r.id.eq_ignore_ascii_case(&spec.id))
+            {
+                return Err(invalid("id already used by another rule"));
+            }
+            if table.len() + rules::BUILTIN.len() >= usize::from(RuleId::MAX) {
+                return Err(invalid("too many rules"));
+            }
+            // Compiled alone first so that the error names the rule; the set compiles it again.
+            if let Err(source) = regex::bytes::Regex::new(&spec.pattern) {
+                return Err(RuleError::Pattern {
+                    id: spec.id,
+                    source,
+                });
+            }
+            table.push(Rule {
+                id: leak(spec.id),
+                provider: leak(spec.provider),
+                kind: spec.kind,
+                meaning: leak(spec.meaning),
+                action: leak(spec.action),
+                pattern: leak(spec.pattern),
+            });
+        }
+        let user = table.len();
+        table.extend_from_slice(rules::BUILTIN);
+        Classifier::compile(table, user).map_err(|source| RuleError::Pattern {
+            id: "(all rules together)".to_string(),
+            source,
+        })
+    }
+
+    /// Compiles `rules`, of which the first `user` were written by the user and the rest are
+    /// built-in. Built-in patterns are ASCII-only, so they compile without Unicode (keeping `\b`
+    /// and `\d` inside the lazy DFA even on non-ASCII text); user patterns keep regex's defaults.
+    fn compile(rules: Vec<Rule>, user: usize) -> Result<Classifier, regex::Error> {
+        let patterns = rules.iter().enumerate().map(|(i, r)| {
+            if i < user {
+                r.pattern.to_string()
+            } else {
+                format!("(?-u:{})", r.pattern)
+            }
+        });
+        let set = RegexSetBuilder::new(patterns).build()?;
+        let mut by_code: Vec<(Code, RuleId)> = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            let code = EnhancedStatus::parse(r.id.as_bytes())
+                .map(Code::Status)
+                .or_else(|| SmtpCode::parse(r.id.as_bytes()).map(Code::Smtp));
+            if let Some(code) = code.filter(|c| by_code.iter().all(|(seen, _)| seen != c)) {
+                by_code.push((code, to_rule_id(i)));
+            }
+        }
+        Ok(Classifier {
+            rules,
+            set,
+            by_code,
+        })
     }
 
     /// Classifies one response. `diag` is the raw `dsnDiag` field (may start with `smtp;`),
     /// `status` the raw `dsnStatus` field (`4.7.0 (other or undefined security status)`).
+    /// Each text in turn (diag, then status) goes through the rules and then the fallback.
+    #[must_use]
     pub fn classify(&self, diag: &[u8], status: &[u8]) -> Code {
-        let _ = (diag, status);
-        Code::None
+        [diag, status]
+            .into_iter()
+            .find_map(|text| self.classify_text(strip_type(text.trim_ascii())))
+            .unwrap_or(Code::None)
     }
 
+    fn classify_text(&self, text: &[u8]) -> Option<Code> {
+        if text.is_empty() {
+            return None;
+        }
+        // Every reply is searched (Microsoft's may sit behind PowerMTA's own `450 4.0.0
+        // (undefined status)`); the first rule in table order wins, whichever reply it matched.
+        let rule = replies(text)
+            .filter_map(|reply| self.set.matches(reply).iter().next())
+            .min();
+        if let Some(i) = rule {
+            return Some(Code::Rule(to_rule_id(i)));
+        }
+        let code = fallback(text)?;
+        Some(
+            self.by_code
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map_or(code, |(_, id)| Code::Rule(*id)),
+        )
+    }
+
+    #[must_use]
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
 
+    #[must_use]
     pub fn rule(&self, id: RuleId) -> &Rule {
         &self.rules[usize::from(id)]
     }
 
     /// Looks a rule up by its id string, ASCII case-insensitively.
+    #[must_use]
     pub fn rule_id(&self, name: &str) -> Option<RuleId> {
         self.rules
             .iter()
             .position(|r| r.id.eq_ignore_ascii_case(name))
-            .map(|i| i as RuleId)
+            .map(to_rule_id)
     }
 
     /// The display name of a code: rule id, `5.1.1`, `421` or `(none)`.
+    #[must_use]
     pub fn code_name(&self, code: Code) -> String {
         match code {
             Code::Rule(id) => self.rule(id).id.to_string(),
             Code::Status(s) => s.to_string(),
             Code::Smtp(c) => c.to_string(),
-            Code::None => crate::model::NONE_KEY.to_string(),
+            Code::None => NONE_KEY.to_string(),
         }
     }
 
-    /// Parses a display name back into a code (`RP-002`, `5.1.1`, `421`, `(none)`).
+    /// Parses a display name back into a code (`RP-002`, `5.1.1`, `421`, `(none)`). Rule ids come
+    /// first: `5.7.606` names the rule, which owns every response whose code is 5.7.606.
+    #[must_use]
     pub fn parse_code(&self, name: &str) -> Option<Code> {
-        let _ = name;
-        None
+        let name = name.trim();
+        if name.eq_ignore_ascii_case(NONE_KEY) {
+            return Some(Code::None);
+        }
+        if let Some(id) = self.rule_id(name) {
+            return Some(Code::Rule(id));
+        }
+        let bytes = name.as_bytes();
+        EnhancedStatus::parse(bytes)
+            .map(Code::Status)
+            .or_else(|| SmtpCode::parse(bytes).map(Code::Smtp))
     }
 
+    /// Provider, kind, meaning and action of a code: a rule's own data; for a fallback code the
+    /// kind from its class and the RFC 3463 / RFC 5321 meaning (and the usual action) if known.
+    #[must_use]
     pub fn describe(&self, code: Code) -> CodeInfo {
         match code {
             Code::Rule(id) => {
@@ -89,10 +266,518 @@ impl Classifier {
                     action: Some(r.action),
                 }
             }
-            other => CodeInfo {
-                kind: other.fallback_kind(),
-                ..CodeInfo::default()
+            Code::Status(s) => CodeInfo {
+                provider: None,
+                kind: code.fallback_kind(),
+                meaning: status_meaning(s),
+                action: rules::STATUS_ACTIONS
+                    .iter()
+                    .find(|(c, sub, det, _)| (*c, *sub, *det) == (s.class, s.subject, s.detail))
+                    .map(|row| row.3),
             },
+            Code::Smtp(c) => CodeInfo {
+                provider: None,
+                kind: code.fallback_kind(),
+                meaning: rules::SMTP_MEANINGS
+                    .iter()
+                    .find(|(n, _)| *n == c.0)
+                    .map(|row| row.1),
+                action: None,
+            },
+            Code::None => CodeInfo::default(),
         }
+    }
+}
+
+/// A table index as a [`RuleId`].
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "tables hold fewer than RuleId::MAX rules: `with_rules` checks it"
+)]
+fn to_rule_id(i: usize) -> RuleId {
+    i as RuleId
+}
+
+/// User rules live as long as the built-in ones so that `Rule` and `CodeInfo` keep `&'static`
+/// text; they are read once per run, so the leak is bounded by the rule file's size.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// The RFC 3463 meaning: the detail's, else the subject's.
+fn status_meaning(s: EnhancedStatus) -> Option<&'static str> {
+    rules::STATUS_DETAILS
+        .iter()
+        .find(|(sub, det, _)| (*sub, *det) == (s.subject, s.detail))
+        .map(|row| row.2)
+        .or_else(|| rules::STATUS_SUBJECTS.get(usize::from(s.subject)).copied())
+}
+
+/// The length of a diagnostic type token and its `;` at the start of `text` (`smtp;`,
+/// `x-unix;`), or 0.
+fn type_prefix_len(text: &[u8]) -> usize {
+    const MAX_TYPE: usize = 20;
+    let token = text
+        .iter()
+        .take(MAX_TYPE + 1)
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        .count();
+    let starts_alpha = text.first().is_some_and(u8::is_ascii_alphabetic);
+    if starts_alpha && token <= MAX_TYPE && text.get(token) == Some(&b';') {
+        token + 1
+    } else {
+        0
+    }
+}
+
+/// `text` without its leading `TYPE;` prefixes (normally one, `smtp;`).
+fn strip_type(mut text: &[u8]) -> &[u8] {
+    loop {
+        match type_prefix_len(text) {
+            0 => return text,
+            n => text = text[n..].trim_ascii_start(),
+        }
+    }
+}
+
+/// The replies chained in one diagnostic, in order, trimmed. The MTA may write several
+/// (`450 4.0.0 (undefined status);smtp;421 Refused`); a boundary is `;TYPE;` before a reply
+/// code digit, so a plain `;` inside a reply (`unavailable; Client host`) is not one.
+fn replies(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        for semi in memchr::memchr_iter(b';', t) {
+            let after = &t[semi + 1..];
+            let n = type_prefix_len(after);
+            if n > 0 && after.get(n).is_some_and(u8::is_ascii_digit) {
+                rest = Some(&after[n..]);
+                return Some(t[..semi].trim_ascii());
+            }
+        }
+        rest = None;
+        Some(t.trim_ascii())
+    })
+}
+
+/// The code of a text no rule knows. Of chained replies the last one with a code counts: the
+/// first is the MTA's own generic wrapper, the last the remote server's reply.
+fn fallback(text: &[u8]) -> Option<Code> {
+    replies(text).filter_map(reply_code).last()
+}
+
+/// One reply's code: its first enhanced status code standing as a word, else its leading SMTP
+/// code. The leading code is skipped first so that `550-5.7.1` (a multi-line reply) finds 5.7.1.
+fn reply_code(reply: &[u8]) -> Option<Code> {
+    let smtp = reply
+        .get(..3)
+        .and_then(SmtpCode::parse)
+        .filter(|_| matches!(reply.get(3), None | Some(b' ' | b'-' | b'\t')));
+    let rest = if smtp.is_some() {
+        reply.get(4..).unwrap_or_default()
+    } else {
+        reply
+    };
+    EnhancedStatus::find(rest)
+        .map(Code::Status)
+        .or(smtp.map(Code::Smtp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (`dsnDiag`, expected code name). Each is also classified with an `smtp;` prefix.
+    const CASES: &[(&str, &str)] = &[
+        // Real Microsoft texts, verbatim from reference/README.md.
+        (
+            "421 RP-001 (SNT0-MC2-F19) Unfortunately, some messages from 50.57.111.177 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day. You can also refer to http://mail.live.com/mail/troubleshooting.aspx#errors.",
+            "RP-001",
+        ),
+        (
+            "421 PR(ct1) The mail server IP connecting to Windows Live Hotmail server has exceeded the connection limit allowed. ...",
+            "PR(ct1)",
+        ),
+        (
+            "550 SC-001 (SNT004-MC3F21) Unfortunately, messages from 178.33.39.27 weren't sent. Please contact your Internet service provider since part of their network is on our block list. ...",
+            "SC-001",
+        ),
+        (
+            "550 5.7.1 Unfortunately, messages from [x.xx.xx.xx] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). ...",
+            "5.7.1-blocklist",
+        ),
+        (
+            "550 5.7.1 Unfortunately, messages from [x.xx.xx.xx] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). ...",
+            "5.7.1-blocklist",
+        ),
+        (
+            "550 5.7.1 Unfortunately, messages from [x.xx.xx.xx] weren't sent. Please contact your Internet service provider since part of their network is on our block list (AS3140). ...",
+            "5.7.1-blocklist",
+        ),
+        (
+            "451 4.7.650 The mail server [192.0.2.5] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S775) [***.prod.protection.outlook.com]",
+            "4.7.650",
+        ),
+        (
+            "451 4.7.650 The mail server [192.0.2.5] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S843) [***.prod.protection.outlook.com]",
+            "4.7.650",
+        ),
+        (
+            "451 4.7.651 The mail server [x] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S844) [...]",
+            "4.7.651",
+        ),
+        (
+            "451 4.7.500 Server busy. Please try again later from [134.119.1.64]. (S77719) [FR2DEU01FT008.eop-deu01.prod.protection.outlook.com]",
+            "4.7.500",
+        ),
+        (
+            "550 5.7.606 Access denied, banned sending IP [x.xx.xx.xx]. To request removal from this list please visit https://sender.office.com/ and follow the directions. For more information please go to  http://go.microsoft.com/fwlink/?LinkID=526655 (AS16012609)",
+            "5.7.606",
+        ),
+        (
+            "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP. For more information please go to http://go.microsoft.com/fwlink/?LinkId=526653 AS(7230) [...]",
+            "5.7.708",
+        ),
+        (
+            "550 5.7.515 Access denied, sending domain EXAMPLE.JP doesn't meet the required authentication level. ...",
+            "5.7.515",
+        ),
+        (
+            "421 4.3.2 The maximum number of concurrent connections per resource forest has exceeded a limit, closing transmission channel. example.com. PRX8",
+            "4.3.2-concurrency",
+        ),
+        (
+            "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). [...]",
+            "5.5.0-mailbox",
+        ),
+        // The reference article's forms, with plausible full wording.
+        (
+            "421 4.7.0 RP-001 Unfortunately, some messages from 192.0.2.10 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day.",
+            "RP-001",
+        ),
+        (
+            "421 4.7.0 RP-002 Unfortunately, some messages from 192.0.2.10 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day.",
+            "RP-002",
+        ),
+        (
+            "421 4.7.0 RP-003 Unfortunately, some messages from 192.0.2.10 weren't sent. Please try again later.",
+            "RP-003",
+        ),
+        (
+            "550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [AM4PEPF00027A6C.eurprd04.prod.outlook.com]",
+            "5.7.1-blocklist",
+        ),
+        (
+            "550 5.7.1 Unfortunately, messages from [198.51.100.7] on behalf of (example.com) could not be delivered due to domain owner policy restrictions.",
+            "5.7.1-dmarc",
+        ),
+        (
+            "550 5.7.1 Message rejected: example.com failed DMARC verification and has a DMARC policy of reject [DB5PEPF00014B8A.eurprd02.prod.outlook.com]",
+            "5.7.1-dmarc",
+        ),
+        (
+            "550 5.7.606 Access denied, banned sending IP [203.0.113.9]. To request removal from this list please visit https://sender.office.com/ and follow the directions.",
+            "5.7.606",
+        ),
+        (
+            "451 4.7.500 Server busy. Please try again later from [203.0.113.9]. (S77719) [VI1EUR04FT012.eop-eur04.prod.protection.outlook.com]",
+            "4.7.500",
+        ),
+        (
+            "550 5.7.510 Access denied, example.com does not accept email over IPv6 [2001:db8::25]",
+            "5.7.510",
+        ),
+        (
+            "550 5.7.509 Access denied, sending domain EXAMPLE.COM does not pass DMARC verification and has a DMARC policy of reject. [DB5PEPF00014B8A.eurprd02.prod.outlook.com]",
+            "5.7.509",
+        ),
+        // Real-log forms of the RP codes.
+        (
+            "421 RP-002 (BAY004-MC1F37) Unfortunately, some messages from 198.51.100.20 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day. You can also refer to http://mail.live.com/mail/troubleshooting.aspx#errors.",
+            "RP-002",
+        ),
+        (
+            "421 RP-003 (COL004-MC5F26) Unfortunately, some messages from 198.51.100.20 weren't sent. Please try again. You can also refer to http://mail.live.com/mail/troubleshooting.aspx#errors.",
+            "RP-003",
+        ),
+        // PowerMTA's chained diagnostics: the remote reply sits in the second one.
+        (
+            "450 4.0.0 (undefined status);smtp;421 RP-002 (BAY004-MC1F37) Unfortunately, some messages from 198.51.100.20 weren't sent.",
+            "RP-002",
+        ),
+        ("450 4.0.0 (undefined status);smtp;421 Refused", "421"),
+        (
+            "450 4.0.0 (undefined status);smtp;Connection refused",
+            "4.0.0",
+        ),
+        // Look-alikes from other providers fall back to their code.
+        (
+            "421 4.7.0 [TSS04] Messages from 192.0.2.10 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes",
+            "4.7.0",
+        ),
+        ("550 5.7.1 Denied - Spam Suspected", "5.7.1"),
+        (
+            "554 5.7.1 Denied - Spam Suspected - http://www.w357sfhsjhf873.net/services/spamwatch/blocked.php",
+            "5.7.1",
+        ),
+        (
+            "550 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using Spamhaus; To request removal from this list see https://www.spamhaus.org/query/ip/192.0.2.10",
+            "5.7.1",
+        ),
+        (
+            "550 5.7.1 Email rejected per DMARC policy for example.com",
+            "5.7.1",
+        ),
+        (
+            "550 5.1.1 <rp-001@example.com>: Recipient address rejected: RP-002 SC-001",
+            "5.1.1",
+        ),
+        (
+            "421 4.4.2 host 10.5.7.106 dropped connection at 5.7.606x",
+            "4.4.2",
+        ),
+        (
+            "550 5.5.0 Requested action not taken: mailbox unavailable",
+            "5.5.0",
+        ),
+        // A rule named after a code owns it wherever it stands.
+        (
+            "550 Access denied 5.7.606 banned sending IP [203.0.113.9]",
+            "5.7.606",
+        ),
+        // Fallbacks.
+        (
+            "550 5.1.1 <x@example.com>: Recipient address rejected",
+            "5.1.1",
+        ),
+        ("550-5.7.26 Unauthenticated email is not accepted", "5.7.26"),
+        ("421 Too many connections", "421"),
+        ("Connection timed out", "(none)"),
+        ("", "(none)"),
+    ];
+
+    fn name(c: &Classifier, diag: &str, status: &str) -> String {
+        c.code_name(c.classify(diag.as_bytes(), status.as_bytes()))
+    }
+
+    #[test]
+    fn classifies_real_and_article_texts() {
+        let c = Classifier::builtin();
+        for (diag, want) in CASES {
+            assert_eq!(name(&c, diag, ""), *want, "{diag}");
+            assert_eq!(name(&c, &format!("smtp;{diag}"), ""), *want, "smtp;{diag}");
+        }
+    }
+
+    #[test]
+    fn every_rule_is_hit_by_a_case() {
+        let c = Classifier::builtin();
+        let hit: Vec<Code> = CASES
+            .iter()
+            .map(|(diag, _)| c.classify(diag.as_bytes(), b""))
+            .collect();
+        for (i, rule) in c.rules().iter().enumerate() {
+            assert!(
+                hit.contains(&Code::Rule(to_rule_id(i))),
+                "no test text hits rule {}",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn type_prefixes_and_whitespace_are_skipped() {
+        let c = Classifier::builtin();
+        for diag in [
+            "x-unix;421 4.7.0 RP-001 blocked",
+            "  smtp; 421 RP-001 (SNT0-MC2-F19) Unfortunately \r\n",
+            "smtp;smtp;421 RP-001 (SNT0-MC2-F19)",
+            "SMTP;421-4.7.0 RP-001 blocked",
+        ] {
+            assert_eq!(name(&c, diag, ""), "RP-001", "{diag:?}");
+        }
+        // A `;` inside a reply is no boundary between replies.
+        assert_eq!(name(&c, "smtp;550 5.7.1 x;y; 421 RP-001", ""), "5.7.1");
+    }
+
+    #[test]
+    fn status_is_used_when_diag_has_no_code() {
+        let c = Classifier::builtin();
+        assert_eq!(name(&c, "", "4.4.1 (no answer from host)"), "4.4.1");
+        assert_eq!(name(&c, "  ", "4.4.1 (no answer from host)"), "4.4.1");
+        assert_eq!(name(&c, "smtp;", "5.2.2 (mailbox full)"), "5.2.2");
+        assert_eq!(
+            name(&c, "smtp;Connection refused", "4.4.1 (no answer from host)"),
+            "4.4.1"
+        );
+        // A diag with a code wins over the status.
+        assert_eq!(
+            name(&c, "smtp;550 Refused", "5.0.0 (undefined status)"),
+            "550"
+        );
+        // A Microsoft code in the status still maps to its rule, so names stay unique.
+        assert_eq!(name(&c, "", "5.7.606 (other security status)"), "5.7.606");
+        assert_eq!(
+            c.classify(b"", b"5.7.606"),
+            Code::Rule(c.rule_id("5.7.606").expect("rule"))
+        );
+        assert_eq!(name(&c, "", ""), "(none)");
+    }
+
+    #[test]
+    fn rule_ids_are_unique_and_described() {
+        let c = Classifier::builtin();
+        for (i, rule) in c.rules().iter().enumerate() {
+            assert_eq!(
+                c.rule_id(rule.id),
+                Some(to_rule_id(i)),
+                "duplicate id {}",
+                rule.id
+            );
+            let info = c.describe(Code::Rule(to_rule_id(i)));
+            assert_eq!(info.provider, Some("Microsoft"));
+            assert_eq!(info.kind, Some(rule.kind));
+            assert!(info.meaning.is_some_and(|m| !m.is_empty()), "{}", rule.id);
+            assert!(info.action.is_some_and(|a| !a.is_empty()), "{}", rule.id);
+        }
+    }
+
+    #[test]
+    fn article_actions_are_kept() {
+        let c = Classifier::builtin();
+        let action = |id: &str| c.rule(c.rule_id(id).expect("rule")).action;
+        assert_eq!(
+            action("RP-001"),
+            "Stop sending; check SNDS; do not retry for 4h minimum"
+        );
+        assert_eq!(
+            action("RP-002"),
+            "Reduce max-connect-rate; increase retry-after to 30m"
+        );
+        assert_eq!(
+            action("RP-003"),
+            "Check domain reputation; verify DMARC policy"
+        );
+        assert_eq!(
+            action("5.7.1-blocklist"),
+            "Contact Microsoft Sender Support; use alternate IP"
+        );
+        assert_eq!(
+            action("5.7.1-dmarc"),
+            "Debug SPF/DKIM alignment; check From: domain match"
+        );
+        assert_eq!(
+            action("5.7.606"),
+            "Submit delisting at sendersupport.olc.protection.outlook.com"
+        );
+        assert_eq!(
+            action("4.7.500"),
+            "Normal retry at standard retry-after interval"
+        );
+    }
+
+    #[test]
+    fn code_names_round_trip() {
+        let c = Classifier::builtin();
+        let mut codes: Vec<Code> = (0..c.rules().len())
+            .map(|i| Code::Rule(to_rule_id(i)))
+            .collect();
+        codes.extend(
+            CASES
+                .iter()
+                .map(|(diag, _)| c.classify(diag.as_bytes(), b"")),
+        );
+        codes.push(c.classify(b"", b"4.4.1 (no answer from host)"));
+        for code in codes {
+            assert_eq!(c.parse_code(&c.code_name(code)), Some(code), "{code:?}");
+        }
+        assert_eq!(c.parse_code("rp-002"), c.rule_id("RP-002").map(Code::Rule));
+        assert_eq!(
+            c.parse_code("pr(CT1)"),
+            c.rule_id("PR(ct1)").map(Code::Rule)
+        );
+        assert_eq!(c.parse_code(" 421 "), Some(Code::Smtp(SmtpCode(421))));
+        assert_eq!(c.parse_code("(NONE)"), Some(Code::None));
+        for bad in ["", "RP-9", "6.1.1", "42", "5.7"] {
+            assert_eq!(c.parse_code(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn fallback_codes_are_described() {
+        let c = Classifier::builtin();
+        let info =
+            |diag: &str, status: &str| c.describe(c.classify(diag.as_bytes(), status.as_bytes()));
+
+        let unknown_user = info("550 5.1.1 <x@example.com>: Recipient address rejected", "");
+        assert_eq!(unknown_user.provider, None);
+        assert_eq!(unknown_user.kind, Some(ResponseKind::Bounce));
+        assert_eq!(
+            unknown_user.meaning,
+            Some("Bad destination mailbox address")
+        );
+        assert!(unknown_user.action.is_some_and(|a| a.contains("Suppress")));
+
+        let no_answer = info("", "4.4.1 (no answer from host)");
+        assert_eq!(no_answer.kind, Some(ResponseKind::Deferral));
+        assert_eq!(no_answer.meaning, Some("No answer from host"));
+
+        // An unlisted detail falls back to its subject's meaning.
+        let odd = info("451 4.4.99 odd", "");
+        assert_eq!(odd.meaning, Some("Network and routing status"));
+        assert_eq!(odd.action, None);
+
+        let smtp = info("421 Too many connections", "");
+        assert_eq!(smtp.kind, Some(ResponseKind::Deferral));
+        assert!(
+            smtp.meaning
+                .is_some_and(|m| m.starts_with("Service not available"))
+        );
+
+        assert_eq!(c.describe(Code::None), CodeInfo::default());
+    }
+
+    fn spec(id: &str, pattern: &str) -> RuleSpec {
+        let json = serde_json::json!({
+            "id": id, "provider": "Acme", "kind": "bounce",
+            "meaning": "Acme refuses bulk mail", "action": "Stop mailing Acme", "pattern": pattern,
+        });
+        serde_json::from_value(json).expect("valid spec")
+    }
+
+    #[test]
+    fn user_rules_come_before_builtin() {
+        let c = Classifier::with_rules(vec![spec("ACME-1", r"RP-002 \(BAY")]).expect("compiles");
+        let text = b"smtp;421 RP-002 (BAY004-MC1F37) Unfortunately, some messages weren't sent.";
+        let code = c.classify(text, b"");
+        assert_eq!(c.code_name(code), "ACME-1");
+        assert_eq!(c.describe(code).provider, Some("Acme"));
+        assert_eq!(c.describe(code).kind, Some(ResponseKind::Bounce));
+        // The built-in rules still work behind the user's.
+        assert_eq!(
+            c.code_name(c.classify(b"smtp;421 4.7.0 RP-002 x", b"")),
+            "RP-002"
+        );
+        assert_eq!(c.parse_code("acme-1"), Some(code));
+    }
+
+    #[test]
+    fn bad_user_rules_are_errors_naming_the_rule() {
+        let err =
+            Classifier::with_rules(vec![spec("ACME-2", "550 (unclosed")]).expect_err("bad regex");
+        assert!(matches!(&err, RuleError::Pattern { id, .. } if id == "ACME-2"));
+        assert!(err.to_string().contains("ACME-2"), "{err}");
+
+        let dup = Classifier::with_rules(vec![spec("rp-001", "x")]).expect_err("duplicate");
+        assert!(err_names(&dup, "rp-001"), "{dup}");
+
+        let bad_kind = serde_json::from_str::<RuleSpec>(
+            r#"{"id":"A","provider":"A","kind":"later","meaning":"","action":"","pattern":"x"}"#,
+        );
+        assert!(bad_kind.is_err());
+    }
+
+    fn err_names(err: &RuleError, id: &str) -> bool {
+        err.to_string().contains(id)
     }
 }
