@@ -8,7 +8,7 @@ mod rules;
 use regex::bytes::{RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 
-use crate::model::{Code, EnhancedStatus, NONE_KEY, ResponseKind, RuleId, SmtpCode};
+use crate::model::{Code, EnhancedStatus, NONE_KEY, ResponseKind, RuleId, Severity, SmtpCode};
 
 /// One row of the rule table.
 #[derive(Clone, Debug)]
@@ -18,6 +18,8 @@ pub struct Rule {
     /// Who sends this response (`Microsoft`).
     pub provider: &'static str,
     pub kind: ResponseKind,
+    /// How urgently an operator must act when it shows up.
+    pub severity: Severity,
     /// What the response means.
     pub meaning: &'static str,
     /// What the operator should do.
@@ -40,6 +42,22 @@ pub struct RuleSpec {
     pub meaning: String,
     pub action: String,
     pub pattern: String,
+    /// `critical`, `warning` (the default) or `info`.
+    #[serde(
+        default = "default_severity",
+        deserialize_with = "deserialize_severity"
+    )]
+    pub severity: Severity,
+}
+
+fn default_severity() -> Severity {
+    Severity::Warning
+}
+
+fn deserialize_severity<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Severity, D::Error> {
+    let s = String::deserialize(d)?;
+    Severity::parse(&s)
+        .ok_or_else(|| serde::de::Error::unknown_variant(&s, &["critical", "warning", "info"]))
 }
 
 fn deserialize_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ResponseKind, D::Error> {
@@ -68,6 +86,8 @@ pub enum RuleError {
 pub struct CodeInfo {
     pub provider: Option<&'static str>,
     pub kind: Option<ResponseKind>,
+    /// Only rules carry a severity; fallback codes have none.
+    pub severity: Option<Severity>,
     pub meaning: Option<&'static str>,
     pub action: Option<&'static str>,
 }
@@ -132,6 +152,7 @@ impl Classifier {
                 id: leak(spec.id),
                 provider: leak(spec.provider),
                 kind: spec.kind,
+                severity: spec.severity,
                 meaning: leak(spec.meaning),
                 action: leak(spec.action),
                 pattern: leak(spec.pattern),
@@ -262,6 +283,7 @@ impl Classifier {
                 CodeInfo {
                     provider: Some(r.provider),
                     kind: Some(r.kind),
+                    severity: Some(r.severity),
                     meaning: Some(r.meaning),
                     action: Some(r.action),
                 }
@@ -269,6 +291,7 @@ impl Classifier {
             Code::Status(s) => CodeInfo {
                 provider: None,
                 kind: code.fallback_kind(),
+                severity: None,
                 meaning: status_meaning(s),
                 action: rules::STATUS_ACTIONS
                     .iter()
@@ -278,6 +301,7 @@ impl Classifier {
             Code::Smtp(c) => CodeInfo {
                 provider: None,
                 kind: code.fallback_kind(),
+                severity: None,
                 meaning: rules::SMTP_MEANINGS
                     .iter()
                     .find(|(n, _)| *n == c.0)

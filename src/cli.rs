@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::acct::chunk::DEFAULT_CHUNK_SIZE;
 use crate::acct::discover::{Input, discover};
+use crate::analysis::{self, AnalysisParams};
 use crate::classify::Classifier;
 use crate::filter::Filter;
 use crate::output::summary::Summary;
@@ -189,16 +190,21 @@ fn summary(
     let p = prepare(select)?;
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
-    let result = scan::run(
-        &p.inputs,
+    let rollup = Rollup::default();
+    let result = scan::run(&p.inputs, opts, &p.classifier, &p.filter, &rollup);
+    let params = AnalysisParams::default();
+    let analyses = analysis::analyze(&analysis::Context {
+        inputs: &p.inputs,
         opts,
-        &p.classifier,
-        &p.filter,
-        &Rollup::default(),
-    );
+        classifier: &p.classifier,
+        filter: &p.filter,
+        rollup: &rollup,
+        scan: &result,
+        params: &params,
+    });
     let elapsed = started.elapsed();
     let failed = report_errors(&result.report) | p.had_errors;
-    let s = Summary::build(&result, &p.classifier, &p.filter);
+    let s = Summary::build(&result, &analyses, &p.classifier, &p.filter);
     let out = match format {
         Format::Text => text::render(&s, text::Style::Text),
         Format::Markdown => text::render(&s, text::Style::Markdown),

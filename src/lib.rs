@@ -4,6 +4,7 @@
 
 pub mod acct;
 pub mod aggregate;
+pub mod analysis;
 pub mod classify;
 pub mod cli;
 pub mod error;

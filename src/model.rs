@@ -258,6 +258,36 @@ impl ResponseKind {
     }
 }
 
+/// How urgently a finding or a response code needs an operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// Mail is being blocked or rejected: act now.
+    Critical,
+    /// Mail is being slowed or will be blocked if nothing changes.
+    Warning,
+    /// Worth knowing; the normal retry handles it.
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "critical" => Some(Severity::Critical),
+            "warning" => Some(Severity::Warning),
+            "info" => Some(Severity::Info),
+            _ => None,
+        }
+    }
+}
+
 /// Index of a rule in the classifier's table.
 pub type RuleId = u16;
 

@@ -3,6 +3,7 @@
 
 use super::Rule;
 use crate::model::ResponseKind::{Bounce, Deferral};
+use crate::model::Severity::{Critical, Info, Warning};
 
 const MICROSOFT: &str = "Microsoft";
 
@@ -21,6 +22,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "RP-001",
         provider: MICROSOFT,
         kind: Deferral,
+        severity: Critical,
         meaning: "IP blocked on reputation policy (RP-001): a reputation block sent as a 421, \
                   not a transient deferral; retrying soon worsens the IP's SNDS data",
         action: "Stop sending; check SNDS; do not retry for 4h minimum",
@@ -30,6 +32,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "RP-002",
         provider: MICROSOFT,
         kind: Deferral,
+        severity: Warning,
         meaning: "Connection rate limit exceeded (RP-002): the sending IP connected to \
                   Microsoft faster than it allows",
         action: "Reduce max-connect-rate; increase retry-after to 30m",
@@ -39,6 +42,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "RP-003",
         provider: MICROSOFT,
         kind: Deferral,
+        severity: Critical,
         meaning: "Microsoft deferred mail on the sender domain's reputation (RP-003): \
                   sender domain blocked",
         action: "Check domain reputation; verify DMARC policy",
@@ -48,6 +52,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "5.7.1-blocklist",
         provider: MICROSOFT,
         kind: Bounce,
+        severity: Critical,
         meaning: "Permanent IP block: part of the sending IP's network is on Microsoft's \
                   block list (S3140, S3150, AS3140)",
         action: "Contact Microsoft Sender Support; use alternate IP",
@@ -57,6 +62,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "5.7.1-dmarc",
         provider: MICROSOFT,
         kind: Bounce,
+        severity: Critical,
         meaning: "DMARC policy failure: Microsoft rejected the message under the From: domain's \
                   DMARC policy (\"domain owner policy restrictions\")",
         action: "Debug SPF/DKIM alignment; check From: domain match",
@@ -70,6 +76,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "5.7.606",
         provider: MICROSOFT,
         kind: Bounce,
+        severity: Critical,
         meaning: "Access denied, banned sending IP: the IP is on Microsoft's block list \
                   (the Office 365 wording points to sender.office.com for removal)",
         action: "Submit delisting at sendersupport.olc.protection.outlook.com",
@@ -79,6 +86,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "4.7.500",
         provider: MICROSOFT,
         kind: Deferral,
+        severity: Info,
         meaning: "Server busy: Microsoft throttles the sending IP temporarily (S77719)",
         action: "Normal retry at standard retry-after interval",
         pattern: r"^4\d\d[ -]4\.7\.500\b",
@@ -87,6 +95,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "5.7.510",
         provider: MICROSOFT,
         kind: Bounce,
+        severity: Critical,
         meaning: "Access denied: the recipient domain does not accept email over IPv6",
         action: "Deliver to this domain over IPv4: give its VMTA an IPv4 smtp-source-host",
         pattern: r"^5\d\d[ -]5\.7\.510\b",
@@ -95,6 +104,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "4.7.650",
         provider: MICROSOFT,
         kind: Deferral,
+        severity: Warning,
         meaning: "The sending IP is temporarily rate limited because of its reputation \
                   (S775, S843)",
         action: "Slow down to Microsoft from this IP (lower max-msg-rate and max-smtp-out), \
@@ -105,6 +115,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "4.7.651",
         provider: MICROSOFT,
         kind: Deferral,
+        severity: Warning,
         meaning: "The sending IP is temporarily rate limited because of its reputation (S844)",
         action: "Slow down to Microsoft from this IP (lower max-msg-rate and max-smtp-out), \
                  check its SNDS data and complaint rate; let PowerMTA retry",
@@ -114,6 +125,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "5.7.708",
         provider: MICROSOFT,
         kind: Bounce,
+        severity: Critical,
         meaning: "Access denied, traffic not accepted from this IP: Microsoft refuses the IP \
                   for low or no reputation (typically a new or recently abused IP)",
         action: "Move Microsoft traffic to an IP with an established reputation; warm this IP \
@@ -124,6 +136,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "5.7.509",
         provider: MICROSOFT,
         kind: Bounce,
+        severity: Critical,
         meaning: "Access denied: the sending domain does not pass DMARC verification and has \
                   a DMARC policy of reject",
         action: "Debug SPF/DKIM alignment; check From: domain match",
@@ -133,6 +146,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "5.7.515",
         provider: MICROSOFT,
         kind: Bounce,
+        severity: Critical,
         meaning: "Access denied: the sending domain does not meet Microsoft's required \
                   authentication level (bulk-sender rules: SPF, DKIM and DMARC must pass)",
         action: "Publish SPF and DKIM for the From: domain and a DMARC record (p=none at \
@@ -143,6 +157,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "PR(ct1)",
         provider: MICROSOFT,
         kind: Deferral,
+        severity: Warning,
         meaning: "Connection limit: the sending IP has more simultaneous connections open to \
                   Hotmail/Outlook.com than Microsoft allows",
         action: "Lower max-smtp-out for the outlook.com rollup (connections = pool size x \
@@ -153,6 +168,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "SC-001",
         provider: MICROSOFT,
         kind: Bounce,
+        severity: Critical,
         meaning: "Block list: part of the sending IP's network is on Microsoft's block list \
                   (Hotmail/Outlook.com)",
         action: "Have the IP's owner request delisting through Microsoft Sender Support; \
@@ -163,6 +179,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "4.3.2-concurrency",
         provider: MICROSOFT,
         kind: Deferral,
+        severity: Warning,
         meaning: "Exchange Online/Office 365 concurrency limit: too many simultaneous \
                   connections from the sender to the tenant's resource forest (PRX)",
         action: "Lower max-smtp-out for this domain (connections = pool size x \
@@ -173,6 +190,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         id: "5.5.0-mailbox",
         provider: MICROSOFT,
         kind: Bounce,
+        severity: Info,
         meaning: "Outlook.com: recipient mailbox unavailable (S2017062302); usually an address \
                   that does not exist, at times a filtering refusal",
         action: "Suppress the address if it repeats; if many known-good addresses get it at \

@@ -47,6 +47,7 @@ struct CodeJson<'a> {
     by_type: ByType<'a>,
     provider: Option<&'a str>,
     kind: Option<&'a str>,
+    severity: Option<&'a str>,
     meaning: Option<&'a str>,
     action: Option<&'a str>,
 }
@@ -65,6 +66,7 @@ struct SummaryJson<'a> {
     by_source_ip: Vec<BucketJson<'a>>,
     by_domain: Vec<BucketJson<'a>>,
     by_code: Vec<CodeJson<'a>>,
+    findings: &'a [crate::analysis::Finding],
 }
 
 fn buckets(b: &[Bucket<std::sync::Arc<str>>]) -> Vec<BucketJson<'_>> {
@@ -109,11 +111,13 @@ pub fn render(s: &Summary) -> String {
                 total: c.bucket.total(),
                 by_type: ByType(&c.bucket.counts.counts),
                 provider: c.info.provider,
-                kind: c.info.kind.map(super::super::model::ResponseKind::as_str),
+                kind: c.info.kind.map(crate::model::ResponseKind::as_str),
+                severity: c.info.severity.map(crate::model::Severity::as_str),
                 meaning: c.info.meaning,
                 action: c.info.action,
             })
             .collect(),
+        findings: &s.findings,
     };
     // Serialising plain data to a String cannot fail.
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::aggregate::{Bucket, Dim};
+use crate::analysis::{Analyses, Finding};
 use crate::classify::{Classifier, CodeInfo};
 use crate::filter::Filter;
 use crate::model::{Code, TypeCounts};
@@ -34,10 +35,17 @@ pub struct Summary {
     pub by_code: Vec<CodeRow>,
     /// The filter applied, if any.
     pub filter: Option<String>,
+    /// What to act on, most severe first.
+    pub findings: Vec<Finding>,
 }
 
 impl Summary {
-    pub fn build(scan: &ScanResult, classifier: &Classifier, filter: &Filter) -> Summary {
+    pub fn build(
+        scan: &ScanResult,
+        analyses: &Analyses,
+        classifier: &Classifier,
+        filter: &Filter,
+    ) -> Summary {
         let agg = &scan.aggregates;
         let by_code = agg
             .codes_where(|_| true, |c| classifier.code_name(c))
@@ -61,6 +69,7 @@ impl Summary {
             by_domain: agg.group(Dim::Domain),
             by_code,
             filter: (!filter.is_empty()).then(|| filter.as_str().to_string()),
+            findings: analyses.findings.clone(),
         }
     }
 }

@@ -73,6 +73,7 @@ pub fn render(s: &Summary, style: Style) -> String {
         Style::Markdown => d.out += "# pmta-lens summary\n",
     }
     scope(&mut d, s);
+    findings(&mut d, s);
     types(&mut d, s);
     buckets(&mut d, "Destinations (rolled up)", "domain", &s.by_domain);
     buckets(&mut d, "VMTAs", "vmta", &s.by_vmta);
@@ -136,6 +137,31 @@ fn scope(d: &mut Doc, s: &Summary) {
         ]);
     }
     d.table(&t);
+}
+
+fn findings(d: &mut Doc, s: &Summary) {
+    d.heading("Findings");
+    if s.findings.is_empty() {
+        d.line("nothing to act on");
+        return;
+    }
+    for f in &s.findings {
+        let tag = f.severity.as_str().to_uppercase();
+        match d.style {
+            Style::Text => {
+                let _ = writeln!(d.out, "  [{tag}] {}", f.title);
+                let _ = writeln!(d.out, "      evidence: {}", f.evidence);
+                let _ = writeln!(d.out, "      action:   {}", f.action);
+            }
+            Style::Markdown => {
+                let _ = writeln!(
+                    d.out,
+                    "- **{tag}** {}  \n  evidence: {}  \n  action: {}",
+                    f.title, f.evidence, f.action
+                );
+            }
+        }
+    }
 }
 
 fn types(d: &mut Doc, s: &Summary) {
@@ -249,12 +275,14 @@ fn codes(d: &mut Doc, s: &Summary) {
         .filter_map(|c| c.info.action.map(|a| (c, a)))
         .collect();
     if !actions.is_empty() {
-        d.heading("What to do");
+        d.heading("What to do, per code");
         for (c, a) in actions {
+            let n = c.bucket.total();
+            let rows = if n == 1 { "row" } else { "rows" };
             d.line(&format!(
-                "{} ({} rows): {a}",
+                "{} ({} {rows}): {a}",
                 d.code(&c.name),
-                thousands(c.bucket.total())
+                thousands(n)
             ));
         }
     }
