@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::acct::chunk::{DEFAULT_CHUNK_SIZE, header_before, headers, split_points};
+use crate::acct::chunk::{DEFAULT_CHUNK_SIZE, header_before, headers_in, split_points};
 use crate::acct::discover::Input;
 use crate::acct::header::{Col, Header};
 use crate::acct::record::{Field, FieldSplitter, RecordEnd, Split};
@@ -450,8 +450,15 @@ fn jobs(maps: &[Option<memmap2::Mmap>], chunk_size: usize) -> Vec<Job<'_>> {
 }
 
 fn file_jobs(data: &[u8], file: usize, chunk_size: usize) -> Vec<Job<'_>> {
-    let hs = headers(data);
     let starts = split_points(data, chunk_size);
+    let hs: Vec<(usize, Arc<Header>)> = starts
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| headers_in(data, *s, starts.get(i + 1).copied().unwrap_or(data.len())))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
     starts
         .iter()
         .enumerate()
