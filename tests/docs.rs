@@ -1,6 +1,7 @@
 //! Keeps docs/rules.md in step with the rule table: the table between the markers is generated
 //! from `Classifier::builtin()`. Run with `UPDATE_DOCS=1` to rewrite it after changing a rule.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use pmta_lens::classify::Classifier;
@@ -17,8 +18,9 @@ fn table() -> String {
     );
     for (i, r) in c.rules().iter().enumerate() {
         let esc = |s: &str| s.replace('|', "\\|");
-        out += &format!(
-            "| {} | `{}` | {} | {} | {} | {} | {} | `{}` |\n",
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} | {} | {} | `{}` |",
             i + 1,
             r.id,
             r.provider,
