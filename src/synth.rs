@@ -15,6 +15,8 @@ use std::path::Path;
 
 use flate2::{Compression, GzBuilder};
 
+pub mod connections;
+
 /// The header of a real accounting file holding d, b, f, r and rb records (from
 /// `reference/real-union-header.txt`): 38 columns, `rcvSourceIp` twice, user-chosen `header_*`.
 pub const REAL_UNION_HEADER: &str = "type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,\
@@ -241,6 +243,9 @@ pub struct Profile {
     /// the time range, so that a small file holds every code and every record type.
     pub showcase: bool,
     pub quirks: Quirks,
+    /// Opt-in: deliver through simulated connections instead of drawing rows independently
+    /// (see [`connections`]); `size`, `mix`, `bursts` and `showcase` are then not used.
+    pub connections: Option<connections::ConnectionSim>,
 }
 
 impl Profile {
@@ -272,6 +277,7 @@ impl Profile {
             bursts: Vec::new(),
             showcase: false,
             quirks: Quirks::default(),
+            connections: None,
         }
     }
 
@@ -1939,6 +1945,9 @@ enum Special {
 /// VMTA's, a burst code that is no deferral, a domain name with odd characters ...), and any
 /// error of `out`.
 pub fn write_accounting<W: Write>(profile: &Profile, out: W) -> io::Result<Stats> {
+    if profile.connections.is_some() {
+        return connections::simulate(profile, out, None).map(|s| s.stats);
+    }
     let clock = match profile.size {
         Size::Rows(n) => Some(fit_clock(profile, n)?),
         Size::Bytes(_) => None,
