@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod filter;
 pub mod fmt;

@@ -1,0 +1,594 @@
+//! Connections against the budget, per rolled-up destination and pool: the budget the
+//! `PowerMTA` config allows (pool size x `max-smtp-out`, [`budget`]), and the connections
+//! actually open over time, exact from a `log-connections` log ([`log`]) or else estimated from
+//! the accounting rows ([`estimate`]), measured the same way ([`timeline`]). The summary, the
+//! JSON and the dashboard's Connections view all read [`analyze`]'s result. Part of the core:
+//! returns data, never prints.
+
+pub mod budget;
+pub mod estimate;
+pub mod log;
+pub mod timeline;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+pub use budget::{Budget, Overrides};
+pub use estimate::Params;
+pub use log::{LogConnection, LogReport};
+pub use timeline::{Point, Span, Stats, Steps};
+
+use crate::acct::discover::Input;
+use crate::aggregate::Aggregates;
+use crate::classify::Classifier;
+use crate::config::{Config, DEFAULT_MAX_SMTP_OUT};
+use crate::model::{NONE_KEY, RecordKind, UNATTRIBUTED_KEY};
+use crate::rollup::{self, DomainHints, Rollup};
+use crate::scan::{ScanOptions, ScanResult};
+
+/// Tuning of the connection analysis.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// `--max-smtp-out N` / `--pool-size N`.
+    pub overrides: Overrides,
+    /// The estimate's assumptions.
+    pub estimate: Params,
+    /// Width of [`Connections::series`] buckets in seconds; 0 picks one from the time range.
+    pub bucket_secs: i64,
+}
+
+/// What the analysis reads.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub aggregates: &'a Aggregates,
+    /// What the scan learned about each recipient domain's rollup.
+    pub hints: &'a FxHashMap<String, DomainHints>,
+    pub rollup: &'a Rollup,
+    pub classifier: &'a Classifier,
+    /// The accounting inputs, read once more for the estimate; `None`: no estimate.
+    pub inputs: Option<(&'a [Input], &'a ScanOptions)>,
+    pub config: Option<&'a Config>,
+    /// A `PowerMTA` log written with `log-connections yes`.
+    pub pmta_log: Option<&'a Path>,
+    /// Report only the destinations and pools the aggregates hold (set when they were filtered:
+    /// connections seen elsewhere would not belong to the report).
+    pub only_aggregated: bool,
+}
+
+impl<'a> Context<'a> {
+    /// A context over a finished scan, with the estimate read from `inputs`.
+    pub fn new(
+        scan: &'a ScanResult,
+        rollup: &'a Rollup,
+        classifier: &'a Classifier,
+        inputs: &'a [Input],
+        opts: &'a ScanOptions,
+    ) -> Context<'a> {
+        Context {
+            aggregates: &scan.aggregates,
+            hints: &scan.hints,
+            rollup,
+            classifier,
+            inputs: Some((inputs, opts)),
+            config: None,
+            pmta_log: None,
+            only_aggregated: false,
+        }
+    }
+}
+
+/// How the observed connections were counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Paired from a `log-connections` log: exact.
+    Log,
+    /// Rebuilt from the accounting rows: an estimate (docs/connections.md gives its error).
+    Estimate,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Log => "log",
+            Method::Estimate => "estimate",
+        }
+    }
+}
+
+/// The connections of one sending IP within a [`BudgetRow`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SourceIpUsage {
+    pub source_ip: String,
+    pub vmta: String,
+    /// The VMTA's `max-smtp-out` for the destination (its share of the budget).
+    pub max_smtp_out: u32,
+    pub stats: Stats,
+}
+
+/// One destination and pool: budget and observed connections.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetRow {
+    /// The rolled-up destination (`outlook.com`).
+    pub domain: String,
+    pub pool: String,
+    pub pool_size: u32,
+    /// Per VMTA (the largest where they differ).
+    pub max_smtp_out: u32,
+    pub budget: u32,
+    pub method: Method,
+    /// Where the budget's numbers came from.
+    pub source: String,
+    /// Peak, p95 and time over budget of the observed connections.
+    pub observed: Stats,
+    /// The estimate as well, when a log gave the observed numbers (to compare the two).
+    pub estimate: Option<Stats>,
+    /// The `PowerMTA` queues (domain or rollup names) the destination's connections belonged to.
+    pub queues: Vec<String>,
+    /// When those are several queues: the connections they may open together (each queue has
+    /// its own `max-smtp-out`), which is what `PowerMTA` enforces instead of the budget.
+    pub ceiling: Option<u32>,
+    /// What the operator should know about this row (not rolled up, log and rows disagree ...).
+    pub note: Option<String>,
+    /// SMTP rows (`d`, `t`, `b`, `tq`) in the aggregates: how much mail this row stands for.
+    pub smtp_rows: u64,
+    /// Open connections over time.
+    pub steps: Steps,
+    /// Per sending IP, busiest first.
+    pub by_source_ip: Vec<SourceIpUsage>,
+}
+
+/// The result: one row per destination and pool, most mail first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Connections {
+    pub rows: Vec<BudgetRow>,
+    pub method: Method,
+    /// What reading `--pmta-log` found, when one was given and read.
+    pub log: Option<LogReport>,
+    /// Why `--pmta-log` could not be read.
+    pub log_error: Option<String>,
+    /// The estimate's assumptions (reported with every estimate).
+    pub params: Params,
+    /// The time the observations cover, Unix seconds.
+    pub range: Option<(i64, i64)>,
+    /// The bucket width [`Connections::series`] uses.
+    pub bucket_secs: i64,
+}
+
+impl Connections {
+    /// Open connections of `row` per bucket over [`Connections::range`], for a chart (the
+    /// budget line is `row.budget`).
+    pub fn series(&self, row: &BudgetRow) -> Vec<Point> {
+        match self.range {
+            Some((from, to)) => row.steps.series(from, to, self.bucket_secs),
+            None => Vec::new(),
+        }
+    }
+
+    /// Rows whose connections went above their budget.
+    pub fn over_budget(&self) -> impl Iterator<Item = &BudgetRow> {
+        self.rows.iter().filter(|r| r.observed.peak > r.budget)
+    }
+}
+
+/// Connections of one (destination, pool), as they are gathered.
+#[derive(Default)]
+struct Group {
+    vmtas: BTreeSet<String>,
+    smtp_rows: u64,
+    /// (source IP, VMTA) -> spans.
+    spans: BTreeMap<(String, String), Vec<Span>>,
+    queues: BTreeSet<String>,
+}
+
+/// Groups keyed by (destination, pool).
+type Groups = BTreeMap<(String, String), Group>;
+
+/// Budget and observed connections per destination and pool.
+pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
+    let agg = ctx.aggregates;
+    let mut destinations: FxHashMap<&str, &str> = FxHashMap::default();
+    let mut vmta_pools: BTreeMap<&str, &str> = BTreeMap::new();
+    for c in &agg.cells {
+        destinations.insert(&c.id.rcpt_domain, &c.id.domain);
+        if &*c.id.pool != NONE_KEY {
+            vmta_pools.entry(&c.id.vmta).or_insert(&c.id.pool);
+        }
+    }
+    let resolve = |d: &str| -> String {
+        let d = d.trim_end_matches('.').to_ascii_lowercase();
+        match destinations.get(d.as_str()) {
+            Some(dest) => (*dest).to_owned(),
+            None => ctx.rollup.resolve(&d, ctx.hints.get(&d)),
+        }
+    };
+    let aggregated = aggregated_groups(agg, ctx.config);
+    // The estimate (also the source of MX hosts and IP <-> VMTA pairs for placing log lines).
+    let rows = ctx
+        .inputs
+        .map(|(inputs, opts)| estimate::collect(inputs, opts, ctx.classifier, ctx.rollup));
+    let estimated = rows
+        .as_ref()
+        .map(|r| estimated_groups(r, &resolve, ctx.config, settings))
+        .unwrap_or_default();
+    let (logged, log_report, log_error) = match ctx.pmta_log {
+        Some(path) => match log::read(path) {
+            Ok((conns, rep)) => {
+                let place = Placer {
+                    config: ctx.config,
+                    rows: rows.as_ref(),
+                };
+                let groups = logged_groups(&conns, &place, &vmta_pools, &resolve);
+                (groups, Some(rep), None)
+            }
+            Err(e) => (
+                Groups::new(),
+                None,
+                Some(format!("{}: {e}", path.display())),
+            ),
+        },
+        None => (Groups::new(), None, None),
+    };
+    let method = if log_report.as_ref().is_some_and(|r| r.connections > 0) {
+        Method::Log
+    } else {
+        Method::Estimate
+    };
+    let observed = match method {
+        Method::Log => &logged,
+        Method::Estimate => &estimated,
+    };
+    let mut keys: BTreeSet<(String, String)> = aggregated.keys().cloned().collect();
+    keys.extend(
+        observed
+            .keys()
+            .filter(|k| !ctx.only_aggregated || aggregated.contains_key(*k))
+            .cloned(),
+    );
+    let parts = Parts {
+        aggregated: &aggregated,
+        estimated: &estimated,
+        observed,
+        method,
+    };
+    let mut out: Vec<BudgetRow> = keys
+        .into_iter()
+        .map(|key| parts.row(key, ctx.config, settings))
+        .collect();
+    out.sort_by(|a, b| {
+        b.smtp_rows
+            .cmp(&a.smtp_rows)
+            .then_with(|| b.observed.peak.cmp(&a.observed.peak))
+            .then_with(|| a.domain.cmp(&b.domain))
+            .then_with(|| a.pool.cmp(&b.pool))
+    });
+    let range = match method {
+        Method::Log => log_report.as_ref().and_then(|r| r.first.zip(r.last)),
+        Method::Estimate => agg.first.zip(agg.last),
+    };
+    let bucket_secs = match settings.bucket_secs {
+        n if n > 0 => n,
+        _ => auto_bucket(range),
+    };
+    Connections {
+        rows: out,
+        method,
+        log: log_report,
+        log_error,
+        params: settings.estimate,
+        range,
+        bucket_secs,
+    }
+}
+
+/// Destinations and pools with SMTP rows in the aggregates, with their VMTAs and row counts.
+fn aggregated_groups(agg: &Aggregates, config: Option<&Config>) -> Groups {
+    let mut groups = Groups::new();
+    for c in &agg.cells {
+        let vmta: &str = &c.id.vmta;
+        if vmta == NONE_KEY || vmta == UNATTRIBUTED_KEY {
+            continue;
+        }
+        let n = c.counts.counts;
+        let smtp = n.get(RecordKind::Delivered)
+            + n.get(RecordKind::Transient)
+            + n.get(RecordKind::Bounced)
+            + n.get(RecordKind::TransientQueue);
+        if smtp == 0 {
+            continue;
+        }
+        let pool = pool_of(&c.id.pool, vmta, config);
+        let g = groups.entry((c.id.domain.to_string(), pool)).or_default();
+        g.vmtas.insert(vmta.to_owned());
+        g.smtp_rows += smtp;
+    }
+    groups
+}
+
+/// The estimated connections of every queue, grouped by destination and pool.
+fn estimated_groups(
+    rows: &estimate::Rows,
+    resolve: &dyn Fn(&str) -> String,
+    config: Option<&Config>,
+    settings: &Settings,
+) -> Groups {
+    let mut groups = Groups::new();
+    for (key, attempts) in &rows.queues {
+        let dest = resolve(&key.rcpt_domain);
+        let pool = pool_of(&key.pool, &key.vmta, config);
+        let (cap, idle_ms) = queue_limits(config, &key.queue, &key.vmta, settings);
+        let spans = estimate::rebuild(attempts, cap, idle_ms, &settings.estimate);
+        let g = groups.entry((dest, pool)).or_default();
+        g.vmtas.insert(key.vmta.clone());
+        g.queues.insert(key.queue.clone());
+        g.spans
+            .entry((key.source_ip.clone(), key.vmta.clone()))
+            .or_default()
+            .extend(spans);
+    }
+    groups
+}
+
+/// The log's connections, placed on a destination, pool, IP and VMTA.
+fn logged_groups(
+    conns: &[LogConnection],
+    place: &Placer<'_>,
+    vmta_pools: &BTreeMap<&str, &str>,
+    resolve: &dyn Fn(&str) -> String,
+) -> Groups {
+    let mut groups = Groups::new();
+    for c in conns {
+        let (ip, vmta) = place.source(c);
+        let row_pool = vmta_pools.get(vmta.as_str()).copied().unwrap_or(NONE_KEY);
+        let pool = pool_of(row_pool, &vmta, place.config);
+        let dest = match &c.queue {
+            Some(q) => resolve(q),
+            None => place.destination(&c.mx_host, resolve),
+        };
+        let g = groups.entry((dest, pool)).or_default();
+        if vmta != NONE_KEY {
+            g.vmtas.insert(vmta.clone());
+        }
+        if let Some(q) = &c.queue {
+            g.queues.insert(q.clone());
+        }
+        g.spans.entry((ip, vmta)).or_default().push(Span {
+            open: c.open_ms,
+            close: c.close_ms,
+        });
+    }
+    groups
+}
+
+/// The groups a row is built from.
+struct Parts<'a> {
+    aggregated: &'a Groups,
+    estimated: &'a Groups,
+    observed: &'a Groups,
+    method: Method,
+}
+
+impl Parts<'_> {
+    fn row(&self, key: (String, String), config: Option<&Config>, s: &Settings) -> BudgetRow {
+        let empty = Group::default();
+        let from_rows = self.aggregated.get(&key).unwrap_or(&empty);
+        let seen_obs = self.observed.get(&key).unwrap_or(&empty);
+        let mut seen: BTreeSet<String> = from_rows.vmtas.clone();
+        seen.extend(seen_obs.vmtas.iter().cloned());
+        let b = budget::budget(&key.0, &key.1, &seen, config, s.overrides);
+        let all: Vec<Span> = seen_obs.spans.values().flatten().copied().collect();
+        let steps = Steps::of(&all);
+        let observed = steps.stats(Some(b.budget));
+        let estimate = (self.method == Method::Log)
+            .then(|| self.estimated.get(&key))
+            .flatten()
+            .map(|g| {
+                let spans: Vec<Span> = g.spans.values().flatten().copied().collect();
+                Steps::of(&spans).stats(Some(b.budget))
+            });
+        let mut by_source_ip: Vec<SourceIpUsage> = seen_obs
+            .spans
+            .iter()
+            .map(|((ip, vmta), spans)| {
+                let cap = b
+                    .per_vmta
+                    .iter()
+                    .find(|(v, _)| v == vmta)
+                    .map_or(b.max_smtp_out, |(_, n)| *n);
+                SourceIpUsage {
+                    source_ip: ip.clone(),
+                    vmta: vmta.clone(),
+                    max_smtp_out: cap,
+                    stats: Steps::of(spans).stats(Some(cap)),
+                }
+            })
+            .collect();
+        by_source_ip.sort_by(|a, b| {
+            b.stats
+                .peak
+                .cmp(&a.stats.peak)
+                .then_with(|| a.source_ip.cmp(&b.source_ip))
+        });
+        let mut queues: BTreeSet<String> = self
+            .estimated
+            .get(&key)
+            .map(|g| g.queues.clone())
+            .unwrap_or_default();
+        queues.extend(seen_obs.queues.iter().cloned());
+        let queues: Vec<String> = queues.into_iter().collect();
+        let members: Vec<String> = if b.per_vmta.is_empty() {
+            seen.iter().cloned().collect()
+        } else {
+            b.per_vmta.iter().map(|(v, _)| v.clone()).collect()
+        };
+        let ceiling =
+            (queues.len() > 1).then(|| ceiling(&queues, &members, config, s, b.pool_size));
+        let note = ceiling.map(|c| {
+            format!(
+                "{} PowerMTA queues ({}): each has its own max-smtp-out, so together they \
+                 may open {c} connections, not {}; roll them up into one queue",
+                queues.len(),
+                short_list(&queues, 4),
+                b.budget
+            )
+        });
+        let (domain, pool) = key;
+        BudgetRow {
+            domain,
+            pool,
+            pool_size: b.pool_size,
+            max_smtp_out: b.max_smtp_out,
+            budget: b.budget,
+            method: self.method,
+            source: b.source,
+            observed,
+            estimate,
+            queues,
+            ceiling,
+            note,
+            smtp_rows: from_rows.smtp_rows,
+            steps,
+            by_source_ip,
+        }
+    }
+}
+
+/// The pool of a row: its `vmtaPool`, else the config's pool of its VMTA, else `(none)`.
+fn pool_of(row_pool: &str, vmta: &str, config: Option<&Config>) -> String {
+    if !row_pool.is_empty() && row_pool != NONE_KEY {
+        return row_pool.to_owned();
+    }
+    config
+        .and_then(|c| c.pools_of(vmta).first().map(|p| p.name.clone()))
+        .unwrap_or_else(|| NONE_KEY.to_owned())
+}
+
+/// `max-smtp-out` and `connection-idle-timeout` (ms) of one queue on one VMTA.
+fn queue_limits(config: Option<&Config>, queue: &str, vmta: &str, s: &Settings) -> (u32, i64) {
+    let cap = s.overrides.max_smtp_out.unwrap_or_else(|| {
+        config.map_or(DEFAULT_MAX_SMTP_OUT, |c| {
+            c.max_smtp_out(queue, Some(vmta)).0
+        })
+    });
+    let idle = config.map_or(0, |c| {
+        c.effective_duration(queue, Some(vmta), "connection-idle-timeout", 0)
+            .0
+    });
+    (cap, i64::try_from(idle.min(600)).unwrap_or(0) * 1000)
+}
+
+/// What several queues of one destination may open together.
+fn ceiling(
+    queues: &[String],
+    members: &[String],
+    config: Option<&Config>,
+    s: &Settings,
+    pool_size: u32,
+) -> u32 {
+    let mut total = 0u32;
+    for q in queues {
+        if s.overrides.pool_size.is_some() || members.is_empty() {
+            let (cap, _) = queue_limits(config, q, "", s);
+            total = total.saturating_add(cap.saturating_mul(pool_size));
+            continue;
+        }
+        for v in members {
+            total = total.saturating_add(queue_limits(config, q, v, s).0);
+        }
+    }
+    total
+}
+
+fn short_list(items: &[String], n: usize) -> String {
+    let mut s = items.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > n {
+        let _ = write!(s, ", and {} more", items.len() - n);
+    }
+    s
+}
+
+/// Buckets of a minute for up to 6 hours, 5 minutes up to 2 days, an hour beyond.
+fn auto_bucket(range: Option<(i64, i64)>) -> i64 {
+    match range.map(|(a, b)| b - a) {
+        Some(span) if span > 2 * 86_400 => 3600,
+        Some(span) if span > 6 * 3600 => 300,
+        _ => 60,
+    }
+}
+
+/// Places a log connection: our IP and VMTA, and its destination.
+struct Placer<'a> {
+    config: Option<&'a Config>,
+    rows: Option<&'a estimate::Rows>,
+}
+
+impl Placer<'_> {
+    /// (source IP, VMTA), each `(none)` when neither the line, the config nor the rows say.
+    fn source(&self, c: &LogConnection) -> (String, String) {
+        let by_rows_ip = |ip: &str| {
+            self.rows.and_then(|r| {
+                r.ip_vmta
+                    .iter()
+                    .filter(|((i, _), _)| i == ip)
+                    .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                    .map(|((_, v), _)| v.clone())
+            })
+        };
+        let by_rows_vmta = |vmta: &str| {
+            self.rows.and_then(|r| {
+                r.ip_vmta
+                    .iter()
+                    .filter(|((_, v), _)| v.eq_ignore_ascii_case(vmta))
+                    .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                    .map(|((i, _), _)| i.clone())
+            })
+        };
+        let vmta = c
+            .vmta
+            .clone()
+            .or_else(|| {
+                let ip = c.source_ip.as_deref()?;
+                self.config
+                    .and_then(|cfg| cfg.vmta_for_ip(ip).map(str::to_owned))
+                    .or_else(|| by_rows_ip(ip))
+            })
+            .unwrap_or_else(|| NONE_KEY.to_owned());
+        let ip = c
+            .source_ip
+            .clone()
+            .or_else(|| {
+                self.config
+                    .and_then(|cfg| cfg.vmta_ips(&vmta).first().map(|s| (*s).to_owned()))
+                    .or_else(|| by_rows_vmta(&vmta))
+            })
+            .unwrap_or_else(|| NONE_KEY.to_owned());
+        (ip, vmta)
+    }
+
+    /// The destination of a connection known only by its MX host: the recipient domains the
+    /// rows delivered through that host, the config's `<mx-rollup-list>`, Microsoft's consumer
+    /// MX, else the host itself.
+    fn destination(&self, host: &str, resolve: &dyn Fn(&str) -> String) -> String {
+        if let Some(rows) = self.rows {
+            let best = rows
+                .mx_hosts
+                .iter()
+                .filter(|((h, _), _)| h == host)
+                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.1.cmp(&a.0.1)));
+            if let Some(((_, rcpt), _)) = best {
+                return resolve(rcpt);
+            }
+        }
+        if rollup::is_microsoft_consumer_mx(host.as_bytes()) {
+            return rollup::MICROSOFT.to_owned();
+        }
+        if let Some(r) = self.config.and_then(|c| c.rollup_for_mx_host(host)) {
+            return r.to_owned();
+        }
+        host.to_owned()
+    }
+}

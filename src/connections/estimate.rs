@@ -1,0 +1,490 @@
+//! The connection estimate from accounting rows alone. `PowerMTA` records deliveries, not
+//! connections, so the connections are rebuilt the way `PowerMTA` would most plausibly have
+//! opened them, queue by queue (one destination queue on one VMTA):
+//!
+//! 1. every SMTP row (`d`, `t`, `b` with a sending IP; `tq` with one) is one transaction that
+//!    ended at its `timeLogged` (taken as the middle of that second) and took the assumed
+//!    transaction time before it;
+//! 2. rows are replayed in time order; a row reuses an open connection of its queue that is free
+//!    by the time its transaction started and goes to the same MX address (`dlvDestinationIp`:
+//!    one connection talks to one address), the one freed last first; otherwise a connection is
+//!    opened (the assumed setup time before the transaction), unless the queue already has
+//!    `max-smtp-out` connections, in which case the row waits for the one that frees first;
+//! 3. a connection closes `connection-idle-timeout` after its last transaction (`PowerMTA`'s
+//!    default: at once); a `tq` row is a connection that failed during setup.
+//!
+//! The cap and the idle timeout come from the config (or `PowerMTA`'s defaults); the
+//! transaction and setup times are assumptions. docs/connections.md gives the error measured
+//! against simulated connections with known truth. Reads the rows through [`scan::visit`].
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use super::timeline::Span;
+use crate::acct::discover::Input;
+use crate::acct::header::Col;
+use crate::aggregate::Interner;
+use crate::classify::Classifier;
+use crate::filter::Filter;
+use crate::model::{NONE_KEY, RecordKind};
+use crate::rollup::{self, Rollup};
+use crate::scan::{self, Engine, ScanOptions};
+
+/// The assumptions of the estimate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Params {
+    /// How long one transaction (MAIL, RCPT, DATA, reply) keeps a connection busy, ms.
+    pub transaction_ms: i64,
+    /// How long before its first transaction a connection was opened (TCP, greeting, EHLO,
+    /// STARTTLS), ms.
+    pub setup_ms: i64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            transaction_ms: 1_200,
+            setup_ms: 900,
+        }
+    }
+}
+
+/// One queue of one VMTA as the rows name it (strings as written, lowercased where they are
+/// domains).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QueueKey {
+    pub vmta: String,
+    pub source_ip: String,
+    /// The `queue` column's domain part (`hotmail.com`, `yahoo.rollup`), else the recipient's.
+    pub queue: String,
+    /// The recipient domain of the queue's rows (the first seen; a rollup queue holds several).
+    pub rcpt_domain: String,
+    /// `vmtaPool`, or `(none)`.
+    pub pool: String,
+}
+
+/// One SMTP row, reduced to what the estimate needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Attempt {
+    /// Unix seconds (`timeLogged`).
+    pub time: i64,
+    /// Index into [`Rows::mx`]; 0 is "unknown".
+    pub mx: u32,
+    /// A `tq` row: a connection that failed before any transaction.
+    pub failed: bool,
+}
+
+/// Everything the rows tell about connections: SMTP rows per queue, and which MX hosts served
+/// which recipient domains (to place log connections, which name only the MX host).
+#[derive(Clone, Debug, Default)]
+pub struct Rows {
+    pub queues: Vec<(QueueKey, Vec<Attempt>)>,
+    /// MX addresses (`dlvDestinationIp`); index 0 is the empty "unknown".
+    pub mx: Vec<String>,
+    /// (MX host lowercased, recipient domain lowercased) -> rows.
+    pub mx_hosts: FxHashMap<(String, String), u64>,
+    /// (source IP, VMTA) pairs seen, with rows.
+    pub ip_vmta: FxHashMap<(String, String), u64>,
+}
+
+#[derive(Default)]
+struct Chunk {
+    strings: Interner,
+    keys: FxHashMap<[u32; 5], u32>,
+    key_list: Vec<[u32; 5]>,
+    /// (key, time, mx, failed)
+    attempts: Vec<(u32, i64, u32, bool)>,
+    mx_hosts: FxHashMap<(u32, u32), u64>,
+}
+
+/// Reads the SMTP rows of `inputs` (all rows: the estimate is about connections, which a
+/// filter on codes or times would cut apart).
+pub fn collect(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    rollup: &Rollup,
+) -> Rows {
+    let unfiltered = Filter::default();
+    let eng = Engine {
+        classifier,
+        filter: &unfiltered,
+        rollup,
+        domain_map: None,
+    };
+    let quiet = ScanOptions {
+        progress: None,
+        ..opts.clone()
+    };
+    let (chunks, _) = scan::visit(inputs, &quiet, &eng, Chunk::default, |c, row| {
+        let k = row.keys;
+        let kind = k.kind;
+        let smtp = matches!(
+            kind,
+            RecordKind::Delivered
+                | RecordKind::Transient
+                | RecordKind::Bounced
+                | RecordKind::TransientQueue
+        );
+        let Some(time) = k.time else { return };
+        if !smtp || k.source_ip == NONE_KEY.as_bytes() || k.source_ip == b"0.0.0.0" {
+            return;
+        }
+        let queue = rollup::queue_domain(row.get(Col::Queue));
+        let queue = if queue.is_empty() {
+            k.rcpt_domain
+        } else {
+            queue
+        };
+        let key = [
+            c.strings.intern(k.vmta),
+            c.strings.intern(k.source_ip),
+            c.strings.intern(queue),
+            c.strings.intern(k.rcpt_domain),
+            c.strings.intern(k.pool),
+        ];
+        let next = u32::try_from(c.key_list.len()).unwrap_or(u32::MAX);
+        let id = *c.keys.entry(key).or_insert(next);
+        if id == next {
+            c.key_list.push(key);
+        }
+        let mx_ip = row.get(Col::DlvDestinationIp);
+        let mx = if mx_ip.is_empty() {
+            u32::MAX
+        } else {
+            c.strings.intern(mx_ip)
+        };
+        c.attempts
+            .push((id, time, mx, kind == RecordKind::TransientQueue));
+        let dsn_mta = row.get(Col::DsnMta);
+        if !dsn_mta.is_empty() && kind != RecordKind::TransientQueue {
+            let host = dsn_mta.split(|b| *b == b' ').next().unwrap_or_default();
+            let host = c.strings.intern(host);
+            *c.mx_hosts.entry((host, key[3])).or_default() += 1;
+        }
+    });
+    merge(chunks)
+}
+
+/// (VMTA, source IP, queue, pool).
+type QueueOfVmta = (String, String, String, String);
+
+fn text(strings: &Interner, id: u32) -> String {
+    String::from_utf8_lossy(strings.get(id)).into_owned()
+}
+
+fn merge(chunks: Vec<Chunk>) -> Rows {
+    let mut by_key: FxHashMap<QueueKey, Vec<Attempt>> = FxHashMap::default();
+    let mut mx_ids: FxHashMap<String, u32> = FxHashMap::default();
+    let mut mx = vec![String::new()];
+    let mut mx_hosts: FxHashMap<(String, String), u64> = FxHashMap::default();
+    let mut ip_vmta: FxHashMap<(String, String), u64> = FxHashMap::default();
+    for c in chunks {
+        let keys: Vec<QueueKey> = c
+            .key_list
+            .iter()
+            .map(|k| QueueKey {
+                vmta: text(&c.strings, k[0]),
+                source_ip: text(&c.strings, k[1]),
+                queue: text(&c.strings, k[2]).to_ascii_lowercase(),
+                rcpt_domain: text(&c.strings, k[3]).to_ascii_lowercase(),
+                pool: text(&c.strings, k[4]),
+            })
+            .collect();
+        let mut local_mx: FxHashMap<u32, u32> = FxHashMap::default();
+        for (key, time, m, failed) in c.attempts {
+            let m = if m == u32::MAX {
+                0
+            } else {
+                *local_mx.entry(m).or_insert_with(|| {
+                    let s = text(&c.strings, m);
+                    *mx_ids.entry(s.clone()).or_insert_with(|| {
+                        mx.push(s);
+                        u32::try_from(mx.len() - 1).unwrap_or(0)
+                    })
+                })
+            };
+            let k = &keys[key as usize];
+            by_key.entry(k.clone()).or_default().push(Attempt {
+                time,
+                mx: m,
+                failed,
+            });
+            *ip_vmta
+                .entry((k.source_ip.clone(), k.vmta.clone()))
+                .or_default() += 1;
+        }
+        for ((host, rcpt), n) in c.mx_hosts {
+            let host = text(&c.strings, host)
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
+            let rcpt = text(&c.strings, rcpt).to_ascii_lowercase();
+            *mx_hosts.entry((host, rcpt)).or_default() += n;
+        }
+    }
+    // One queue name can come with several recipient domains (a rollup): merge them under the
+    // first domain in name order, so the result does not depend on chunking.
+    let mut merged: FxHashMap<QueueOfVmta, (String, Vec<Attempt>)> = FxHashMap::default();
+    for (k, attempts) in by_key {
+        let e = merged
+            .entry((k.vmta, k.source_ip, k.queue, k.pool))
+            .or_insert_with(|| (k.rcpt_domain.clone(), Vec::new()));
+        if k.rcpt_domain < e.0 {
+            e.0 = k.rcpt_domain;
+        }
+        e.1.extend(attempts);
+    }
+    let mut queues: Vec<(QueueKey, Vec<Attempt>)> = merged
+        .into_iter()
+        .map(
+            |((vmta, source_ip, queue, pool), (rcpt_domain, mut attempts))| {
+                attempts.sort_unstable();
+                (
+                    QueueKey {
+                        vmta,
+                        source_ip,
+                        queue,
+                        rcpt_domain,
+                        pool,
+                    },
+                    attempts,
+                )
+            },
+        )
+        .collect();
+    queues.sort_by(|a, b| a.0.cmp(&b.0));
+    Rows {
+        queues,
+        mx,
+        mx_hosts,
+        ip_vmta,
+    }
+}
+
+/// The resolution of `timeLogged`.
+const RESOLUTION_MS: i64 = 250;
+
+struct Open {
+    mx: u32,
+    opened: i64,
+    /// When its last transaction ended.
+    free_at: i64,
+}
+
+/// Rebuilds the connections of one queue from its rows (sorted by time): at most `cap` open at
+/// once, closing `idle_ms` after their last transaction.
+pub fn rebuild(attempts: &[Attempt], cap: u32, idle_ms: i64, p: &Params) -> Vec<Span> {
+    let cap = cap.max(1) as usize;
+    let mut spans = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
+    // Close times of connections that closed recently: a new connection must not overlap so
+    // many of them that the queue would have had more than `cap` at once.
+    let mut recent: Vec<i64> = Vec::new();
+    // Rows of one second are spread evenly over it (their order within it is unknown).
+    let mut second = (i64::MIN, 0usize, 0usize);
+    for (n, a) in attempts.iter().enumerate() {
+        if a.time != second.0 {
+            let k = attempts[n..]
+                .iter()
+                .take_while(|b| b.time == a.time)
+                .count();
+            second = (a.time, 0, k);
+        }
+        let (i, k) = (second.1 as i64, second.2.max(1) as i64);
+        second.1 += 1;
+        let end = a.time * 1000 + (1000 * (2 * i + 1)) / (2 * k);
+        let start = end - p.transaction_ms;
+        // Connections idle for longer than the timeout by now have closed.
+        open.retain(|c| {
+            let closes = c.free_at + idle_ms;
+            if closes < start {
+                spans.push(Span {
+                    open: c.opened,
+                    close: closes,
+                });
+                recent.push(closes);
+                false
+            } else {
+                true
+            }
+        });
+        recent.retain(|&t| t > start - p.setup_ms);
+        if a.failed {
+            spans.push(Span {
+                open: end - p.setup_ms,
+                close: end,
+            });
+            continue;
+        }
+        let same_mx = |c: &Open| a.mx == 0 || c.mx == 0 || c.mx == a.mx;
+        // `timeLogged` has whole seconds: both ends are known to within a second.
+        let reuse = open
+            .iter_mut()
+            .filter(|c| same_mx(c) && c.free_at <= start + RESOLUTION_MS)
+            .max_by_key(|c| c.free_at);
+        if let Some(c) = reuse {
+            c.free_at = end;
+            continue;
+        }
+        if open.len() < cap {
+            // Opened for this row: setup before its transaction, but not before enough of the
+            // recently closed connections had gone.
+            let mut opened = start - p.setup_ms;
+            if open.len() + recent.len() >= cap {
+                recent.sort_unstable();
+                let i = open.len() + recent.len() - cap;
+                opened = opened.max(recent[i]);
+            }
+            open.push(Open {
+                mx: a.mx,
+                opened,
+                free_at: end,
+            });
+            continue;
+        }
+        // At the cap: the row waited for a connection to the same address (the one that frees
+        // first); with none, the connection that frees first closed and one to this row's
+        // address took its place.
+        if let Some(c) = open
+            .iter_mut()
+            .filter(|c| same_mx(c))
+            .min_by_key(|c| c.free_at)
+        {
+            c.free_at = c.free_at.max(end);
+            continue;
+        }
+        let Some(first) = open.iter_mut().min_by_key(|c| c.free_at) else {
+            continue;
+        };
+        let swap = first.free_at.max(start - p.setup_ms).min(end - 1);
+        if swap > first.opened {
+            spans.push(Span {
+                open: first.opened,
+                close: swap,
+            });
+            recent.push(swap);
+        }
+        *first = Open {
+            mx: a.mx,
+            opened: swap.max(first.opened),
+            free_at: end,
+        };
+    }
+    spans.extend(open.into_iter().map(|c| Span {
+        open: c.opened,
+        close: c.free_at + idle_ms,
+    }));
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connections::timeline::Steps;
+
+    fn at(time: i64, mx: u32) -> Attempt {
+        Attempt {
+            time,
+            mx,
+            failed: false,
+        }
+    }
+
+    #[test]
+    fn sparse_rows_are_one_short_connection_each() {
+        let p = Params::default();
+        let spans = rebuild(&[at(100, 1), at(200, 1)], 20, 0, &p);
+        assert_eq!(spans.len(), 2);
+        assert_eq!(
+            spans[0],
+            Span {
+                open: 100_500 - 1200 - 900,
+                close: 100_500
+            }
+        );
+        assert_eq!(Steps::of(&spans).stats(None).peak, 1);
+    }
+
+    #[test]
+    fn back_to_back_rows_share_a_connection_and_idle_time_keeps_it() {
+        let p = Params {
+            transaction_ms: 1000,
+            setup_ms: 500,
+        };
+        // One row a second: each transaction starts when the previous ended.
+        let rows: Vec<Attempt> = (0..10).map(|s| at(s, 1)).collect();
+        assert_eq!(rebuild(&rows, 20, 0, &p).len(), 1);
+        // Ten seconds apart: a new connection each, unless the idle timeout bridges the gap.
+        let sparse: Vec<Attempt> = (0..5).map(|s| at(s * 10, 1)).collect();
+        assert_eq!(rebuild(&sparse, 20, 0, &p).len(), 5);
+        assert_eq!(rebuild(&sparse, 20, 10_000, &p).len(), 1);
+    }
+
+    #[test]
+    fn the_cap_bounds_the_estimate_and_addresses_split_connections() {
+        let p = Params {
+            transaction_ms: 2000,
+            setup_ms: 500,
+        };
+        // 30 rows in one second need 30 connections; the queue's max-smtp-out is 5.
+        let burst: Vec<Attempt> = (0..30).map(|_| at(50, 1)).collect();
+        let s = Steps::of(&rebuild(&burst, 5, 0, &p)).stats(None);
+        assert_eq!(s.peak, 5);
+        // Alternating MX addresses cannot share one connection.
+        let alternating: Vec<Attempt> = (0..10).map(|s| at(s * 2, 1 + (s as u32 % 2))).collect();
+        let spans = rebuild(&alternating, 20, 0, &p);
+        assert_eq!(Steps::of(&spans).stats(None).peak, 2, "{spans:?}");
+        // Unknown addresses (no dlvDestinationIp column) match any connection.
+        let unknown: Vec<Attempt> = (0..10).map(|s| at(s * 2, 0)).collect();
+        assert_eq!(rebuild(&unknown, 20, 0, &p).len(), 1);
+    }
+
+    #[test]
+    fn failed_connections_are_short_and_separate() {
+        let p = Params::default();
+        let rows = [
+            Attempt {
+                time: 10,
+                mx: 1,
+                failed: true,
+            },
+            at(10, 1),
+        ];
+        let spans = rebuild(&rows, 20, 0, &p);
+        assert_eq!(spans.len(), 2);
+        assert_eq!(Steps::of(&spans).stats(None).peak, 2);
+    }
+}
+
+#[cfg(test)]
+mod cap_property {
+    use super::*;
+    use crate::connections::timeline::Steps;
+
+    #[test]
+    fn never_more_than_the_cap_at_once() {
+        let mut x: u64 = 42;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..200 {
+            let n = 50 + (next() % 400) as usize;
+            let mut rows: Vec<Attempt> = (0..n)
+                .map(|_| Attempt {
+                    time: (next() % 120) as i64,
+                    mx: (next() % 4) as u32,
+                    failed: false,
+                })
+                .collect();
+            rows.sort_unstable();
+            let cap = 1 + (next() % 8) as u32;
+            let idle = [0, 1000, 5000][(next() % 3) as usize];
+            let spans = rebuild(&rows, cap, idle, &Params::default());
+            let peak = Steps::of(&spans).stats(None).peak;
+            assert!(peak <= cap, "round {round}: peak {peak} > cap {cap}");
+        }
+    }
+}

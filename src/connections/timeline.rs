@@ -1,0 +1,289 @@
+//! Open connections over time, from connection intervals: the count at every instant, its peak,
+//! its 95th percentile over the time anything was open, the time spent above a budget, and a
+//! bucketed series for charts. The same code measures a `log-connections` log, an estimate and a
+//! simulation's truth, so they are compared on equal terms. Pure arithmetic on milliseconds.
+
+use serde::Serialize;
+
+/// A connection's life, Unix milliseconds, `open <= close`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub open: i64,
+    pub close: i64,
+}
+
+/// What a set of connections amounts to over time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// The most connections open at one instant.
+    pub peak: u32,
+    /// The 95th percentile of the open count over the time at least one was open
+    /// (time-weighted): for 95 % of that time, this many or fewer were open.
+    pub p95: u32,
+    /// Seconds during which more than the budget were open (rounded to whole seconds).
+    pub seconds_over_budget: u64,
+    /// Seconds during which at least one was open.
+    pub active_seconds: u64,
+    /// When the peak was first reached (Unix seconds); 0 when nothing was open.
+    pub peak_at: i64,
+}
+
+/// One bucket of a series.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Point {
+    /// Bucket start, Unix seconds.
+    pub t: i64,
+    /// The most connections open at one instant in the bucket.
+    pub max: u32,
+    /// The time-weighted mean over the bucket.
+    pub mean: f64,
+}
+
+/// The open count as steps: `(from, count)` sorted by time, each count holding until the next
+/// step; the last step is always 0.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Steps(pub Vec<(i64, u32)>);
+
+impl Steps {
+    /// Builds the steps of a set of spans. An empty span (`open == close`) counts for one
+    /// millisecond, so a connection opened and closed within one log second is not lost.
+    pub fn of(spans: &[Span]) -> Steps {
+        let mut edges: Vec<(i64, i32)> = Vec::with_capacity(spans.len() * 2);
+        for s in spans {
+            let close = s.close.max(s.open + 1);
+            edges.push((s.open, 1));
+            edges.push((close, -1));
+        }
+        // At equal times closes come first: a connection closed when another opened did not
+        // overlap it.
+        edges.sort_unstable();
+        let mut steps: Vec<(i64, u32)> = Vec::with_capacity(edges.len());
+        let mut open: i64 = 0;
+        let mut i = 0;
+        while i < edges.len() {
+            let t = edges[i].0;
+            while i < edges.len() && edges[i].0 == t {
+                open += i64::from(edges[i].1);
+                i += 1;
+            }
+            let n = u32::try_from(open.max(0)).unwrap_or(u32::MAX);
+            match steps.last_mut() {
+                Some(last) if last.1 == n => {}
+                _ => steps.push((t, n)),
+            }
+        }
+        Steps(steps)
+    }
+
+    /// Sums several step functions (connections of several queues or IPs).
+    pub fn sum(parts: &[&Steps]) -> Steps {
+        let mut edges: Vec<(i64, i64)> = Vec::new();
+        for p in parts {
+            let mut prev = 0i64;
+            for &(t, n) in &p.0 {
+                edges.push((t, i64::from(n) - prev));
+                prev = i64::from(n);
+            }
+        }
+        edges.sort_unstable();
+        let mut steps: Vec<(i64, u32)> = Vec::new();
+        let mut open = 0i64;
+        let mut i = 0;
+        while i < edges.len() {
+            let t = edges[i].0;
+            while i < edges.len() && edges[i].0 == t {
+                open += edges[i].1;
+                i += 1;
+            }
+            let n = u32::try_from(open.max(0)).unwrap_or(u32::MAX);
+            match steps.last_mut() {
+                Some(last) if last.1 == n => {}
+                _ => steps.push((t, n)),
+            }
+        }
+        Steps(steps)
+    }
+
+    /// Peak, p95 and time above `budget` (no time above when `budget` is `None`).
+    pub fn stats(&self, budget: Option<u32>) -> Stats {
+        let mut s = Stats::default();
+        let mut durations: Vec<(u32, i64)> = Vec::new();
+        let mut over_ms = 0i64;
+        let mut active_ms = 0i64;
+        for w in self.0.windows(2) {
+            let ((t, n), (next, _)) = (w[0], w[1]);
+            if n > s.peak {
+                s.peak = n;
+                s.peak_at = t.div_euclid(1000);
+            }
+            if n == 0 {
+                continue;
+            }
+            let len = next - t;
+            active_ms += len;
+            durations.push((n, len));
+            if budget.is_some_and(|b| n > b) {
+                over_ms += len;
+            }
+        }
+        s.p95 = percentile(&mut durations, 0.95);
+        s.seconds_over_budget = ms_to_secs(over_ms);
+        s.active_seconds = ms_to_secs(active_ms);
+        s
+    }
+
+    /// The open count per bucket of `bucket_secs`, from the bucket holding `from` to the one
+    /// holding `to` (Unix seconds): max and time-weighted mean.
+    pub fn series(&self, from: i64, to: i64, bucket_secs: i64) -> Vec<Point> {
+        let bucket = bucket_secs.max(1) * 1000;
+        let first = (from * 1000).div_euclid(bucket) * bucket;
+        let last = (to * 1000).div_euclid(bucket) * bucket;
+        if last < first {
+            return Vec::new();
+        }
+        let n = usize::try_from((last - first) / bucket + 1).unwrap_or(0);
+        let mut max = vec![0u32; n];
+        let mut area = vec![0i64; n];
+        for (i, &(t, count)) in self.0.iter().enumerate() {
+            let end = self.0.get(i + 1).map_or(t, |s| s.0);
+            if count == 0 || end <= first || t > last + bucket {
+                continue;
+            }
+            let mut at = t.max(first);
+            let end = end.min(last + bucket);
+            while at < end {
+                let b = usize::try_from((at - first) / bucket).unwrap_or(0);
+                let b_end = first + (i64::try_from(b).unwrap_or(0) + 1) * bucket;
+                let upto = end.min(b_end);
+                if let (Some(m), Some(a)) = (max.get_mut(b), area.get_mut(b)) {
+                    *m = (*m).max(count);
+                    *a += i64::from(count) * (upto - at);
+                }
+                at = upto;
+            }
+        }
+        (0..n)
+            .map(|b| Point {
+                t: (first + i64::try_from(b).unwrap_or(0) * bucket) / 1000,
+                max: max[b],
+                mean: area[b] as f64 / bucket as f64,
+            })
+            .collect()
+    }
+
+    /// The count at an instant (ms).
+    pub fn at(&self, t: i64) -> u32 {
+        match self.0.binary_search_by_key(&t, |s| s.0) {
+            Ok(i) => self.0[i].1,
+            Err(0) => 0,
+            Err(i) => self.0[i - 1].1,
+        }
+    }
+
+    /// First and last instant with a connection open (ms), if any.
+    pub fn range(&self) -> Option<(i64, i64)> {
+        let first = self.0.iter().find(|s| s.1 > 0)?.0;
+        let last = self.0.last()?.0;
+        Some((first, last))
+    }
+}
+
+fn ms_to_secs(ms: i64) -> u64 {
+    u64::try_from((ms + 500).div_euclid(1000)).unwrap_or(0)
+}
+
+/// The smallest count whose cumulative time reaches `q` of the total.
+fn percentile(durations: &mut [(u32, i64)], q: f64) -> u32 {
+    let total: i64 = durations.iter().map(|d| d.1).sum();
+    if total <= 0 {
+        return 0;
+    }
+    durations.sort_unstable();
+    let want = (total as f64 * q).ceil() as i64;
+    let mut acc = 0;
+    for &(n, len) in durations.iter() {
+        acc += len;
+        if acc >= want {
+            return n;
+        }
+    }
+    durations.last().map_or(0, |d| d.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(open: i64, close: i64) -> Span {
+        Span {
+            open: open * 1000,
+            close: close * 1000,
+        }
+    }
+
+    #[test]
+    fn steps_peak_p95_and_time_over() {
+        // 0-10 s: one; 10-12 s: three; 12-20 s: two; then none.
+        let spans = [span(0, 20), span(10, 12), span(10, 20)];
+        let steps = Steps::of(&spans);
+        assert_eq!(
+            steps.0,
+            [(0, 1), (10_000, 3), (12_000, 2), (20_000, 0)],
+            "{steps:?}"
+        );
+        let s = steps.stats(Some(2));
+        assert_eq!((s.peak, s.peak_at), (3, 10));
+        assert_eq!(s.seconds_over_budget, 2);
+        assert_eq!(s.active_seconds, 20);
+        // 10 s at 1, 8 s at 2, 2 s at 3: 95 % of 20 s is 19 s, reached within the 3s.
+        assert_eq!(s.p95, 3);
+        assert_eq!(steps.stats(Some(3)).seconds_over_budget, 0);
+        assert_eq!(steps.stats(None).seconds_over_budget, 0);
+        assert_eq!(steps.at(11_000), 3);
+        assert_eq!(steps.at(-5), 0);
+        assert_eq!(steps.range(), Some((0, 20_000)));
+    }
+
+    #[test]
+    fn p95_ignores_idle_time_and_short_spikes() {
+        // One connection for 100 s, a spike of 5 for 2 s, an hour of nothing.
+        let mut spans = vec![span(0, 100)];
+        spans.extend((0..4).map(|_| span(50, 52)));
+        spans.push(span(3700, 3701));
+        let s = Steps::of(&spans).stats(None);
+        assert_eq!(s.peak, 5);
+        assert_eq!(s.p95, 1, "the spike is 2 % of the active time");
+        assert_eq!(s.active_seconds, 101);
+    }
+
+    #[test]
+    fn back_to_back_connections_do_not_overlap_and_empty_ones_count() {
+        let steps = Steps::of(&[span(0, 5), span(5, 9), span(20, 20)]);
+        assert_eq!(steps.stats(None).peak, 1);
+        assert_eq!(steps.at(20_000), 1, "a zero-length span lasts 1 ms");
+        assert!(Steps::of(&[]).0.is_empty());
+        assert_eq!(Steps::of(&[]).stats(Some(1)), Stats::default());
+    }
+
+    #[test]
+    fn sum_adds_step_functions() {
+        let a = Steps::of(&[span(0, 10)]);
+        let b = Steps::of(&[span(5, 15), span(5, 6)]);
+        let both = Steps::sum(&[&a, &b]);
+        let all = Steps::of(&[span(0, 10), span(5, 15), span(5, 6)]);
+        assert_eq!(both, all);
+    }
+
+    #[test]
+    fn series_buckets_max_and_mean() {
+        // 0-30 s: 2 open; 30-90 s: 1 open.
+        let steps = Steps::of(&[span(0, 30), span(0, 90)]);
+        let pts = steps.series(0, 119, 60);
+        assert_eq!(pts.len(), 2);
+        assert_eq!((pts[0].t, pts[0].max), (0, 2));
+        assert!((pts[0].mean - 1.5).abs() < 1e-9, "{pts:?}");
+        assert_eq!((pts[1].t, pts[1].max), (60, 1));
+        assert!((pts[1].mean - 0.5).abs() < 1e-9);
+        assert!(steps.series(100, 50, 60).is_empty());
+    }
+}
