@@ -20,6 +20,7 @@ mod build;
 mod error;
 mod glob;
 mod lexer;
+pub mod lint;
 mod model;
 mod parser;
 mod query;
