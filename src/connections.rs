@@ -9,6 +9,7 @@ pub mod budget;
 pub mod estimate;
 pub mod log;
 pub mod timeline;
+pub mod volume;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -379,7 +380,22 @@ impl Parts<'_> {
         let seen_obs = self.observed.get(&key).unwrap_or(&empty);
         let mut seen: BTreeSet<String> = from_rows.vmtas.clone();
         seen.extend(seen_obs.vmtas.iter().cloned());
-        let b = budget::budget(&key.0, &key.1, &seen, config, s.overrides);
+        let mut queues: BTreeSet<String> = self
+            .estimated
+            .get(&key)
+            .map(|g| g.queues.clone())
+            .unwrap_or_default();
+        queues.extend(seen_obs.queues.iter().cloned());
+        let queues: Vec<String> = queues.into_iter().collect();
+        // The settings that apply are those of the queue PowerMTA used (`microsoft.rollup`
+        // when an <mx-rollup-list> names it), else of the destination.
+        let config_queue = match queues.as_slice() {
+            [one] => one.clone(),
+            _ => config
+                .and_then(|c| c.rollup_for_domain(&key.0))
+                .unwrap_or_else(|| key.0.clone()),
+        };
+        let b = budget::budget(&config_queue, &key.1, &seen, config, s.overrides);
         let all: Vec<Span> = seen_obs.spans.values().flatten().copied().collect();
         let steps = Steps::of(&all);
         let observed = steps.stats(Some(b.budget));
@@ -413,13 +429,6 @@ impl Parts<'_> {
                 .cmp(&a.stats.peak)
                 .then_with(|| a.source_ip.cmp(&b.source_ip))
         });
-        let mut queues: BTreeSet<String> = self
-            .estimated
-            .get(&key)
-            .map(|g| g.queues.clone())
-            .unwrap_or_default();
-        queues.extend(seen_obs.queues.iter().cloned());
-        let queues: Vec<String> = queues.into_iter().collect();
         let members: Vec<String> = if b.per_vmta.is_empty() {
             seen.iter().cloned().collect()
         } else {
