@@ -19,9 +19,9 @@ use crate::classify::Classifier;
 use crate::filter::Filter;
 use crate::output::summary::Summary;
 use crate::output::{json, text};
-use crate::rollup::Rollup;
 use crate::scan::{self, Engine, ScanOptions, ScanReport};
 
+mod connections;
 mod stats;
 
 #[derive(Debug, Parser)]
@@ -56,6 +56,20 @@ enum Command {
     Rows {
         #[command(flatten)]
         select: Select,
+    },
+    /// Check the `PowerMTA` config against the reference article: exit 0 clean, 1 findings.
+    CheckConfig {
+        /// Messages per day to Outlook for the volume tier (default: the busiest day in the
+        /// given accounting files).
+        #[arg(long, value_name = "N")]
+        daily_volume: Option<u64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = connections::CheckFormat::Text)]
+        format: connections::CheckFormat,
+        /// Accounting files or directories, for the daily volume to Outlook and the pools
+        /// that carry it.
+        #[arg(value_name = "ACCT")]
+        paths: Vec<PathBuf>,
     },
 }
 
@@ -93,6 +107,8 @@ struct Global {
     /// Chunk size in bytes for the parallel scan (tuning and tests).
     #[arg(long, global = true, hide = true, value_name = "BYTES")]
     chunk_size: Option<usize>,
+    #[command(flatten)]
+    connections: connections::Args,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -141,6 +157,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Summary { format, select }) => summary(&select, format, &opts, &cli.global),
         Some(Command::Rows { select }) => rows(&select, &opts, &cli.global),
+        Some(Command::CheckConfig {
+            daily_volume,
+            format,
+            paths,
+        }) => {
+            connections::check_config(&cli.global.connections, daily_volume, format, &paths, &opts)
+        }
         // The dashboard arrives with its own issue; until then the bare command prints the
         // summary, as it does when stdout is not a terminal.
         None => summary(&cli.select, Format::Text, &opts, &cli.global),
@@ -203,9 +226,10 @@ fn summary(
     global: &Global,
 ) -> anyhow::Result<ExitCode> {
     let p = prepare(select, global)?;
+    let setup = connections::Setup::load(&global.connections, &select.paths)?;
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
-    let rollup = Rollup::default();
+    let rollup = setup.rollup();
     let result = scan::run(&p.inputs, opts, &p.classifier, &p.filter, &rollup);
     let params = AnalysisParams::default();
     let analyses = analysis::analyze(&analysis::Context {
@@ -217,9 +241,18 @@ fn summary(
         scan: &result,
         params: &params,
     });
+    let (budget, log_failed) = setup.connections(
+        &result,
+        &rollup,
+        &p.classifier,
+        &p.inputs,
+        opts,
+        !p.filter.is_empty(),
+    );
     let elapsed = started.elapsed();
-    let failed = report_errors(&result.report) | p.had_errors;
-    let s = Summary::build(&result, &analyses, &p.classifier, &p.filter);
+    let failed = report_errors(&result.report) | p.had_errors | log_failed;
+    let mut s = Summary::build(&result, &analyses, &p.classifier, &p.filter);
+    s.budget = Some(budget);
     let out = match format {
         Format::Text => text::render(&s, text::Style::Text),
         Format::Markdown => text::render(&s, text::Style::Markdown),
@@ -238,9 +271,9 @@ fn summary(
 
 fn rows(select: &Select, opts: &ScanOptions, global: &Global) -> anyhow::Result<ExitCode> {
     let p = prepare(select, global)?;
+    let rollup = connections::Setup::load(&global.connections, &select.paths)?.rollup();
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
-    let rollup = Rollup::default();
     // `domain=` needs every domain's rollup, learned from the whole input first.
     let pre;
     let domain_map = if p.filter.needs_domain() {

@@ -1,6 +1,8 @@
 //! The non-interactive front end: the `summary` report (text, markdown, JSON) built from a scan,
 //! and the table renderer they share. Knows nothing of the dashboard.
 
+pub mod budget;
+pub mod check;
 pub mod json;
 pub mod summary;
 pub mod table;

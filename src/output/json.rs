@@ -67,6 +67,7 @@ struct SummaryJson<'a> {
     by_domain: Vec<BucketJson<'a>>,
     by_code: Vec<CodeJson<'a>>,
     findings: &'a [crate::analysis::Finding],
+    budget: Vec<super::budget::BudgetJson<'a>>,
 }
 
 fn buckets(b: &[Bucket<std::sync::Arc<str>>]) -> Vec<BucketJson<'_>> {
@@ -118,6 +119,7 @@ pub fn render(s: &Summary) -> String {
             })
             .collect(),
         findings: &s.findings,
+        budget: super::budget::json(s),
     };
     // Serialising plain data to a String cannot fail.
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();

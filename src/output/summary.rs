@@ -37,6 +37,9 @@ pub struct Summary {
     pub filter: Option<String>,
     /// What to act on, most severe first.
     pub findings: Vec<Finding>,
+    /// Connections against the budget per destination and pool (set by the caller, which
+    /// knows the config and the log; `None`: not computed).
+    pub budget: Option<crate::connections::Connections>,
 }
 
 impl Summary {
@@ -70,6 +73,7 @@ impl Summary {
             by_code,
             filter: (!filter.is_empty()).then(|| filter.as_str().to_string()),
             findings: analyses.findings.clone(),
+            budget: None,
         }
     }
 }

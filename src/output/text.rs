@@ -19,13 +19,13 @@ pub enum Style {
     Markdown,
 }
 
-struct Doc {
-    style: Style,
-    out: String,
+pub(super) struct Doc {
+    pub(super) style: Style,
+    pub(super) out: String,
 }
 
 impl Doc {
-    fn heading(&mut self, title: &str) {
+    pub(super) fn heading(&mut self, title: &str) {
         match self.style {
             Style::Text => {
                 let _ = writeln!(self.out, "\n{title}\n{}", "-".repeat(title.chars().count()));
@@ -36,14 +36,14 @@ impl Doc {
         }
     }
 
-    fn table(&mut self, t: &Table) {
+    pub(super) fn table(&mut self, t: &Table) {
         match self.style {
             Style::Text => self.out += &t.text(),
             Style::Markdown => self.out += &t.markdown(),
         }
     }
 
-    fn line(&mut self, s: &str) {
+    pub(super) fn line(&mut self, s: &str) {
         match self.style {
             Style::Text => {
                 let _ = writeln!(self.out, "  {s}");
@@ -54,7 +54,7 @@ impl Doc {
         }
     }
 
-    fn code(&self, s: &str) -> String {
+    pub(super) fn code(&self, s: &str) -> String {
         match self.style {
             Style::Text => s.to_string(),
             Style::Markdown => format!("`{s}`"),
@@ -76,6 +76,7 @@ pub fn render(s: &Summary, style: Style) -> String {
     findings(&mut d, s);
     types(&mut d, s);
     buckets(&mut d, "Destinations (rolled up)", "domain", &s.by_domain);
+    super::budget::section(&mut d, s);
     buckets(&mut d, "VMTAs", "vmta", &s.by_vmta);
     buckets(&mut d, "Sending IPs", "source ip", &s.by_source_ip);
     codes(&mut d, s);

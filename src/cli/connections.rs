@@ -1,0 +1,266 @@
+//! The command line of the connection budget and `check-config`: the `--config`, `--pmta-log`,
+//! `--max-smtp-out` and `--pool-size` flags, how the config and the log are found when no flag
+//! names them, and the `check-config` command. Prints and chooses exit codes; the work is in
+//! `crate::config` and `crate::connections`.
+//!
+//! Finding them: `--config PATH`, else a file named `pmta-config` (or `config`) in a directory
+//! given as an accounting path, else `/etc/pmta/config` when it is readable. `--pmta-log PATH`,
+//! else a file named `pmta-log` (or `log`, as in `/var/log/pmta`) in such a directory.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args as ClapArgs, ValueEnum};
+
+use crate::acct::discover::{DEFAULT_DIR, discover};
+use crate::classify::Classifier;
+use crate::config::lint::{self, Volume};
+use crate::config::{self, Config};
+use crate::connections::{self, Connections, Overrides, Settings};
+use crate::filter::Filter;
+use crate::rollup::{MICROSOFT, Rollup};
+use crate::scan::{self, ScanOptions, ScanResult};
+
+/// Names looked for in a directory given as an accounting path.
+const CONFIG_NAMES: [&str; 2] = ["pmta-config", "config"];
+const LOG_NAMES: [&str; 2] = ["pmta-log", "log"];
+
+/// The connection flags, global to every command.
+#[derive(Debug, ClapArgs, Clone, Default)]
+pub struct Args {
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help = "The PowerMTA config (default: pmta-config in a directory argument, else \
+                /etc/pmta/config when readable); gives the budget and the rollups"
+    )]
+    pub config: Option<PathBuf>,
+    /// Read no config, not even /etc/pmta/config.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub no_config: bool,
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help = "PowerMTA log written with log-connections yes: exact connection counts \
+                (default: pmta-log or log in a directory argument); without one they are \
+                estimated"
+    )]
+    pub pmta_log: Option<PathBuf>,
+    #[arg(
+        long,
+        global = true,
+        value_name = "N",
+        help = "max-smtp-out per VMTA for the budget (overrides the config; PowerMTA's \
+                default is 20)"
+    )]
+    pub max_smtp_out: Option<u32>,
+    /// VMTAs per pool for the budget (overrides the config and the VMTAs seen in the rows).
+    #[arg(long, global = true, value_name = "N")]
+    pub pool_size: Option<u32>,
+}
+
+/// The config and log a run uses, found once before the scan.
+#[derive(Debug, Default)]
+pub struct Setup {
+    pub config: Option<Config>,
+    pub config_path: Option<PathBuf>,
+    pub pmta_log: Option<PathBuf>,
+    pub overrides: Overrides,
+}
+
+impl Setup {
+    /// Finds and reads the config and the log. An explicit `--config` that cannot be read is an
+    /// error; a default one is reported on stderr and left out.
+    pub fn load(args: &Args, paths: &[PathBuf]) -> anyhow::Result<Setup> {
+        let dirs = input_dirs(paths);
+        let (config, config_path) = if args.no_config {
+            (None, None)
+        } else if let Some(p) = &args.config {
+            let c = Config::parse_file(p).with_context(|| format!("--config {}", p.display()))?;
+            (Some(c), Some(p.clone()))
+        } else if let Some(p) = find_in(&dirs, &CONFIG_NAMES).or_else(|| {
+            readable(Path::new(config::DEFAULT_PATH)).then(|| config::DEFAULT_PATH.into())
+        }) {
+            match Config::parse_file(&p) {
+                Ok(c) => (Some(c), Some(p)),
+                Err(e) => {
+                    eprintln!("pmta-lens: {e} (config ignored; pass --config or --no-config)");
+                    (None, None)
+                }
+            }
+        } else {
+            (None, None)
+        };
+        let pmta_log = args.pmta_log.clone().or_else(|| find_in(&dirs, &LOG_NAMES));
+        Ok(Setup {
+            config,
+            config_path,
+            pmta_log,
+            overrides: Overrides {
+                max_smtp_out: args.max_smtp_out,
+                pool_size: args.pool_size,
+            },
+        })
+    }
+
+    /// The rollup: the config's (`queue-to`, the article's `mx-rollup`) ahead of the built-in
+    /// Microsoft family.
+    pub fn rollup(&self) -> Rollup {
+        self.config
+            .as_ref()
+            .map_or_else(Rollup::default, |c| Rollup::new(c.rollups()))
+    }
+
+    /// Budget and connections for the summary. Problems with the log go to stderr; the result
+    /// says whether there were any.
+    pub fn connections(
+        &self,
+        result: &ScanResult,
+        rollup: &Rollup,
+        classifier: &Classifier,
+        inputs: &[crate::acct::discover::Input],
+        opts: &ScanOptions,
+        filtered: bool,
+    ) -> (Connections, bool) {
+        let mut ctx = connections::Context::new(result, rollup, classifier, inputs, opts);
+        ctx.config = self.config.as_ref();
+        ctx.pmta_log = self.pmta_log.as_deref();
+        ctx.only_aggregated = filtered;
+        let settings = Settings {
+            overrides: self.overrides,
+            ..Settings::default()
+        };
+        let c = connections::analyze(&ctx, &settings);
+        let failed = if let Some(e) = &c.log_error {
+            eprintln!("pmta-lens: --pmta-log {e} (connections estimated instead)");
+            true
+        } else {
+            false
+        };
+        (c, failed)
+    }
+}
+
+fn readable(p: &Path) -> bool {
+    p.is_file() && std::fs::File::open(p).is_ok()
+}
+
+/// The directories among the accounting paths (the default one when none is given).
+fn input_dirs(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        return vec![PathBuf::from(DEFAULT_DIR)]
+            .into_iter()
+            .filter(|p| p.is_dir())
+            .collect();
+    }
+    paths.iter().filter(|p| p.is_dir()).cloned().collect()
+}
+
+fn find_in(dirs: &[PathBuf], names: &[&str]) -> Option<PathBuf> {
+    dirs.iter()
+        .flat_map(|d| names.iter().map(move |n| d.join(n)))
+        .find(|p| readable(p))
+}
+
+/// `check-config --format`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    Text,
+    Json,
+}
+
+/// `pmta-lens check-config`: exit 0 when clean, 1 with findings, 2 on error.
+pub fn check_config(
+    args: &Args,
+    daily_volume: Option<u64>,
+    format: CheckFormat,
+    paths: &[PathBuf],
+    opts: &ScanOptions,
+) -> anyhow::Result<ExitCode> {
+    let setup = Setup::load(args, paths)?;
+    let (Some(config), Some(path)) = (&setup.config, &setup.config_path) else {
+        anyhow::bail!(
+            "no PowerMTA config: pass --config PATH (nothing at {} or in the given directories)",
+            config::DEFAULT_PATH
+        );
+    };
+    let mut failed = false;
+    let mut pools: Vec<String> = Vec::new();
+    let volume = if let Some(n) = daily_volume {
+        Some(Volume {
+            daily: n,
+            source: "--daily-volume".into(),
+        })
+    } else if paths.is_empty() {
+        None
+    } else {
+        let (inputs, errors) = discover(paths);
+        for e in &errors {
+            eprintln!("pmta-lens: {e}");
+        }
+        failed |= !errors.is_empty();
+        let classifier = Classifier::builtin();
+        let rollup = setup.rollup();
+        let result = scan::run(&inputs, opts, &classifier, &Filter::default(), &rollup);
+        for e in &result.report.errors {
+            eprintln!("pmta-lens: {e} (skipped)");
+        }
+        failed |= !result.report.errors.is_empty();
+        let attributed = |p: &str| p != crate::model::UNATTRIBUTED_KEY;
+        for c in result
+            .aggregates
+            .cells
+            .iter()
+            .filter(|c| &*c.id.domain == MICROSOFT && attributed(&c.id.vmta))
+        {
+            let pool = if &*c.id.pool == crate::model::NONE_KEY {
+                config.pools_of(&c.id.vmta).first().map(|p| p.name.clone())
+            } else {
+                Some(c.id.pool.to_string())
+            };
+            if let Some(p) = pool
+                && !pools.contains(&p)
+            {
+                pools.push(p);
+            }
+        }
+        pools.sort();
+        let v = connections::volume::microsoft_daily(
+            &inputs,
+            opts,
+            &classifier,
+            &rollup,
+            &result.aggregates,
+        );
+        Some(match v {
+            Some(v) => Volume {
+                daily: v.delivered,
+                source: format!(
+                    "busiest day {} of {} in the accounting files",
+                    crate::fmt::utc(v.day).get(..10).unwrap_or_default(),
+                    v.days
+                ),
+            },
+            None => Volume {
+                daily: 0,
+                source: "no delivery to outlook.com in the accounting files".into(),
+            },
+        })
+    };
+    let report = lint::check(config, volume, &pools);
+    let out = match format {
+        CheckFormat::Text => crate::output::check::text(&report, path),
+        CheckFormat::Json => crate::output::check::json(&report, path, &config.files),
+    };
+    super::write_stdout(out.as_bytes())?;
+    Ok(if failed {
+        ExitCode::from(2)
+    } else if report.has_problems() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
