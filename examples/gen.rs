@@ -24,7 +24,7 @@ usage: gen [--size N[K|M|G] | --rows N] [--seed N] [-o PATH] [--unix-times] [--c
 
 Writes a synthetic PowerMTA accounting file (default: 100000 rows to stdout) from the bench
 profile: sender example.com, 2026-11-20, one RP-002 burst at 14:00 on 192.0.2.10/.11.
---gzip (or an -o path ending in .gz) compresses. `sample DIR` rewrites the sample-logs files and
+--gzip (or an -o path ending in .gz) compresses. `sample DIR` rewrites the sample-logs files (and pmta-log) and
 prints their ground truth (for sample-logs/README.md). Stats go to stderr.";
 
 fn main() -> ExitCode {
@@ -196,6 +196,17 @@ fn sample(dir: &Path) -> Result<(), String> {
     for (name, stats) in &written {
         report(&mut out, name, stats).map_err(|e| e.to_string())?;
     }
+    // The log-connections log of the Connections view (sample-logs/pmta-config is hand-written).
+    let log = synth::connections::sample_pmta_log().map_err(|e| e.to_string())?;
+    let path = dir.join("pmta-log");
+    std::fs::write(&path, &log).map_err(|e| format!("{}: {e}", path.display()))?;
+    writeln!(
+        out,
+        "## pmta-log\n\n- lines: {}, bytes: {}\n",
+        log.lines().count(),
+        log.len()
+    )
+    .map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -593,3 +593,149 @@ fn log_time(t: i64) -> String {
     put2(&mut hms, 6, sod % 60);
     format!("{y:04}-{m:02}-{d:02} {}", String::from_utf8_lossy(&hms))
 }
+
+/// The simulated `PowerMTA` behind `sample-logs/pmta-log`: the sample sender of
+/// [`super::sample_files`] on 2026-11-20 from 13:00 to 15:00, with the limits of
+/// `sample-logs/pmta-config` (Microsoft domains not rolled up, `max-smtp-out 5` each; Gmail 15;
+/// `yahoo.rollup` 8; everything else 10; `connection-idle-timeout 30s`) and a newsletter to
+/// Microsoft from 13:45 that fills
+/// every Microsoft queue before the RP-002 burst of the accounting sample at 13:58.
+#[must_use]
+pub fn sample_log_profile() -> Profile {
+    let day = super::unix_time(2026, 11, 20, 0, 0, 0);
+    let start = day + 13 * 3600;
+    let mut p = Profile::example_sender(2026, start);
+    p.duration_secs = 2 * 3600;
+    p.recipients = 90_000;
+    p.rollups = vec![
+        ("yahoo.com".to_owned(), "yahoo.rollup".to_owned()),
+        ("aol.com".to_owned(), "yahoo.rollup".to_owned()),
+    ];
+    let mut by_queue: Vec<(String, u32)> = p
+        .domains
+        .iter()
+        .filter(|d| d.provider == Provider::MicrosoftConsumer)
+        .map(|d| (d.name.clone(), 5))
+        .collect();
+    by_queue.push(("gmail.com".to_owned(), 15));
+    by_queue.push(("yahoo.rollup".to_owned(), 8));
+    p.connections = Some(ConnectionSim {
+        background_messages: 150,
+        waves: vec![Wave {
+            start: start + 45 * 60,
+            duration_secs: 15 * 60,
+            messages: 900,
+            provider: Some(Provider::MicrosoftConsumer),
+        }],
+        max_smtp_out: 10,
+        max_smtp_out_by_queue: by_queue,
+        idle_timeout_ms: 30_000,
+        ..ConnectionSim::default()
+    });
+    p
+}
+
+/// The text of `sample-logs/pmta-log`: [`sample_log_profile`]'s `log-connections` lines from
+/// 13:45:20 to 14:10, so the log begins and ends with connections open (their start or close is
+/// outside it).
+///
+/// # Errors
+/// Only if the profile were inconsistent.
+pub fn sample_pmta_log() -> io::Result<String> {
+    let p = sample_log_profile();
+    let mut log = Vec::new();
+    simulate(&p, io::sink(), Some(&mut log))?;
+    let text = String::from_utf8_lossy(&log);
+    let (from, to) = ("2026-11-20 13:45:20", "2026-11-20 14:10:00");
+    let mut out = String::new();
+    for line in text.lines() {
+        let when = line.get(..19).unwrap_or_default();
+        if when >= from && when < to {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::{Profile, unix_time};
+
+    fn small() -> Profile {
+        let mut p = Profile::example_sender(5, unix_time(2026, 11, 20, 0, 0, 0));
+        p.duration_secs = 3600;
+        p.connections = Some(ConnectionSim {
+            background_messages: 300,
+            waves: vec![Wave {
+                start: p.start + 600,
+                duration_secs: 120,
+                messages: 300,
+                provider: Some(Provider::MicrosoftConsumer),
+            }],
+            max_smtp_out: 3,
+            ..ConnectionSim::default()
+        });
+        p
+    }
+
+    #[test]
+    fn connections_respect_max_smtp_out_per_queue() {
+        let p = small();
+        let mut rows = Vec::new();
+        let sim = simulate(&p, &mut rows, None).expect("simulate");
+        assert!(!sim.connections.is_empty());
+        let mut by_queue: FxHashMap<(String, String), Vec<(i64, i64)>> = FxHashMap::default();
+        for c in &sim.connections {
+            assert!(c.close_ms >= c.open_ms, "{c:?}");
+            by_queue
+                .entry((c.vmta.clone(), c.queue.clone()))
+                .or_default()
+                .push((c.open_ms, c.close_ms));
+        }
+        for ((vmta, queue), spans) in by_queue {
+            let mut edges: Vec<(i64, i32)> =
+                spans.iter().flat_map(|&(o, c)| [(o, 1), (c, -1)]).collect();
+            edges.sort_unstable();
+            let mut open = 0;
+            for (_, d) in edges {
+                open += d;
+                assert!(open <= 3, "{vmta} {queue}: {open} connections at once");
+            }
+        }
+        // Every row is one transaction of one connection.
+        let carried: u64 = sim.connections.iter().map(|c| u64::from(c.messages)).sum();
+        assert_eq!(carried, sim.stats.total_rows());
+    }
+
+    #[test]
+    fn same_profile_same_rows_log_and_truth() {
+        let p = small();
+        let run = || {
+            let (mut rows, mut log) = (Vec::new(), Vec::new());
+            let sim = simulate(&p, &mut rows, Some(&mut log)).expect("simulate");
+            (rows, log, sim.connections)
+        };
+        assert_eq!(run(), run());
+        let mut plain = Vec::new();
+        crate::synth::write_accounting(&p, &mut plain).expect("write");
+        assert_eq!(
+            plain,
+            run().0,
+            "write_accounting runs the simulation when asked"
+        );
+    }
+
+    #[test]
+    fn sample_pmta_log_is_reproducible() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/pmta-log");
+        let committed = std::fs::read_to_string(&path).expect("sample-logs/pmta-log");
+        let now = sample_pmta_log().expect("generate");
+        assert!(
+            committed == now,
+            "sample-logs/pmta-log differs from synth::connections::sample_pmta_log(): rerun \
+             `cargo run --example gen -- sample sample-logs/`"
+        );
+    }
+}
