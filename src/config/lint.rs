@@ -107,8 +107,7 @@ const RP001_REPLIES: [&str; 2] = [
 ];
 const RP002_REPLIES: [&str; 2] = [
     "421 4.7.0 RP-002 (BAY004-MC1F37) Unfortunately, some messages from 192.0.2.10 weren't sent.",
-    "421 RP-002 (BAY004-MC1F37) Unfortunately, some messages from 192.0.2.10 weren't sent. \
-     Please try again later.",
+    "421 RP-002 (BAY004-MC1F37) Unfortunately, some messages from 192.0.2.10 weren't sent.",
 ];
 /// The MX host Microsoft's consumer domains resolve to (for `<mx-rollup-list>` patterns).
 const MICROSOFT_MX: [&str; 2] = [
@@ -210,12 +209,15 @@ pub fn check(config: &Config, volume: Option<Volume>, pools: &[String]) -> Repor
     }
 }
 
-/// Collects findings, merging those that differ only in their line.
+/// Collects findings, merging those that differ only in their line, and per-queue findings
+/// (whose title holds `{queues}`) that differ only in their queue.
 #[derive(Default)]
 struct Findings {
     list: Vec<Finding>,
     /// (code, title, fix) -> index in `list`
     index: BTreeMap<(&'static str, String, String), usize>,
+    /// index in `list` -> the queues of a per-queue finding
+    queues: BTreeMap<usize, Vec<String>>,
 }
 
 impl Findings {
@@ -234,7 +236,25 @@ impl Findings {
         }
     }
 
-    fn finish(self) -> Vec<Finding> {
+    /// A finding about one Microsoft queue; the same finding at the same line for other queues
+    /// becomes one finding naming them all.
+    fn push_for(&mut self, queue: &str, f: Finding) {
+        let key = (f.code, format!("{}@{:?}", f.title, f.loc), f.fix.clone());
+        let i = if let Some(&i) = self.index.get(&key) {
+            i
+        } else {
+            self.index.insert(key, self.list.len());
+            self.list.push(f);
+            self.list.len() - 1
+        };
+        self.queues.entry(i).or_default().push(queue.to_owned());
+    }
+
+    fn finish(mut self) -> Vec<Finding> {
+        for (i, queues) in self.queues {
+            let f = &mut self.list[i];
+            f.title = f.title.replace("{queues}", &queues_text(&queues));
+        }
         self.list
     }
 }
@@ -675,26 +695,29 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
                 .or_else(|| block_loc(config, name));
             let title = match list_setting {
                 Some(s) => format!("smtp-pattern-list `{}` is not defined", s.value),
-                None => format!("no smtp-pattern-list for Microsoft (queue {name})"),
+                None => "no smtp-pattern-list for {queues}".to_owned(),
             };
-            out.push(Finding {
-                severity: Severity::Critical,
-                code: "microsoft-no-pattern-list",
-                loc,
-                also: Vec::new(),
-                title,
-                reasoning: "Without one, RP-001 (a reputation block) and RP-002 (a connection \
+            out.push_for(
+                name,
+                Finding {
+                    severity: Severity::Critical,
+                    code: "microsoft-no-pattern-list",
+                    loc,
+                    also: Vec::new(),
+                    title,
+                    reasoning: "Without one, RP-001 (a reputation block) and RP-002 (a connection \
                             rate limit) are retried like any deferral, after retry-after: the \
                             article says never to retry RP-001 sooner than 4h, and to slow down \
                             on RP-002."
-                    .into(),
-                fix: "`<smtp-pattern-list microsoft>` with `reply /RP-001/ mode=backoff` and \
+                        .into(),
+                    fix: "`<smtp-pattern-list microsoft>` with `reply /RP-001/ mode=backoff` and \
                       `reply /RP-002/ mode=backoff`, used by the Microsoft queue \
                       (`smtp-pattern-list microsoft`) with `backoff-retry-after 4h` and \
                       `backoff-max-smtp-out 2`; or the article's form with `retry-after=4h` \
                       per pattern."
-                    .into(),
-            });
+                        .into(),
+                },
+            );
             continue;
         };
         let retry = |e: &super::PatternEntry| -> (u64, String, Option<Loc>) {
@@ -882,24 +905,28 @@ fn dkim(config: &Config, queues: &[Queue], out: &mut Findings) {
             )
         } else {
             (
-                format!("no DKIM signing for Microsoft (queue {})", q.name),
+                "no DKIM signing for {queues}".to_owned(),
                 "`dkim-sign yes` in the Microsoft queue's domain block (or `<domain *>`) and \
                  `domain-key s1,yourdomain.com,/etc/pmta/dkim/yourdomain.pem`",
             )
         };
-        out.push(Finding {
-            severity: Severity::Warning,
-            code: "microsoft-no-dkim",
-            loc: sign
-                .map(|s| s.loc.clone())
-                .or_else(|| block_loc(config, &q.name)),
-            also: Vec::new(),
-            title,
-            reasoning: "Microsoft enforces DMARC at p=reject for Outlook.com: mail needs SPF and \
+        out.push_for(
+            &q.name,
+            Finding {
+                severity: Severity::Warning,
+                code: "microsoft-no-dkim",
+                loc: sign
+                    .map(|s| s.loc.clone())
+                    .or_else(|| block_loc(config, &q.name)),
+                also: Vec::new(),
+                title,
+                reasoning:
+                    "Microsoft enforces DMARC at p=reject for Outlook.com: mail needs SPF and \
                         DKIM aligned with the From domain."
-                .into(),
-            fix: fix.into(),
-        });
+                        .into(),
+                fix: fix.into(),
+            },
+        );
     }
 }
 
