@@ -243,7 +243,10 @@ impl Partial {
             *self.code_minutes.entry((m, code, map(ip))).or_default() += n;
         }
         for ((day, d, ip), c) in other.days {
-            self.days.entry((day, map(d), map(ip))).or_default().merge(&c);
+            self.days
+                .entry((day, map(d), map(ip)))
+                .or_default()
+                .merge(&c);
         }
         self.last_vmta.valid = false;
         self.last_ip.valid = false;
@@ -625,6 +628,10 @@ mod tests {
             .collect();
         // day 0: hotmail.com d + b, live.de t; day 1: live.com d (the `f` row is no attempt)
         assert_eq!(days, [(0, 3, 1), (DAY, 1, 1)]);
-        assert_eq!(agg.days.len(), 4, "outlook.com x 2 days, example.org, gmail.com");
+        assert_eq!(
+            agg.days.len(),
+            4,
+            "outlook.com x 2 days, example.org, gmail.com"
+        );
     }
 }
