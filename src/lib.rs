@@ -14,3 +14,4 @@ pub mod model;
 pub mod output;
 pub mod rollup;
 pub mod scan;
+pub mod synth;
