@@ -84,6 +84,8 @@ pub struct Analyses {
     pub complaints: Complaints,
     /// The `--snds` join, when a file was given.
     pub snds: Option<Snds>,
+    /// The window the bursts were measured over, seconds (for reports).
+    pub burst_window: i64,
 }
 
 /// What the analyses read: the scan's result, and the inputs for analyses that need another
@@ -241,6 +243,7 @@ pub fn analyze(ctx: &Context<'_>) -> Analyses {
         consistency: tiers::consistency(agg),
         complaints,
         snds,
+        burst_window: p.burst_window,
     };
     let mut f = codes::findings(agg, ctx.classifier);
     f.extend(findings::all(&a, p.burst_window));

@@ -9,7 +9,6 @@ use std::path::Path;
 
 use crate::aggregate::{Aggregates, Dim};
 use crate::classify::Classifier;
-use crate::model::NONE_KEY;
 use crate::rollup::MICROSOFT;
 use crate::scan::Malformed;
 
@@ -194,7 +193,7 @@ pub fn join(rows: &[SndsRow], agg: &Aggregates, classifier: &Classifier) -> Vec<
     let mut ours: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for b in agg.group_where(Dim::SourceIp, |id| &*id.domain == MICROSOFT) {
         let c = &b.counts.counts;
-        if &*b.key != NONE_KEY && c.attempts() > 0 {
+        if super::tiers::is_sending_ip(&b.key) && c.attempts() > 0 {
             ours.insert(b.key.to_string(), (c.attempts(), c.delivered()));
         }
     }

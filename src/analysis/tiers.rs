@@ -55,6 +55,15 @@ pub const TIERS: [Tier; 3] = [
     },
 ];
 
+/// Whether a sending-IP key names a real IP of ours: not `(none)` (rows PowerMTA bounced itself)
+/// nor `0.0.0.0` (connection failures before a source address was bound).
+pub fn is_sending_ip(ip: &str) -> bool {
+    !matches!(
+        ip,
+        NONE_KEY | "0.0.0.0" | "::" | crate::model::UNATTRIBUTED_KEY
+    )
+}
+
 /// The smallest pool the top tier asks for.
 pub const TOP_TIER_MIN_POOL: u64 = 6;
 
@@ -113,7 +122,7 @@ pub fn tiers(agg: &Aggregates) -> Tiers {
     for ((day, ip), c) in &by_day_ip {
         let e = per_day.entry(*day).or_default();
         e.0.merge(c);
-        if &**ip != NONE_KEY && c.attempts() > 0 {
+        if is_sending_ip(ip) && c.attempts() > 0 {
             e.1 += 1;
         }
     }
@@ -205,7 +214,7 @@ pub fn consistency(agg: &Aggregates) -> Consistency {
     let mut vols: BTreeMap<Arc<str>, Vec<u64>> = BTreeMap::new();
     for ((day, ip), c) in agg.days_to(MICROSOFT) {
         // Rows without a sending IP (`b` rows PowerMTA bounced itself) say nothing about an IP.
-        if &*ip == NONE_KEY || c.attempts() == 0 {
+        if !is_sending_ip(&ip) || c.attempts() == 0 {
             continue;
         }
         if let Some(&i) = index.get(&day) {
