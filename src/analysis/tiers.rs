@@ -55,7 +55,7 @@ pub const TIERS: [Tier; 3] = [
     },
 ];
 
-/// Whether a sending-IP key names a real IP of ours: not `(none)` (rows PowerMTA bounced itself)
+/// Whether a sending-IP key names a real IP of ours: not `(none)` (rows `PowerMTA` bounced itself)
 /// nor `0.0.0.0` (connection failures before a source address was bound).
 pub fn is_sending_ip(ip: &str) -> bool {
     !matches!(

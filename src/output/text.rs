@@ -380,7 +380,7 @@ fn retries(d: &mut Doc, s: &Summary) {
         ]);
     }
     d.table(&t);
-    let mut g = Table::new(&[
+    let mut groups = Table::new(&[
         ("of", Align::Left),
         ("sending IP / VMTA", Align::Left),
         ("RP-001s", Align::Right),
@@ -390,7 +390,7 @@ fn retries(d: &mut Doc, s: &Summary) {
     ]);
     for (name, x) in [("recipients", &r.recipients), ("queues", &r.queues)] {
         for grp in x.by_source_ip.iter().chain(&x.by_vmta) {
-            g.row(vec![
+            groups.row(vec![
                 name.into(),
                 grp.key.clone(),
                 thousands(grp.rp001),
@@ -400,9 +400,9 @@ fn retries(d: &mut Doc, s: &Summary) {
             ]);
         }
     }
-    if !g.is_empty() {
+    if !groups.is_empty() {
         d.out += "\n";
-        d.table(&g);
+        d.table(&groups);
     }
     let examples: Vec<_> = r
         .recipients
@@ -505,7 +505,7 @@ fn consistency(d: &mut Doc, s: &Summary) {
         ("median".into(), Align::Right),
         ("silent days".into(), Align::Right),
         ("spikes".into(), Align::Right),
-        ("".into(), Align::Left),
+        (String::new(), Align::Left),
     ]);
     let head_ref: Vec<(&str, Align)> = head.iter().map(|(h, a)| (h.as_str(), *a)).collect();
     let mut t = Table::new(&head_ref);
