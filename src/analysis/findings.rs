@@ -185,12 +185,13 @@ pub fn all(a: &Analyses, window: i64) -> Vec<Finding> {
             .take(NAMES)
             .map(|i| {
                 format!(
-                    "{}: {} (max {} attempts/day, median {:.0}), {} between sending days",
+                    "{}: {} between {} (max {} attempts/day, median {:.0}, {})",
                     i.source_ip,
-                    plural(i.spike_days.len() as u64, "spike day", "spike days"),
+                    plural(i.silent_days, "silent day", "silent days"),
+                    plural(i.sending_days, "sending day", "sending days"),
                     thousands(i.max),
                     i.median,
-                    plural(i.silent_days, "silent day", "silent days"),
+                    plural(i.spike_days.len() as u64, "spike day", "spike days"),
                 )
             })
             .collect();

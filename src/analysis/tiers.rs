@@ -157,7 +157,8 @@ pub fn tiers(agg: &Aggregates) -> Tiers {
 
 /// A day at least this many times the IP's median is a spike...
 pub const SPIKE_FACTOR: f64 = 3.0;
-/// ...if it holds at least this many attempts (a few dozen mails are no campaign).
+/// ...if it holds at least this many attempts (a few dozen mails are no campaign). An IP with
+/// silent days between its sending days and a day of at least this many is spike-and-silence.
 pub const SPIKE_MIN: u64 = 100;
 /// Consistency is judged only over at least this many days.
 pub const MIN_DAYS: usize = 3;
@@ -182,6 +183,8 @@ pub struct IpConsistency {
     /// Days far above the median.
     #[serde(serialize_with = "super::ser::dates")]
     pub spike_days: Vec<i64>,
+    /// Silent days between sending days, and a campaign-sized day: the pattern the article says
+    /// Microsoft treats worse than stable volume.
     pub spike_and_silence: bool,
 }
 
@@ -247,7 +250,9 @@ pub fn consistency(agg: &Aggregates) -> Consistency {
                 silent_days,
                 median,
                 max: active.iter().copied().max().unwrap_or(0),
-                spike_and_silence: judged && !spike_days.is_empty() && silent_days > 0,
+                spike_and_silence: judged
+                    && silent_days > 0
+                    && active.iter().any(|v| *v >= SPIKE_MIN),
                 spike_days,
                 volumes,
             }
