@@ -627,7 +627,7 @@ fn an_snds_file_with_every_colour_and_a_malformed_line() {
         .map(|i| {
             (
                 i.source_ip.as_str(),
-                i.status.map(|c| c.as_str()),
+                i.status.map(analysis::snds::Colour::as_str),
                 i.attempts,
                 i.action.as_str(),
             )
