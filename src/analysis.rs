@@ -125,6 +125,7 @@ struct First {
 struct Second {
     next: retry::NextAttempts,
     deliveries: complaints::Deliveries,
+    jobs: complaints::JobCounts,
 }
 
 /// Runs every analysis. Reads the aggregates, and the rows again (up to three passes, each only
@@ -193,19 +194,22 @@ pub fn analyze(ctx: &Context<'_>) -> Analyses {
             }
             if !wanted.is_empty() {
                 st.deliveries.row(&wanted, row);
+                st.jobs.row_any(row);
             }
         });
         for c in chunks {
             second.next.merge(c.next);
             second.deliveries.merge(c.deliveries);
+            second.jobs.merge(c.jobs);
         }
     }
     let retry_hygiene = retry::finish(&targets, &second.next, p.rp001_min_retry, ctx.classifier);
 
     let matched = complaints::attribute(first.reports, second.deliveries);
     let jobs = matched.jobs();
-    let mut job_counts = complaints::JobCounts::default();
-    if !jobs.is_empty() {
+    let mut job_counts = second.jobs;
+    if !jobs.is_empty() && !job_counts.complete() {
+        job_counts = complaints::JobCounts::default();
         let (chunks, _) = scan::visit(
             ctx.inputs,
             &quiet,

@@ -4,8 +4,9 @@
 //! IP, rolled-up domain and job. A complaint no delivery matches stays `(unattributed)`.
 //!
 //! Memory stays bounded by the complaints: pass 1 keeps the `f` rows ([`Reports`]), pass 2 the
-//! `d` rows of just those recipients ([`Deliveries`]), pass 3 counts deliveries per job for just
-//! the jobs complained about ([`JobCounts`]). Recipients compare ASCII case-insensitively.
+//! `d` rows of just those recipients ([`Deliveries`]) and the deliveries per job ([`JobCounts`],
+//! up to [`JOB_CAP`] jobs); only past that cap does pass 3 count the jobs complained about.
+//! Recipients compare ASCII case-insensitively.
 
 use std::collections::BTreeMap;
 
@@ -134,13 +135,48 @@ impl Deliveries {
     }
 }
 
-/// Pass 3, per chunk: deliveries per job, for the jobs complained about.
+/// Most distinct jobs pass 2 counts deliveries of; past it (a job id per message) pass 3 counts
+/// just the jobs complained about.
+pub const JOB_CAP: usize = 10_000;
+
+/// Deliveries per job: every job in pass 2 (up to [`JOB_CAP`]), else the jobs complained about in
+/// pass 3.
 #[derive(Debug, Default)]
 pub struct JobCounts {
     counts: FxHashMap<Box<[u8]>, u64>,
+    /// More than [`JOB_CAP`] jobs were seen: the counts are incomplete.
+    overflow: bool,
 }
 
 impl JobCounts {
+    /// Pass 2: counts every job's deliveries, until there are too many jobs.
+    #[inline]
+    pub fn row_any(&mut self, row: &Row<'_>) {
+        if self.overflow || row.keys.kind != RecordKind::Delivered {
+            return;
+        }
+        let job = row.get(Col::JobId);
+        if job.is_empty() {
+            return;
+        }
+        let room = self.counts.len() < JOB_CAP;
+        match self.counts.get_mut(job) {
+            Some(n) => *n += 1,
+            None if room => {
+                self.counts.insert(job.into(), 1);
+            }
+            None => {
+                self.overflow = true;
+                self.counts = FxHashMap::default();
+            }
+        }
+    }
+
+    /// Whether the counts hold every job (pass 3 is not needed).
+    pub fn complete(&self) -> bool {
+        !self.overflow
+    }
+
     #[inline]
     pub fn row(&mut self, jobs: &FxHashSet<Box<[u8]>>, row: &Row<'_>) {
         if row.keys.kind != RecordKind::Delivered {
@@ -159,6 +195,11 @@ impl JobCounts {
     }
 
     pub fn merge(&mut self, other: JobCounts) {
+        self.overflow |= other.overflow;
+        if self.overflow {
+            self.counts = FxHashMap::default();
+            return;
+        }
         for (k, n) in other.counts {
             *self.counts.entry(k).or_default() += n;
         }
@@ -378,6 +419,26 @@ mod tests {
             job: job.as_bytes().into(),
             vmta: vmta.as_bytes().into(),
             source_ip: b"192.0.2.1"[..].into(),
+        }
+    }
+
+    #[test]
+    fn job_counts_past_the_cap_ask_for_pass_3_whatever_the_merge_order() {
+        let counted = || JobCounts {
+            counts: [(b"j1"[..].into(), 3)].into_iter().collect(),
+            overflow: false,
+        };
+        let over = || JobCounts {
+            counts: FxHashMap::default(),
+            overflow: true,
+        };
+        let mut a = counted();
+        a.merge(counted());
+        assert!(a.complete());
+        assert_eq!(a.counts.get(&b"j1"[..]), Some(&6));
+        for (mut x, y) in [(counted(), over()), (over(), counted())] {
+            x.merge(y);
+            assert!(!x.complete() && x.counts.is_empty());
         }
     }
 
