@@ -513,7 +513,7 @@ fn consistency(d: &mut Doc, s: &Summary) {
         let mut row = vec![ip.source_ip.clone()];
         row.extend(ip.volumes.iter().map(|v| thousands(*v)));
         row.extend([
-            format!("{:.0}", ip.median),
+            thousands(ip.median.round() as u64),
             thousands(ip.silent_days),
             thousands(ip.spike_days.len() as u64),
             if ip.spike_and_silence {
