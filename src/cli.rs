@@ -170,6 +170,9 @@ struct Global {
     /// Colour in the dashboard: auto honours `NO_COLOR`.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Extra response rules (a JSON array, see docs/rules.md), tried before the built-in ones.
+    #[arg(long, global = true, value_name = "FILE")]
+    rules: Option<PathBuf>,
     /// Chunk size in bytes for the parallel scan (tuning and tests).
     #[arg(long, global = true, hide = true, value_name = "BYTES")]
     chunk_size: Option<usize>,
@@ -239,8 +242,20 @@ struct Prepared {
     had_errors: bool,
 }
 
-fn prepare(select: &Select) -> anyhow::Result<Prepared> {
-    let classifier = Classifier::builtin();
+/// The built-in rule table, with the user's rules first when `--rules` names a file.
+fn classifier(rules: Option<&std::path::Path>) -> anyhow::Result<Classifier> {
+    let Some(path) = rules else {
+        return Ok(Classifier::builtin());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading rules from {}", path.display()))?;
+    let specs = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a JSON array of rules", path.display()))?;
+    Classifier::with_rules(specs).with_context(|| format!("{}", path.display()))
+}
+
+fn prepare(select: &Select, global: &Global) -> anyhow::Result<Prepared> {
+    let classifier = classifier(global.rules.as_deref())?;
     let filter = match &select.filter {
         Some(expr) => Filter::parse(expr, &classifier, chrono::Utc::now())?,
         None => Filter::default(),
@@ -275,7 +290,7 @@ fn summary(
     opts: &ScanOptions,
     global: &Global,
 ) -> anyhow::Result<ExitCode> {
-    let p = prepare(select)?;
+    let p = prepare(select, global)?;
     let params = tuning.params(&p.classifier)?;
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
@@ -327,7 +342,7 @@ fn rows(
     opts: &ScanOptions,
     global: &Global,
 ) -> anyhow::Result<ExitCode> {
-    let p = prepare(select)?;
+    let p = prepare(select, global)?;
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     let rollup = Rollup::default();
