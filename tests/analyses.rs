@@ -729,4 +729,40 @@ fn sample_logs_show_each_finding() {
             .windows(2)
             .all(|w| w[0].severity <= w[1].severity)
     );
+
+    // With the SNDS export made for them (tests/fixtures): every colour, an IP SNDS lacks (the
+    // malformed line was .13's), one only SNDS knows.
+    let params = AnalysisParams {
+        snds: Some(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snds-sample-logs.csv"),
+        ),
+        ..AnalysisParams::default()
+    };
+    let a = analyse(&inputs, 1 << 20, &params);
+    let s = a.snds.as_ref().expect("joined");
+    assert_eq!((s.rows, s.malformed.len(), s.malformed[0].line), (5, 1, 5));
+    let ips: Vec<(&str, Option<&str>)> = s
+        .ips
+        .iter()
+        .map(|i| {
+            (
+                i.source_ip.as_str(),
+                i.status.map(analysis::snds::Colour::as_str),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ips,
+        [
+            ("192.0.2.12", Some("RED")),
+            ("192.0.2.11", Some("YELLOW")),
+            ("192.0.2.13", None),
+            ("192.0.2.10", Some("GREEN")),
+            ("203.0.113.5", Some("GREEN")),
+            ("198.51.100.99", Some("GREEN")),
+        ]
+    );
+    for code in ["snds-red", "snds-yellow", "snds-missing", "snds-malformed"] {
+        assert!(a.findings.iter().any(|f| f.code == code), "{code}");
+    }
 }
