@@ -617,6 +617,9 @@ fn snds(d: &mut Doc, s: &Summary) {
         ]);
     }
     d.table(&t);
+    if !x.malformed.is_empty() {
+        d.out += "\n";
+    }
     for m in &x.malformed {
         d.line(&format!("{}:{}: {}", m.path, m.line, m.reason));
     }
