@@ -17,7 +17,7 @@ use crate::classify::Classifier;
 use crate::filter::Filter;
 use crate::model::{Code, Severity};
 use crate::rollup::Rollup;
-use crate::scan::{self, Engine, ScanOptions, ScanResult};
+use crate::scan::{self, Engine, Row, ScanOptions, ScanResult};
 
 pub use bursts::Burst;
 pub use complaints::Complaints;
@@ -112,12 +112,112 @@ fn burst_codes(params: &AnalysisParams, classifier: &Classifier) -> Vec<Code> {
     out
 }
 
-/// What the first pass over the rows collects in one chunk.
-#[derive(Default)]
-struct First {
-    detail: bursts::Detail,
+/// What the analyses need to see of the rows during the main scan (rows of the burst codes,
+/// RP-001 deferrals, complaints): small, and bounded by the rows that have them.
+#[derive(Debug, Default)]
+pub struct Collected {
+    minutes: bursts::CodeMinutes,
     blocks: retry::Blocks,
     reports: complaints::Reports,
+}
+
+/// Which rows [`Collected`] keeps; made once from the parameters.
+#[derive(Debug)]
+pub struct Plan {
+    burst_codes: Vec<Code>,
+    rp001: Option<Code>,
+}
+
+impl Plan {
+    pub fn new(params: &AnalysisParams, classifier: &Classifier) -> Plan {
+        Plan {
+            burst_codes: burst_codes(params, classifier),
+            rp001: classifier.rule_id("RP-001").map(Code::Rule),
+        }
+    }
+}
+
+impl Collected {
+    /// Looks at one counted row (a side collector of the main scan, see `scan::run_with`).
+    #[inline]
+    pub fn row(&mut self, plan: &Plan, row: &Row<'_>) {
+        self.minutes.row(&plan.burst_codes, row);
+        if let Some(c) = plan.rp001 {
+            self.blocks.row(c, row);
+        }
+        self.reports.row(row);
+    }
+
+    pub fn merge(&mut self, other: Collected) {
+        self.minutes.merge(other.minutes);
+        self.blocks.merge(other.blocks);
+        self.reports.merge(other.reports);
+    }
+}
+
+/// Scans and analyses in one go: the main scan collects what the analyses need, and the rows are
+/// read a second time only when RP-001 retries or complaints must be followed to later (or
+/// earlier) rows of the same recipients.
+pub fn run(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    filter: &Filter,
+    rollup: &Rollup,
+    params: &AnalysisParams,
+) -> (ScanResult, Analyses) {
+    let plan = Plan::new(params, classifier);
+    let (scan, chunks) = scan::run_with(
+        inputs,
+        opts,
+        classifier,
+        filter,
+        rollup,
+        Collected::default,
+        |c, row| c.row(&plan, row),
+    );
+    let mut collected = Collected::default();
+    for c in chunks {
+        collected.merge(c);
+    }
+    let ctx = Context {
+        inputs,
+        opts,
+        classifier,
+        filter,
+        rollup,
+        scan: &scan,
+        params,
+    };
+    let analyses = analyze_collected(&ctx, collected);
+    (scan, analyses)
+}
+
+/// Runs every analysis on a scan made without collecting (reads the rows once more to collect).
+pub fn analyze(ctx: &Context<'_>) -> Analyses {
+    let plan = Plan::new(ctx.params, ctx.classifier);
+    let eng_map = ctx
+        .filter
+        .needs_domain()
+        .then(|| scan::domain_map_of(ctx.inputs, ctx.opts, ctx.classifier, ctx.rollup));
+    let eng = Engine {
+        classifier: ctx.classifier,
+        filter: ctx.filter,
+        rollup: ctx.rollup,
+        domain_map: eng_map.as_ref(),
+    };
+    let quiet = ScanOptions {
+        progress: None,
+        ..ctx.opts.clone()
+    };
+    let (chunks, _) = scan::visit(ctx.inputs, &quiet, &eng, Collected::default, |c, row| {
+        c.row(&plan, row);
+    });
+    let mut collected = Collected::default();
+    for c in chunks {
+        collected.merge(c);
+    }
+    analyze_collected(ctx, collected)
 }
 
 /// What the second pass collects in one chunk.
@@ -128,22 +228,20 @@ struct Second {
     jobs: complaints::JobCounts,
 }
 
-/// Runs every analysis. Reads the aggregates, and the rows again (up to three passes, each only
-/// when something needs it) for burst details, RP-001 retries and complaint attribution.
+/// Every analysis, from the aggregates and what the main scan collected; reads the rows again
+/// (each pass only when something needs it) to follow RP-001 retries and complaints.
 #[allow(clippy::too_many_lines)] // the passes in order, each reading what the last found
-pub fn analyze(ctx: &Context<'_>) -> Analyses {
+fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
     let agg = &ctx.scan.aggregates;
     let p = ctx.params;
     let codes = burst_codes(p, ctx.classifier);
     let mut found_bursts = bursts::find(agg, ctx.classifier, &codes, p.burst_window, p.burst_min);
     let windows = bursts::Windows::new(&found_bursts, ctx.classifier);
-    let rp001 = ctx.classifier.rule_id("RP-001").map(Code::Rule);
-    let has_rp001 = rp001.is_some_and(|c| {
-        agg.cells
-            .iter()
-            .any(|cell| cell.id.code == c && cell.counts.counts.deferred() > 0)
-    });
-    let has_complaints = agg.by_type.get(crate::model::RecordKind::Feedback) > 0;
+    bursts::Detail::from_minutes(&windows, &first.minutes).fill(
+        &mut found_bursts,
+        ctx.rollup,
+        &ctx.scan.hints,
+    );
 
     // `domain=` filters need every domain's rollup, as the scan had.
     let domain_map = ctx
@@ -160,29 +258,6 @@ pub fn analyze(ctx: &Context<'_>) -> Analyses {
         progress: None,
         ..ctx.opts.clone()
     };
-
-    let mut first = First::default();
-    if !windows.is_empty() || has_rp001 || has_complaints {
-        let (chunks, _) = scan::visit(ctx.inputs, &quiet, &eng, First::default, |st, row| {
-            if !windows.is_empty() {
-                st.detail.row(&windows, row);
-            }
-            if let Some(c) = rp001.filter(|_| has_rp001) {
-                st.blocks.row(c, row);
-            }
-            if has_complaints {
-                st.reports.row(row);
-            }
-        });
-        for c in chunks {
-            first.detail.merge(c.detail);
-            first.blocks.merge(c.blocks);
-            first.reports.merge(c.reports);
-        }
-    }
-    first
-        .detail
-        .fill(&mut found_bursts, ctx.rollup, &ctx.scan.hints);
 
     let targets = first.blocks.targets();
     let wanted = first.reports.recipients();

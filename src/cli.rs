@@ -295,16 +295,8 @@ fn summary(
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     let rollup = Rollup::default();
-    let result = scan::run(&p.inputs, opts, &p.classifier, &p.filter, &rollup);
-    let analyses = analysis::analyze(&analysis::Context {
-        inputs: &p.inputs,
-        opts,
-        classifier: &p.classifier,
-        filter: &p.filter,
-        rollup: &rollup,
-        scan: &result,
-        params: &params,
-    });
+    let (result, analyses) =
+        analysis::run(&p.inputs, opts, &p.classifier, &p.filter, &rollup, &params);
     let elapsed = started.elapsed();
     let mut failed = report_errors(&result.report) | p.had_errors;
     if let Some(snds) = &analyses.snds {

@@ -121,12 +121,15 @@ pub struct Row<'a> {
 
 impl<'a> Row<'a> {
     /// The raw bytes of a column (empty if the header lacks it). Quoted fields come without
-    /// their quotes; doubled quotes inside are left as written.
+    /// their quotes; doubled quotes inside are left as written. Sinks see the [`Col::HOT`]
+    /// columns: the scanner stores no field past them.
     #[inline]
     pub fn get(&self, col: Col) -> &'a [u8] {
+        debug_assert!(Col::HOT.contains(&col), "{col:?} is not stored by the scan");
         self.header
             .pos(col)
-            .map_or(&b""[..], |p| self.fields[p].bytes(self.data))
+            .and_then(|p| self.fields.get(p))
+            .map_or(&b""[..], |f| f.bytes(self.data))
     }
 }
 
@@ -158,14 +161,12 @@ struct ChunkReport {
 
 /// Scans one chunk of whole records.
 ///
-/// With `all_fields` every field is stored (for sinks that read any column); otherwise fields
-/// past the header's last hot column are only counted.
+/// Fields past the header's last [`Col::HOT`] column are only counted, not stored.
 fn scan_chunk<S: RowSink>(
     eng: &Engine<'_>,
     data: &[u8],
     mut header: Option<Arc<Header>>,
     sink: &mut S,
-    all_fields: bool,
 ) -> ChunkReport {
     let mut rep = ChunkReport {
         bytes: data.len() as u64,
@@ -181,10 +182,7 @@ fn scan_chunk<S: RowSink>(
         let start = pos;
         let line = rep.lines;
         // A header row is recognised by its first field, so at least one is always stored.
-        let limit = match (&header, all_fields) {
-            (Some(h), false) => h.hot_len,
-            _ => usize::MAX,
-        };
+        let limit = header.as_ref().map_or(usize::MAX, |h| h.hot_len);
         let split = splitter.split_first(data, pos, limit);
         pos = split.next;
         rep.lines += split.newlines;
@@ -530,46 +528,98 @@ fn stream_blocks(
 
 /// Scans `inputs` into aggregates. Uses the current rayon pool (install one for `--threads`).
 pub fn aggregate(inputs: &[Input], opts: &ScanOptions, eng: &Engine<'_>) -> (Partial, ScanReport) {
+    let (partial, _, report) = aggregate_with(inputs, opts, eng, || (), |(), _| {});
+    (partial, report)
+}
+
+/// Folds rows into a sink and also hands each row to a side collector.
+struct WithSide<'a, S, T, F> {
+    sink: &'a mut S,
+    state: T,
+    side: &'a F,
+}
+
+impl<S: RowSink, T, F: Fn(&mut T, &Row<'_>)> RowSink for WithSide<'_, S, T, F> {
+    #[inline]
+    fn row(&mut self, row: &Row<'_>) {
+        self.sink.row(row);
+        (self.side)(&mut self.state, row);
+    }
+}
+
+/// [`aggregate`], and in the same pass `side` over every counted row with one state per chunk
+/// made by `init`; the states come back in input order (file, then position). Analyses collect
+/// what they need from the rows here instead of reading the files again.
+pub fn aggregate_with<T, I, F>(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    eng: &Engine<'_>,
+    init: I,
+    side: F,
+) -> (Partial, Vec<T>, ScanReport)
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, &Row<'_>) + Sync,
+{
     let mut o = open_all(inputs, opts);
     let progress = opts.progress.as_deref();
     let work = jobs(&o.maps, opts.chunk_size);
-    let (mut partial, mut reports) = work
+    let (mut partial, mut done) = work
         .par_iter()
         .fold(
             || (Partial::default(), Vec::new()),
-            |(mut partial, mut reps), job| {
-                let rep = scan_chunk(eng, job.data, job.header.clone(), &mut partial, false);
+            |(mut partial, mut done), job| {
+                let mut sink = WithSide {
+                    sink: &mut partial,
+                    state: init(),
+                    side: &side,
+                };
+                let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink);
                 if let Some(p) = progress {
                     p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
                     p.records.fetch_add(rep.records, Ordering::Relaxed);
                 }
-                reps.push(((job.file, job.seq), rep));
-                (partial, reps)
+                done.push(((job.file, job.seq), rep, sink.state));
+                (partial, done)
             },
         )
         .reduce(
             || (Partial::default(), Vec::new()),
-            |(mut a, mut ra), (b, rb)| {
+            |(mut a, mut da), (b, db)| {
                 a.merge(b);
-                ra.extend(rb);
-                (a, ra)
+                da.extend(db);
+                (a, da)
             },
         );
     for (file, input) in inputs.iter().enumerate() {
         let Some(stream) = o.streams[file].take() else {
             continue;
         };
+        let mut states = Vec::new();
         let (reps, err) = stream_blocks(stream, opts.chunk_size, progress, |block, header| {
-            scan_chunk(eng, block, header, &mut partial, false)
+            let mut sink = WithSide {
+                sink: &mut partial,
+                state: init(),
+                side: &side,
+            };
+            let rep = scan_chunk(eng, block, header, &mut sink);
+            states.push(sink.state);
+            rep
         });
-        reports.extend(
-            reps.into_iter()
-                .enumerate()
-                .map(|(seq, r)| ((file, seq), r)),
-        );
+        for (seq, (rep, state)) in reps.into_iter().zip(states).enumerate() {
+            done.push(((file, seq), rep, state));
+        }
         if let Some(e) = err {
             record_read_error(&mut o, file, input, e);
         }
+    }
+    done.sort_by_key(|(k, _, _)| *k);
+    let mut states = Vec::with_capacity(done.len());
+    let mut reports = Vec::with_capacity(done.len());
+    for (k, rep, state) in done {
+        reports.push((k, rep));
+        states.push(state);
     }
     let (malformed, malformed_samples) = settle(&mut o.files, reports);
     let report = ScanReport {
@@ -578,7 +628,7 @@ pub fn aggregate(inputs: &[Input], opts: &ScanOptions, eng: &Engine<'_>) -> (Par
         malformed_samples,
         errors: o.errors,
     };
-    (partial, report)
+    (partial, states, report)
 }
 
 /// Runs `visit` over every row that passes the engine's filter, with one state per chunk made by
@@ -616,7 +666,7 @@ where
                 state: init(),
                 f: &visit,
             };
-            let rep = scan_chunk(eng, job.data, job.header.clone(), &mut v, true);
+            let rep = scan_chunk(eng, job.data, job.header.clone(), &mut v);
             ((job.file, job.seq), v.state, rep)
         })
         .collect();
@@ -630,7 +680,7 @@ where
                 state: init(),
                 f: &visit,
             };
-            let rep = scan_chunk(eng, block, header, &mut v, true);
+            let rep = scan_chunk(eng, block, header, &mut v);
             states.push(v.state);
             rep
         });
@@ -684,70 +734,60 @@ pub fn run(
     filter: &Filter,
     rollup: &Rollup,
 ) -> ScanResult {
-    let unfiltered = Filter::default();
-    if filter.needs_domain() {
-        // Learn every domain's rollup from all rows first, so `domain=outlook.com` selects the
-        // same rows whatever part of the data they are in. Streams can only be read once: for
-        // them the pre-pass sees nothing and rollups fall back to the built-in rules.
-        let eng = Engine {
-            classifier,
-            filter: &unfiltered,
-            rollup,
-            domain_map: None,
-        };
-        let streamless: Vec<Input> = inputs
-            .iter()
-            .filter(|i| i.kind == crate::acct::discover::InputKind::Plain)
-            .cloned()
-            .collect();
-        let (pre, _) = aggregate(
-            &streamless,
-            &ScanOptions {
-                progress: None,
-                ..opts.clone()
-            },
-            &eng,
-        );
-        let hints = pre.domain_hints();
-        let map = domain_map(&pre.finish(rollup, &hints));
-        let eng = Engine {
-            classifier,
-            filter,
-            rollup,
-            domain_map: Some(&map),
-        };
-        let (partial, report) = aggregate(inputs, opts, &eng);
-        let aggregates = partial.finish(rollup, &hints);
-        return ScanResult {
-            aggregates,
-            report,
-            hints,
-        };
-    }
+    run_with(inputs, opts, classifier, filter, rollup, || (), |(), _| {}).0
+}
+
+/// [`run`], with a side collector over the counted rows (see [`aggregate_with`]).
+pub fn run_with<T, I, F>(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    filter: &Filter,
+    rollup: &Rollup,
+    init: I,
+    side: F,
+) -> (ScanResult, Vec<T>)
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, &Row<'_>) + Sync,
+{
+    // `domain=` needs every domain's rollup, learned from all rows first, so it selects the same
+    // rows whatever part of the data they are in. Streams can be read only once: for them the
+    // pre-pass sees nothing and rollups fall back to the built-in rules.
+    let pre = filter
+        .needs_domain()
+        .then(|| learn_rollups(inputs, opts, classifier, rollup));
     let eng = Engine {
         classifier,
         filter,
         rollup,
-        domain_map: None,
+        domain_map: pre.as_ref().map(|(map, _)| map),
     };
-    let (partial, report) = aggregate(inputs, opts, &eng);
-    let hints = partial.domain_hints();
+    let (partial, states, report) = aggregate_with(inputs, opts, &eng, init, side);
+    let hints = match pre {
+        Some((_, hints)) => hints,
+        None => partial.domain_hints(),
+    };
     let aggregates = partial.finish(rollup, &hints);
-    ScanResult {
-        aggregates,
-        report,
-        hints,
-    }
+    (
+        ScanResult {
+            aggregates,
+            report,
+            hints,
+        },
+        states,
+    )
 }
 
-/// Learns every recipient domain's rollup bucket from the mapped inputs (streams can be read only
-/// once, so they are left out; their domains fall back to the built-in rules).
-pub fn domain_map_of(
+/// An unfiltered pass over the mapped inputs: every recipient domain's rollup bucket, and the
+/// rollup evidence behind it.
+fn learn_rollups(
     inputs: &[Input],
     opts: &ScanOptions,
     classifier: &Classifier,
     rollup: &Rollup,
-) -> FxHashMap<String, String> {
+) -> (FxHashMap<String, String>, FxHashMap<String, DomainHints>) {
     let unfiltered = Filter::default();
     let eng = Engine {
         classifier,
@@ -766,7 +806,18 @@ pub fn domain_map_of(
     };
     let (pre, _) = aggregate(&plain, &quiet, &eng);
     let hints = pre.domain_hints();
-    domain_map(&pre.finish(rollup, &hints))
+    (domain_map(&pre.finish(rollup, &hints)), hints)
+}
+
+/// Learns every recipient domain's rollup bucket from the mapped inputs (streams can be read only
+/// once, so they are left out; their domains fall back to the built-in rules).
+pub fn domain_map_of(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    rollup: &Rollup,
+) -> FxHashMap<String, String> {
+    learn_rollups(inputs, opts, classifier, rollup).0
 }
 
 /// Recipient domain -> rollup bucket, from resolved aggregates.
@@ -859,7 +910,7 @@ pub fn rows(
                     .par_iter()
                     .map(|job| {
                         let mut sink = RowsOut::default();
-                        let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink, false);
+                        let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink);
                         if let Some(p) = progress {
                             p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
                         }
@@ -880,7 +931,7 @@ pub fn rows(
         if let Some(stream) = o.streams[file].take() {
             let (reps, err) = stream_blocks(stream, opts.chunk_size, progress, |block, header| {
                 let mut sink = RowsOut::default();
-                let rep = scan_chunk(eng, block, header, &mut sink, false);
+                let rep = scan_chunk(eng, block, header, &mut sink);
                 if result.is_ok() {
                     result = w.write(&sink);
                 }

@@ -240,7 +240,7 @@ pub fn ranked(pairs: impl IntoIterator<Item = (String, u64)>) -> Vec<(String, u6
     v
 }
 
-/// One burst's rows: first and last second, the IP (`None`: any), the burst's index.
+/// One burst's rows: first and last minute (starts), the IP (`None`: any), the burst's index.
 type Window = (i64, i64, Option<Box<[u8]>>, usize);
 
 /// Where to look for the rows of the bursts, per code.
@@ -258,7 +258,7 @@ impl Windows {
             };
             let w = (
                 b.start,
-                b.end + 59,
+                b.end,
                 b.source_ip.as_ref().map(|s| s.as_bytes().into()),
                 i,
             );
@@ -275,7 +275,42 @@ impl Windows {
     }
 }
 
-/// VMTAs and recipient domains of the rows inside each burst, for one chunk.
+/// Rows of the burst codes per minute, sending IP, VMTA and recipient domain: collected during
+/// the main scan (bounded by the number of rows with a burst code), so finding which VMTAs and
+/// domains a burst hit needs no second read of the files.
+#[derive(Debug, Default)]
+pub struct CodeMinutes {
+    counts: FxHashMap<(i64, Code, Box<[u8]>, Box<[u8]>, Box<[u8]>), u64>,
+}
+
+impl CodeMinutes {
+    /// Counts a row if its code is one of `codes`.
+    #[inline]
+    pub fn row(&mut self, codes: &[Code], row: &Row<'_>) {
+        let (Some(t), true) = (row.keys.time, codes.contains(&row.keys.code)) else {
+            return;
+        };
+        let k = &row.keys;
+        *self
+            .counts
+            .entry((
+                t.div_euclid(60) * 60,
+                k.code,
+                k.source_ip.into(),
+                k.vmta.into(),
+                k.rcpt_domain.into(),
+            ))
+            .or_default() += 1;
+    }
+
+    pub fn merge(&mut self, other: CodeMinutes) {
+        for (k, n) in other.counts {
+            *self.counts.entry(k).or_default() += n;
+        }
+    }
+}
+
+/// VMTAs and recipient domains of the rows inside each burst.
 #[derive(Debug, Default)]
 pub struct Detail {
     vmtas: FxHashMap<(usize, Box<[u8]>), u64>,
@@ -283,24 +318,38 @@ pub struct Detail {
 }
 
 impl Detail {
-    /// Counts a row if it has a burst code and falls inside a burst of its scope.
-    #[inline]
-    pub fn row(&mut self, windows: &Windows, row: &Row<'_>) {
-        let Some(t) = row.keys.time else { return };
-        let Some((_, ws)) = windows.by_code.iter().find(|(c, _)| *c == row.keys.code) else {
+    /// Counts `n` rows of one minute, code, IP, VMTA and recipient domain into every burst of
+    /// that code and scope whose span holds the minute.
+    #[allow(clippy::too_many_arguments)] // the dimensions of one cell of CodeMinutes
+    fn add(
+        &mut self,
+        windows: &Windows,
+        code: Code,
+        minute: i64,
+        ip: &[u8],
+        vmta: &[u8],
+        domain: &[u8],
+        n: u64,
+    ) {
+        let Some((_, ws)) = windows.by_code.iter().find(|(c, _)| *c == code) else {
             return;
         };
         for (start, end, scope, i) in ws {
-            if t < *start || t > *end || scope.as_deref().is_some_and(|s| s != row.keys.source_ip) {
+            if minute < *start || minute > *end || scope.as_deref().is_some_and(|s| s != ip) {
                 continue;
             }
-            // Only rows of a burst get here, so the keys' allocations are bounded by them.
-            *self.vmtas.entry((*i, row.keys.vmta.into())).or_default() += 1;
-            *self
-                .domains
-                .entry((*i, row.keys.rcpt_domain.into()))
-                .or_default() += 1;
+            *self.vmtas.entry((*i, vmta.into())).or_default() += n;
+            *self.domains.entry((*i, domain.into())).or_default() += n;
         }
+    }
+
+    /// The bursts' VMTAs and domains from the per-minute counts the main scan collected.
+    pub fn from_minutes(windows: &Windows, minutes: &CodeMinutes) -> Detail {
+        let mut d = Detail::default();
+        for ((minute, code, ip, vmta, domain), n) in &minutes.counts {
+            d.add(windows, *code, *minute, ip, vmta, domain, *n);
+        }
+        d
     }
 
     pub fn merge(&mut self, other: Detail) {
