@@ -275,12 +275,15 @@ impl Windows {
     }
 }
 
+/// (minute, code, sending IP, VMTA, recipient domain).
+type MinuteKey = (i64, Code, Box<[u8]>, Box<[u8]>, Box<[u8]>);
+
 /// Rows of the burst codes per minute, sending IP, VMTA and recipient domain: collected during
 /// the main scan (bounded by the number of rows with a burst code), so finding which VMTAs and
 /// domains a burst hit needs no second read of the files.
 #[derive(Debug, Default)]
 pub struct CodeMinutes {
-    counts: FxHashMap<(i64, Code, Box<[u8]>, Box<[u8]>, Box<[u8]>), u64>,
+    counts: FxHashMap<MinuteKey, u64>,
 }
 
 impl CodeMinutes {
