@@ -14,3 +14,5 @@ pub mod model;
 pub mod output;
 pub mod rollup;
 pub mod scan;
+#[cfg(feature = "tui")]
+pub mod tui;

@@ -1,0 +1,60 @@
+//! Entering and leaving the terminal's dashboard mode (raw mode, alternate screen), and the
+//! guarantee that it is left on every exit path: a guard for returns and errors, and a panic
+//! hook, installed before the terminal is touched, for panics on any thread (the scan's rayon
+//! workers included: the hook runs on the panicking thread, whichever it is).
+
+use std::io::{self, Stdout};
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::cursor::{Hide, Show};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+
+/// Set once a panic restored the terminal: the UI must not draw again.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+static HOOK: Once = Once::new();
+
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Restores the terminal when dropped.
+#[derive(Debug)]
+pub struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Puts the terminal in dashboard mode.
+pub fn init() -> io::Result<(Term, Guard)> {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            PANICKED.store(true, Ordering::SeqCst);
+            previous(info);
+        }));
+    });
+    enable_raw_mode()?;
+    let guard = Guard;
+    execute!(io::stdout(), EnterAlternateScreen, Hide)?;
+    let term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    Ok((term, guard))
+}
+
+/// Leaves dashboard mode. Harmless when called twice.
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
+}
+
+/// Whether a panic has restored the terminal.
+pub fn panicked() -> bool {
+    PANICKED.load(Ordering::SeqCst)
+}

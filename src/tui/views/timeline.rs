@@ -1,0 +1,218 @@
+//! View 6, Timeline: per-minute counts by type and by code over the scanned range, with the
+//! RP-002 bursts the analyses found marked; `n` / `N` jump between bursts, `m` marks a span and
+//! `z` (or Enter) zooms to it by adding since/until to the filter.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Sparkline, Widget};
+
+use crate::fmt::thousands;
+use crate::tui::app::{App, View};
+use crate::tui::data::Burst;
+use crate::tui::widgets::table::{Col, Table};
+use crate::tui::widgets::{self, count, fit, hm};
+
+/// (chart with its title and axis, burst panel, minute table with header).
+pub fn areas(body: Rect) -> (Rect, Rect, Rect) {
+    let (chart_h, panel_h) = if body.height >= 30 { (9, 4) } else { (5, 3) };
+    let chart_h = chart_h.min(body.height);
+    let panel_h = panel_h.min(body.height - chart_h);
+    (
+        Rect {
+            height: chart_h,
+            ..body
+        },
+        Rect {
+            y: body.y + chart_h,
+            height: panel_h,
+            ..body
+        },
+        Rect {
+            y: body.y + chart_h + panel_h,
+            height: body.height - chart_h - panel_h,
+            ..body
+        },
+    )
+}
+
+/// Whether a burst covers the minute starting at `t`.
+fn covers(b: &Burst, t: i64) -> bool {
+    b.start.div_euclid(60) * 60 <= t && t <= b.end.div_euclid(60) * 60
+}
+
+fn ip_list(v: &[(String, u64)], max: usize) -> String {
+    let mut s: Vec<String> = v
+        .iter()
+        .take(max)
+        .map(|(k, n)| format!("{k} ({})", thousands(*n)))
+        .collect();
+    if v.len() > max {
+        s.push(format!("+{} more", v.len() - max));
+    }
+    s.join(", ")
+}
+
+pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = app.ctx.theme;
+    let (chart, panel, table) = areas(area);
+    let d = &app.derived;
+    let md = d.multi_day;
+    let w = area.width as usize;
+    let minutes = &d.minutes;
+    // Chart: deferrals per minute, squeezed to the width.
+    let per = minutes.len().div_ceil(w.max(1)).max(1);
+    let unit = if per == 1 { "minute".to_string() } else { format!("{per} minutes") };
+    widgets::rule(
+        buf,
+        chart,
+        0,
+        &format!("Deferrals per {unit} · {} minutes, UTC", thousands(minutes.len() as u64)),
+        t.dim(),
+    );
+    if minutes.is_empty() {
+        widgets::text(
+            buf,
+            chart,
+            1,
+            if app.data.complete { "No timestamped rows." } else { "Scanning…" },
+            t.text(),
+        );
+        return;
+    }
+    let bars: Vec<u64> = minutes
+        .chunks(per)
+        .map(|c| c.iter().map(|m| m.counts.deferred()).sum())
+        .collect();
+    Sparkline::default()
+        .data(&bars)
+        .style(t.chart())
+        .render(
+            Rect {
+                y: chart.y + 1,
+                height: chart.height.saturating_sub(2),
+                ..chart
+            },
+            buf,
+        );
+    let (a, b) = (hm(minutes[0].t, md), hm(minutes[minutes.len() - 1].t, md));
+    let pad = w.saturating_sub(a.len() + b.len());
+    widgets::text(buf, chart, chart.height - 1, &format!("{a}{}{b}", " ".repeat(pad)), t.dim());
+    // Burst panel.
+    let bursts = app.bursts();
+    let lines: Vec<Line> = match (bursts, app.burst.and_then(|i| bursts?.get(i).map(|b| (i, b)))) {
+        (None, _) => vec![
+            Line::from(Span::styled("RP-002 bursts: burst detection not available in this version.", t.header())),
+            Line::from(Span::raw(fit(
+                "The RP-002 column below shows when they came; the Codes view (2) says what to do.",
+                w,
+            ))),
+        ],
+        (Some([]), _) => vec![Line::from(Span::styled("No RP-002 bursts in this range.", t.delivered()))],
+        (Some(all), None) => vec![
+            Line::from(Span::styled(
+                format!("{} RP-002 burst{} marked ◆ · n / N: next / previous", all.len(), if all.len() == 1 { "" } else { "s" }),
+                t.burst(),
+            )),
+            Line::from(Span::styled("m marks a span · z or Enter zooms (adds since/until) · ⌫ zooms out", t.dim())),
+        ],
+        (Some(all), Some((i, b))) => {
+            let mut v = vec![
+                Line::from(vec![
+                    Span::styled(format!("Burst {}/{} ", i + 1, all.len()), t.burst()),
+                    Span::raw(fit(
+                        &format!(
+                            "{} {}: {}–{} UTC, {} rows, peak {}/min",
+                            b.code,
+                            b.source_ip.as_deref().map_or("all IPs".to_string(), |ip| format!("on {ip}")),
+                            hm(b.start, md),
+                            hm(b.end, md),
+                            thousands(b.count),
+                            thousands(b.peak_per_minute)
+                        ),
+                        w.saturating_sub(12),
+                    )),
+                ]),
+                Line::from(vec![
+                    Span::styled("IPs ", t.key()),
+                    Span::raw(fit(&ip_list(&b.source_ips, 4), w.saturating_sub(4))),
+                ]),
+            ];
+            if panel.height >= 4 {
+                v.push(Line::from(vec![
+                    Span::styled("VMTAs ", t.key()),
+                    Span::raw(fit(&ip_list(&b.vmtas, 4), w.saturating_sub(6))),
+                ]));
+            }
+            v.push(Line::from(vec![
+                Span::styled("Do ", t.key()),
+                Span::styled(fit(&b.action, w.saturating_sub(3)), t.header()),
+            ]));
+            v
+        }
+    };
+    for (i, l) in lines.iter().take(panel.height as usize).enumerate() {
+        widgets::line(buf, panel, i as u16, l);
+    }
+    // Minute table.
+    let list = app.lists[View::Timeline.index()];
+    let h = table.height.saturating_sub(1) as usize;
+    let from = list.visible_from(h);
+    let span = app.mark.map(|m| (m.min(list.selected), m.max(list.selected)));
+    let rows = minutes
+        .iter()
+        .enumerate()
+        .skip(from)
+        .take(h)
+        .map(|(i, m)| {
+            let in_burst = bursts.and_then(|all| {
+                all.iter()
+                    .enumerate()
+                    .find(|(_, b)| covers(b, m.t))
+                    .map(|(k, b)| (k, b))
+            });
+            let base = if span.is_some_and(|(a, b)| (a..=b).contains(&i)) { t.mark() } else { t.text() };
+            let c = &m.counts;
+            let mut cells = vec![
+                (hm(m.t, md), base),
+                (count(c.total()), base),
+                (count(c.delivered()), t.delivered().patch(base)),
+                (count(c.deferred()), t.deferred().patch(base)),
+                (count(c.bounced()), t.bounced().patch(base)),
+            ];
+            for n in &m.codes {
+                cells.push((count(*n), base));
+            }
+            cells.push(match in_burst {
+                Some((k, b)) => (
+                    format!("◆ {} {}", b.code, b.source_ip.as_deref().unwrap_or("all IPs"))
+                        + if app.burst == Some(k) { " ◀" } else { "" },
+                    t.burst(),
+                ),
+                None => (String::new(), base),
+            });
+            cells
+        })
+        .collect();
+    let mut cols = vec![
+        Col::left(if md { "day time" } else { "time" }, 11, 0),
+        Col::right("rows", 9, 0),
+        Col::right("dlv", 8, 1),
+        Col::right("dfr", 8, 0),
+        Col::right("bnc", 8, 1),
+    ];
+    for (i, name) in d.minute_codes.iter().enumerate() {
+        // RP-002 is what this view is for: it goes last among the hidden
+        let pri = if name == "RP-002" { 2 } else { 3 + i as u8 };
+        cols.push(Col::right(name, 16, pri));
+    }
+    cols.push(Col::left("burst", 30, 0).grow());
+    Table {
+        cols,
+        rows,
+        selected: Some(list.selected - from),
+        sorted: None,
+        theme: t,
+    }
+    .render(table, buf);
+}
