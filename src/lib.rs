@@ -14,5 +14,6 @@ pub mod model;
 pub mod output;
 pub mod rollup;
 pub mod scan;
+pub mod synth;
 #[cfg(feature = "tui")]
 pub mod tui;
