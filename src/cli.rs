@@ -87,7 +87,7 @@ struct Global {
     /// Colour in the dashboard: auto honours `NO_COLOR`.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     color: Color,
-    /// Dashboard: keep reading as PowerMTA appends to the files and rotation adds new ones to a
+    /// Dashboard: keep reading as `PowerMTA` appends to the files and rotation adds new ones to a
     /// watched directory (about once a second; `p` pauses).
     #[arg(long)]
     follow: bool,
@@ -162,7 +162,7 @@ fn dashboard(cli: Cli) -> anyhow::Result<ExitCode> {
         Color::Never => false,
         Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    crate::tui::run(crate::tui::Options {
+    crate::tui::run(&crate::tui::Options {
         paths: cli.select.paths,
         filter: cli.select.filter,
         follow: cli.global.follow,

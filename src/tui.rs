@@ -65,7 +65,7 @@ pub fn source_label(paths: &[PathBuf]) -> String {
 }
 
 /// Runs the dashboard until the operator quits.
-pub fn run(o: Options) -> anyhow::Result<ExitCode> {
+pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
     let classifier = Arc::new(Classifier::builtin());
     let filter = match &o.filter {
         Some(expr) => Filter::parse(expr, &classifier, now())?,

@@ -237,15 +237,19 @@ pub struct Derived {
     pub domains: Vec<DomainRow>,
     /// Domains as listed: (destination, member) with rollups expanded.
     pub domain_lines: Vec<(usize, Option<usize>)>,
-    /// Every minute from the first to the last (empty minutes included, up to a limit).
+    /// The minutes that have rows, in time order.
     pub minutes: Vec<MinuteRow>,
+    /// Deferrals in every minute from the first to the last (empty minutes included, up to a
+    /// limit), for the charts, and the first and last minute.
+    pub series: Vec<u64>,
+    pub series_range: (i64, i64),
     /// The codes with a Timeline column, most frequent first.
     pub minute_codes: Vec<String>,
     /// The scanned range spans more than one day (times then show the date).
     pub multi_day: bool,
 }
 
-/// The most minutes the Timeline lists with empty minutes filled in (two weeks).
+/// The most minutes the charts fill in when empty (two weeks).
 const MAX_FILLED_MINUTES: i64 = 14 * 24 * 60;
 /// Timeline code columns kept.
 const MINUTE_CODES: usize = 6;
@@ -266,6 +270,7 @@ pub struct Ctx {
 
 /// The dashboard's whole state.
 #[derive(Debug)]
+#[allow(clippy::struct_excessive_bools)] // independent switches: help, detail, paused, quit
 pub struct App {
     pub ctx: Ctx,
     pub view: View,
@@ -288,6 +293,8 @@ pub struct App {
     pub mark: Option<usize>,
     /// Timeline: the burst last jumped to (index in the snapshot's bursts).
     pub burst: Option<usize>,
+    /// The operator moved in the Timeline (until then it starts at the busiest minute).
+    timeline_moved: bool,
     /// Rows: the selected row's fields are shown.
     pub detail: bool,
     pub detail_scroll: usize,
@@ -322,6 +329,7 @@ impl App {
             expanded: BTreeSet::new(),
             mark: None,
             burst: None,
+            timeline_moved: false,
             detail: false,
             detail_scroll: 0,
             rows_from: 0,
@@ -363,7 +371,10 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) {
-        if !matches!(action, Action::Tick(_) | Action::Loaded(_) | Action::Resize(..)) {
+        if !matches!(
+            action,
+            Action::Tick(_) | Action::Loaded(_) | Action::Resize(..)
+        ) {
             self.message = None;
         }
         match action {
@@ -402,7 +413,9 @@ impl App {
             }
             Action::PromptSubmit => self.submit(),
             Action::Cancel => self.cancel(),
-            Action::SortNext | Action::SortReverse => self.sort(matches!(action, Action::SortReverse)),
+            Action::SortNext | Action::SortReverse => {
+                self.sort(matches!(action, Action::SortReverse));
+            }
             Action::Group => {
                 if self.view == View::Senders {
                     self.group = self.group.next();
@@ -454,6 +467,7 @@ impl App {
             return;
         }
         let (len, h) = (self.list_len(), self.list_height());
+        self.timeline_moved |= self.view == View::Timeline;
         self.lists[self.view.index()].step(delta, len, h);
         if self.view == View::Rows {
             self.load_rows();
@@ -497,11 +511,7 @@ impl App {
     pub fn drill_term(&self) -> Option<String> {
         let sel = self.lists[self.view.index()].selected;
         match self.view {
-            View::Codes => self
-                .derived
-                .codes
-                .get(sel)
-                .map(|c| term("code", &c.name)),
+            View::Codes => self.derived.codes.get(sel).map(|c| term("code", &c.name)),
             View::Senders => self
                 .derived
                 .senders
@@ -540,7 +550,10 @@ impl App {
 
     /// Adds `expr` to the filter (remembering where we were) and opens `view`.
     fn narrow(&mut self, expr: &str, view: View) {
-        match self.filter.and(expr, &self.ctx.classifier, (self.ctx.now)()) {
+        match self
+            .filter
+            .and(expr, &self.ctx.classifier, (self.ctx.now)())
+        {
             Ok(f) => {
                 self.history.push((self.filter.clone(), self.view));
                 self.set_filter(f);
@@ -561,6 +574,7 @@ impl App {
         self.lists = [ListState::default(); 7];
         self.mark = None;
         self.burst = None;
+        self.timeline_moved = false;
         self.detail = false;
         self.rows_cache.clear();
         self.derive();
@@ -642,9 +656,7 @@ impl App {
         }
         let mut order: Vec<usize> = (0..bursts.len()).collect();
         order.sort_by_key(|i| (bursts[*i].start, *i));
-        let pos = self
-            .burst
-            .and_then(|b| order.iter().position(|i| *i == b));
+        let pos = self.burst.and_then(|b| order.iter().position(|i| *i == b));
         let next = match (pos, forward) {
             (None, true) => 0,
             (None, false) => order.len() - 1,
@@ -654,6 +666,7 @@ impl App {
         let b = order[next];
         self.burst = Some(b);
         self.view = View::Timeline;
+        self.timeline_moved = true;
         let start = bursts[b].start.div_euclid(60) * 60;
         if let Some(i) = self.derived.minutes.iter().position(|m| m.t >= start) {
             let len = self.derived.minutes.len();
@@ -672,7 +685,11 @@ impl App {
             return;
         }
         let sel = self.lists[View::Timeline.index()].selected;
-        self.mark = if self.mark == Some(sel) { None } else { Some(sel) };
+        self.mark = if self.mark == Some(sel) {
+            None
+        } else {
+            Some(sel)
+        };
     }
 
     /// The span `z` zooms to: the marked minutes, else the selected burst if the cursor is in
@@ -717,6 +734,27 @@ impl App {
         }
         self.data = snap;
         self.derive();
+        if !self.timeline_moved {
+            // start where most mail was deferred: that is where an operator looks first
+            let peak = self
+                .derived
+                .minutes
+                .iter()
+                .enumerate()
+                .max_by(|a, b| {
+                    a.1.counts
+                        .deferred()
+                        .cmp(&b.1.counts.deferred())
+                        .then(b.0.cmp(&a.0))
+                })
+                .map_or(0, |(i, _)| i);
+            let len = self.derived.minutes.len();
+            let h = super::views::list_height(View::Timeline, self.size.0, self.size.1);
+            let l = &mut self.lists[View::Timeline.index()];
+            l.selected = peak;
+            l.offset = peak.saturating_sub(h / 2);
+            l.fit(len, h);
+        }
         self.rows_cache.clear();
         if self.view == View::Rows {
             self.load_rows();
@@ -869,8 +907,10 @@ fn lines<'a>(
     let mut out: Vec<Line> = map
         .into_iter()
         .map(|(k, (counts, codes))| {
-            let named: FxHashMap<String, u64> =
-                codes.iter().map(|(code, n)| (c.code_name(*code), *n)).collect();
+            let named: FxHashMap<String, u64> = codes
+                .iter()
+                .map(|(code, n)| (c.code_name(*code), *n))
+                .collect();
             let top_code = named
                 .iter()
                 .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
@@ -905,7 +945,11 @@ fn compare_lines(a: &Line, b: &Line, s: Sort) -> std::cmp::Ordering {
         4 => rate(cb.bounced(), ab).cmp(&rate(ca.bounced(), aa)),
         _ => cb.total().cmp(&ca.total()),
     };
-    let primary = if s.reverse { primary.reverse() } else { primary };
+    let primary = if s.reverse {
+        primary.reverse()
+    } else {
+        primary
+    };
     primary
         .then_with(|| cb.total().cmp(&ca.total()))
         .then_with(|| a.key.cmp(&b.key))
@@ -919,20 +963,28 @@ fn sort_codes(v: &mut [CodeRow], s: Sort) {
     v.sort_by(|a, b| {
         let primary = match s.col {
             1 => a.name.cmp(&b.name),
-            2 => a.info.provider.unwrap_or("~").cmp(b.info.provider.unwrap_or("~")),
+            2 => a
+                .info
+                .provider
+                .unwrap_or("~")
+                .cmp(b.info.provider.unwrap_or("~")),
             3 => a.counts.first.cmp(&b.counts.first),
             4 => b.counts.last.cmp(&a.counts.last),
             _ => b.total().cmp(&a.total()),
         };
-        let primary = if s.reverse { primary.reverse() } else { primary };
+        let primary = if s.reverse {
+            primary.reverse()
+        } else {
+            primary
+        };
         primary
             .then_with(|| b.total().cmp(&a.total()))
             .then_with(|| a.name.cmp(&b.name))
     });
 }
 
-/// The Timeline's minutes: every minute of the range (gaps filled) with counts by type and by
-/// the most frequent codes.
+/// The Timeline's minutes (those with rows) with counts by type and by the most frequent
+/// codes, and the deferrals of every minute of the range (gaps filled) for the charts.
 fn minutes(agg: &Aggregates, c: &Classifier, d: &mut Derived) {
     let mut per_code: FxHashMap<Code, u64> = FxHashMap::default();
     for ((_, code, _), n) in &agg.code_minutes {
@@ -948,44 +1000,30 @@ fn minutes(agg: &Aggregates, c: &Classifier, d: &mut Derived) {
     top.truncate(MINUTE_CODES);
     d.minute_codes = top.iter().map(|t| t.0.clone()).collect();
     let col: FxHashMap<Code, usize> = top.iter().enumerate().map(|(i, t)| (t.1, i)).collect();
-    let (Some(first), Some(last)) = (agg.minutes.keys().next(), agg.minutes.keys().last()) else {
-        return;
-    };
-    let fill = (last - first) / 60 <= MAX_FILLED_MINUTES;
-    let mut rows: Vec<MinuteRow> = if fill {
-        (0..=(last - first) / 60)
-            .map(|i| MinuteRow {
-                t: first + i * 60,
-                counts: TypeCounts::default(),
-                codes: vec![0; top.len()],
-            })
-            .collect()
-    } else {
-        agg.minutes
-            .keys()
-            .map(|t| MinuteRow {
-                t: *t,
-                counts: TypeCounts::default(),
-                codes: vec![0; top.len()],
-            })
-            .collect()
-    };
-    let at = |t: i64, rows: &[MinuteRow]| -> Option<usize> {
-        if fill {
-            Some(((t - first) / 60) as usize)
-        } else {
-            rows.binary_search_by_key(&t, |r| r.t).ok()
-        }
-    };
-    for (t, counts) in &agg.minutes {
-        if let Some(i) = at(*t, &rows) {
-            rows[i].counts = *counts;
-        }
-    }
+    let mut rows: Vec<MinuteRow> = agg
+        .minutes
+        .iter()
+        .map(|(t, counts)| MinuteRow {
+            t: *t,
+            counts: *counts,
+            codes: vec![0; top.len()],
+        })
+        .collect();
     for ((t, code, _), n) in &agg.code_minutes {
-        if let (Some(i), Some(k)) = (at(*t, &rows), col.get(code)) {
+        if let (Ok(i), Some(k)) = (rows.binary_search_by_key(t, |r| r.t), col.get(code)) {
             rows[i].codes[*k] += n;
         }
+    }
+    if let (Some(first), Some(last)) = (rows.first().map(|r| r.t), rows.last().map(|r| r.t)) {
+        if (last - first) / 60 <= MAX_FILLED_MINUTES {
+            d.series = vec![0; ((last - first) / 60 + 1) as usize];
+            for r in &rows {
+                d.series[((r.t - first) / 60) as usize] = r.counts.deferred();
+            }
+        } else {
+            d.series = rows.iter().map(|r| r.counts.deferred()).collect();
+        }
+        d.series_range = (first, last);
     }
     d.minutes = rows;
 }

@@ -19,7 +19,7 @@ use crate::acct::discover::{Input, InputKind, discover};
 use crate::acct::header::Header;
 use crate::acct::source::{Opened, open};
 use crate::aggregate::Partial;
-use crate::analysis::{self, AnalysisParams, Analyses};
+use crate::analysis::{self, Analyses, AnalysisParams};
 use crate::classify::Classifier;
 use crate::filter::Filter;
 use crate::rollup::Rollup;
@@ -473,7 +473,7 @@ pub fn spawn(
     let handle = std::thread::Builder::new()
         .name("pmta-lens-scan".into())
         .spawn(move || {
-            let tell = |m: Msg| send.lock().map(|s| s(m)).unwrap_or(false);
+            let tell = |m: Msg| send.lock().is_ok_and(|s| s(m));
             let run = std::panic::AssertUnwindSafe(|| {
                 pool.install(|| follow_loop(spec, generation, p, &c, &z, &tell));
             });

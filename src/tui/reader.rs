@@ -58,10 +58,10 @@ pub struct Reader {
 
 impl Reader {
     pub fn read(&mut self, loc: &RowLoc) -> ParsedRow {
-        let file = loc
-            .path
-            .file_name()
-            .map_or_else(|| loc.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let file = loc.path.file_name().map_or_else(
+            || loc.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let mut row = ParsedRow {
             header: loc.header.clone(),
             values: Vec::new(),

@@ -25,7 +25,9 @@ impl Theme {
 
     pub fn title(self) -> Style {
         self.pick(
-            Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
             Style::default().add_modifier(Modifier::BOLD),
         )
     }
@@ -62,7 +64,9 @@ impl Theme {
 
     pub fn key(self) -> Style {
         self.pick(
-            Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
             Style::default().add_modifier(Modifier::BOLD),
         )
     }
@@ -74,7 +78,9 @@ impl Theme {
                 Style::default().add_modifier(Modifier::BOLD),
             ),
             Severity::Warning => self.pick(
-                Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                Style::default()
+                    .fg(Color::Yellow)
+                    .add_modifier(Modifier::BOLD),
                 Style::default().add_modifier(Modifier::BOLD),
             ),
             Severity::Info => self.pick(Style::default().fg(Color::Cyan), Style::default()),

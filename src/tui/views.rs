@@ -1,6 +1,10 @@
 //! Drawing: the frame around every view (tab bar, filter line, status line, help) and one
 //! module per view. Everything here is a pure function of [`App`]: no I/O, no clock.
 
+// Drawing code reads best with its conventional short names (`t` theme, `d` derived tables,
+// `w` width, `x`/`y`), and a view's draw function is one screen top to bottom.
+#![allow(clippy::many_single_char_names, clippy::too_many_lines)]
+
 pub mod codes;
 pub mod connections;
 pub mod domains;
@@ -83,7 +87,11 @@ fn draw_tabs(app: &App, area: Rect, buf: &mut Buffer) {
     for v in View::ALL {
         let name = if short { v.short() } else { v.title() };
         let label = format!(" {} {name} ", v.index() + 1);
-        let style = if v == app.view { t.tab_active() } else { t.tab() };
+        let style = if v == app.view {
+            t.tab_active()
+        } else {
+            t.tab()
+        };
         spans.push(Span::styled(label, style));
     }
     widgets::line(buf, area, 0, &Line::from(spans));
@@ -164,11 +172,9 @@ pub fn status_text(app: &App) -> String {
         } else {
             "-".into()
         };
-        let rate = if p.elapsed_ms > 0 {
-            format!(" · {}/s", thousands(p.records * 1000 / p.elapsed_ms))
-        } else {
-            String::new()
-        };
+        let rate = (p.records * 1000)
+            .checked_div(p.elapsed_ms)
+            .map_or_else(String::new, |r| format!(" · {}/s", thousands(r)));
         return format!(
             "scanning {share} of {} · {} records{rate}",
             bytes(p.bytes_total),
@@ -178,7 +184,11 @@ pub fn status_text(app: &App) -> String {
     let rows = if app.filter.is_empty() {
         format!("{} rows", thousands(matched))
     } else {
-        format!("{} of {} rows match", thousands(matched), thousands(r.records()))
+        format!(
+            "{} of {} rows match",
+            thousands(matched),
+            thousands(r.records())
+        )
     };
     if app.ctx.follow {
         if app.paused {

@@ -43,7 +43,12 @@ pub fn line(buf: &mut Buffer, area: Rect, dy: u16, l: &Line<'_>) {
 
 /// A one-line text in a style.
 pub fn text(buf: &mut Buffer, area: Rect, dy: u16, s: &str, style: Style) {
-    line(buf, area, dy, &Line::from(Span::styled(s.to_string(), style)));
+    line(
+        buf,
+        area,
+        dy,
+        &Line::from(Span::styled(s.to_string(), style)),
+    );
 }
 
 /// A horizontal rule with a title: `── Title ─────`.
@@ -51,7 +56,13 @@ pub fn rule(buf: &mut Buffer, area: Rect, dy: u16, title: &str, style: Style) {
     let w = area.width as usize;
     let head = format!("── {title} ");
     let rest = w.saturating_sub(head.chars().count());
-    text(buf, area, dy, &fit(&format!("{head}{}", "─".repeat(rest)), w), style);
+    text(
+        buf,
+        area,
+        dy,
+        &fit(&format!("{head}{}", "─".repeat(rest)), w),
+        style,
+    );
 }
 
 /// Word-wraps `s` to `width` columns.

@@ -16,7 +16,10 @@ pub fn areas(body: Rect) -> (Rect, Rect, Rect) {
     let detail_h = detail_h.min(body.height.saturating_sub(4));
     let table_h = body.height.saturating_sub(1 + detail_h);
     (
-        Rect { height: 1.min(body.height), ..body },
+        Rect {
+            height: 1.min(body.height),
+            ..body
+        },
         Rect {
             y: body.y + 1,
             height: table_h,
@@ -78,7 +81,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             vec![
                 (c.name.clone(), sev),
                 (c.info.provider.unwrap_or("-").to_string(), t.text()),
-                (c.info.kind.map_or("-", |k| k.as_str()).to_string(), t.text()),
+                (
+                    c.info.kind.map_or("-", |k| k.as_str()).to_string(),
+                    t.text(),
+                ),
                 (thousands(c.total()), t.text()),
                 (pct(c.total(), d.responses), t.text()),
                 (c.counts.first().map_or("-".into(), |x| hms(x, md)), t.dim()),
@@ -103,7 +109,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             Col::right("share", 6, 1),
             Col::left("first", 14, 4),
             Col::left("last", 14, 4),
-            Col::left("meaning", 200, 0).grow(),
+            Col::left("meaning", 200, 0).grow(14),
         ],
         rows,
         selected: Some(list.selected - from),
@@ -118,7 +124,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let w = detail.width as usize;
     widgets::rule(buf, detail, 0, &format!("{} in full", c.name), t.dim());
     let mut lines: Vec<Line> = Vec::new();
-    let mut head = vec![Span::styled(c.name.clone(), c.info.severity.map_or(t.header(), |s| t.severity(s)))];
+    let mut head = vec![Span::styled(
+        c.name.clone(),
+        c.info.severity.map_or(t.header(), |s| t.severity(s)),
+    )];
     for part in [
         c.info.provider.map(str::to_string),
         c.info.kind.map(|k| k.as_str().to_string()),
@@ -137,13 +146,22 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     lines.push(Line::from(head));
     let mut labelled = |label: &str, text: &str, style| {
         for (i, l) in wrap(text, w.saturating_sub(9)).into_iter().enumerate() {
-            let lab = if i == 0 { format!("{label:<9}") } else { " ".repeat(9) };
-            lines.push(Line::from(vec![Span::styled(lab, t.key()), Span::styled(l, style)]));
+            let lab = if i == 0 {
+                format!("{label:<9}")
+            } else {
+                " ".repeat(9)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(lab, t.key()),
+                Span::styled(l, style),
+            ]));
         }
     };
     labelled(
         "Meaning",
-        c.info.meaning.unwrap_or("not in the rule table: see the response text in Rows (7)"),
+        c.info
+            .meaning
+            .unwrap_or("not in the rule table: see the response text in Rows (7)"),
         t.text(),
     );
     labelled(
@@ -151,7 +169,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         c.info.action.unwrap_or("no action known for this code"),
         t.header(),
     );
-    for (i, l) in lines.iter().take(detail.height.saturating_sub(1) as usize).enumerate() {
+    for (i, l) in lines
+        .iter()
+        .take(detail.height.saturating_sub(1) as usize)
+        .enumerate()
+    {
         widgets::line(buf, detail, 1 + i as u16, l);
     }
 }

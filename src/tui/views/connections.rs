@@ -1,5 +1,5 @@
 //! View 5, Connections: the connection budget per destination (pool size x max-smtp-out from the
-//! PowerMTA config, against the connections observed). It needs the config, which this version
+//! `PowerMTA` config, against the connections observed). It needs the config, which this version
 //! does not read yet, so the view says what it needs and what it will show instead of guessing.
 
 use ratatui::buffer::Buffer;

@@ -9,11 +9,20 @@ use crate::tui::app::App;
 use crate::tui::widgets;
 
 const KEYS: &[(&str, &str)] = &[
-    ("1..7 Tab S-Tab", "views: Overview Codes Senders Domains Conn. Timeline Rows"),
+    (
+        "1..7 Tab S-Tab",
+        "views: Overview Codes Senders Domains Conn. Timeline Rows",
+    ),
     ("↑↓ j k PgUp PgDn", "move; Home / End: first / last"),
-    ("Enter", "drill down: rows of the selected code, sender, domain"),
+    (
+        "Enter",
+        "drill down: rows of the selected code, sender, domain",
+    ),
     ("⌫ Backspace", "back to the filter and view before"),
-    ("/", "filter (--where language), e.g. code=RP-002 ip=192.0.2.1"),
+    (
+        "/",
+        "filter (--where language), e.g. code=RP-002 ip=192.0.2.1",
+    ),
     ("Esc", "clear the filter; close prompt, help, row"),
     ("s / r", "sort by the next column / reverse"),
     ("g", "Senders: group by VMTA, sending IP or pool"),
@@ -50,7 +59,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             i as u16,
             &Line::from(vec![
                 Span::styled(format!("{k:<kw$}"), t.key()),
-                Span::raw(widgets::fit(what, (inner.width as usize).saturating_sub(kw))),
+                Span::raw(widgets::fit(
+                    what,
+                    (inner.width as usize).saturating_sub(kw),
+                )),
             ]),
         );
     }

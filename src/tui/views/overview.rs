@@ -1,6 +1,8 @@
 //! View 1, Overview: scope, totals by type, what to do (the findings with the rule table's
 //! actions), the top destinations and deferrals per minute.
 
+use std::fmt::Write as _;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -22,9 +24,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let range = match (agg.first, agg.last) {
         (Some(a), Some(b)) => format!(
             "{} → {} UTC ({})",
-            fit(&crate::fmt::utc(a).replace(" UTC", ""), 19),
+            day_time(a),
             if app.derived.multi_day {
-                crate::fmt::utc(b).replace(" UTC", "")
+                day_time(b)
             } else {
                 hm(b, false)
             },
@@ -62,7 +64,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         thousands(r.malformed)
     );
     if !r.errors.is_empty() {
-        scope2.push_str(&format!(" · {} unreadable: {}", r.errors.len(), r.errors[0]));
+        let _ = write!(scope2, " · {} unreadable: {}", r.errors.len(), r.errors[0]);
     }
     widgets::text(buf, area, y, &fit(&format!("       {scope2}"), w), t.text());
     y += 1;
@@ -72,7 +74,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let mut spans = vec![Span::styled("Mail   ", t.header())];
     let mut part = |label: &str, n: u64, style| {
         spans.push(Span::styled(format!("{label} "), style));
-        spans.push(Span::raw(format!("{} ({})  ", thousands(n), pct(n, att))));
+        spans.push(Span::raw(format!("{} {}  ", thousands(n), pct(n, att))));
     };
     part("delivered", c.delivered(), t.delivered());
     part("deferred", c.deferred(), t.deferred());
@@ -105,27 +107,59 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         widgets::text(buf, area, y, msg, t.delivered());
         used = 1;
     } else {
-        let per = if room as usize >= findings.len() * 3 { 3 } else { 2 };
+        // One line per finding when short of room (severity, code, what to do), two with the
+        // title, three with the evidence.
+        let per: u16 = if room as usize >= findings.len() * 3 {
+            3
+        } else if room as usize >= findings.len() * 2 {
+            2
+        } else {
+            1
+        };
         let fits = (room / per) as usize;
-        let shown = if fits < findings.len() { fits.saturating_sub(1).max(1) } else { fits };
+        let shown = if fits < findings.len() {
+            fits.saturating_sub(1).max(1)
+        } else {
+            fits
+        };
         for f in findings.iter().take(shown) {
             let tag = match f.severity {
                 crate::model::Severity::Critical => "CRIT",
                 crate::model::Severity::Warning => "WARN",
                 crate::model::Severity::Info => "INFO",
             };
+            let sev = t.severity(f.severity);
+            if per == 1 {
+                widgets::line(
+                    buf,
+                    area,
+                    y + used,
+                    &Line::from(vec![
+                        Span::styled(format!("{tag} {:<15} ", fit(&f.code, 15)), sev),
+                        Span::raw(fit(&f.action, w.saturating_sub(21))),
+                    ]),
+                );
+                used += 1;
+                continue;
+            }
             widgets::line(
                 buf,
                 area,
                 y + used,
                 &Line::from(vec![
-                    Span::styled(format!("{tag} "), t.severity(f.severity)),
-                    Span::styled(fit(&f.title, w.saturating_sub(5)), t.severity(f.severity)),
+                    Span::styled(format!("{tag} "), sev),
+                    Span::styled(fit(&f.title, w.saturating_sub(5)), sev),
                 ]),
             );
             used += 1;
             if per == 3 {
-                widgets::text(buf, area, y + used, &fit(&format!("     {}", f.evidence), w), t.dim());
+                widgets::text(
+                    buf,
+                    area,
+                    y + used,
+                    &fit(&format!("     {}", f.evidence), w),
+                    t.dim(),
+                );
                 used += 1;
             }
             widgets::line(
@@ -144,7 +178,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 buf,
                 area,
                 y + used,
-                &format!("   +{} more: see Codes (2)", findings.len() - shown),
+                &format!("     +{} more: see Codes (2)", findings.len() - shown),
                 t.dim(),
             );
             used += 1;
@@ -199,7 +233,7 @@ fn destinations(app: &App, area: Rect, buf: &mut Buffer) {
         .collect();
     Table {
         cols: vec![
-            Col::left("domain", 28, 0).grow(),
+            Col::left("domain", 28, 0).grow(16),
             Col::right("rows", 11, 0),
             Col::right("dlv", 6, 1),
             Col::right("dfr", 6, 1),
@@ -226,9 +260,9 @@ fn deferrals(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let t = app.ctx.theme;
-    let minutes = &app.derived.minutes;
-    let total: u64 = minutes.iter().map(|m| m.counts.deferred()).sum();
-    let per = minutes.len().div_ceil(area.width as usize).max(1);
+    let series = &app.derived.series;
+    let total: u64 = series.iter().sum();
+    let per = series.len().div_ceil(area.width as usize).max(1);
     let title = if per == 1 {
         "Deferrals per minute (6)".to_string()
     } else {
@@ -239,28 +273,20 @@ fn deferrals(app: &App, area: Rect, buf: &mut Buffer) {
         widgets::text(buf, area, 1, "no deferrals", t.delivered());
         return;
     }
-    let bars: Vec<u64> = minutes
-        .chunks(per)
-        .map(|c| c.iter().map(|m| m.counts.deferred()).sum())
-        .collect();
+    let bars: Vec<u64> = series.chunks(per).map(|c| c.iter().sum()).collect();
     let chart = Rect {
         y: area.y + 1,
         height: area.height.saturating_sub(3),
         ..area
     };
-    Sparkline::default().data(&bars).style(t.chart()).render(chart, buf);
-    let peak = minutes
-        .iter()
-        .max_by(|a, b| a.counts.deferred().cmp(&b.counts.deferred()).then(b.t.cmp(&a.t)))
-        .map(|m| (m.counts.deferred(), m.t));
-    let (first, last) = (
-        minutes.first().map_or(0, |m| m.t),
-        minutes.last().map_or(0, |m| m.t),
-    );
+    Sparkline::default()
+        .data(&bars)
+        .style(t.chart())
+        .render(chart, buf);
     let md = app.derived.multi_day;
-    let axis = format!("{}{}", hm(first, md), hm(last, md));
-    let pad = (area.width as usize).saturating_sub(axis.chars().count());
+    let (first, last) = app.derived.series_range;
     let (a, b) = (hm(first, md), hm(last, md));
+    let pad = (area.width as usize).saturating_sub(a.chars().count() + b.chars().count());
     widgets::text(
         buf,
         area,
@@ -268,16 +294,22 @@ fn deferrals(app: &App, area: Rect, buf: &mut Buffer) {
         &format!("{a}{}{b}", " ".repeat(pad)),
         t.dim(),
     );
-    if let Some((n, at)) = peak {
+    let peak = app.derived.minutes.iter().max_by(|a, b| {
+        a.counts
+            .deferred()
+            .cmp(&b.counts.deferred())
+            .then(b.t.cmp(&a.t))
+    });
+    if let Some(p) = peak {
         widgets::text(
             buf,
             area,
             area.height - 1,
             &fit(
                 &format!(
-                    "peak {}/min at {} · {} total ({} of attempts)",
-                    thousands(n),
-                    hm(at, md),
+                    "peak {}/min at {} · {} in all ({} of attempts)",
+                    thousands(p.counts.deferred()),
+                    hm(p.t, md),
                     thousands(total),
                     percent(total, app.data.aggregates.by_type.attempts())
                 ),
@@ -286,4 +318,10 @@ fn deferrals(app: &App, area: Rect, buf: &mut Buffer) {
             t.text(),
         );
     }
+}
+
+/// `2026-11-19 00:05`, UTC.
+fn day_time(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map_or_else(|| t.to_string(), |d| d.format("%Y-%m-%d %H:%M").to_string())
 }

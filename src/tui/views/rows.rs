@@ -1,6 +1,8 @@
 //! View 7, Rows: the raw rows behind the current filter. Only the rows in view are read (by byte
 //! offset) and parsed; Enter shows every field of one row, one per line.
 
+use std::fmt::Write as _;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -19,9 +21,13 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let w = area.width as usize;
     let mut note = format!("{} matching rows", thousands(app.data.aggregates.records));
     if idx.unlocated > 0 {
-        note.push_str(&format!(" · {} listed", thousands(idx.len as u64)));
+        let _ = write!(note, " · {} listed", thousands(idx.len as u64));
         if idx.len >= idx.cap && idx.cap > 0 {
-            note.push_str(&format!(" (the first {}; narrow with /)", thousands(idx.cap as u64)));
+            let _ = write!(
+                note,
+                " (the first {}; narrow with /)",
+                thousands(idx.cap as u64)
+            );
         }
     }
     if !app.data.report.unbrowsable.is_empty() {
@@ -34,7 +40,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let table = table_area(area);
     let list = app.lists[View::Rows.index()];
     if idx.len == 0 {
-        let msg = if app.data.complete { "No matching rows." } else { "Scanning…" };
+        let msg = if app.data.complete {
+            "No matching rows."
+        } else {
+            "Scanning…"
+        };
         widgets::text(buf, table, 0, msg, t.text());
         return;
     }
@@ -83,7 +93,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             Col::left("source ip", 15, 2),
             Col::left("rcpt", 30, 1),
             Col::left("status", 7, 4),
-            Col::left("dsnDiag", 300, 0).grow(),
+            Col::left("dsnDiag", 300, 0).grow(14),
         ],
         rows,
         selected: Some(list.selected - from),
@@ -132,7 +142,11 @@ fn detail(app: &App, area: Rect, buf: &mut Buffer) {
         }
         // long values wrap under themselves, so nothing is cut off
         let parts = widgets::wrap(v, vw.max(10));
-        let parts = if parts.is_empty() { vec![String::new()] } else { parts };
+        let parts = if parts.is_empty() {
+            vec![String::new()]
+        } else {
+            parts
+        };
         for (i, p) in parts.into_iter().enumerate() {
             if y >= area.height {
                 break;
@@ -142,7 +156,10 @@ fn detail(app: &App, area: Rect, buf: &mut Buffer) {
                 buf,
                 area,
                 y,
-                &Line::from(vec![Span::styled(format!("{key:<kw$}  "), t.key()), Span::raw(p)]),
+                &Line::from(vec![
+                    Span::styled(format!("{key:<kw$}  "), t.key()),
+                    Span::raw(p),
+                ]),
             );
             y += 1;
         }

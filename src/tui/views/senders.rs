@@ -63,7 +63,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
 /// The columns of a Senders or Domains table.
 pub fn line_cols(key: &str, ms_codes: &[String]) -> Vec<Col> {
     let mut cols = vec![
-        Col::left(key, 40, 0).grow(),
+        Col::left(key, 40, 0).grow(18),
         Col::right("rows", 11, 0),
         Col::right("dlv%", 6, 1),
         Col::right("dfr%", 6, 1),
@@ -91,9 +91,9 @@ pub fn line_cells(key: String, l: &Line, t: Theme) -> Vec<Cell> {
         cells.push((count(*n), t.text()));
     }
     cells.push((
-        l.top_code
-            .as_ref()
-            .map_or("-".into(), |(name, n)| format!("{name} ({})", thousands(*n))),
+        l.top_code.as_ref().map_or("-".into(), |(name, n)| {
+            format!("{name} ({})", thousands(*n))
+        }),
         t.dim(),
     ));
     cells

@@ -61,13 +61,21 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let w = area.width as usize;
     let minutes = &d.minutes;
     // Chart: deferrals per minute, squeezed to the width.
-    let per = minutes.len().div_ceil(w.max(1)).max(1);
-    let unit = if per == 1 { "minute".to_string() } else { format!("{per} minutes") };
+    let series = &d.series;
+    let per = series.len().div_ceil(w.max(1)).max(1);
+    let unit = if per == 1 {
+        "minute".to_string()
+    } else {
+        format!("{per} minutes")
+    };
     widgets::rule(
         buf,
         chart,
         0,
-        &format!("Deferrals per {unit} · {} minutes, UTC", thousands(minutes.len() as u64)),
+        &format!(
+            "Deferrals per {unit} (UTC) · {} minutes with rows",
+            thousands(minutes.len() as u64)
+        ),
         t.dim(),
     );
     if minutes.is_empty() {
@@ -75,46 +83,99 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             buf,
             chart,
             1,
-            if app.data.complete { "No timestamped rows." } else { "Scanning…" },
+            if app.data.complete {
+                "No timestamped rows."
+            } else {
+                "Scanning…"
+            },
             t.text(),
         );
         return;
     }
-    let bars: Vec<u64> = minutes
-        .chunks(per)
-        .map(|c| c.iter().map(|m| m.counts.deferred()).sum())
-        .collect();
+    let bars: Vec<u64> = series.chunks(per).map(|c| c.iter().sum()).collect();
+    let chart_rows = Rect {
+        y: chart.y + 1,
+        height: chart.height.saturating_sub(2),
+        ..chart
+    };
     Sparkline::default()
         .data(&bars)
         .style(t.chart())
-        .render(
-            Rect {
-                y: chart.y + 1,
-                height: chart.height.saturating_sub(2),
-                ..chart
-            },
-            buf,
-        );
-    let (a, b) = (hm(minutes[0].t, md), hm(minutes[minutes.len() - 1].t, md));
+        .render(chart_rows, buf);
+    // where the selected minute is on the chart
+    if let Some(m) = minutes.get(app.lists[View::Timeline.index()].selected) {
+        let x = ((m.t - d.series_range.0) / 60) as usize / per;
+        if x < chart.width as usize {
+            widgets::text(
+                buf,
+                Rect {
+                    x: chart.x + x as u16,
+                    width: 1,
+                    ..chart
+                },
+                chart.height - 1,
+                "▲",
+                t.key(),
+            );
+        }
+    }
+    let (a, b) = (hm(d.series_range.0, md), hm(d.series_range.1, md));
     let pad = w.saturating_sub(a.len() + b.len());
-    widgets::text(buf, chart, chart.height - 1, &format!("{a}{}{b}", " ".repeat(pad)), t.dim());
+    let axis = Rect {
+        height: chart.height,
+        ..chart
+    };
+    let sel_x = minutes
+        .get(app.lists[View::Timeline.index()].selected)
+        .map(|m| ((m.t - d.series_range.0) / 60) as usize / per);
+    for (x, ch) in format!("{a}{}{b}", " ".repeat(pad)).chars().enumerate() {
+        if Some(x) != sel_x && x < w {
+            widgets::text(
+                buf,
+                Rect {
+                    x: axis.x + x as u16,
+                    width: 1,
+                    ..axis
+                },
+                chart.height - 1,
+                &ch.to_string(),
+                t.dim(),
+            );
+        }
+    }
     // Burst panel.
     let bursts = app.bursts();
-    let lines: Vec<Line> = match (bursts, app.burst.and_then(|i| bursts?.get(i).map(|b| (i, b)))) {
+    let lines: Vec<Line> = match (
+        bursts,
+        app.burst.and_then(|i| bursts?.get(i).map(|b| (i, b))),
+    ) {
         (None, _) => vec![
-            Line::from(Span::styled("RP-002 bursts: burst detection not available in this version.", t.header())),
+            Line::from(Span::styled(
+                "RP-002 bursts: burst detection not available in this version.",
+                t.header(),
+            )),
             Line::from(Span::raw(fit(
                 "The RP-002 column below shows when they came; the Codes view (2) says what to do.",
                 w,
             ))),
         ],
-        (Some([]), _) => vec![Line::from(Span::styled("No RP-002 bursts in this range.", t.delivered()))],
+        (Some([]), _) => vec![Line::from(Span::styled(
+            "No RP-002 bursts in this range.",
+            t.delivered(),
+        ))],
         (Some(all), None) => vec![
             Line::from(Span::styled(
-                format!("{} RP-002 burst{} marked ◆ · n / N: next / previous", all.len(), if all.len() == 1 { "" } else { "s" }),
+                format!(
+                    "{} RP-002 burst{} marked ◆ · n / N: next / previous",
+                    all.len(),
+                    if all.len() == 1 { "" } else { "s" }
+                ),
                 t.burst(),
             )),
-            Line::from(Span::styled("m marks a span · z or Enter zooms (adds since/until) · ⌫ zooms out", t.dim())),
+            Line::from(Span::styled(
+                "m marks a span · z or Enter zooms (adds since/until) · ⌫ zooms out",
+                t.dim(),
+            )),
         ],
         (Some(all), Some((i, b))) => {
             let mut v = vec![
@@ -124,7 +185,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                         &format!(
                             "{} {}: {}–{} UTC, {} rows, peak {}/min",
                             b.code,
-                            b.source_ip.as_deref().map_or("all IPs".to_string(), |ip| format!("on {ip}")),
+                            b.source_ip
+                                .as_deref()
+                                .map_or("all IPs".to_string(), |ip| format!("on {ip}")),
                             hm(b.start, md),
                             hm(b.end, md),
                             thousands(b.count),
@@ -158,20 +221,22 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let list = app.lists[View::Timeline.index()];
     let h = table.height.saturating_sub(1) as usize;
     let from = list.visible_from(h);
-    let span = app.mark.map(|m| (m.min(list.selected), m.max(list.selected)));
+    let span = app
+        .mark
+        .map(|m| (m.min(list.selected), m.max(list.selected)));
     let rows = minutes
         .iter()
         .enumerate()
         .skip(from)
         .take(h)
         .map(|(i, m)| {
-            let in_burst = bursts.and_then(|all| {
-                all.iter()
-                    .enumerate()
-                    .find(|(_, b)| covers(b, m.t))
-                    .map(|(k, b)| (k, b))
-            });
-            let base = if span.is_some_and(|(a, b)| (a..=b).contains(&i)) { t.mark() } else { t.text() };
+            let in_burst =
+                bursts.and_then(|all| all.iter().enumerate().find(|(_, b)| covers(b, m.t)));
+            let base = if span.is_some_and(|(a, b)| (a..=b).contains(&i)) {
+                t.mark()
+            } else {
+                t.text()
+            };
             let c = &m.counts;
             let mut cells = vec![
                 (hm(m.t, md), base),
@@ -185,8 +250,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             }
             cells.push(match in_burst {
                 Some((k, b)) => (
-                    format!("◆ {} {}", b.code, b.source_ip.as_deref().unwrap_or("all IPs"))
-                        + if app.burst == Some(k) { " ◀" } else { "" },
+                    format!(
+                        "◆ {} {}",
+                        b.code,
+                        b.source_ip.as_deref().unwrap_or("all IPs")
+                    ) + if app.burst == Some(k) { " ◀" } else { "" },
                     t.burst(),
                 ),
                 None => (String::new(), base),
@@ -206,7 +274,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         let pri = if name == "RP-002" { 2 } else { 3 + i as u8 };
         cols.push(Col::right(name, 16, pri));
     }
-    cols.push(Col::left("burst", 30, 0).grow());
+    cols.push(Col::left("burst", 30, 0).grow(8));
     Table {
         cols,
         rows,

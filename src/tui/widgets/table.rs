@@ -17,8 +17,9 @@ pub struct Col {
     pub right: bool,
     /// 0: never hidden; higher numbers are hidden first when the width is short.
     pub priority: u8,
-    /// Takes the width left over.
+    /// Takes the width left over; never narrower than `min` while other columns are shown.
     pub grow: bool,
+    pub min: u16,
 }
 
 impl Col {
@@ -29,6 +30,7 @@ impl Col {
             right: false,
             priority,
             grow: false,
+            min: 0,
         }
     }
 
@@ -39,8 +41,11 @@ impl Col {
         }
     }
 
-    pub fn grow(mut self) -> Col {
+    #[must_use]
+    /// Takes the width left over, keeping at least `min` columns.
+    pub fn grow(mut self, min: u16) -> Col {
         self.grow = true;
+        self.min = min;
         self
     }
 }
@@ -77,9 +82,14 @@ impl Table {
                     .map(|(s, _)| s.chars().count())
                     .max()
                     .unwrap_or(0);
-                let title = c.title.chars().count() + usize::from(self.sorted.is_some_and(|s| s.0 == i));
+                let title =
+                    c.title.chars().count() + usize::from(self.sorted.is_some_and(|s| s.0 == i));
                 let w = content.max(title) as u16;
-                if c.grow { w.min(c.max).min(12).max(title as u16) } else { w.min(c.max) }
+                if c.grow {
+                    w.min(c.max).min(c.min).max(title as u16)
+                } else {
+                    w.min(c.max)
+                }
             })
             .collect();
         let mut shown: Vec<bool> = vec![true; self.cols.len()];
@@ -163,7 +173,11 @@ impl Table {
             for (i, c) in self.cols.iter().enumerate() {
                 let Some(w) = widths[i] else { continue };
                 let (s, style) = row.get(i).cloned().unwrap_or_default();
-                let style = if selected { self.theme.selected() } else { style };
+                let style = if selected {
+                    self.theme.selected()
+                } else {
+                    style
+                };
                 put(buf, x, y, w, &s, c.right, style, area.right());
                 x = x.saturating_add(w + GAP);
             }
