@@ -35,7 +35,7 @@ pub struct ReportView {
     pub malformed_samples: Vec<Malformed>,
     /// Inputs that could not be read, as messages.
     pub errors: Vec<String>,
-    /// Inputs whose rows the Rows view cannot show (compressed or standard input).
+    /// Compressed inputs (or standard input) with rows past what is kept in memory for Rows.
     pub unbrowsable: Vec<String>,
     /// Files that got shorter while followed (truncated or replaced in place).
     pub shrunk: Vec<String>,
@@ -60,6 +60,8 @@ pub struct Segment {
     pub rows: Vec<(u64, u32)>,
     /// (index in `rows`, header those rows were read with), one entry per change.
     pub headers: Vec<(usize, Arc<Header>)>,
+    /// For a compressed input or standard input: the decompressed block the offsets are in.
+    pub buffer: Option<Arc<Vec<u8>>>,
 }
 
 /// Every located matching row, in input order, as append-only segments (following a file adds
@@ -70,8 +72,8 @@ pub struct RowIndex {
     pub segments: Vec<Arc<Segment>>,
     /// Rows located (the sum of the segments' lengths).
     pub len: usize,
-    /// Matching rows that were counted but not located (past the limit, or in inputs that
-    /// cannot be read by offset).
+    /// Matching rows that were counted but not located (past the limit, or in compressed
+    /// input past what is kept in memory).
     pub unlocated: u64,
     /// The most rows the index holds.
     pub cap: usize,
@@ -84,6 +86,8 @@ pub struct RowLoc {
     pub offset: u64,
     pub len: u32,
     pub header: Option<Arc<Header>>,
+    /// The bytes the offset is in, when not the file's (compressed input).
+    pub buffer: Option<Arc<Vec<u8>>>,
 }
 
 impl RowIndex {
@@ -106,6 +110,7 @@ impl RowIndex {
                     offset,
                     len,
                     header: h.checked_sub(1).map(|k| Arc::clone(&seg.headers[k].1)),
+                    buffer: seg.buffer.clone(),
                 });
             }
             i -= seg.rows.len();

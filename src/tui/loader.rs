@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 use super::data::{Burst, ReportView, RowIndex, Segment, Snapshot};
 use crate::acct::discover::{Input, InputKind, discover};
 use crate::acct::header::Header;
-use crate::acct::source::{Opened, open};
+use crate::acct::source::{BlockReader, Opened, open};
 use crate::aggregate::Partial;
 use crate::analysis::{self, Analyses, AnalysisParams};
 use crate::classify::Classifier;
@@ -77,6 +77,8 @@ pub struct Scanner {
     bursts: Option<Arc<Vec<Burst>>>,
     complete: bool,
     generation: u64,
+    /// Decompressed bytes kept for the Rows view.
+    kept: usize,
 }
 
 impl Scanner {
@@ -106,6 +108,7 @@ impl Scanner {
             bursts: None,
             complete: false,
             generation,
+            kept: 0,
         };
         s.add_inputs(inputs);
         s
@@ -338,6 +341,7 @@ impl Scanner {
             file: i,
             rows: b.rows,
             headers: b.row_headers,
+            buffer: None,
         });
         let f = &mut self.files[i];
         f.consumed += usable as u64;
@@ -348,6 +352,9 @@ impl Scanner {
         }
     }
 
+    /// Reads a compressed file or standard input once, in record-aligned blocks. Blocks are
+    /// kept in memory (up to [`STREAM_KEEP`] bytes in all) so the Rows view can list their rows;
+    /// past that, rows are counted but not listed.
     fn read_stream(&mut self, i: usize) {
         let eng = Engine {
             classifier: &self.spec.classifier,
@@ -356,28 +363,77 @@ impl Scanner {
             domain_map: self.domain_map.as_ref(),
         };
         let input = self.files[i].input.clone();
-        let (partial, report) = scan::aggregate(std::slice::from_ref(&input), &self.opts, &eng);
-        let matched = partial.records;
-        self.partial.merge(partial);
-        if let Some(r) = report.files.into_iter().next() {
-            self.report.files[i] = r;
-        }
-        self.report.malformed += report.malformed;
-        for m in report.malformed_samples {
-            if self.report.malformed_samples.len() < scan::MAX_SAMPLES {
-                self.report.malformed_samples.push(m);
+        let stream = match open(&input, self.spec.mmap) {
+            Ok(Opened::Stream(r)) => r,
+            Ok(_) => {
+                self.files[i].done = true;
+                return;
             }
+            Err(e) => {
+                self.report.files[i].error = Some(e.to_string());
+                self.report.errors.push(e.to_string());
+                self.files[i].done = true;
+                return;
+            }
+        };
+        let path = input.display();
+        let mut reader = BlockReader::new(stream, self.opts.chunk_size.max(1 << 20));
+        let mut header: Option<Arc<Header>> = None;
+        loop {
+            let block = match reader.next_block() {
+                Ok(Some(b)) => b,
+                Ok(None) => break,
+                Err(e) => {
+                    let msg = format!("{path}: {e}");
+                    self.report.files[i].error = Some(msg.clone());
+                    self.report.errors.push(msg);
+                    break;
+                }
+            };
+            let keep = self.kept + block.len() <= STREAM_KEEP;
+            let room = if keep {
+                self.rows.cap.saturating_sub(self.rows.len)
+            } else {
+                0
+            };
+            let b = scan::scan_block(block, 0, header.take(), &self.opts, &eng, room);
+            let line_base = self.files[i].lines;
+            self.partial.merge(b.partial);
+            let rep = &mut self.report.files[i];
+            rep.bytes += block.len() as u64;
+            rep.records += b.records;
+            rep.malformed += b.malformed;
+            self.report.malformed += b.malformed;
+            for (line, reason) in b.samples {
+                if self.report.malformed_samples.len() < scan::MAX_SAMPLES {
+                    self.report.malformed_samples.push(Malformed {
+                        path: path.clone(),
+                        line: line_base + line + 1,
+                        reason,
+                    });
+                }
+            }
+            self.rows.unlocated += b.unlocated;
+            if keep && !b.rows.is_empty() {
+                self.kept += block.len();
+                self.rows.push(Segment {
+                    file: i,
+                    rows: b.rows,
+                    headers: b.row_headers,
+                    buffer: Some(Arc::new(block.to_vec())),
+                });
+            } else if !keep && b.unlocated > 0 && !self.report.unbrowsable.contains(&path) {
+                self.report.unbrowsable.push(path.clone());
+            }
+            self.files[i].lines += b.lines;
+            header = b.header;
         }
-        self.report
-            .errors
-            .extend(report.errors.iter().map(ToString::to_string));
-        if matched > 0 {
-            self.report.unbrowsable.push(input.display());
-        }
-        self.rows.unlocated += matched;
         self.files[i].done = true;
     }
 }
+
+/// The most decompressed bytes kept in memory for the Rows view.
+pub const STREAM_KEEP: usize = 256 << 20;
 
 /// The bytes of a file from an offset on: mapped, or read when `--no-mmap`.
 enum Bytes {

@@ -77,6 +77,13 @@ impl Reader {
     }
 
     fn bytes(&mut self, loc: &RowLoc) -> std::io::Result<Vec<u8>> {
+        if let Some(b) = &loc.buffer {
+            let at = usize::try_from(loc.offset).unwrap_or(usize::MAX);
+            return b
+                .get(at..at.saturating_add(loc.len as usize))
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| std::io::Error::other("row outside its block"));
+        }
         if !self.files.contains_key(&loc.path) {
             let f = File::open(&loc.path)?;
             self.files.insert(loc.path.clone(), f);

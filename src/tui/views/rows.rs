@@ -31,7 +31,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         }
     }
     if !app.data.report.unbrowsable.is_empty() {
-        note.push_str(" · compressed input not listed: use `pmta-lens rows`");
+        note.push_str(" · some compressed rows not listed (memory): use `pmta-lens rows`");
     }
     if !app.detail {
         note.push_str(" · Enter: all fields");
