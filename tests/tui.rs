@@ -287,7 +287,12 @@ fn drilling_down_from_codes_senders_and_domains_opens_rows_and_back_returns() {
 fn s_cycles_the_sort_column_and_r_reverses() {
     let mut app = loaded();
     act(&mut app, [Action::Show(View::Codes)]);
-    let by_count: Vec<u64> = app.derived.codes.iter().map(|c| c.total()).collect();
+    let by_count: Vec<u64> = app
+        .derived
+        .codes
+        .iter()
+        .map(pmta_lens::tui::app::CodeRow::total)
+        .collect();
     assert!(by_count.windows(2).all(|w| w[0] >= w[1]));
     act(&mut app, [Action::SortNext]);
     let names: Vec<String> = app.derived.codes.iter().map(|c| c.name.clone()).collect();
@@ -535,7 +540,7 @@ fn follow_on_its_thread_sends_new_counts_about_once_a_second_and_pauses() {
                 }
                 Ok(Msg::Snapshot(_)) => {}
                 Ok(Msg::Failed(m)) => panic!("loader failed: {m}"),
-                Err(_) => panic!("no snapshot with {records} records in time"),
+                Err(e) => panic!("no snapshot with {records} records in time: {e}"),
             }
         }
     };
