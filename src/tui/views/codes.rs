@@ -44,7 +44,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         0,
         &fit(
             &format!(
-                "{} codes in {} deferral and bounce rows · s/r sort ({}) · Enter: rows with the code",
+                "{} codes in {} deferral and bounce rows · s/r sort ({}) · Enter: rows",
                 d.codes.len(),
                 thousands(d.responses),
                 CODE_SORTS[sort.col]

@@ -21,7 +21,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         0,
         &fit(
             &format!(
-                "{} destinations ({rollups} rollups: → expand, ← collapse) · s/r sort ({}) · Enter: their rows",
+                "{} destinations, {rollups} rollups (→ expand ← collapse) · s/r sort ({}) · Enter: rows",
                 d.domains.len(),
                 LINE_SORTS[sort.col]
             ),

@@ -19,7 +19,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
     let idx = &app.data.rows;
     let w = area.width as usize;
-    let mut note = format!("{} matching rows", thousands(app.data.aggregates.records));
+    let mut note = format!(
+        "{} matching rows{}",
+        thousands(app.data.aggregates.records),
+        if app.data.complete { "" } else { " so far" }
+    );
     if idx.unlocated > 0 {
         let _ = write!(note, " · {} listed", thousands(idx.len as u64));
         if idx.len >= idx.cap && idx.cap > 0 {

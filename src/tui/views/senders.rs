@@ -26,7 +26,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         0,
         &fit(
             &format!(
-                "{} {}s · g: by {next} · s/r sort ({}) · Enter: their rows",
+                "{} {}s · g: by {next} · s/r sort ({}) · Enter: rows",
                 d.senders.len(),
                 app.group.label(),
                 LINE_SORTS[sort.col]

@@ -183,13 +183,16 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                     Span::styled(format!("Burst {}/{} ", i + 1, all.len()), t.burst()),
                     Span::raw(fit(
                         &format!(
-                            "{} {}: {}–{} UTC, {} rows, peak {}/min",
+                            "{} {} · {}–{} · {} rows · peak {}/min",
                             b.code,
                             b.source_ip
                                 .as_deref()
                                 .map_or("all IPs".to_string(), |ip| format!("on {ip}")),
                             hm(b.start, md),
-                            hm(b.end, md),
+                            hm(
+                                b.end,
+                                md && b.start.div_euclid(86_400) != b.end.div_euclid(86_400)
+                            ),
                             thousands(b.count),
                             thousands(b.peak_per_minute)
                         ),
@@ -274,7 +277,13 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         let pri = if name == "RP-002" { 2 } else { 3 + i as u8 };
         cols.push(Col::right(name, 16, pri));
     }
-    cols.push(Col::left("burst", 30, 0).grow(8));
+    // with bursts to show, their column outranks the less frequent codes
+    let burst_min = if bursts.is_some_and(|b| !b.is_empty()) {
+        20
+    } else {
+        5
+    };
+    cols.push(Col::left("burst", 30, 0).grow(burst_min));
     Table {
         cols,
         rows,
