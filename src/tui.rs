@@ -94,6 +94,7 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
         classifier: Arc::clone(&classifier),
         rollup: Arc::new(Rollup::default()),
         params: AnalysisParams::default(),
+        panic_in_worker: std::env::var_os("PMTA_LENS_TEST_PANIC").is_some(),
     };
     let mut app = App::new(
         Ctx {
@@ -130,7 +131,16 @@ fn main_loop(
     let mut failed = None;
     loop {
         if terminal::panicked() {
-            return Ok(ExitCode::from(2));
+            // The hook restored the terminal and printed the panic. A scan worker's panic also
+            // comes as a message from the loader: wait a moment for it, to say what stopped.
+            if failed.is_none()
+                && let Ok(Event::Loader(Msg::Failed(m))) =
+                    events.rx.recv_timeout(Duration::from_millis(500))
+            {
+                failed = Some(m);
+            }
+            failed = failed.or_else(|| Some("a panic stopped the dashboard".into()));
+            break;
         }
         term.draw(|f| views::draw(app, f.area(), f.buffer_mut()))?;
         let first = match events.rx.recv_timeout(Duration::from_millis(250)) {

@@ -42,6 +42,7 @@ fn spec(paths: Vec<PathBuf>, filter: Filter, follow: bool) -> Spec {
         classifier: Arc::new(Classifier::builtin()),
         rollup: Arc::new(Rollup::default()),
         params: AnalysisParams::default(),
+        panic_in_worker: false,
     }
 }
 

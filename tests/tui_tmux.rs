@@ -54,10 +54,17 @@ impl Drop for Tmux {
     }
 }
 
+fn have_tmux() -> bool {
+    let ok = Command::new("tmux").arg("-V").output().is_ok();
+    if !ok {
+        println!("SKIPPED: tmux is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
 #[test]
 fn an_operator_session_at_80x24() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        println!("SKIPPED: tmux is not installed (.ci/run installs it)");
+    if !have_tmux() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -155,4 +162,66 @@ fn an_operator_session_at_80x24() {
     std::thread::sleep(Duration::from_millis(100));
     let code = std::fs::read_to_string(&status).expect("status");
     assert_eq!(code.trim(), "0", "exit status");
+}
+
+#[test]
+fn a_panic_in_a_scan_worker_restores_the_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = dir.path().join("status");
+    let stty = dir.path().join("stty");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let t = Tmux {
+        socket: format!("pmta-lens-panic-{}", std::process::id()),
+    };
+    // after the dashboard exits, the shell records its status and the terminal's modes
+    let command = format!(
+        "'{}' '{}' 2>/dev/null; echo $? > '{}'; stty -a > '{}'; sleep 30",
+        env!("CARGO_BIN_EXE_pmta-lens"),
+        samples.display(),
+        status.display(),
+        stty.display()
+    );
+    let out = t.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "-e",
+        "PMTA_LENS_TEST_PANIC=1",
+        &command,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(status.exists() && stty.exists() && std::fs::metadata(&stty).is_ok_and(|m| m.len() > 0))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "did not exit after the panic:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        std::fs::read_to_string(&status).expect("status").trim(),
+        "2"
+    );
+    let modes = std::fs::read_to_string(&stty).expect("stty");
+    let words: Vec<&str> = modes.split_whitespace().collect();
+    for mode in ["icanon", "echo", "isig"] {
+        assert!(words.contains(&mode), "{mode} not restored: {modes}");
+    }
+    // back on the normal screen, not the dashboard's alternate one
+    assert!(!t.screen().contains("1 Overview"), "{}", t.screen());
 }

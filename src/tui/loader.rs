@@ -48,6 +48,9 @@ pub struct Spec {
     pub classifier: Arc<Classifier>,
     pub rollup: Arc<Rollup>,
     pub params: AnalysisParams,
+    /// Test hook: panic in a scan worker before reading (the end-to-end test checks that the
+    /// terminal is restored). Set only from the `PMTA_LENS_TEST_PANIC` environment variable.
+    pub panic_in_worker: bool,
 }
 
 /// One followed input.
@@ -562,6 +565,15 @@ fn follow_loop(
     tell: &dyn Fn(Msg) -> bool,
 ) {
     let follow = spec.follow;
+    if spec.panic_in_worker {
+        use rayon::prelude::*;
+        (0..64).into_par_iter().for_each(|i| {
+            assert!(
+                i != 63,
+                "PMTA_LENS_TEST_PANIC: a scan worker panicked on purpose"
+            );
+        });
+    }
     let mut s = Scanner::new(spec, generation, Some(progress));
     let mut alive = true;
     if !s.initial(cancel, |snap| alive &= tell(Msg::Snapshot(Box::new(snap)))) || !follow {

@@ -17,6 +17,8 @@ use ratatui::crossterm::terminal::{
 
 /// Set once a panic restored the terminal: the UI must not draw again.
 static PANICKED: AtomicBool = AtomicBool::new(false);
+/// The terminal is in dashboard mode (leaving it twice would move the cursor back up).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
@@ -42,6 +44,7 @@ pub fn init() -> io::Result<(Term, Guard)> {
         }));
     });
     enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
     let guard = Guard;
     execute!(io::stdout(), EnterAlternateScreen, Hide)?;
     let term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
@@ -50,6 +53,9 @@ pub fn init() -> io::Result<(Term, Guard)> {
 
 /// Leaves dashboard mode. Harmless when called twice.
 pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
 }
