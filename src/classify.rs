@@ -75,7 +75,7 @@ fn deserialize_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ResponseKi
 /// A user rule that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
-    #[error("rule `{id}`: bad pattern: {source}")]
+    #[error("rule `{id}`: bad pattern")]
     Pattern { id: String, source: regex::Error },
     #[error("rule `{id}`: {reason}")]
     Invalid { id: String, reason: &'static str },

@@ -87,6 +87,9 @@ struct Global {
     /// Colour in the dashboard: auto honours `NO_COLOR`.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Extra response rules (a JSON array, see docs/rules.md), tried before the built-in ones.
+    #[arg(long, global = true, value_name = "FILE")]
+    rules: Option<PathBuf>,
     /// Dashboard: keep reading as `PowerMTA` appends to the files and rotation adds new ones to a
     /// watched directory (about once a second; `p` pauses).
     #[arg(long)]
@@ -163,6 +166,7 @@ fn dashboard(cli: Cli) -> anyhow::Result<ExitCode> {
         Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     crate::tui::run(&crate::tui::Options {
+        classifier: classifier(cli.global.rules.as_deref())?,
         paths: cli.select.paths,
         filter: cli.select.filter,
         follow: cli.global.follow,
@@ -181,8 +185,20 @@ struct Prepared {
     had_errors: bool,
 }
 
-fn prepare(select: &Select) -> anyhow::Result<Prepared> {
-    let classifier = Classifier::builtin();
+/// The built-in rule table, with the user's rules first when `--rules` names a file.
+fn classifier(rules: Option<&std::path::Path>) -> anyhow::Result<Classifier> {
+    let Some(path) = rules else {
+        return Ok(Classifier::builtin());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading rules from {}", path.display()))?;
+    let specs = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a JSON array of rules", path.display()))?;
+    Classifier::with_rules(specs).with_context(|| format!("{}", path.display()))
+}
+
+fn prepare(select: &Select, global: &Global) -> anyhow::Result<Prepared> {
+    let classifier = classifier(global.rules.as_deref())?;
     let filter = match &select.filter {
         Some(expr) => Filter::parse(expr, &classifier, chrono::Utc::now())?,
         None => Filter::default(),
@@ -216,7 +232,7 @@ fn summary(
     opts: &ScanOptions,
     global: &Global,
 ) -> anyhow::Result<ExitCode> {
-    let p = prepare(select)?;
+    let p = prepare(select, global)?;
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     let rollup = Rollup::default();
@@ -251,7 +267,7 @@ fn summary(
 }
 
 fn rows(select: &Select, opts: &ScanOptions, global: &Global) -> anyhow::Result<ExitCode> {
-    let p = prepare(select)?;
+    let p = prepare(select, global)?;
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     let rollup = Rollup::default();

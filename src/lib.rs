@@ -7,6 +7,7 @@ pub mod aggregate;
 pub mod analysis;
 pub mod classify;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod filter;
 pub mod fmt;

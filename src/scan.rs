@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::acct::chunk::{DEFAULT_CHUNK_SIZE, header_before, headers, split_points};
+use crate::acct::chunk::{DEFAULT_CHUNK_SIZE, header_before, headers_in, split_points};
 use crate::acct::discover::Input;
 use crate::acct::header::{Col, Header};
 use crate::acct::record::{Field, FieldSplitter, RecordEnd, Split};
@@ -157,11 +157,15 @@ struct ChunkReport {
 }
 
 /// Scans one chunk of whole records.
+///
+/// With `all_fields` every field is stored (for sinks that read any column); otherwise fields
+/// past the header's last hot column are only counted.
 fn scan_chunk<S: RowSink>(
     eng: &Engine<'_>,
     data: &[u8],
     mut header: Option<Arc<Header>>,
     sink: &mut S,
+    all_fields: bool,
 ) -> ChunkReport {
     let mut rep = ChunkReport {
         bytes: data.len() as u64,
@@ -176,12 +180,17 @@ fn scan_chunk<S: RowSink>(
     while pos < data.len() {
         let start = pos;
         let line = rep.lines;
-        let split = splitter.split(data, pos);
+        // A header row is recognised by its first field, so at least one is always stored.
+        let limit = match (&header, all_fields) {
+            (Some(h), false) => h.hot_len,
+            _ => usize::MAX,
+        };
+        let split = splitter.split_first(data, pos, limit);
         pos = split.next;
         rep.lines += split.newlines;
         let fields = splitter.fields();
         // A blank line carries nothing.
-        if fields.len() == 1
+        if split.field_count == 1
             && fields[0].start == fields[0].end
             && split.end != RecordEnd::UnterminatedQuote
         {
@@ -242,17 +251,19 @@ fn check<'h>(
         return Err(format!("unknown record type `{}`", lossy(type_field, 20)));
     };
     // A trailing comma (an empty extra field) is tolerated: the manual's own `t` sample has one.
-    let extra_empty = fields.len() > h.len() && fields[h.len()..].iter().all(|f| f.start == f.end);
-    if fields.len() != h.len() && !extra_empty {
-        let what = if split.end == RecordEnd::EndOfInput && fields.len() < h.len() {
+    let count = split.field_count;
+    let extra = count.saturating_sub(h.len());
+    let extra_empty =
+        (1..=8).contains(&extra) && data[..split.content_end].ends_with(&b",,,,,,,,"[..extra]);
+    if count != h.len() && !extra_empty {
+        let what = if split.end == RecordEnd::EndOfInput && count < h.len() {
             " (incomplete last line: no newline at the end; the file may still be written)"
         } else {
             ""
         };
         return Err(format!(
-            "expected {} fields as in the header, found {}{what}",
+            "expected {} fields as in the header, found {count}{what}",
             h.len(),
-            fields.len()
         ));
     }
     let time = match h.pos(Col::TimeLogged).map(|p| fields[p].bytes(data)) {
@@ -439,8 +450,15 @@ fn jobs(maps: &[Option<memmap2::Mmap>], chunk_size: usize) -> Vec<Job<'_>> {
 }
 
 fn file_jobs(data: &[u8], file: usize, chunk_size: usize) -> Vec<Job<'_>> {
-    let hs = headers(data);
     let starts = split_points(data, chunk_size);
+    let hs: Vec<(usize, Arc<Header>)> = starts
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| headers_in(data, *s, starts.get(i + 1).copied().unwrap_or(data.len())))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
     starts
         .iter()
         .enumerate()
@@ -520,7 +538,7 @@ pub fn aggregate(inputs: &[Input], opts: &ScanOptions, eng: &Engine<'_>) -> (Par
         .fold(
             || (Partial::default(), Vec::new()),
             |(mut partial, mut reps), job| {
-                let rep = scan_chunk(eng, job.data, job.header.clone(), &mut partial);
+                let rep = scan_chunk(eng, job.data, job.header.clone(), &mut partial, false);
                 if let Some(p) = progress {
                     p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
                     p.records.fetch_add(rep.records, Ordering::Relaxed);
@@ -542,7 +560,7 @@ pub fn aggregate(inputs: &[Input], opts: &ScanOptions, eng: &Engine<'_>) -> (Par
             continue;
         };
         let (reps, err) = stream_blocks(stream, opts.chunk_size, progress, |block, header| {
-            scan_chunk(eng, block, header, &mut partial)
+            scan_chunk(eng, block, header, &mut partial, false)
         });
         reports.extend(
             reps.into_iter()
@@ -598,7 +616,7 @@ where
                 state: init(),
                 f: &visit,
             };
-            let rep = scan_chunk(eng, job.data, job.header.clone(), &mut v);
+            let rep = scan_chunk(eng, job.data, job.header.clone(), &mut v, true);
             ((job.file, job.seq), v.state, rep)
         })
         .collect();
@@ -612,7 +630,7 @@ where
                 state: init(),
                 f: &visit,
             };
-            let rep = scan_chunk(eng, block, header, &mut v);
+            let rep = scan_chunk(eng, block, header, &mut v, true);
             states.push(v.state);
             rep
         });
@@ -829,8 +847,15 @@ pub fn scan_block(
     eng: &Engine<'_>,
     locate: usize,
 ) -> BlockScan {
-    let hs = headers(data);
     let starts = split_points(data, opts.chunk_size);
+    let hs: Vec<(usize, Arc<Header>)> = starts
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| headers_in(data, *s, starts.get(i + 1).copied().unwrap_or(data.len())))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
     let base_addr = data.as_ptr().addr();
     let progress = opts.progress.as_deref();
     let done: Vec<(Locate, ChunkReport)> = starts
@@ -848,7 +873,7 @@ pub fn scan_block(
                 row_headers: Vec::new(),
                 unlocated: 0,
             };
-            let rep = scan_chunk(eng, &data[*s..end], h, &mut sink);
+            let rep = scan_chunk(eng, &data[*s..end], h, &mut sink, false);
             if let Some(p) = progress {
                 p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
                 p.records.fetch_add(rep.records, Ordering::Relaxed);
@@ -973,7 +998,7 @@ pub fn rows(
                     .par_iter()
                     .map(|job| {
                         let mut sink = RowsOut::default();
-                        let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink);
+                        let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink, false);
                         if let Some(p) = progress {
                             p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
                         }
@@ -994,7 +1019,7 @@ pub fn rows(
         if let Some(stream) = o.streams[file].take() {
             let (reps, err) = stream_blocks(stream, opts.chunk_size, progress, |block, header| {
                 let mut sink = RowsOut::default();
-                let rep = scan_chunk(eng, block, header, &mut sink);
+                let rep = scan_chunk(eng, block, header, &mut sink, false);
                 if result.is_ok() {
                     result = w.write(&sink);
                 }

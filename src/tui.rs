@@ -41,6 +41,8 @@ use crate::rollup::Rollup;
 /// How the dashboard was asked for on the command line.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// The rule table (with `--rules`, the user's first).
+    pub classifier: Classifier,
     pub paths: Vec<PathBuf>,
     pub filter: Option<String>,
     pub follow: bool,
@@ -66,7 +68,7 @@ pub fn source_label(paths: &[PathBuf]) -> String {
 
 /// Runs the dashboard until the operator quits.
 pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
-    let classifier = Arc::new(Classifier::builtin());
+    let classifier = Arc::new(o.classifier.clone());
     let filter = match &o.filter {
         Some(expr) => Filter::parse(expr, &classifier, now())?,
         None => Filter::default(),

@@ -263,3 +263,149 @@ fn stdin_and_gzip_are_streamed() {
     assert_eq!(v["records"], 1);
     assert_eq!(v["files"][0]["bytes"], data.len());
 }
+
+/// The shipped sample-logs, read end to end: what sample-logs/README.md says they hold.
+#[test]
+fn sample_logs_read_as_documented() {
+    let dir = samples();
+    let v = json(&["summary", "--format", "json", dir.to_str().expect("utf-8")]);
+    let files: Vec<(String, u64)> = v["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            let p = f["path"].as_str().expect("path");
+            let name = Path::new(p)
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            (name, f["records"].as_u64().expect("records"))
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("acct-2026-11-19-0000.csv.gz".to_string(), 150),
+            ("acct-2026-11-20-0000.csv".into(), 159),
+            ("acct-2026-11-20-0001.csv".into(), 50),
+            ("acct-2026-11-21-0000.csv".into(), 90),
+        ],
+        "rotation order, gzip streamed, CRLF with a multi-line field, Unix times without a final newline"
+    );
+    assert_eq!(v["records"], 449);
+    assert_eq!(v["malformed"], 1);
+    let m = &v["malformed_samples"][0];
+    assert!(
+        m["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("acct-2026-11-20-0000.csv"))
+    );
+    assert_eq!(m["line"], 43);
+    assert_eq!(m["reason"], "expected 38 fields as in the header, found 8");
+    assert_eq!(v["first"], "2026-11-19T00:05:26Z");
+    assert_eq!(v["last"], "2026-11-21T23:39:19Z");
+    assert_eq!(
+        v["by_type"],
+        serde_json::json!({"d": 285, "b": 23, "t": 96, "tq": 10, "r": 7, "f": 16, "rb": 8, "rs": 4})
+    );
+    assert_eq!(
+        v["by_domain"][0]["key"], "outlook.com",
+        "the Microsoft family rolled up"
+    );
+    assert_eq!(v["by_domain"][0]["total"], 272);
+    let codes: Vec<&str> = v["by_code"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .map(|c| c["key"].as_str().expect("key"))
+        .collect();
+    for id in [
+        "RP-001",
+        "RP-002",
+        "RP-003",
+        "5.7.1-blocklist",
+        "5.7.1-dmarc",
+        "5.7.606",
+        "4.7.500",
+        "5.7.510",
+        "4.7.650",
+        "4.7.651",
+        "5.7.708",
+        "5.7.509",
+        "5.7.515",
+        "PR(ct1)",
+        "SC-001",
+    ] {
+        assert!(codes.contains(&id), "{id} in sample-logs: {codes:?}");
+    }
+    let rp002 = &v["by_code"][0];
+    assert_eq!(
+        (rp002["key"].as_str(), rp002["total"].as_u64()),
+        (Some("RP-002"), Some(52))
+    );
+    assert_eq!(
+        rp002["action"],
+        "Reduce max-connect-rate; increase retry-after to 30m"
+    );
+    assert_eq!(rp002["provider"], "Microsoft");
+    assert_eq!(rp002["kind"], "deferral");
+    let vmtas: Vec<&str> = v["by_vmta"]
+        .as_array()
+        .expect("vmtas")
+        .iter()
+        .map(|b| b["key"].as_str().expect("key"))
+        .collect();
+    assert!(
+        vmtas.contains(&"(unattributed)"),
+        "f rows have no VMTA of their own"
+    );
+}
+
+#[test]
+fn markdown_and_text_carry_the_same_numbers() {
+    let dir = samples();
+    let dir = dir.to_str().expect("utf-8");
+    let text = stdout(&run(&["summary", dir]));
+    let md = stdout(&run(&["summary", "--format", "markdown", dir]));
+    assert!(text.contains("records: 449; malformed rows: 1"), "{text}");
+    assert!(md.starts_with("# pmta-lens summary\n"), "{md}");
+    assert!(md.contains("| outlook.com | 272 |"), "{md}");
+    assert!(text.contains("[CRITICAL] Microsoft RP-001"), "{text}");
+    assert!(md.contains("**CRITICAL** Microsoft RP-001"), "{md}");
+    assert!(
+        text.contains("acct-2026-11-20-0000.csv:43: expected 38 fields"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_filter_narrows_every_number() {
+    let dir = samples();
+    let v = json(&[
+        "summary",
+        "--format",
+        "json",
+        "--where",
+        "domain=outlook.com code=RP-002",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(v["records"], 52);
+    assert_eq!(v["filter"], "domain=outlook.com code=RP-002");
+    assert_eq!(v["by_domain"].as_array().map(Vec::len), Some(1));
+    let rows = run(&[
+        "rows",
+        "--where",
+        "domain=outlook.com code=RP-002",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(rows.status.code(), Some(0));
+    let out = stdout(&rows);
+    let data_rows = out.lines().filter(|l| !l.starts_with("type,")).count();
+    assert_eq!(data_rows, 52);
+    assert!(
+        out.lines()
+            .filter(|l| !l.starts_with("type,"))
+            .all(|l| l.contains("RP-002"))
+    );
+}

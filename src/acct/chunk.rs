@@ -56,11 +56,24 @@ pub fn next_boundary(data: &[u8], from: usize) -> Option<usize> {
 
 /// The header lines of `data` with their offsets, in order.
 pub fn headers(data: &[u8]) -> Vec<(usize, Arc<Header>)> {
+    headers_in(data, 0, data.len())
+}
+
+/// The header lines of `data` that start within `start..end`, in order. Chunks search their own
+/// range in parallel, so finding headers costs no serial pass over the file.
+pub fn headers_in(data: &[u8], start: usize, end: usize) -> Vec<(usize, Arc<Header>)> {
     let mut offsets = Vec::new();
-    if data.starts_with(b"type,") {
+    if start == 0 && end > 0 && data.starts_with(b"type,") {
         offsets.push(0);
     }
-    offsets.extend(memmem::find_iter(data, b"\ntype,").map(|p| p + 1));
+    // A header line starting at `start` has its newline at `start - 1`.
+    let from = start.saturating_sub(1);
+    let to = (end + 5).min(data.len());
+    offsets.extend(
+        memmem::find_iter(&data[from..to], b"\ntype,")
+            .map(|p| from + p + 1)
+            .filter(|off| (start..end).contains(off)),
+    );
     let mut splitter = FieldSplitter::default();
     offsets
         .into_iter()
@@ -96,6 +109,18 @@ mod tests {
     fn large_target_gives_one_chunk() {
         assert_eq!(split_points(b"type,a\nd,1\n", 1 << 20), [0]);
         assert!(split_points(b"", 10).is_empty());
+    }
+
+    #[test]
+    fn headers_found_per_range_add_up_to_the_whole() {
+        let data = b"type,a,b\nd,1,2\ntype,b,a\nd,3,4\ntype,c\n";
+        let whole: Vec<usize> = headers(data).iter().map(|(o, _)| *o).collect();
+        assert_eq!(whole, [0, 15, 30]);
+        for cut in 0..=data.len() {
+            let mut parts: Vec<usize> = headers_in(data, 0, cut).iter().map(|(o, _)| *o).collect();
+            parts.extend(headers_in(data, cut, data.len()).iter().map(|(o, _)| *o));
+            assert_eq!(parts, whole, "cut at {cut}");
+        }
     }
 
     #[test]

@@ -56,6 +56,23 @@ impl Col {
         Col::HmXmrOriginalRecipient,
     ];
 
+    /// The columns the scan's hot path reads (aggregation, filters, `rows`). Analyses that read
+    /// other columns ask the scanner for whole rows.
+    pub const HOT: [Col; 12] = [
+        Col::Type,
+        Col::TimeLogged,
+        Col::Rcpt,
+        Col::DsnStatus,
+        Col::DsnDiag,
+        Col::DsnMta,
+        Col::DlvSourceIp,
+        Col::Vmta,
+        Col::JobId,
+        Col::Queue,
+        Col::VmtaPool,
+        Col::HmXmrOriginalRecipient,
+    ];
+
     /// The name `PowerMTA` writes in the header.
     pub fn pmta_name(self) -> &'static str {
         match self {
@@ -91,6 +108,8 @@ pub struct Header {
     /// The original bytes of the header line, without its line ending.
     pub raw: Vec<u8>,
     positions: [Option<u16>; Col::ALL.len()],
+    /// One past the last position of a [`Col::HOT`] column: the scanner stores no field after it.
+    pub hot_len: usize,
 }
 
 impl Header {
@@ -118,10 +137,17 @@ impl Header {
                 .position(|n| n.eq_ignore_ascii_case(col.pmta_name()))
                 .and_then(|p| u16::try_from(p).ok());
         }
+        let hot_len = Col::HOT
+            .iter()
+            .filter_map(|c| positions[*c as usize])
+            .map(|p| usize::from(p) + 1)
+            .max()
+            .unwrap_or(1);
         Some(Arc::new(Header {
             names,
             raw: line_bytes.to_vec(),
             positions,
+            hot_len,
         }))
     }
 
@@ -159,6 +185,10 @@ mod tests {
         assert_eq!(h.pos(Col::VmtaPool), Some(22));
         assert_eq!(h.pos(Col::Format), Some(27));
         assert_eq!(h.pos(Col::HmXmrOriginalRecipient), None);
+        assert_eq!(
+            h.hot_len, 23,
+            "nothing after vmtaPool is needed on the hot path"
+        );
         // the repeated column is kept as-is
         assert_eq!(h.names.iter().filter(|n| *n == "rcvSourceIp").count(), 2);
     }

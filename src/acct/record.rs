@@ -72,6 +72,8 @@ pub struct Split {
     /// Newlines consumed, including those inside quoted fields: the line counter's step.
     pub newlines: u64,
     pub end: RecordEnd,
+    /// Fields in the record, including those counted but not stored past the split's limit.
+    pub field_count: usize,
 }
 
 /// Whether `buf[pos..]` starts like a record or a header: a type token and a comma.
@@ -98,13 +100,26 @@ impl FieldSplitter {
         &self.fields
     }
 
-    /// Splits the record starting at `pos` (which must be `< buf.len()`).
+    /// Splits the record starting at `pos` (which must be `< buf.len()`), storing every field.
     pub fn split(&mut self, buf: &[u8], pos: usize) -> Split {
+        self.split_first(buf, pos, usize::MAX)
+    }
+
+    /// Splits the record starting at `pos`, storing only its first `limit` fields and counting
+    /// the rest. The scanner needs a dozen columns of the ~40 a union header has; skipping the
+    /// tail (free-form `header_*` columns, the subject) without storing it is measurably faster,
+    /// and the field count still validates the row.
+    pub fn split_first(&mut self, buf: &[u8], pos: usize, limit: usize) -> Split {
         self.fields.clear();
         let len = buf.len();
         let mut i = pos;
         let mut newlines = 0u64;
         loop {
+            if self.fields.len() >= limit {
+                let (extra, at, broken) = count_fields(buf, i, &mut newlines);
+                let field_count = self.fields.len() + extra;
+                return Self::finish(buf, pos, at, newlines, broken, field_count);
+            }
             let mut field = Field {
                 start: i,
                 end: i,
@@ -117,70 +132,108 @@ impl FieldSplitter {
                         field.end = end;
                         field.escaped = escaped;
                         i = end + 1;
-                        // Anything between the closing quote and the next separator is kept
-                        // out of the value (`"a"b,` reads as `a`), as the csv crate does not
-                        // either fail on it; such a row still parses.
-                        if i < len && !matches!(buf[i], b',' | b'\n' | b'\r') {
-                            i = memchr2(b',', b'\n', &buf[i..]).map_or(len, |k| i + k);
+                        if i + 1 < len && buf[i] == b'\r' && buf[i + 1] == b'\n' {
+                            i += 1;
+                        } else if i < len && !matches!(buf[i], b',' | b'\n') {
+                            // Anything between the closing quote and the next separator is kept
+                            // out of the value (`"a"b,` reads as `a`): such a row still parses.
+                            i = find_separator(buf, i);
                         }
                     }
                     Quoted::Broken { at } => {
                         field.start = i + 1;
                         field.end = at;
                         self.fields.push(field);
-                        let (next, content_end) = if at < len {
-                            (at + 1, trim_cr(buf, pos, at))
-                        } else {
-                            (len, len)
-                        };
-                        return Split {
-                            content_end,
-                            next,
-                            newlines: newlines + u64::from(at < len),
-                            end: RecordEnd::UnterminatedQuote,
-                        };
+                        let n = self.fields.len();
+                        return Self::finish(buf, pos, at, newlines, true, n);
                     }
                 }
             } else {
-                let end = memchr2(b',', b'\n', &buf[i..]).map_or(len, |k| i + k);
+                let end = find_separator(buf, i);
                 field.end = trim_cr(buf, i, end);
                 i = end;
             }
             self.fields.push(field);
-            if i >= len {
-                return Split {
-                    content_end: len,
-                    next: len,
-                    newlines,
-                    end: RecordEnd::EndOfInput,
-                };
+            if i >= len || buf[i] == b'\n' {
+                let n = self.fields.len();
+                return Self::finish(buf, pos, i, newlines, false, n);
             }
-            match buf[i] {
-                b',' => i += 1,
-                b'\n' => {
-                    return Split {
-                        content_end: trim_cr(buf, pos, i),
-                        next: i + 1,
-                        newlines: newlines + 1,
-                        end: RecordEnd::Newline,
-                    };
-                }
-                // `\r` not followed by `\n` after a quoted field: treat as the line end.
-                _ => {
-                    let nl = memchr(b'\n', &buf[i..]).map_or(len, |k| i + k);
-                    return Split {
-                        content_end: trim_cr(buf, pos, nl),
-                        next: (nl + 1).min(len),
-                        newlines: newlines + u64::from(nl < len),
-                        end: if nl < len {
-                            RecordEnd::Newline
-                        } else {
-                            RecordEnd::EndOfInput
-                        },
-                    };
-                }
+            // a comma: another field follows
+            i += 1;
+        }
+    }
+
+    /// The record ends at `at` (its newline, or the end of input).
+    fn finish(
+        buf: &[u8],
+        pos: usize,
+        at: usize,
+        newlines: u64,
+        broken: bool,
+        field_count: usize,
+    ) -> Split {
+        let has_nl = at < buf.len();
+        Split {
+            content_end: if has_nl {
+                trim_cr(buf, pos, at)
+            } else {
+                buf.len()
+            },
+            next: if has_nl { at + 1 } else { buf.len() },
+            newlines: newlines + u64::from(has_nl),
+            end: match (broken, has_nl) {
+                (true, _) => RecordEnd::UnterminatedQuote,
+                (false, true) => RecordEnd::Newline,
+                (false, false) => RecordEnd::EndOfInput,
+            },
+            field_count,
+        }
+    }
+}
+
+/// The next `,` or `\n` at or after `from` (or the end). Most fields are a few bytes long, where
+/// a plain loop beats setting up a vectorised search; longer ones go to memchr.
+#[inline]
+fn find_separator(buf: &[u8], from: usize) -> usize {
+    let short = (from + 16).min(buf.len());
+    if let Some(k) = buf[from..short]
+        .iter()
+        .position(|c| matches!(c, b',' | b'\n'))
+    {
+        return from + k;
+    }
+    if short == buf.len() {
+        return short;
+    }
+    memchr2(b',', b'\n', &buf[short..]).map_or(buf.len(), |k| short + k)
+}
+
+/// Counts the fields from a field start `i` to the end of the record without storing them:
+/// commas outside quotes, jumping over quoted fields. Returns (fields, where the record ends,
+/// whether it ended inside a broken quoted field). Agrees with the storing path field for field.
+fn count_fields(buf: &[u8], mut i: usize, newlines: &mut u64) -> (usize, usize, bool) {
+    let len = buf.len();
+    let mut fields = 1;
+    let mut at_field_start = true;
+    loop {
+        if at_field_start && i < len && buf[i] == b'"' {
+            match scan_quoted(buf, i + 1, newlines) {
+                Quoted::Closed { end, .. } => i = end + 1,
+                Quoted::Broken { at } => return (fields, at, true),
             }
         }
+        // An unquoted stretch: count its commas (a vectorisable loop) up to the next quote or
+        // newline.
+        let j = memchr2(b'"', b'\n', &buf[i.min(len)..]).map_or(len, |k| i + k);
+        #[allow(clippy::naive_bytecount)] // short stretches, and LLVM vectorises this loop
+        let commas = buf[i.min(j)..j].iter().filter(|c| **c == b',').count();
+        fields += commas;
+        if j >= len || buf[j] == b'\n' {
+            return (fields, j, false);
+        }
+        // A quote opens a quoted field only at a field start; elsewhere it is a literal.
+        at_field_start = buf[j - 1] == b',';
+        i = if at_field_start { j } else { j + 1 };
     }
 }
 
@@ -299,6 +352,42 @@ mod tests {
         for input in cases {
             let ours: Vec<Vec<String>> = split_all(input).into_iter().map(|r| r.0).collect();
             assert_eq!(ours, csv_crate(input), "{}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn storing_fewer_fields_counts_the_same_record() {
+        let cases: &[&[u8]] = &[
+            b"a,b,c\n",
+            b"a,b,c",
+            b"a,,c\r\nd,e,\r\n",
+            b"d,\"ENHANCEDSTATUSCODES,8BITMIME\",x,\"s, \"\"q\"\"\",,\n",
+            b"d,\"multi\nline\",x\nb,2,3\n",
+            b"d,a\"b,c\"d,e\n",
+            b"d,\"a\"junk,\"b\",c\n",
+            b"d,\"a\"\r,x\n",
+            b"d,1,\"ENHANCED\nd,2,\"x,y\",z\nb,3,q\n",
+            b"d,1,2,\"never closed",
+        ];
+        let mut full = FieldSplitter::default();
+        let mut part = FieldSplitter::default();
+        for input in cases {
+            let mut pos = 0;
+            while pos < input.len() {
+                let want = full.split(input, pos);
+                assert_eq!(want.field_count, full.fields().len());
+                for limit in 0..=want.field_count + 1 {
+                    let got = part.split_first(input, pos, limit);
+                    let what = format!("{} at {pos} limit {limit}", String::from_utf8_lossy(input));
+                    assert_eq!(got, want, "{what}");
+                    assert_eq!(
+                        part.fields(),
+                        &full.fields()[..limit.min(want.field_count)],
+                        "{what}"
+                    );
+                }
+                pos = want.next;
+            }
         }
     }
 

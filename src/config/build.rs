@@ -1,0 +1,474 @@
+//! Turns the parsed tree into the typed [`Config`]: domain blocks with their scope and expanded
+//! patterns, VMTAs, pools, pattern lists, MX rollups, `domain-macro` resolution (macros within
+//! macros, loops reported), and the flat directive list for lints. No file access; never touches
+//! the accounting logs.
+
+use std::collections::BTreeMap;
+
+use super::Config;
+use super::error::ConfigError;
+use super::lexer;
+use super::model::{
+    Block, Directive, DomainBlock, DomainPattern, Loc, Matcher, MxRollup, PatternEntry,
+    PatternList, Scope, Setting, SourceHost, Vmta, VmtaPool,
+};
+use super::parser::{Node, Parsed, RawBlock};
+
+/// How deep macros may nest before we call it a loop even without a repeated name; guards
+/// against exponential expansion from hostile input.
+const MAX_MACRO_DEPTH: usize = 32;
+
+pub(crate) fn build(parsed: Parsed) -> Result<Config, ConfigError> {
+    let mut b = Builder {
+        config: Config::default(),
+        raw_macros: Vec::new(),
+    };
+    b.config.files = parsed.files;
+    b.nodes(&parsed.nodes, &Scope::Global);
+    let macros = resolve_macros(&b.raw_macros)?;
+    let mut config = b.config;
+    for block in &mut config.domains {
+        block.matchers = matchers(&block.pattern, &macros);
+    }
+    for block in config.vmtas.iter_mut().flat_map(|v| v.domains.iter_mut()) {
+        block.matchers = matchers(&block.pattern, &macros);
+    }
+    for block in config.pools.iter_mut().flat_map(|p| p.domains.iter_mut()) {
+        block.matchers = matchers(&block.pattern, &macros);
+    }
+    config.macros = macros;
+    Ok(config)
+}
+
+struct RawMacro {
+    name: String,
+    items: Vec<String>,
+    loc: Loc,
+}
+
+struct Builder {
+    config: Config,
+    raw_macros: Vec<RawMacro>,
+}
+
+impl Builder {
+    fn nodes(&mut self, nodes: &[Node], scope: &Scope) {
+        for node in nodes {
+            match node {
+                Node::Directive(d) => {
+                    self.record(d);
+                }
+                Node::Block(b) => self.block(b, scope),
+            }
+        }
+    }
+
+    /// Keeps a directive for the lint list and notes macro definitions wherever they are.
+    fn record(&mut self, d: &Directive) -> Setting {
+        if d.name == "domain-macro" {
+            let (name, list) = d
+                .value
+                .split_once(char::is_whitespace)
+                .unwrap_or((&d.value, ""));
+            let items = list
+                .split([',', ' ', '\t'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty());
+            self.raw_macros.push(RawMacro {
+                name: name.trim_start_matches('$').to_ascii_lowercase(),
+                items: items.map(str::to_ascii_lowercase).collect(),
+                loc: d.loc.clone(),
+            });
+        }
+        self.config.directives.push(d.clone());
+        Setting {
+            key: d.name.clone(),
+            value: d.value.clone(),
+            loc: d.loc.clone(),
+        }
+    }
+
+    fn block(&mut self, b: &RawBlock, scope: &Scope) {
+        match b.tag.as_str() {
+            "domain" => {
+                let block = self.domain(b, scope.clone());
+                self.config.domains.push(block);
+            }
+            "virtual-mta" => {
+                let vmta = self.vmta(b);
+                self.config.vmtas.push(vmta);
+            }
+            "virtual-mta-pool" => {
+                let pool = self.pool(b);
+                self.config.pools.push(pool);
+            }
+            "smtp-pattern-list" => {
+                let list = self.pattern_list(b, "reply");
+                self.config.pattern_lists.push(list);
+            }
+            "pattern-list" => {
+                let list = self.pattern_list(b, "");
+                self.config.routing_lists.push(list);
+            }
+            "mx-rollup-list" => self.mx_rollup_list(b),
+            "source" => {
+                let block = self.generic(b);
+                self.config.sources.push(block);
+            }
+            "acct-file" => {
+                let block = self.generic(b);
+                self.config.acct_files.push(block);
+            }
+            _ => {
+                let block = self.generic(b);
+                self.config.other_blocks.push(block);
+            }
+        }
+    }
+
+    fn domain(&mut self, b: &RawBlock, scope: Scope) -> DomainBlock {
+        let mut settings = Vec::new();
+        for node in &b.children {
+            match node {
+                Node::Directive(d) => settings.push(self.record(d)),
+                // PowerMTA has no blocks inside <domain>; keep any for the lint.
+                Node::Block(inner) => {
+                    let block = self.generic(inner);
+                    self.config.other_blocks.push(block);
+                }
+            }
+        }
+        DomainBlock {
+            pattern: b.args.to_ascii_lowercase(),
+            matchers: Vec::new(),
+            scope,
+            settings,
+            form: b.form,
+            loc: b.loc.clone(),
+        }
+    }
+
+    fn vmta(&mut self, b: &RawBlock) -> Vmta {
+        let name = b.args.clone();
+        let mut vmta = Vmta {
+            name: name.clone(),
+            source_ips: Vec::new(),
+            domains: Vec::new(),
+            settings: Vec::new(),
+            form: b.form,
+            loc: b.loc.clone(),
+        };
+        for node in &b.children {
+            match node {
+                Node::Directive(d) => {
+                    let setting = self.record(d);
+                    if d.name == "smtp-source-host" {
+                        let words = d.args();
+                        if let Some((ip, host)) = words.split_first() {
+                            vmta.source_ips.push(SourceHost {
+                                ip: ip.clone(),
+                                host: host.join(" "),
+                                loc: d.loc.clone(),
+                            });
+                            continue;
+                        }
+                    }
+                    vmta.settings.push(setting);
+                }
+                Node::Block(inner) if inner.tag == "domain" => {
+                    let block = self.domain(inner, Scope::Vmta(name.clone()));
+                    vmta.domains.push(block.clone());
+                    self.config.domains.push(block);
+                }
+                Node::Block(inner) => self.block(inner, &Scope::Vmta(name.clone())),
+            }
+        }
+        vmta
+    }
+
+    fn pool(&mut self, b: &RawBlock) -> VmtaPool {
+        let name = b.args.clone();
+        let mut pool = VmtaPool {
+            name: name.clone(),
+            members: Vec::new(),
+            domains: Vec::new(),
+            settings: Vec::new(),
+            form: b.form,
+            loc: b.loc.clone(),
+        };
+        for node in &b.children {
+            match node {
+                Node::Directive(d) => {
+                    let setting = self.record(d);
+                    if d.name == "virtual-mta" {
+                        let names = d.value.split([',', ' ', '\t']).filter(|s| !s.is_empty());
+                        pool.members.extend(names.map(str::to_owned));
+                    } else {
+                        pool.settings.push(setting);
+                    }
+                }
+                Node::Block(inner) if inner.tag == "domain" => {
+                    let block = self.domain(inner, Scope::Pool(name.clone()));
+                    pool.domains.push(block.clone());
+                    self.config.domains.push(block);
+                }
+                Node::Block(inner) => self.block(inner, &Scope::Pool(name.clone())),
+            }
+        }
+        pool
+    }
+
+    fn pattern_list(&mut self, b: &RawBlock, implied_kind: &str) -> PatternList {
+        let mut list = PatternList {
+            name: b.lead.clone().unwrap_or_else(|| b.args.clone()),
+            entries: Vec::new(),
+            other: Vec::new(),
+            nested: Vec::new(),
+            form: b.form,
+            loc: b.loc.clone(),
+        };
+        for node in &b.children {
+            match node {
+                Node::Directive(d) => {
+                    self.record(d);
+                    match pattern_entry(d, implied_kind) {
+                        Some(entry) => list.entries.push(entry),
+                        None => list.other.push(d.clone()),
+                    }
+                }
+                Node::Block(inner) if inner.tag.ends_with("pattern-list") => {
+                    let nested = self.pattern_list(inner, implied_kind);
+                    list.nested.push(nested);
+                }
+                Node::Block(inner) => {
+                    let block = self.generic(inner);
+                    self.config.other_blocks.push(block);
+                }
+            }
+        }
+        list
+    }
+
+    fn mx_rollup_list(&mut self, b: &RawBlock) {
+        for node in &b.children {
+            match node {
+                Node::Directive(d) => {
+                    self.record(d);
+                    let words = d.args();
+                    if let (true, [mx, rollup, options @ ..]) = (d.name == "mx", words.as_slice()) {
+                        let mx = mx.to_ascii_lowercase();
+                        self.config.mx_rollups.push(MxRollup {
+                            pattern: DomainPattern::parse(&mx),
+                            mx,
+                            rollup: rollup.to_ascii_lowercase(),
+                            options: options.to_vec(),
+                            loc: d.loc.clone(),
+                        });
+                    }
+                }
+                Node::Block(inner) => {
+                    let block = self.generic(inner);
+                    self.config.other_blocks.push(block);
+                }
+            }
+        }
+    }
+
+    fn generic(&mut self, b: &RawBlock) -> Block {
+        let mut block = Block {
+            tag: b.tag.clone(),
+            args: b.args.clone(),
+            lead: b.lead.clone(),
+            settings: Vec::new(),
+            children: Vec::new(),
+            form: b.form,
+            loc: b.loc.clone(),
+        };
+        for node in &b.children {
+            match node {
+                Node::Directive(d) => block.settings.push(self.record(d)),
+                Node::Block(inner) => {
+                    let child = self.generic(inner);
+                    block.children.push(child);
+                }
+            }
+        }
+        block
+    }
+}
+
+/// Reads a pattern-list line as an entry, or `None` when it has no pattern (an `include`, an
+/// unknown line).
+fn pattern_entry(d: &Directive, implied_kind: &str) -> Option<PatternEntry> {
+    // An entry that starts with its pattern: the brace form's `"421 4.7.0 RP-001" retry-after=4h`.
+    if d.name.starts_with('"') || d.name.starts_with('/') {
+        let (pattern, is_regex) = pattern_text(&d.name)?;
+        return Some(PatternEntry {
+            kind: implied_kind.to_owned(),
+            param: None,
+            pattern,
+            is_regex,
+            actions: actions(&d.value),
+            loc: d.loc.clone(),
+        });
+    }
+    // `* virtual-mta=anything`: the catch-all of a nested pattern list.
+    if d.name == "*" {
+        return Some(PatternEntry {
+            kind: "*".into(),
+            param: None,
+            pattern: String::new(),
+            is_regex: true,
+            actions: actions(&d.value),
+            loc: d.loc.clone(),
+        });
+    }
+    let mut rest = d.value.as_str();
+    let mut param = None;
+    if !rest.starts_with(['"', '/']) {
+        // `header NAME /re/ ...`: one parameter word before the pattern.
+        let (word, after) = rest.split_once(' ')?;
+        param = Some(word.to_owned());
+        rest = after;
+    }
+    let len = lexer::token_len(rest, true);
+    let (pattern, is_regex) = pattern_text(&rest[..len])?;
+    Some(PatternEntry {
+        kind: d.name.clone(),
+        param,
+        pattern,
+        is_regex,
+        actions: actions(&rest[len..]),
+        loc: d.loc.clone(),
+    })
+}
+
+/// `/re/` -> (`re`, true); `"text"` -> (`text`, false).
+fn pattern_text(token: &str) -> Option<(String, bool)> {
+    if token.starts_with('"') {
+        return Some((lexer::unquote(token), false));
+    }
+    let inner = token.strip_prefix('/')?;
+    Some((inner.strip_suffix('/').unwrap_or(inner).to_owned(), true))
+}
+
+/// `mode=backoff,disable-source-ip reenable-after=1h` -> name/value pairs.
+fn actions(text: &str) -> Vec<(String, Option<String>)> {
+    lexer::split_words(text)
+        .iter()
+        .flat_map(|w| w.split(',').map(str::to_owned).collect::<Vec<_>>())
+        .filter(|w| !w.is_empty())
+        .map(|w| match w.split_once('=') {
+            Some((k, v)) => (k.to_ascii_lowercase(), Some(v.to_owned())),
+            None => (w.to_ascii_lowercase(), None),
+        })
+        .collect()
+}
+
+fn resolve_macros(raw: &[RawMacro]) -> Result<BTreeMap<String, Vec<String>>, ConfigError> {
+    // A macro defined twice: the later definition wins, as a later setting does.
+    let by_name: BTreeMap<&str, &RawMacro> = raw.iter().map(|m| (m.name.as_str(), m)).collect();
+    let mut out = BTreeMap::new();
+    for (name, m) in &by_name {
+        let mut chain = vec![(*name).to_owned()];
+        let mut values = Vec::new();
+        for item in &m.items {
+            expand(item, &by_name, &mut chain, &mut values).map_err(|chain| {
+                ConfigError::MacroLoop {
+                    at: m.loc.clone(),
+                    chain,
+                }
+            })?;
+        }
+        out.insert((*name).to_owned(), dedup(values));
+    }
+    Ok(out)
+}
+
+/// Expands every `$name` in `text` (each macro value substituted in turn), appending results to
+/// `out`. An undefined macro expands to nothing. Errors with the chain on a loop.
+fn expand(
+    text: &str,
+    macros: &BTreeMap<&str, &RawMacro>,
+    chain: &mut Vec<String>,
+    out: &mut Vec<String>,
+) -> Result<(), Vec<String>> {
+    let Some(dollar) = text.find('$') else {
+        out.push(text.to_owned());
+        return Ok(());
+    };
+    let after = &text[dollar + 1..];
+    let len = after
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(after.len());
+    let name = after[..len].to_ascii_lowercase();
+    if chain.contains(&name) || chain.len() > MAX_MACRO_DEPTH {
+        let mut looped = chain.clone();
+        looped.push(name);
+        return Err(looped);
+    }
+    let Some(m) = macros.get(name.as_str()) else {
+        return Ok(());
+    };
+    let (prefix, suffix) = (&text[..dollar], &after[len..]);
+    chain.push(name);
+    let mut values = Vec::new();
+    for value in &m.items {
+        expand(value, macros, chain, &mut values)?;
+    }
+    chain.pop();
+    // The rest of the text may name further macros (`$a.$b`); those expand at this level.
+    for v in values {
+        expand(&format!("{prefix}{v}{suffix}"), macros, chain, out)?;
+    }
+    Ok(())
+}
+
+fn dedup(values: Vec<String>) -> Vec<String> {
+    let mut seen = rustc_hash::FxHashSet::default();
+    values
+        .into_iter()
+        .filter(|v| seen.insert(v.clone()))
+        .collect()
+}
+
+/// The matchers of a domain block's pattern: itself, or its macro expansion.
+fn matchers(pattern: &str, macros: &BTreeMap<String, Vec<String>>) -> Vec<Matcher> {
+    if !pattern.contains('$') {
+        return vec![Matcher {
+            pattern: DomainPattern::parse(pattern),
+            from_macro: false,
+        }];
+    }
+    let mut out = Vec::new();
+    expand_resolved(pattern, macros, &mut out);
+    dedup(out)
+        .iter()
+        .map(|p| Matcher {
+            pattern: DomainPattern::parse(p),
+            from_macro: true,
+        })
+        .collect()
+}
+
+/// Substitutes already-resolved macros into a pattern (`yahoo.$tld`, `$hotmail`).
+fn expand_resolved(text: &str, macros: &BTreeMap<String, Vec<String>>, out: &mut Vec<String>) {
+    let Some(dollar) = text.find('$') else {
+        out.push(text.to_owned());
+        return;
+    };
+    let after = &text[dollar + 1..];
+    let len = after
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(after.len());
+    let Some(values) = macros.get(&after[..len].to_ascii_lowercase()) else {
+        return;
+    };
+    for v in values {
+        expand_resolved(
+            &format!("{}{v}{}", &text[..dollar], &after[len..]),
+            macros,
+            out,
+        );
+    }
+}
