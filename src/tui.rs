@@ -91,6 +91,7 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
         filter: filter.clone(),
         follow: o.follow,
         chunk_size: o.chunk_size,
+        block: loader::BLOCK,
         mmap: o.mmap,
         row_cap: loader::ROW_CAP,
         classifier: Arc::clone(&classifier),

@@ -37,6 +37,8 @@ fn spec(paths: Vec<PathBuf>, filter: Filter, follow: bool) -> Spec {
         filter,
         follow,
         chunk_size: 4096,
+        // small blocks: the sample files are read in several, as big files are
+        block: 10_000,
         mmap: true,
         row_cap: loader::ROW_CAP,
         classifier: Arc::new(Classifier::builtin()),

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use rustc_hash::FxHashMap;
 
 use super::data::{Burst, ReportView, RowIndex, Segment, Snapshot};
+use crate::acct::chunk::next_boundary;
 use crate::acct::discover::{Input, InputKind, discover};
 use crate::acct::header::Header;
 use crate::acct::source::{BlockReader, Opened, open};
@@ -24,6 +25,9 @@ use crate::classify::Classifier;
 use crate::filter::Filter;
 use crate::rollup::Rollup;
 use crate::scan::{self, Engine, FileReport, Malformed, Progress, ScanOptions, ScanReport};
+
+/// The most bytes of a plain file read (and shown) at once, so big files fill the views in.
+pub const BLOCK: usize = 64 << 20;
 
 /// The most matching rows the Rows view can list (16 bytes each).
 pub const ROW_CAP: usize = 1_000_000;
@@ -42,6 +46,8 @@ pub struct Spec {
     pub filter: Filter,
     pub follow: bool,
     pub chunk_size: usize,
+    /// Bytes of a plain file read at once ([`BLOCK`]; smaller in tests).
+    pub block: usize,
     pub mmap: bool,
     /// The most rows to locate for the Rows view.
     pub row_cap: usize,
@@ -160,11 +166,15 @@ impl Scanner {
             if cancel.load(Ordering::Relaxed) {
                 return false;
             }
-            self.read_file(i);
-            self.findings = Arc::new(analysis::codes::findings(
-                &self.finish_partial(),
-                &self.spec.classifier,
-            ));
+            // a big file is read in blocks, with a snapshot after each, so the views fill in
+            while self.read_file(i) {
+                if cancel.load(Ordering::Relaxed) {
+                    return false;
+                }
+                self.refresh_findings();
+                each(self.snapshot());
+            }
+            self.refresh_findings();
             each(self.snapshot());
         }
         self.complete = true;
@@ -186,17 +196,22 @@ impl Scanner {
         let before = self.partial.records + self.report.malformed;
         let files_before = self.report.files.iter().filter(|f| f.bytes > 0).count();
         for i in 0..self.files.len() {
-            self.read_file(i);
+            while self.read_file(i) {}
         }
         let changed = self.partial.records + self.report.malformed != before
             || self.report.files.iter().filter(|f| f.bytes > 0).count() != files_before;
         if changed {
-            self.findings = Arc::new(analysis::codes::findings(
-                &self.finish_partial(),
-                &self.spec.classifier,
-            ));
+            self.refresh_findings();
         }
         changed
+    }
+
+    /// The findings of the rule codes seen so far (cheap: from the aggregates only).
+    fn refresh_findings(&mut self) {
+        self.findings = Arc::new(analysis::codes::findings(
+            &self.finish_partial(),
+            &self.spec.classifier,
+        ));
     }
 
     fn finish_partial(&self) -> crate::aggregate::Aggregates {
@@ -248,19 +263,24 @@ impl Scanner {
         self.findings = Arc::new(analyses.findings);
     }
 
-    /// Reads what is new in one input.
-    fn read_file(&mut self, i: usize) {
+    /// Reads what is new in one input, or the next block of it; true if more is waiting.
+    fn read_file(&mut self, i: usize) -> bool {
         let f = &self.files[i];
         if f.done {
-            return;
+            return false;
         }
         match f.input.kind {
             InputKind::Plain => self.read_plain(i),
-            InputKind::Gzip | InputKind::Stdin => self.read_stream(i),
+            InputKind::Gzip | InputKind::Stdin => {
+                self.read_stream(i);
+                false
+            }
         }
     }
 
-    fn read_plain(&mut self, i: usize) {
+    /// Reads the next block (about `spec.block` bytes, whole records) of a plain file; true if
+    /// more is waiting.
+    fn read_plain(&mut self, i: usize) -> bool {
         let f = &self.files[i];
         let size = match std::fs::metadata(&f.input.path) {
             Ok(m) => m.len(),
@@ -272,7 +292,7 @@ impl Scanner {
                 }
                 // A file that disappears (rotated away and compressed) keeps what was read.
                 self.files[i].done = !self.spec.follow;
-                return;
+                return false;
             }
         };
         if size < f.consumed {
@@ -280,13 +300,13 @@ impl Scanner {
             if !self.report.shrunk.contains(&name) {
                 self.report.shrunk.push(name);
             }
-            return;
+            return false;
         }
         if size == f.consumed {
             if !self.spec.follow {
                 self.files[i].done = true;
             }
-            return;
+            return false;
         }
         let bytes = match read_from(&f.input, f.consumed, self.spec.mmap) {
             Ok(b) => b,
@@ -294,18 +314,26 @@ impl Scanner {
                 self.report.files[i].error = Some(msg.clone());
                 self.report.errors.push(msg);
                 self.files[i].done = true;
-                return;
+                return false;
             }
         };
         let data = bytes.as_slice(f.consumed);
         // While following, a last line without its newline is still being written: leave it.
-        let usable = if self.spec.follow {
+        let mut usable = if self.spec.follow {
             memchr::memrchr(b'\n', data).map_or(0, |p| p + 1)
         } else {
             data.len()
         };
+        let mut more = false;
+        if self.spec.mmap
+            && usable > self.spec.block
+            && let Some(cut) = next_boundary(&data[..usable], self.spec.block)
+        {
+            usable = cut;
+            more = true;
+        }
         if usable == 0 {
-            return;
+            return false;
         }
         let eng = Engine {
             classifier: &self.spec.classifier,
@@ -350,9 +378,10 @@ impl Scanner {
         f.consumed += usable as u64;
         f.lines += b.lines;
         f.header = b.header;
-        if !self.spec.follow {
+        if !self.spec.follow && !more {
             f.done = true;
         }
+        more
     }
 
     /// Reads a compressed file or standard input once, in record-aligned blocks. Blocks are

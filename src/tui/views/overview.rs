@@ -41,20 +41,16 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         &Line::from(vec![
             Span::styled("Scope  ", t.header()),
             Span::raw(fit(
-                &format!(
-                    "{} · {} file{} · {}",
-                    app.ctx.source,
-                    r.files.len(),
-                    if r.files.len() == 1 { "" } else { "s" },
-                    range
-                ),
+                &format!("{} · {range}", app.ctx.source),
                 w.saturating_sub(7),
             )),
         ]),
     );
     y += 1;
     let mut scope2 = format!(
-        "{} records{} · {} malformed",
+        "{} file{} · {} records{} · {} malformed",
+        r.files.len(),
+        if r.files.len() == 1 { "" } else { "s" },
         thousands(agg.records),
         if app.filter.is_empty() {
             String::new()
@@ -63,6 +59,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         },
         thousands(r.malformed)
     );
+    let fbl = agg.by_type.get(RecordKind::Feedback);
+    if fbl > 0 {
+        let _ = write!(scope2, " · {} complaints (FBL)", thousands(fbl));
+    }
     if !r.errors.is_empty() {
         let _ = write!(scope2, " · {} unreadable: {}", r.errors.len(), r.errors[0]);
     }
@@ -79,11 +79,6 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     part("delivered", c.delivered(), t.delivered());
     part("deferred", c.deferred(), t.deferred());
     part("bounced", c.bounced(), t.bounced());
-    let fbl = c.get(RecordKind::Feedback);
-    if fbl > 0 {
-        spans.push(Span::styled("complaints ", t.bounced()));
-        spans.push(Span::raw(thousands(fbl)));
-    }
     widgets::line(buf, area, y, &Line::from(spans));
     y += 1;
     // What to do
