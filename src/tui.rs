@@ -145,7 +145,11 @@ fn main_loop(
             failed = failed.or_else(|| Some("a panic stopped the dashboard".into()));
             break;
         }
-        term.draw(|f| views::draw(app, f.area(), f.buffer_mut()))?;
+        if let Some(_frame) = terminal::frame() {
+            term.draw(|f| views::draw(app, f.area(), f.buffer_mut()))?;
+        } else {
+            continue;
+        }
         let first = match events.rx.recv_timeout(Duration::from_millis(250)) {
             Ok(e) => Some(e),
             Err(RecvTimeoutError::Timeout) => None,

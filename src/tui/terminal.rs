@@ -4,8 +4,9 @@
 //! workers included: the hook runs on the panicking thread, whichever it is).
 
 use std::io::{self, Stdout};
-use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, Once};
+use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -20,6 +21,9 @@ static PANICKED: AtomicBool = AtomicBool::new(false);
 /// The terminal is in dashboard mode (leaving it twice would move the cursor back up).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
+/// Held while a frame is drawn, so a panic on another thread restores the terminal between
+/// frames, never in the middle of one (or just before the next).
+static DRAWING: Mutex<()> = Mutex::new(());
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
@@ -38,8 +42,21 @@ pub fn init() -> io::Result<(Term, Guard)> {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            restore();
+            // Wait for a frame being drawn to finish (not forever: the panic may come from
+            // the drawing thread itself, which holds the lock).
+            let deadline = Instant::now() + Duration::from_millis(300);
+            let _frame = loop {
+                match DRAWING.try_lock() {
+                    Ok(g) => break Some(g),
+                    Err(std::sync::TryLockError::Poisoned(p)) => break Some(p.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err(std::sync::TryLockError::WouldBlock) => break None,
+                }
+            };
             PANICKED.store(true, Ordering::SeqCst);
+            restore();
             previous(info);
         }));
     });
@@ -63,4 +80,12 @@ pub fn restore() {
 /// Whether a panic has restored the terminal.
 pub fn panicked() -> bool {
     PANICKED.load(Ordering::SeqCst)
+}
+
+/// Permission to draw one frame: `None` once a panic restored the terminal.
+pub fn frame() -> Option<MutexGuard<'static, ()>> {
+    let g = DRAWING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    (!panicked()).then_some(g)
 }
