@@ -2,16 +2,28 @@
 //! the summary, the JSON and the dashboard show the same ones. Each analysis lives in its own
 //! module; [`analyze`] runs them all and orders the findings by severity.
 
+pub mod bursts;
 pub mod codes;
+pub mod complaints;
+pub mod findings;
+pub mod retry;
+pub mod snds;
+pub mod tiers;
 
 use std::path::PathBuf;
 
 use crate::acct::discover::Input;
 use crate::classify::Classifier;
 use crate::filter::Filter;
-use crate::model::Severity;
+use crate::model::{Code, Severity};
 use crate::rollup::Rollup;
-use crate::scan::{ScanOptions, ScanResult};
+use crate::scan::{self, Engine, ScanOptions, ScanResult};
+
+pub use bursts::Burst;
+pub use complaints::Complaints;
+pub use retry::RetryHygiene;
+pub use snds::Snds;
+pub use tiers::{Consistency, Tiers};
 
 /// Tuning of the analyses (command-line flags).
 #[derive(Clone, Debug)]
@@ -63,6 +75,17 @@ fn severity_str<S: serde::Serializer>(s: &Severity, ser: S) -> Result<S::Ok, S::
 pub struct Analyses {
     /// Ordered by severity, then by the size of the evidence.
     pub findings: Vec<Finding>,
+    /// Bursts of the `--burst-code` codes, ordered by start, then scope (overall first, then
+    /// sending IP), then code.
+    pub bursts: Vec<Burst>,
+    pub retry_hygiene: RetryHygiene,
+    pub tiers: Tiers,
+    pub consistency: Consistency,
+    pub complaints: Complaints,
+    /// The `--snds` join, when a file was given.
+    pub snds: Option<Snds>,
+    /// The window the bursts were measured over, seconds (for reports).
+    pub burst_window: i64,
 }
 
 /// What the analyses read: the scan's result, and the inputs for analyses that need another
@@ -78,9 +101,208 @@ pub struct Context<'a> {
     pub params: &'a AnalysisParams,
 }
 
-/// Runs every analysis.
+/// The codes whose bursts are detected: the `burst_codes` names the classifier knows, each once.
+fn burst_codes(params: &AnalysisParams, classifier: &Classifier) -> Vec<Code> {
+    let mut out: Vec<Code> = Vec::new();
+    for name in &params.burst_codes {
+        if let Some(c) = classifier.parse_code(name).filter(|c| !out.contains(c)) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What the first pass over the rows collects in one chunk.
+#[derive(Default)]
+struct First {
+    detail: bursts::Detail,
+    blocks: retry::Blocks,
+    reports: complaints::Reports,
+}
+
+/// What the second pass collects in one chunk.
+#[derive(Default)]
+struct Second {
+    next: retry::NextAttempts,
+    deliveries: complaints::Deliveries,
+    jobs: complaints::JobCounts,
+}
+
+/// Runs every analysis. Reads the aggregates, and the rows again (up to three passes, each only
+/// when something needs it) for burst details, RP-001 retries and complaint attribution.
+#[allow(clippy::too_many_lines)] // the passes in order, each reading what the last found
 pub fn analyze(ctx: &Context<'_>) -> Analyses {
-    let mut findings = codes::findings(&ctx.scan.aggregates, ctx.classifier);
-    findings.sort_by_key(|f| f.severity);
-    Analyses { findings }
+    let agg = &ctx.scan.aggregates;
+    let p = ctx.params;
+    let codes = burst_codes(p, ctx.classifier);
+    let mut found_bursts = bursts::find(agg, ctx.classifier, &codes, p.burst_window, p.burst_min);
+    let windows = bursts::Windows::new(&found_bursts, ctx.classifier);
+    let rp001 = ctx.classifier.rule_id("RP-001").map(Code::Rule);
+    let has_rp001 = rp001.is_some_and(|c| {
+        agg.cells
+            .iter()
+            .any(|cell| cell.id.code == c && cell.counts.counts.deferred() > 0)
+    });
+    let has_complaints = agg.by_type.get(crate::model::RecordKind::Feedback) > 0;
+
+    // `domain=` filters need every domain's rollup, as the scan had.
+    let domain_map = ctx
+        .filter
+        .needs_domain()
+        .then(|| scan::domain_map_of(ctx.inputs, ctx.opts, ctx.classifier, ctx.rollup));
+    let eng = Engine {
+        classifier: ctx.classifier,
+        filter: ctx.filter,
+        rollup: ctx.rollup,
+        domain_map: domain_map.as_ref(),
+    };
+    let quiet = ScanOptions {
+        progress: None,
+        ..ctx.opts.clone()
+    };
+
+    let mut first = First::default();
+    if !windows.is_empty() || has_rp001 || has_complaints {
+        let (chunks, _) = scan::visit(ctx.inputs, &quiet, &eng, First::default, |st, row| {
+            if !windows.is_empty() {
+                st.detail.row(&windows, row);
+            }
+            if let Some(c) = rp001.filter(|_| has_rp001) {
+                st.blocks.row(c, row);
+            }
+            if has_complaints {
+                st.reports.row(row);
+            }
+        });
+        for c in chunks {
+            first.detail.merge(c.detail);
+            first.blocks.merge(c.blocks);
+            first.reports.merge(c.reports);
+        }
+    }
+    first
+        .detail
+        .fill(&mut found_bursts, ctx.rollup, &ctx.scan.hints);
+
+    let targets = first.blocks.targets();
+    let wanted = first.reports.recipients();
+    let mut second = Second::default();
+    if !targets.is_empty() || !wanted.is_empty() {
+        let (chunks, _) = scan::visit(ctx.inputs, &quiet, &eng, Second::default, |st, row| {
+            if !targets.is_empty() {
+                st.next.row(&targets, row);
+            }
+            if !wanted.is_empty() {
+                st.deliveries.row(&wanted, row);
+                st.jobs.row_any(row);
+            }
+        });
+        for c in chunks {
+            second.next.merge(c.next);
+            second.deliveries.merge(c.deliveries);
+            second.jobs.merge(c.jobs);
+        }
+    }
+    let retry_hygiene = retry::finish(&targets, &second.next, p.rp001_min_retry, ctx.classifier);
+
+    let matched = complaints::attribute(first.reports, second.deliveries);
+    let jobs = matched.jobs();
+    let mut job_counts = second.jobs;
+    if !jobs.is_empty() && !job_counts.complete() {
+        job_counts = complaints::JobCounts::default();
+        let (chunks, _) = scan::visit(
+            ctx.inputs,
+            &quiet,
+            &eng,
+            complaints::JobCounts::default,
+            |st, row| st.row(&jobs, row),
+        );
+        for c in chunks {
+            job_counts.merge(c);
+        }
+    }
+    let complaints = complaints::finish(&matched, &job_counts, agg, ctx.rollup, &ctx.scan.hints);
+
+    let snds = p.snds.as_ref().map(|path| {
+        let mut s = Snds {
+            path: path.display().to_string(),
+            ..Snds::default()
+        };
+        match snds::read(path) {
+            Ok((rows, malformed)) => {
+                s.rows = rows.len() as u64;
+                s.malformed = malformed;
+                s.ips = snds::join(&rows, agg, ctx.classifier);
+            }
+            Err(e) => s.error = Some(format!("{}: {e}", path.display())),
+        }
+        s
+    });
+
+    let mut a = Analyses {
+        findings: Vec::new(),
+        bursts: found_bursts,
+        retry_hygiene,
+        tiers: tiers::tiers(agg),
+        consistency: tiers::consistency(agg),
+        complaints,
+        snds,
+        burst_window: p.burst_window,
+    };
+    let mut f = codes::findings(agg, ctx.classifier);
+    f.extend(findings::all(&a, p.burst_window));
+    // Stable: within a severity, rule codes (largest first) come before the analyses.
+    f.sort_by_key(|f| f.severity);
+    a.findings = f;
+    a
+}
+
+/// Serde helpers for the JSON shapes of the analyses (docs/json.md).
+mod ser {
+    use serde::Serializer;
+    use serde::ser::{SerializeMap, SerializeSeq};
+
+    use crate::aggregate::DAY;
+
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
+    pub fn time<S: Serializer>(t: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::fmt::rfc3339(*t))
+    }
+
+    /// A UTC day start as `2026-01-14`.
+    pub fn day(t: i64) -> String {
+        let d = crate::fmt::rfc3339(t.div_euclid(DAY) * DAY);
+        d.get(..10).unwrap_or(&d).to_string()
+    }
+
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    pub fn date<S: Serializer>(t: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&day(*t))
+    }
+
+    pub fn dates<S: Serializer>(v: &[i64], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for t in v {
+            seq.serialize_element(&day(*t))?;
+        }
+        seq.end()
+    }
+
+    /// `[("a", 3)]` as `[{"key": "a", "count": 3}]`.
+    pub fn pairs<S: Serializer>(v: &[(String, u64)], s: S) -> Result<S::Ok, S::Error> {
+        struct Pair<'a>(&'a str, u64);
+        impl serde::Serialize for Pair<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("key", self.0)?;
+                m.serialize_entry("count", &self.1)?;
+                m.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for (k, n) in v {
+            seq.serialize_element(&Pair(k, *n))?;
+        }
+        seq.end()
+    }
 }

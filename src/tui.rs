@@ -43,6 +43,8 @@ use crate::rollup::Rollup;
 pub struct Options {
     /// The rule table (with `--rules`, the user's first).
     pub classifier: Classifier,
+    /// The analyses' tuning (`--burst-window`, `--snds`...).
+    pub params: AnalysisParams,
     pub paths: Vec<PathBuf>,
     pub filter: Option<String>,
     pub follow: bool,
@@ -96,7 +98,7 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
         row_cap: loader::ROW_CAP,
         classifier: Arc::clone(&classifier),
         rollup: Arc::new(Rollup::default()),
-        params: AnalysisParams::default(),
+        params: o.params.clone(),
         panic_in_worker: std::env::var_os("PMTA_LENS_TEST_PANIC").is_some(),
     };
     let mut app = App::new(

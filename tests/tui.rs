@@ -341,68 +341,41 @@ fn the_timeline_starts_at_the_busiest_minute_and_zooms_to_a_marked_span() {
     assert!(app.filter.is_empty());
 }
 
-fn burst(start: &str, end: &str, ip: &str, count: u64) -> Burst {
-    let t = |s: &str| DateTime::parse_from_rfc3339(s).expect("time").timestamp();
-    Burst {
-        code: "RP-002".into(),
-        source_ip: Some(ip.into()),
-        start: t(start),
-        end: t(end),
-        count,
-        peak_per_minute: 7,
-        source_ips: vec![(ip.into(), count)],
-        vmtas: vec![("vmta-ms-01".into(), count)],
-        domains: vec![("outlook.com".into(), count)],
-        action: "Reduce max-connect-rate; increase retry-after to 30m".into(),
-    }
-}
-
 #[test]
-fn n_and_shift_n_jump_between_bursts_and_z_zooms_to_one() {
-    let mut app = loaded();
+fn n_and_shift_n_jump_between_bursts_and_show_the_ips_and_what_to_do() {
+    let mut app = new_app(false);
     act(&mut app, [Action::NextBurst]);
     assert!(
         app.message
             .as_deref()
-            .is_some_and(|m| m.contains("not available")),
-        "no detection: said so, nothing invented"
+            .is_some_and(|m| m.contains("when the scan completes")),
+        "before the analyses ran: said so, nothing invented"
     );
-    assert!(render(&app, 80, 24).contains("burst detection is not available"));
-    // Bursts as the analyses will report them.
-    let snap = Snapshot {
-        bursts: Some(Arc::new(vec![
-            burst(
-                "2026-11-20T13:58:04Z",
-                "2026-11-20T14:03:58Z",
-                "192.0.2.11",
-                31,
-            ),
-            burst(
-                "2026-11-20T02:05:08Z",
-                "2026-11-20T02:31:50Z",
-                "192.0.2.10",
-                2,
-            ),
-        ])),
-        ..app.data.clone()
-    };
-    act(
-        &mut app,
-        [Action::Loaded(Box::new(snap)), Action::NextBurst],
-    );
+    scan(&mut app, &[samples()]);
+    let bursts = app.bursts().expect("the analyses ran").to_vec();
     assert_eq!(
-        (app.view, app.burst),
-        (View::Timeline, Some(1)),
-        "earliest first"
+        bursts.len(),
+        3,
+        "all IPs, 192.0.2.10, 192.0.2.11: {bursts:?}"
     );
-    let at = |app: &App| app.derived.minutes[app.lists[View::Timeline.index()].selected].t;
-    assert_eq!(pmta_lens::fmt::utc(at(&app)), "2026-11-20 02:05:00 UTC");
     act(&mut app, [Action::NextBurst]);
-    assert_eq!(app.burst, Some(0));
+    assert_eq!((app.view, app.burst), (View::Timeline, Some(0)));
+    let at = |app: &App| app.derived.minutes[app.lists[View::Timeline.index()].selected].t;
     assert_eq!(pmta_lens::fmt::utc(at(&app)), "2026-11-20 13:58:00 UTC");
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Burst 1/3 RP-002 all IPs"), "{screen}");
+    assert!(
+        screen.contains("192.0.2.11 (31), 192.0.2.10 (19)"),
+        "{screen}"
+    );
+    assert!(screen.contains("Reduce max-connect-rate"), "{screen}");
     snapshot("timeline_burst", &mut app, 80, 24);
-    act(&mut app, [Action::PrevBurst]);
+    snapshot("timeline_burst", &mut app, 140, 40);
+    act(&mut app, [Action::NextBurst]);
     assert_eq!(app.burst, Some(1));
+    assert_eq!(bursts[1].source_ip.as_deref(), Some("192.0.2.10"));
+    act(&mut app, [Action::PrevBurst, Action::PrevBurst]);
+    assert_eq!(app.burst, Some(2), "wraps around");
     act(&mut app, [Action::NextBurst, Action::Zoom]);
     assert_eq!(
         app.filter.as_str(),

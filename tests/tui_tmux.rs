@@ -122,7 +122,22 @@ fn an_operator_session_at_80x24() {
         ("7", &["449 matching rows", "dsnDiag"]),
         ("Tab", &["1 Overview", "What to do"]),
         ("?", &["Keys", "drill down"]),
-        ("Escape", &["What to do"]),
+        (
+            "Escape",
+            &[
+                "What to do",
+                "3 bursts (RP-002 at 11-20 13:58): n shows them",
+            ],
+        ),
+        // the RP-002 burst: when, which IPs, what to do
+        (
+            "n",
+            &[
+                "Burst 1/3 RP-002 all IPs",
+                "192.0.2.11 (31), 192.0.2.10 (19)",
+                "Reduce max-connect-rate",
+            ],
+        ),
     ] {
         t.keys(&[key]);
         let s = t.wait_for(want);

@@ -647,7 +647,7 @@ impl App {
 
     fn jump_burst(&mut self, forward: bool) {
         let Some(bursts) = self.data.bursts.clone() else {
-            self.message = Some("burst detection is not available in this version".into());
+            self.message = Some("bursts are found when the scan completes".into());
             return;
         };
         if bursts.is_empty() {

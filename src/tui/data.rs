@@ -9,23 +9,8 @@ use crate::aggregate::Aggregates;
 use crate::analysis::Finding;
 use crate::scan::{FileReport, Malformed};
 
-/// An RP-002 burst as the analyses report it (`analysis::Burst` once that lands on main: the
-/// fields are the same, so switching is a one-line change in [`super::loader`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Burst {
-    pub code: String,
-    /// The sending IP the burst hit; `None` for a burst over all IPs together.
-    pub source_ip: Option<String>,
-    /// First and last minute (Unix seconds, UTC) of the burst.
-    pub start: i64,
-    pub end: i64,
-    pub count: u64,
-    pub peak_per_minute: u64,
-    pub source_ips: Vec<(String, u64)>,
-    pub vmtas: Vec<(String, u64)>,
-    pub domains: Vec<(String, u64)>,
-    pub action: String,
-}
+/// A burst of deferrals as the analyses report it (RP-002 by default, `--burst-code`).
+pub use crate::analysis::Burst;
 
 /// Files, malformed rows and input problems of the scan so far.
 #[derive(Clone, Debug, Default)]

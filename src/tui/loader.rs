@@ -259,7 +259,7 @@ impl Scanner {
             scan: &result,
             params: &self.spec.params,
         });
-        self.bursts = bursts_of(&analyses);
+        self.bursts = Some(bursts_of(&analyses));
         self.findings = Arc::new(analyses.findings);
     }
 
@@ -498,10 +498,9 @@ fn read_from(input: &Input, from: u64, mmap: bool) -> Result<Bytes, String> {
     Ok(Bytes::Read(v))
 }
 
-/// The bursts the analyses found, when they find bursts at all. The analyses do not report
-/// bursts yet, so the Timeline says detection is not available instead of guessing.
-fn bursts_of(_analyses: &Analyses) -> Option<Arc<Vec<Burst>>> {
-    None
+/// The bursts the analyses found.
+fn bursts_of(analyses: &Analyses) -> Arc<Vec<Burst>> {
+    Arc::new(analyses.bursts.clone())
 }
 
 /// What the loader thread tells the UI.

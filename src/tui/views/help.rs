@@ -27,7 +27,10 @@ const KEYS: &[(&str, &str)] = &[
     ("s / r", "sort by the next column / reverse"),
     ("g", "Senders: group by VMTA, sending IP or pool"),
     ("→ ← space", "Domains: expand / collapse a rollup"),
-    ("n / N", "Timeline: next / previous RP-002 burst"),
+    (
+        "n / N",
+        "Timeline: next / previous burst (RP-002 by default)",
+    ),
     ("m, z", "Timeline: mark a span, zoom to it (or the burst)"),
     ("Enter (Rows)", "every field of the selected row"),
     ("p", "pause / resume --follow"),

@@ -85,11 +85,23 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let findings = &app.data.findings;
     let lower_min = 7u16;
     let room = area.height.saturating_sub(y + 1 + lower_min).max(2);
-    let title = if findings.is_empty() {
+    let mut title = if findings.is_empty() {
         "What to do".to_string()
     } else {
         format!("What to do ({})", findings.len())
     };
+    if let Some(b) = app.bursts().and_then(|b| b.first()) {
+        let n = app.bursts().map_or(0, <[_]>::len);
+        let _ = write!(
+            title,
+            " · {} burst{} ({} at {}): n shows {}",
+            n,
+            if n == 1 { "" } else { "s" },
+            b.code,
+            hm(b.start, app.derived.multi_day),
+            if n == 1 { "it" } else { "them" }
+        );
+    }
     widgets::rule(buf, area, y, &title, t.dim());
     y += 1;
     let mut used = 0u16;
@@ -173,7 +185,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 buf,
                 area,
                 y + used,
-                &format!("     +{} more: see Codes (2)", findings.len() - shown),
+                &format!(
+                    "     +{} more on a taller screen and in `pmta-lens summary`",
+                    findings.len() - shown
+                ),
                 t.dim(),
             );
             used += 1;

@@ -151,22 +151,22 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     ) {
         (None, _) => vec![
             Line::from(Span::styled(
-                "RP-002 bursts: burst detection not available in this version.",
+                "Bursts: found when the scan completes.",
                 t.header(),
             )),
             Line::from(Span::raw(fit(
-                "The RP-002 column below shows when they came; the Codes view (2) says what to do.",
+                "Meanwhile the code columns below show when the deferrals came.",
                 w,
             ))),
         ],
         (Some([]), _) => vec![Line::from(Span::styled(
-            "No RP-002 bursts in this range.",
+            "No bursts in this range (dense runs of RP-002 or the --burst-code codes).",
             t.delivered(),
         ))],
         (Some(all), None) => vec![
             Line::from(Span::styled(
                 format!(
-                    "{} RP-002 burst{} marked ◆ · n / N: next / previous",
+                    "{} burst{} marked ◆ · n / N: next / previous",
                     all.len(),
                     if all.len() == 1 { "" } else { "s" }
                 ),
