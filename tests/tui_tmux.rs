@@ -63,6 +63,7 @@ fn have_tmux() -> bool {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one session, step by step, as an operator goes
 fn an_operator_session_at_80x24() {
     if !have_tmux() {
         return;
