@@ -17,7 +17,7 @@ use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::tui::action::Action;
 use pmta_lens::tui::app::{App, Ctx, Group, View};
-use pmta_lens::tui::data::{Burst, Snapshot};
+use pmta_lens::tui::data::Snapshot;
 use pmta_lens::tui::loader::{self, Msg, Scanner, Spec};
 use pmta_lens::tui::theme::Theme;
 use pmta_lens::tui::{render, render_buffer};
