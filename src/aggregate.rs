@@ -18,7 +18,7 @@ use crate::rollup::{DomainHints, Rollup};
 pub const DAY: i64 = 86_400;
 
 /// Interns byte strings to dense ids within one [`Partial`].
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Interner {
     ids: FxHashMap<Box<[u8]>, u32>,
     strings: Vec<Box<[u8]>>,
@@ -119,14 +119,15 @@ pub struct RowKeys<'a> {
 }
 
 /// A one-entry cache in front of the interner: consecutive rows often repeat a VMTA or IP.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct LastId {
     id: u32,
     valid: bool,
 }
 
-/// What one worker accumulates. Mergeable in any order with the same result.
-#[derive(Debug, Default)]
+/// What one worker accumulates. Mergeable in any order with the same result. `Clone`, so a front
+/// end can finish a snapshot of a scan in progress and keep adding to the original.
+#[derive(Clone, Debug, Default)]
 pub struct Partial {
     pub records: u64,
     pub by_type: TypeCounts,

@@ -173,6 +173,10 @@ struct Global {
     /// Extra response rules (a JSON array, see docs/rules.md), tried before the built-in ones.
     #[arg(long, global = true, value_name = "FILE")]
     rules: Option<PathBuf>,
+    /// Dashboard: keep reading as `PowerMTA` appends to the files and rotation adds new ones to a
+    /// watched directory (about once a second; `p` pauses).
+    #[arg(long)]
+    follow: bool,
     /// Chunk size in bytes for the parallel scan (tuning and tests).
     #[arg(long, global = true, hide = true, value_name = "BYTES")]
     chunk_size: Option<usize>,
@@ -205,6 +209,13 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if cli.command.is_none() && stdout_is_terminal() {
+        #[cfg(feature = "tui")]
+        return dashboard(cli);
+    }
+    if cli.global.follow {
+        eprintln!("pmta-lens: --follow is for the dashboard (stdout is not a terminal): ignored");
+    }
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = cli.global.threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
@@ -228,10 +239,31 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             tuning,
         }) => summary(&select, &tuning, format, &opts, &cli.global),
         Some(Command::Rows { format, select }) => rows(&select, format, &opts, &cli.global),
-        // The dashboard arrives with its own issue; until then the bare command prints the
-        // summary, as it does when stdout is not a terminal.
+        // Not a terminal (or built without the dashboard): the summary.
         None => summary(&cli.select, &cli.tuning, Format::Text, &opts, &cli.global),
     }
+}
+
+/// Opens the dashboard (it runs its own worker pool, beside the UI thread).
+#[cfg(feature = "tui")]
+fn dashboard(cli: Cli) -> anyhow::Result<ExitCode> {
+    let color = match cli.global.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let classifier = classifier(cli.global.rules.as_deref())?;
+    crate::tui::run(&crate::tui::Options {
+        params: cli.tuning.params(&classifier)?,
+        classifier,
+        paths: cli.select.paths,
+        filter: cli.select.filter,
+        follow: cli.global.follow,
+        color,
+        threads: cli.global.threads,
+        chunk_size: cli.global.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE),
+        mmap: !cli.global.no_mmap,
+    })
 }
 
 /// Paths and filter, checked; input problems printed.

@@ -828,6 +828,145 @@ fn domain_map(agg: &Aggregates) -> FxHashMap<String, String> {
         .collect()
 }
 
+/// What [`scan_block`] found in one block of bytes of an input.
+#[derive(Debug, Default)]
+pub struct BlockScan {
+    /// The matching rows, aggregated.
+    pub partial: Partial,
+    /// Where the first `locate` matching rows are: byte offset from the start of the input
+    /// (the block's `base` added) and length including the line ending, in input order.
+    pub rows: Vec<(u64, u32)>,
+    /// Which header the located rows from an index on were read with: (index in `rows`,
+    /// header), one entry per change.
+    pub row_headers: Vec<(usize, Arc<Header>)>,
+    /// Matching rows past the `locate` limit (counted in `partial`, not located).
+    pub unlocated: u64,
+    /// Data rows parsed (before the filter) and malformed rows.
+    pub records: u64,
+    pub malformed: u64,
+    /// Malformed rows as (0-based line within the block, reason), at most [`MAX_SAMPLES`].
+    pub samples: Vec<(u64, String)>,
+    /// Newlines in the block (the next block's first line is this many lines further).
+    pub lines: u64,
+    /// The header in effect at the block's end: pass it with the input's next block.
+    pub header: Option<Arc<Header>>,
+}
+
+/// Aggregates a sink's rows and remembers where the first `cap` of them are.
+struct Locate {
+    partial: Partial,
+    /// Address of the block's first byte: a row's offset is its address minus this.
+    base_addr: usize,
+    base: u64,
+    cap: usize,
+    rows: Vec<(u64, u32)>,
+    row_headers: Vec<(usize, Arc<Header>)>,
+    unlocated: u64,
+}
+
+impl RowSink for Locate {
+    fn row(&mut self, row: &Row<'_>) {
+        self.partial.add(&row.keys);
+        if self.rows.len() >= self.cap {
+            self.unlocated += 1;
+            return;
+        }
+        if self
+            .row_headers
+            .last()
+            .is_none_or(|(_, h)| !Arc::ptr_eq(h, row.header))
+        {
+            self.row_headers
+                .push((self.rows.len(), Arc::clone(row.header)));
+        }
+        let offset = self.base + (row.raw.as_ptr().addr() - self.base_addr) as u64;
+        self.rows
+            .push((offset, u32::try_from(row.raw.len()).unwrap_or(u32::MAX)));
+    }
+}
+
+/// Scans one block of whole records of an input (a mapped file, or the part of it appended
+/// since the last look) in parallel chunks: aggregates plus the locations of the first `locate`
+/// matching rows, for a viewer that parses rows only when they are shown. `header` is the
+/// header in effect before the block (from the previous block's [`BlockScan::header`]); `base`
+/// is the block's offset in the input. Results do not depend on the chunk size.
+pub fn scan_block(
+    data: &[u8],
+    base: u64,
+    header: Option<Arc<Header>>,
+    opts: &ScanOptions,
+    eng: &Engine<'_>,
+    locate: usize,
+) -> BlockScan {
+    let starts = split_points(data, opts.chunk_size);
+    let hs: Vec<(usize, Arc<Header>)> = starts
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| headers_in(data, *s, starts.get(i + 1).copied().unwrap_or(data.len())))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
+    let base_addr = data.as_ptr().addr();
+    let progress = opts.progress.as_deref();
+    let done: Vec<(Locate, ChunkReport)> = starts
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let end = starts.get(i + 1).copied().unwrap_or(data.len());
+            let h = header_before(&hs, *s).or_else(|| header.clone());
+            let mut sink = Locate {
+                partial: Partial::default(),
+                base_addr,
+                base,
+                cap: locate,
+                rows: Vec::new(),
+                row_headers: Vec::new(),
+                unlocated: 0,
+            };
+            let rep = scan_chunk(eng, &data[*s..end], h, &mut sink, false);
+            if let Some(p) = progress {
+                p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
+                p.records.fetch_add(rep.records, Ordering::Relaxed);
+            }
+            (sink, rep)
+        })
+        .collect();
+    let mut out = BlockScan {
+        header,
+        ..BlockScan::default()
+    };
+    for (sink, rep) in done {
+        out.partial.merge(sink.partial);
+        let room = locate.saturating_sub(out.rows.len());
+        let take = sink.rows.len().min(room);
+        for (i, h) in sink.row_headers {
+            if i < take
+                && out
+                    .row_headers
+                    .last()
+                    .is_none_or(|(_, last)| !Arc::ptr_eq(last, &h))
+            {
+                out.row_headers.push((out.rows.len() + i, h));
+            }
+        }
+        out.unlocated += sink.unlocated + (sink.rows.len() - take) as u64;
+        out.rows.extend_from_slice(&sink.rows[..take]);
+        out.records += rep.records;
+        out.malformed += rep.malformed;
+        for (line, reason) in rep.samples {
+            if out.samples.len() < MAX_SAMPLES {
+                out.samples.push((out.lines + line, reason));
+            }
+        }
+        out.lines += rep.lines;
+        if rep.header.is_some() {
+            out.header = rep.header;
+        }
+    }
+    out
+}
+
 /// Collects matching rows of one chunk, remembering which header each run of rows had.
 #[derive(Default)]
 struct RowsOut {
@@ -1086,6 +1225,50 @@ d,v3,h@example.org,1768384982";
                 "stream block {block}"
             );
         }
+    }
+
+    #[test]
+    fn scan_block_matches_the_scan_and_locates_rows_at_any_chunk_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let inputs = [input(&dir, "acct.csv", FIXTURE)];
+        let (whole, _, malformed, _) = run_with(&inputs, 1 << 20, true);
+        let classifier = Classifier::builtin();
+        let filter = Filter::default();
+        let rollup = Rollup::default();
+        let eng = Engine {
+            classifier: &classifier,
+            filter: &filter,
+            rollup: &rollup,
+            domain_map: None,
+        };
+        let mut expected = None;
+        for chunk_size in 1..=FIXTURE.len() {
+            let opts = ScanOptions {
+                chunk_size,
+                mmap: true,
+                progress: None,
+            };
+            let b = scan_block(FIXTURE, 100, None, &opts, &eng, 4);
+            assert_eq!(b.malformed, malformed, "chunk size {chunk_size}");
+            assert_eq!(b.unlocated, 2, "6 rows, 4 located");
+            let hints = b.partial.domain_hints();
+            assert_eq!(b.partial.finish(&rollup, &hints), whole);
+            let got = (b.rows, b.lines, b.samples);
+            match &expected {
+                None => expected = Some(got),
+                Some(e) => assert_eq!(&got, e, "chunk size {chunk_size}"),
+            }
+        }
+        let (rows, lines, samples) = expected.expect("scanned");
+        assert_eq!(lines, 11, "newlines, the last line has none");
+        assert_eq!(samples.len(), 3);
+        let first = &FIXTURE[(rows[0].0 - 100) as usize..][..rows[0].1 as usize];
+        assert!(first.starts_with(b"d,2026-01-14 10:00:00") && first.ends_with(b"\n"));
+        let third = &FIXTURE[(rows[2].0 - 100) as usize..][..rows[2].1 as usize];
+        assert!(
+            third.starts_with(b"b,2026-01-14 10:01:00-0100"),
+            "quoted newline kept"
+        );
     }
 
     #[test]
