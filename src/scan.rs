@@ -924,7 +924,7 @@ pub fn scan_block(
                 row_headers: Vec::new(),
                 unlocated: 0,
             };
-            let rep = scan_chunk(eng, &data[*s..end], h, &mut sink, false);
+            let rep = scan_chunk(eng, &data[*s..end], h, &mut sink);
             if let Some(p) = progress {
                 p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
                 p.records.fetch_add(rep.records, Ordering::Relaxed);
