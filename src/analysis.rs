@@ -196,28 +196,37 @@ pub fn run(
 /// Runs every analysis on a scan made without collecting (reads the rows once more to collect).
 pub fn analyze(ctx: &Context<'_>) -> Analyses {
     let plan = Plan::new(ctx.params, ctx.classifier);
-    let eng_map = ctx
+    let mut collected = Collected::default();
+    for c in pass(ctx, Collected::default, |c, row| c.row(&plan, row)) {
+        collected.merge(c);
+    }
+    analyze_collected(ctx, collected)
+}
+
+/// Reads the rows once more, with the scan's filter, one state per chunk in input order.
+fn pass<T, I, F>(ctx: &Context<'_>, init: I, f: F) -> Vec<T>
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, &Row<'_>) + Sync,
+{
+    // `domain=` filters need every domain's rollup, as the scan had: its aggregates hold every
+    // domain that can match.
+    let domain_map = ctx
         .filter
         .needs_domain()
-        .then(|| scan::domain_map_of(ctx.inputs, ctx.opts, ctx.classifier, ctx.rollup));
+        .then(|| scan::domain_map(&ctx.scan.aggregates));
     let eng = Engine {
         classifier: ctx.classifier,
         filter: ctx.filter,
         rollup: ctx.rollup,
-        domain_map: eng_map.as_ref(),
+        domain_map: domain_map.as_ref(),
     };
     let quiet = ScanOptions {
         progress: None,
         ..ctx.opts.clone()
     };
-    let (chunks, _) = scan::visit(ctx.inputs, &quiet, &eng, Collected::default, |c, row| {
-        c.row(&plan, row);
-    });
-    let mut collected = Collected::default();
-    for c in chunks {
-        collected.merge(c);
-    }
-    analyze_collected(ctx, collected)
+    scan::visit(ctx.inputs, &quiet, &eng, init, f).0
 }
 
 /// What the second pass collects in one chunk.
@@ -243,27 +252,11 @@ fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
         &ctx.scan.hints,
     );
 
-    // `domain=` filters need every domain's rollup, as the scan had.
-    let domain_map = ctx
-        .filter
-        .needs_domain()
-        .then(|| scan::domain_map_of(ctx.inputs, ctx.opts, ctx.classifier, ctx.rollup));
-    let eng = Engine {
-        classifier: ctx.classifier,
-        filter: ctx.filter,
-        rollup: ctx.rollup,
-        domain_map: domain_map.as_ref(),
-    };
-    let quiet = ScanOptions {
-        progress: None,
-        ..ctx.opts.clone()
-    };
-
     let targets = first.blocks.targets();
     let wanted = first.reports.recipients();
     let mut second = Second::default();
     if !targets.is_empty() || !wanted.is_empty() {
-        let (chunks, _) = scan::visit(ctx.inputs, &quiet, &eng, Second::default, |st, row| {
+        let chunks = pass(ctx, Second::default, |st, row| {
             if !targets.is_empty() {
                 st.next.row(&targets, row);
             }
@@ -285,14 +278,9 @@ fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
     let mut job_counts = second.jobs;
     if !jobs.is_empty() && !job_counts.complete() {
         job_counts = complaints::JobCounts::default();
-        let (chunks, _) = scan::visit(
-            ctx.inputs,
-            &quiet,
-            &eng,
-            complaints::JobCounts::default,
-            |st, row| st.row(&jobs, row),
-        );
-        for c in chunks {
+        for c in pass(ctx, complaints::JobCounts::default, |st, row| {
+            st.row(&jobs, row);
+        }) {
             job_counts.merge(c);
         }
     }

@@ -547,6 +547,27 @@ impl<S: RowSink, T, F: Fn(&mut T, &Row<'_>)> RowSink for WithSide<'_, S, T, F> {
     }
 }
 
+/// A sink that workers fill separately and that merges back into one.
+pub trait Fold: RowSink + Default + Send {
+    fn merge(&mut self, other: Self);
+}
+
+impl Fold for Partial {
+    fn merge(&mut self, other: Self) {
+        Partial::merge(self, other);
+    }
+}
+
+/// No sink: for passes that only visit rows.
+impl RowSink for () {
+    #[inline]
+    fn row(&mut self, _row: &Row<'_>) {}
+}
+
+impl Fold for () {
+    fn merge(&mut self, (): ()) {}
+}
+
 /// [`aggregate`], and in the same pass `side` over every counted row with one state per chunk
 /// made by `init`; the states come back in input order (file, then position). Analyses collect
 /// what they need from the rows here instead of reading the files again.
@@ -562,16 +583,35 @@ where
     I: Fn() -> T + Sync,
     F: Fn(&mut T, &Row<'_>) + Sync,
 {
+    fold_ordered(inputs, opts, eng, init, side)
+}
+
+/// The scan loop shared by every pass: chunks of mapped files in parallel, each folded into a
+/// `P` (merged in any order) and visited by `side` with its own state (returned in input order),
+/// then streamed inputs block by block.
+fn fold_ordered<P, T, I, F>(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    eng: &Engine<'_>,
+    init: I,
+    side: F,
+) -> (P, Vec<T>, ScanReport)
+where
+    P: Fold,
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, &Row<'_>) + Sync,
+{
     let mut o = open_all(inputs, opts);
     let progress = opts.progress.as_deref();
     let work = jobs(&o.maps, opts.chunk_size);
-    let (mut partial, mut done) = work
+    let (mut folded, mut done) = work
         .par_iter()
         .fold(
-            || (Partial::default(), Vec::new()),
-            |(mut partial, mut done), job| {
+            || (P::default(), Vec::new()),
+            |(mut folded, mut done), job| {
                 let mut sink = WithSide {
-                    sink: &mut partial,
+                    sink: &mut folded,
                     state: init(),
                     side: &side,
                 };
@@ -581,11 +621,11 @@ where
                     p.records.fetch_add(rep.records, Ordering::Relaxed);
                 }
                 done.push(((job.file, job.seq), rep, sink.state));
-                (partial, done)
+                (folded, done)
             },
         )
         .reduce(
-            || (Partial::default(), Vec::new()),
+            || (P::default(), Vec::new()),
             |(mut a, mut da), (b, db)| {
                 a.merge(b);
                 da.extend(db);
@@ -599,7 +639,7 @@ where
         let mut states = Vec::new();
         let (reps, err) = stream_blocks(stream, opts.chunk_size, progress, |block, header| {
             let mut sink = WithSide {
-                sink: &mut partial,
+                sink: &mut folded,
                 state: init(),
                 side: &side,
             };
@@ -628,7 +668,7 @@ where
         malformed_samples,
         errors: o.errors,
     };
-    (partial, states, report)
+    (folded, states, report)
 }
 
 /// Runs `visit` over every row that passes the engine's filter, with one state per chunk made by
@@ -648,63 +688,7 @@ where
     I: Fn() -> T + Sync,
     F: Fn(&mut T, &Row<'_>) + Sync,
 {
-    struct Visitor<'f, T, F> {
-        state: T,
-        f: &'f F,
-    }
-    impl<T, F: Fn(&mut T, &Row<'_>)> RowSink for Visitor<'_, T, F> {
-        fn row(&mut self, row: &Row<'_>) {
-            (self.f)(&mut self.state, row);
-        }
-    }
-    let mut o = open_all(inputs, opts);
-    let work = jobs(&o.maps, opts.chunk_size);
-    let mut done: Vec<((usize, usize), T, ChunkReport)> = work
-        .par_iter()
-        .map(|job| {
-            let mut v = Visitor {
-                state: init(),
-                f: &visit,
-            };
-            let rep = scan_chunk(eng, job.data, job.header.clone(), &mut v);
-            ((job.file, job.seq), v.state, rep)
-        })
-        .collect();
-    for (file, input) in inputs.iter().enumerate() {
-        let Some(stream) = o.streams[file].take() else {
-            continue;
-        };
-        let mut states = Vec::new();
-        let (reps, err) = stream_blocks(stream, opts.chunk_size, None, |block, header| {
-            let mut v = Visitor {
-                state: init(),
-                f: &visit,
-            };
-            let rep = scan_chunk(eng, block, header, &mut v);
-            states.push(v.state);
-            rep
-        });
-        for (seq, (state, rep)) in states.into_iter().zip(reps).enumerate() {
-            done.push(((file, seq), state, rep));
-        }
-        if let Some(e) = err {
-            record_read_error(&mut o, file, input, e);
-        }
-    }
-    done.sort_by_key(|(k, _, _)| *k);
-    let mut states = Vec::with_capacity(done.len());
-    let mut reports = Vec::with_capacity(done.len());
-    for (k, state, rep) in done {
-        states.push(state);
-        reports.push((k, rep));
-    }
-    let (malformed, malformed_samples) = settle(&mut o.files, reports);
-    let report = ScanReport {
-        files: o.files,
-        malformed,
-        malformed_samples,
-        errors: o.errors,
-    };
+    let ((), states, report) = fold_ordered::<(), _, _, _>(inputs, opts, eng, init, visit);
     (states, report)
 }
 
@@ -821,7 +805,7 @@ pub fn domain_map_of(
 }
 
 /// Recipient domain -> rollup bucket, from resolved aggregates.
-fn domain_map(agg: &Aggregates) -> FxHashMap<String, String> {
+pub fn domain_map(agg: &Aggregates) -> FxHashMap<String, String> {
     agg.cells
         .iter()
         .map(|c| (c.id.rcpt_domain.to_string(), c.id.domain.to_string()))
