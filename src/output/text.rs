@@ -413,15 +413,19 @@ fn retries(d: &mut Doc, s: &Summary) {
     if !examples.is_empty() {
         d.out += "\n";
         for e in examples {
+            // Say what the retry became: delivered, or deferred / bounced again with a code.
+            let outcome = match crate::model::RecordKind::from_bytes(e.retry_type.as_bytes()) {
+                Some(crate::model::RecordKind::Delivered) => "delivered".to_string(),
+                Some(k) => format!("{} {}", k.label(), e.retry_code),
+                None => format!("{} {}", e.retry_type, e.retry_code),
+            };
             d.line(&format!(
-                "{}: RP-001 at {} from {} ({}), retried after {} ({} {})",
+                "{}: RP-001 at {} from {} ({}), retried after {}: {outcome}",
                 d.code(&e.key),
                 utc(e.rp001_at),
                 e.source_ip,
                 e.vmta,
                 duration(e.gap),
-                e.retry_type,
-                e.retry_code
             ));
         }
     }
