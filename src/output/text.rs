@@ -412,20 +412,21 @@ fn retries(d: &mut Doc, s: &Summary) {
         .collect();
     if !examples.is_empty() {
         d.out += "\n";
-        for e in examples {
+        for example in examples {
             // Say what the retry became: delivered, or deferred / bounced again with a code.
-            let outcome = match crate::model::RecordKind::from_bytes(e.retry_type.as_bytes()) {
+            let outcome = match crate::model::RecordKind::from_bytes(example.retry_type.as_bytes())
+            {
                 Some(crate::model::RecordKind::Delivered) => "delivered".to_string(),
-                Some(k) => format!("{} {}", k.label(), e.retry_code),
-                None => format!("{} {}", e.retry_type, e.retry_code),
+                Some(k) => format!("{} {}", k.label(), example.retry_code),
+                None => format!("{} {}", example.retry_type, example.retry_code),
             };
             d.line(&format!(
                 "{}: RP-001 at {} from {} ({}), retried after {}: {outcome}",
-                d.code(&e.key),
-                utc(e.rp001_at),
-                e.source_ip,
-                e.vmta,
-                duration(e.gap),
+                d.code(&example.key),
+                utc(example.rp001_at),
+                example.source_ip,
+                example.vmta,
+                duration(example.gap),
             ));
         }
     }
