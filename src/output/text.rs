@@ -356,7 +356,7 @@ fn retries(d: &mut Doc, s: &Summary) {
         d.line("no RP-001 deferral");
         return;
     }
-    let mut t = Table::new(&[
+    let mut totals = Table::new(&[
         ("retried", Align::Left),
         ("RP-001s", Align::Right),
         ("keys", Align::Right),
@@ -366,10 +366,10 @@ fn retries(d: &mut Doc, s: &Summary) {
         ("median gap", Align::Right),
     ]);
     for (name, x) in [
-        ("recipients (t)", &r.recipients),
+        ("recipients (totals)", &r.recipients),
         ("queues (tq)", &r.queues),
     ] {
-        t.row(vec![
+        totals.row(vec![
             name.into(),
             thousands(x.rp001),
             thousands(x.keys),
@@ -379,7 +379,7 @@ fn retries(d: &mut Doc, s: &Summary) {
             opt_duration(x.median_gap),
         ]);
     }
-    d.table(&t);
+    d.table(&totals);
     let mut groups = Table::new(&[
         ("of", Align::Left),
         ("sending IP / VMTA", Align::Left),
