@@ -14,8 +14,11 @@ use rustc_hash::FxHashMap;
 use crate::model::{Code, RecordKind, TypeCounts};
 use crate::rollup::{DomainHints, Rollup};
 
+/// Seconds in a day: per-day counts are per UTC calendar day.
+pub const DAY: i64 = 86_400;
+
 /// Interns byte strings to dense ids within one [`Partial`].
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Interner {
     ids: FxHashMap<Box<[u8]>, u32>,
     strings: Vec<Box<[u8]>>,
@@ -116,14 +119,15 @@ pub struct RowKeys<'a> {
 }
 
 /// A one-entry cache in front of the interner: consecutive rows often repeat a VMTA or IP.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct LastId {
     id: u32,
     valid: bool,
 }
 
-/// What one worker accumulates. Mergeable in any order with the same result.
-#[derive(Debug, Default)]
+/// What one worker accumulates. Mergeable in any order with the same result. `Clone`, so a front
+/// end can finish a snapshot of a scan in progress and keep adding to the original.
+#[derive(Clone, Debug, Default)]
 pub struct Partial {
     pub records: u64,
     pub by_type: TypeCounts,
@@ -134,6 +138,9 @@ pub struct Partial {
     hints: FxHashMap<u32, Hint>,
     minutes: FxHashMap<i64, TypeCounts>,
     code_minutes: FxHashMap<(i64, Code, u32), u64>,
+    /// Delivery attempts per (UTC day start, recipient domain, sending IP), for volume tiers and
+    /// sending consistency.
+    days: FxHashMap<(i64, u32, u32), TypeCounts>,
     last_vmta: LastId,
     last_ip: LastId,
     last_pool: LastId,
@@ -178,6 +185,12 @@ impl Partial {
                 .code_minutes
                 .entry((t.div_euclid(60) * 60, row.code, source_ip))
                 .or_default() += 1;
+        }
+        if let (Some(t), true) = (row.time, row.kind.is_attempt()) {
+            self.days
+                .entry((t.div_euclid(DAY) * DAY, rcpt_domain, source_ip))
+                .or_default()
+                .add(row.kind, 1);
         }
         if row.queue_rollup.is_some() || row.microsoft_mx {
             let queue_rollup = row.queue_rollup.map(|q| self.strings.intern(q));
@@ -230,6 +243,12 @@ impl Partial {
         for ((m, code, ip), n) in other.code_minutes {
             *self.code_minutes.entry((m, code, map(ip))).or_default() += n;
         }
+        for ((day, d, ip), c) in other.days {
+            self.days
+                .entry((day, map(d), map(ip)))
+                .or_default()
+                .merge(&c);
+        }
         self.last_vmta.valid = false;
         self.last_ip.valid = false;
         self.last_pool.valid = false;
@@ -262,12 +281,11 @@ impl Partial {
             .map(|s| Arc::from(String::from_utf8_lossy(s).as_ref()))
             .collect();
         let mut domains: FxHashMap<u32, (Arc<str>, Arc<str>)> = FxHashMap::default();
-        let mut merged: BTreeMap<CellId, CellCounts> = BTreeMap::new();
-        for (k, v) in self.cells {
-            let (rcpt_domain, domain) = domains
-                .entry(k.rcpt_domain)
+        let mut resolve = |id: u32| {
+            domains
+                .entry(id)
                 .or_insert_with(|| {
-                    let lower: Arc<str> = Arc::from(text[k.rcpt_domain as usize].to_lowercase());
+                    let lower: Arc<str> = Arc::from(text[id as usize].to_lowercase());
                     let rolled = rollup.resolve(&lower, hints.get(lower.as_ref()));
                     let rolled = if rolled == *lower {
                         Arc::clone(&lower)
@@ -276,7 +294,11 @@ impl Partial {
                     };
                     (lower, rolled)
                 })
-                .clone();
+                .clone()
+        };
+        let mut merged: BTreeMap<CellId, CellCounts> = BTreeMap::new();
+        for (k, v) in self.cells {
+            let (rcpt_domain, domain) = resolve(k.rcpt_domain);
             let id = CellId {
                 domain,
                 rcpt_domain,
@@ -297,6 +319,13 @@ impl Partial {
                 .entry((m, code, Arc::clone(&text[ip as usize])))
                 .or_default() += n;
         }
+        let mut days: BTreeMap<(i64, Arc<str>, Arc<str>), TypeCounts> = BTreeMap::new();
+        for ((day, d, ip), c) in self.days {
+            let (_, domain) = resolve(d);
+            days.entry((day, domain, Arc::clone(&text[ip as usize])))
+                .or_default()
+                .merge(&c);
+        }
         Aggregates {
             records: self.records,
             by_type: self.by_type,
@@ -305,6 +334,7 @@ impl Partial {
             cells,
             minutes: self.minutes.into_iter().collect(),
             code_minutes,
+            days,
         }
     }
 }
@@ -389,6 +419,9 @@ pub struct Aggregates {
     pub minutes: BTreeMap<i64, TypeCounts>,
     /// Rows with a response per minute, code and sending IP.
     pub code_minutes: BTreeMap<(i64, Code, Arc<str>), u64>,
+    /// Delivery attempts (every kind but `r` and `f`) per UTC day (start, Unix seconds), rolled-up
+    /// destination and sending IP.
+    pub days: BTreeMap<(i64, Arc<str>, Arc<str>), TypeCounts>,
 }
 
 impl Aggregates {
@@ -452,6 +485,17 @@ impl Aggregates {
         named.into_iter().map(|(_, b)| b).collect()
     }
 
+    /// Attempts per (UTC day, sending IP) toward one rolled-up destination.
+    pub fn days_to(&self, domain: &str) -> BTreeMap<(i64, Arc<str>), TypeCounts> {
+        let mut out: BTreeMap<(i64, Arc<str>), TypeCounts> = BTreeMap::new();
+        for ((day, d, ip), c) in &self.days {
+            if &**d == domain {
+                out.entry((*day, Arc::clone(ip))).or_default().merge(c);
+            }
+        }
+        out
+    }
+
     /// Member domains of one rolled-up destination.
     pub fn members(&self, domain: &str) -> Vec<Bucket<Arc<str>>> {
         self.group_where(Dim::RcptDomain, |id| &*id.domain == domain)
@@ -509,6 +553,8 @@ mod tests {
             ),
             row(RecordKind::Bounced, "v2", "hotmail.com", s, 90),
             row(RecordKind::Delivered, "v1", "example.org", Code::None, 200),
+            row(RecordKind::Delivered, "v1", "live.com", Code::None, DAY + 5),
+            row(RecordKind::Feedback, "v1", "live.com", Code::None, DAY + 9),
         ]
     }
 
@@ -542,8 +588,8 @@ mod tests {
     #[test]
     fn groups_and_rollup() {
         let agg = fold(&sample_rows(), 3);
-        assert_eq!(agg.records, 5);
-        assert_eq!((agg.first, agg.last), (Some(90), Some(200)));
+        assert_eq!(agg.records, 7);
+        assert_eq!((agg.first, agg.last), (Some(90), Some(DAY + 9)));
         let domains: Vec<(String, u64)> = agg
             .group(Dim::Domain)
             .iter()
@@ -552,7 +598,7 @@ mod tests {
         assert_eq!(
             domains,
             [
-                ("outlook.com".to_string(), 3),
+                ("outlook.com".to_string(), 5),
                 ("example.org".into(), 1),
                 ("gmail.com".into(), 1)
             ]
@@ -564,12 +610,29 @@ mod tests {
             .collect();
         assert_eq!(
             members,
-            ["hotmail.com", "live.de"],
+            ["hotmail.com", "live.com", "live.de"],
             "case folded before grouping"
         );
         let codes = agg.codes_where(|_| true, |c| format!("{c:?}"));
         assert_eq!(codes.len(), 2, "delivered rows are not codes");
-        assert_eq!(agg.minutes.len(), 3);
+        assert_eq!(agg.minutes.len(), 4);
         assert_eq!(agg.minutes[&120].total(), 2);
+    }
+
+    #[test]
+    fn days_count_attempts_per_utc_day_and_rolled_up_domain() {
+        let agg = fold(&sample_rows(), 4);
+        let days: Vec<(i64, u64, u64)> = agg
+            .days_to("outlook.com")
+            .iter()
+            .map(|((day, _), c)| (*day, c.attempts(), c.delivered()))
+            .collect();
+        // day 0: hotmail.com d + b, live.de t; day 1: live.com d (the `f` row is no attempt)
+        assert_eq!(days, [(0, 3, 1), (DAY, 1, 1)]);
+        assert_eq!(
+            agg.days.len(),
+            4,
+            "outlook.com x 2 days, example.org, gmail.com"
+        );
     }
 }

@@ -2,16 +2,28 @@
 //! the summary, the JSON and the dashboard show the same ones. Each analysis lives in its own
 //! module; [`analyze`] runs them all and orders the findings by severity.
 
+pub mod bursts;
 pub mod codes;
+pub mod complaints;
+pub mod findings;
+pub mod retry;
+pub mod snds;
+pub mod tiers;
 
 use std::path::PathBuf;
 
 use crate::acct::discover::Input;
 use crate::classify::Classifier;
 use crate::filter::Filter;
-use crate::model::Severity;
+use crate::model::{Code, Severity};
 use crate::rollup::Rollup;
-use crate::scan::{ScanOptions, ScanResult};
+use crate::scan::{self, Engine, Row, ScanOptions, ScanResult};
+
+pub use bursts::Burst;
+pub use complaints::Complaints;
+pub use retry::RetryHygiene;
+pub use snds::Snds;
+pub use tiers::{Consistency, Tiers};
 
 /// Tuning of the analyses (command-line flags).
 #[derive(Clone, Debug)]
@@ -63,6 +75,17 @@ fn severity_str<S: serde::Serializer>(s: &Severity, ser: S) -> Result<S::Ok, S::
 pub struct Analyses {
     /// Ordered by severity, then by the size of the evidence.
     pub findings: Vec<Finding>,
+    /// Bursts of the `--burst-code` codes, ordered by start, then scope (overall first, then
+    /// sending IP), then code.
+    pub bursts: Vec<Burst>,
+    pub retry_hygiene: RetryHygiene,
+    pub tiers: Tiers,
+    pub consistency: Consistency,
+    pub complaints: Complaints,
+    /// The `--snds` join, when a file was given.
+    pub snds: Option<Snds>,
+    /// The window the bursts were measured over, seconds (for reports).
+    pub burst_window: i64,
 }
 
 /// What the analyses read: the scan's result, and the inputs for analyses that need another
@@ -78,9 +101,271 @@ pub struct Context<'a> {
     pub params: &'a AnalysisParams,
 }
 
-/// Runs every analysis.
+/// The codes whose bursts are detected: the `burst_codes` names the classifier knows, each once.
+fn burst_codes(params: &AnalysisParams, classifier: &Classifier) -> Vec<Code> {
+    let mut out: Vec<Code> = Vec::new();
+    for name in &params.burst_codes {
+        if let Some(c) = classifier.parse_code(name).filter(|c| !out.contains(c)) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What the analyses need to see of the rows during the main scan (rows of the burst codes,
+/// RP-001 deferrals, complaints): small, and bounded by the rows that have them.
+#[derive(Debug, Default)]
+pub struct Collected {
+    minutes: bursts::CodeMinutes,
+    blocks: retry::Blocks,
+    reports: complaints::Reports,
+}
+
+/// Which rows [`Collected`] keeps; made once from the parameters.
+#[derive(Debug)]
+pub struct Plan {
+    burst_codes: Vec<Code>,
+    rp001: Option<Code>,
+}
+
+impl Plan {
+    pub fn new(params: &AnalysisParams, classifier: &Classifier) -> Plan {
+        Plan {
+            burst_codes: burst_codes(params, classifier),
+            rp001: classifier.rule_id("RP-001").map(Code::Rule),
+        }
+    }
+}
+
+impl Collected {
+    /// Looks at one counted row (a side collector of the main scan, see `scan::run_with`).
+    #[inline]
+    pub fn row(&mut self, plan: &Plan, row: &Row<'_>) {
+        self.minutes.row(&plan.burst_codes, row);
+        if let Some(c) = plan.rp001 {
+            self.blocks.row(c, row);
+        }
+        self.reports.row(row);
+    }
+
+    pub fn merge(&mut self, other: Collected) {
+        self.minutes.merge(other.minutes);
+        self.blocks.merge(other.blocks);
+        self.reports.merge(other.reports);
+    }
+}
+
+/// Scans and analyses in one go: the main scan collects what the analyses need, and the rows are
+/// read a second time only when RP-001 retries or complaints must be followed to later (or
+/// earlier) rows of the same recipients.
+pub fn run(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    filter: &Filter,
+    rollup: &Rollup,
+    params: &AnalysisParams,
+) -> (ScanResult, Analyses) {
+    let plan = Plan::new(params, classifier);
+    let (scan, chunks) = scan::run_with(
+        inputs,
+        opts,
+        classifier,
+        filter,
+        rollup,
+        Collected::default,
+        |c, row| c.row(&plan, row),
+    );
+    let mut collected = Collected::default();
+    for c in chunks {
+        collected.merge(c);
+    }
+    let ctx = Context {
+        inputs,
+        opts,
+        classifier,
+        filter,
+        rollup,
+        scan: &scan,
+        params,
+    };
+    let analyses = analyze_collected(&ctx, collected);
+    (scan, analyses)
+}
+
+/// Runs every analysis on a scan made without collecting (reads the rows once more to collect).
 pub fn analyze(ctx: &Context<'_>) -> Analyses {
-    let mut findings = codes::findings(&ctx.scan.aggregates, ctx.classifier);
-    findings.sort_by_key(|f| f.severity);
-    Analyses { findings }
+    let plan = Plan::new(ctx.params, ctx.classifier);
+    let mut collected = Collected::default();
+    for c in pass(ctx, Collected::default, |c, row| c.row(&plan, row)) {
+        collected.merge(c);
+    }
+    analyze_collected(ctx, collected)
+}
+
+/// Reads the rows once more, with the scan's filter, one state per chunk in input order.
+fn pass<T, I, F>(ctx: &Context<'_>, init: I, f: F) -> Vec<T>
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, &Row<'_>) + Sync,
+{
+    // `domain=` filters need every domain's rollup, as the scan had: its aggregates hold every
+    // domain that can match.
+    let domain_map = ctx
+        .filter
+        .needs_domain()
+        .then(|| scan::domain_map(&ctx.scan.aggregates));
+    let eng = Engine {
+        classifier: ctx.classifier,
+        filter: ctx.filter,
+        rollup: ctx.rollup,
+        domain_map: domain_map.as_ref(),
+    };
+    let quiet = ScanOptions {
+        progress: None,
+        ..ctx.opts.clone()
+    };
+    scan::visit(ctx.inputs, &quiet, &eng, init, f).0
+}
+
+/// What the second pass collects in one chunk.
+#[derive(Default)]
+struct Second {
+    next: retry::NextAttempts,
+    deliveries: complaints::Deliveries,
+    jobs: complaints::JobCounts,
+}
+
+/// Every analysis, from the aggregates and what the main scan collected; reads the rows again
+/// (each pass only when something needs it) to follow RP-001 retries and complaints.
+#[allow(clippy::too_many_lines)] // the passes in order, each reading what the last found
+fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
+    let agg = &ctx.scan.aggregates;
+    let p = ctx.params;
+    let codes = burst_codes(p, ctx.classifier);
+    let mut found_bursts = bursts::find(agg, ctx.classifier, &codes, p.burst_window, p.burst_min);
+    let windows = bursts::Windows::new(&found_bursts, ctx.classifier);
+    bursts::Detail::from_minutes(&windows, &first.minutes).fill(
+        &mut found_bursts,
+        ctx.rollup,
+        &ctx.scan.hints,
+    );
+
+    let targets = first.blocks.targets();
+    let wanted = first.reports.recipients();
+    let mut second = Second::default();
+    if !targets.is_empty() || !wanted.is_empty() {
+        let chunks = pass(ctx, Second::default, |st, row| {
+            if !targets.is_empty() {
+                st.next.row(&targets, row);
+            }
+            if !wanted.is_empty() {
+                st.deliveries.row(&wanted, row);
+                st.jobs.row_any(row);
+            }
+        });
+        for c in chunks {
+            second.next.merge(c.next);
+            second.deliveries.merge(c.deliveries);
+            second.jobs.merge(c.jobs);
+        }
+    }
+    let retry_hygiene = retry::finish(&targets, &second.next, p.rp001_min_retry, ctx.classifier);
+
+    let matched = complaints::attribute(first.reports, second.deliveries);
+    let jobs = matched.jobs();
+    let mut job_counts = second.jobs;
+    if !jobs.is_empty() && !job_counts.complete() {
+        job_counts = complaints::JobCounts::default();
+        for c in pass(ctx, complaints::JobCounts::default, |st, row| {
+            st.row(&jobs, row);
+        }) {
+            job_counts.merge(c);
+        }
+    }
+    let complaints = complaints::finish(&matched, &job_counts, agg, ctx.rollup, &ctx.scan.hints);
+
+    let snds = p.snds.as_ref().map(|path| {
+        let mut s = Snds {
+            path: path.display().to_string(),
+            ..Snds::default()
+        };
+        match snds::read(path) {
+            Ok((rows, malformed)) => {
+                s.rows = rows.len() as u64;
+                s.malformed = malformed;
+                s.ips = snds::join(&rows, agg, ctx.classifier);
+            }
+            Err(e) => s.error = Some(format!("{}: {e}", path.display())),
+        }
+        s
+    });
+
+    let mut a = Analyses {
+        findings: Vec::new(),
+        bursts: found_bursts,
+        retry_hygiene,
+        tiers: tiers::tiers(agg),
+        consistency: tiers::consistency(agg),
+        complaints,
+        snds,
+        burst_window: p.burst_window,
+    };
+    let mut f = codes::findings(agg, ctx.classifier);
+    f.extend(findings::all(&a, p.burst_window));
+    // Stable: within a severity, rule codes (largest first) come before the analyses.
+    f.sort_by_key(|f| f.severity);
+    a.findings = f;
+    a
+}
+
+/// Serde helpers for the JSON shapes of the analyses (docs/json.md).
+mod ser {
+    use serde::Serializer;
+    use serde::ser::{SerializeMap, SerializeSeq};
+
+    use crate::aggregate::DAY;
+
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
+    pub fn time<S: Serializer>(t: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::fmt::rfc3339(*t))
+    }
+
+    /// A UTC day start as `2026-01-14`.
+    pub fn day(t: i64) -> String {
+        let d = crate::fmt::rfc3339(t.div_euclid(DAY) * DAY);
+        d.get(..10).unwrap_or(&d).to_string()
+    }
+
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    pub fn date<S: Serializer>(t: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&day(*t))
+    }
+
+    pub fn dates<S: Serializer>(v: &[i64], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for t in v {
+            seq.serialize_element(&day(*t))?;
+        }
+        seq.end()
+    }
+
+    /// `[("a", 3)]` as `[{"key": "a", "count": 3}]`.
+    pub fn pairs<S: Serializer>(v: &[(String, u64)], s: S) -> Result<S::Ok, S::Error> {
+        struct Pair<'a>(&'a str, u64);
+        impl serde::Serialize for Pair<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("key", self.0)?;
+                m.serialize_entry("count", &self.1)?;
+                m.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for (k, n) in v {
+            seq.serialize_element(&Pair(k, *n))?;
+        }
+        seq.end()
+    }
 }

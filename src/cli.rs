@@ -39,6 +39,8 @@ pub struct Cli {
     #[command(flatten)]
     select: Select,
     #[command(flatten)]
+    tuning: Tuning,
+    #[command(flatten)]
     global: Global,
 }
 
@@ -51,9 +53,15 @@ enum Command {
         format: Format,
         #[command(flatten)]
         select: Select,
+        #[command(flatten)]
+        tuning: Tuning,
     },
     /// Print the header and the original bytes of every matching row, for piping.
     Rows {
+        /// raw: the header and the original rows; rcpt: each row's recipient (for `f` rows the
+        /// complainer), once, one per line: `--where type=f --format rcpt` is a suppression list.
+        #[arg(long, value_enum, default_value_t = RowsFormat::Raw)]
+        format: RowsFormat,
         #[command(flatten)]
         select: Select,
     },
@@ -71,6 +79,81 @@ enum Command {
         #[arg(value_name = "ACCT")]
         paths: Vec<PathBuf>,
     },
+}
+
+/// Tuning of the analyses (docs/analyses.md).
+#[derive(Debug, Args, Clone)]
+struct Tuning {
+    /// Window a burst is measured over (30s, 5m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    burst_window: i64,
+    /// Fewest rows of a code within one window that can make a burst.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    burst_min: u64,
+    /// Also detect bursts of this code (RP-001, 4.7.650, 5.7.1-blocklist, 421 ...); repeatable.
+    /// RP-002 bursts are always detected.
+    #[arg(long = "burst-code", value_name = "CODE")]
+    burst_codes: Vec<String>,
+    /// Shortest acceptable retry after a 421 RP-001 (the article: 4h).
+    #[arg(long, value_name = "DURATION", default_value = "4h", value_parser = parse_duration)]
+    rp001_min_retry: i64,
+    /// Microsoft SNDS data export (CSV) to join per sending IP.
+    #[arg(long, value_name = "FILE")]
+    snds: Option<PathBuf>,
+}
+
+impl Tuning {
+    fn params(&self, classifier: &Classifier) -> anyhow::Result<AnalysisParams> {
+        let mut codes = AnalysisParams::default().burst_codes;
+        for c in &self.burst_codes {
+            let code = classifier.parse_code(c).with_context(|| {
+                format!("--burst-code {c}: not a rule id (RP-002, 4.7.650 ...) nor a status code")
+            })?;
+            let name = classifier.code_name(code);
+            if !codes.contains(&name) {
+                codes.push(name);
+            }
+        }
+        anyhow::ensure!(
+            self.burst_window >= 60,
+            "--burst-window must be at least 1m"
+        );
+        anyhow::ensure!(self.burst_min >= 1, "--burst-min must be at least 1");
+        Ok(AnalysisParams {
+            burst_window: self.burst_window,
+            burst_min: self.burst_min,
+            burst_codes: codes,
+            rp001_min_retry: self.rp001_min_retry,
+            snds: self.snds.clone(),
+        })
+    }
+}
+
+/// `30s`, `5m`, `4h`, `1d` or plain seconds, as seconds.
+fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(p) => s.split_at(p),
+        None => (s, "s"),
+    };
+    let n: i64 = num
+        .parse()
+        .map_err(|_| format!("`{s}`: expected a duration such as 30s, 5m, 4h or 1d"))?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{s}`: the unit must be s, m, h or d")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}`: too long"))
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum RowsFormat {
+    Raw,
+    Rcpt,
 }
 
 /// Which rows: paths and a filter.
@@ -104,6 +187,10 @@ struct Global {
     /// Extra response rules (a JSON array, see docs/rules.md), tried before the built-in ones.
     #[arg(long, global = true, value_name = "FILE")]
     rules: Option<PathBuf>,
+    /// Dashboard: keep reading as `PowerMTA` appends to the files and rotation adds new ones to a
+    /// watched directory (about once a second; `p` pauses).
+    #[arg(long)]
+    follow: bool,
     /// Chunk size in bytes for the parallel scan (tuning and tests).
     #[arg(long, global = true, hide = true, value_name = "BYTES")]
     chunk_size: Option<usize>,
@@ -138,6 +225,13 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if cli.command.is_none() && stdout_is_terminal() {
+        #[cfg(feature = "tui")]
+        return dashboard(cli);
+    }
+    if cli.global.follow {
+        eprintln!("pmta-lens: --follow is for the dashboard (stdout is not a terminal): ignored");
+    }
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = cli.global.threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
@@ -155,8 +249,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let _ = cli.global.color;
     match cli.command {
-        Some(Command::Summary { format, select }) => summary(&select, format, &opts, &cli.global),
-        Some(Command::Rows { select }) => rows(&select, &opts, &cli.global),
+        Some(Command::Summary {
+            format,
+            select,
+            tuning,
+        }) => summary(&select, &tuning, format, &opts, &cli.global),
+        Some(Command::Rows { format, select }) => rows(&select, format, &opts, &cli.global),
         Some(Command::CheckConfig {
             daily_volume,
             format,
@@ -164,10 +262,31 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }) => {
             connections::check_config(&cli.global.connections, daily_volume, format, &paths, &opts)
         }
-        // The dashboard arrives with its own issue; until then the bare command prints the
-        // summary, as it does when stdout is not a terminal.
-        None => summary(&cli.select, Format::Text, &opts, &cli.global),
+        // Not a terminal (or built without the dashboard): the summary.
+        None => summary(&cli.select, &cli.tuning, Format::Text, &opts, &cli.global),
     }
+}
+
+/// Opens the dashboard (it runs its own worker pool, beside the UI thread).
+#[cfg(feature = "tui")]
+fn dashboard(cli: Cli) -> anyhow::Result<ExitCode> {
+    let color = match cli.global.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let classifier = classifier(cli.global.rules.as_deref())?;
+    crate::tui::run(&crate::tui::Options {
+        params: cli.tuning.params(&classifier)?,
+        classifier,
+        paths: cli.select.paths,
+        filter: cli.select.filter,
+        follow: cli.global.follow,
+        color,
+        threads: cli.global.threads,
+        chunk_size: cli.global.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE),
+        mmap: !cli.global.no_mmap,
+    })
 }
 
 /// Paths and filter, checked; input problems printed.
@@ -221,26 +340,19 @@ fn report_errors(report: &ScanReport) -> bool {
 
 fn summary(
     select: &Select,
+    tuning: &Tuning,
     format: Format,
     opts: &ScanOptions,
     global: &Global,
 ) -> anyhow::Result<ExitCode> {
     let p = prepare(select, global)?;
+    let params = tuning.params(&p.classifier)?;
     let setup = connections::Setup::load(&global.connections, &select.paths)?;
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     let rollup = setup.rollup();
-    let result = scan::run(&p.inputs, opts, &p.classifier, &p.filter, &rollup);
-    let params = AnalysisParams::default();
-    let analyses = analysis::analyze(&analysis::Context {
-        inputs: &p.inputs,
-        opts,
-        classifier: &p.classifier,
-        filter: &p.filter,
-        rollup: &rollup,
-        scan: &result,
-        params: &params,
-    });
+    let (result, analyses) =
+        analysis::run(&p.inputs, opts, &p.classifier, &p.filter, &rollup, &params);
     let (budget, log_failed) = setup.connections(
         &result,
         &rollup,
@@ -250,7 +362,19 @@ fn summary(
         !p.filter.is_empty(),
     );
     let elapsed = started.elapsed();
-    let failed = report_errors(&result.report) | p.had_errors | log_failed;
+    let mut failed = report_errors(&result.report) | p.had_errors | log_failed;
+    if let Some(snds) = &analyses.snds {
+        for m in &snds.malformed {
+            eprintln!(
+                "pmta-lens: {}:{}: {} (SNDS line skipped)",
+                m.path, m.line, m.reason
+            );
+        }
+        if let Some(e) = &snds.error {
+            eprintln!("pmta-lens: --snds {e}");
+            failed = true;
+        }
+    }
     let mut s = Summary::build(&result, &analyses, &p.classifier, &p.filter);
     s.budget = Some(budget);
     let out = match format {
@@ -269,7 +393,12 @@ fn summary(
     })
 }
 
-fn rows(select: &Select, opts: &ScanOptions, global: &Global) -> anyhow::Result<ExitCode> {
+fn rows(
+    select: &Select,
+    format: RowsFormat,
+    opts: &ScanOptions,
+    global: &Global,
+) -> anyhow::Result<ExitCode> {
     let p = prepare(select, global)?;
     let rollup = connections::Setup::load(&global.connections, &select.paths)?.rollup();
     let sampler = global.stats.then(stats::MemorySampler::start);
@@ -290,7 +419,17 @@ fn rows(select: &Select, opts: &ScanOptions, global: &Global) -> anyhow::Result<
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let (written, report) = scan::rows(&p.inputs, opts, &eng, &mut out);
+    let (written, report) = match format {
+        RowsFormat::Raw => scan::rows(&p.inputs, opts, &eng, &mut out),
+        RowsFormat::Rcpt => {
+            let (list, report) = analysis::complaints::recipient_list(&p.inputs, opts, &eng);
+            let written = list
+                .iter()
+                .try_for_each(|r| writeln!(out, "{r}"))
+                .map(|()| list.len() as u64);
+            (written, report)
+        }
+    };
     let written = written.and_then(|n| out.flush().map(|()| n));
     let failed = report_errors(&report) | p.had_errors;
     if let Some(sampler) = sampler {
@@ -317,4 +456,26 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 /// Whether the bare command should open the dashboard.
 pub fn stdout_is_terminal() -> bool {
     io::stdout().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let cases: [(&str, Result<i64, ()>); 8] = [
+            ("30s", Ok(30)),
+            ("5m", Ok(300)),
+            ("4h", Ok(14_400)),
+            ("1d", Ok(86_400)),
+            ("90", Ok(90)),
+            ("5x", Err(())),
+            ("m", Err(())),
+            ("", Err(())),
+        ];
+        for (s, want) in cases {
+            assert_eq!(parse_duration(s).map_err(|_| ()), want, "{s}");
+        }
+    }
 }

@@ -17,3 +17,5 @@ pub mod output;
 pub mod rollup;
 pub mod scan;
 pub mod synth;
+#[cfg(feature = "tui")]
+pub mod tui;

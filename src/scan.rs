@@ -121,12 +121,15 @@ pub struct Row<'a> {
 
 impl<'a> Row<'a> {
     /// The raw bytes of a column (empty if the header lacks it). Quoted fields come without
-    /// their quotes; doubled quotes inside are left as written.
+    /// their quotes; doubled quotes inside are left as written. Sinks see the [`Col::HOT`]
+    /// columns: the scanner stores no field past them.
     #[inline]
     pub fn get(&self, col: Col) -> &'a [u8] {
+        debug_assert!(Col::HOT.contains(&col), "{col:?} is not stored by the scan");
         self.header
             .pos(col)
-            .map_or(&b""[..], |p| self.fields[p].bytes(self.data))
+            .and_then(|p| self.fields.get(p))
+            .map_or(&b""[..], |f| f.bytes(self.data))
     }
 }
 
@@ -158,14 +161,12 @@ struct ChunkReport {
 
 /// Scans one chunk of whole records.
 ///
-/// With `all_fields` every field is stored (for sinks that read any column); otherwise fields
-/// past the header's last hot column are only counted.
+/// Fields past the header's last [`Col::HOT`] column are only counted, not stored.
 fn scan_chunk<S: RowSink>(
     eng: &Engine<'_>,
     data: &[u8],
     mut header: Option<Arc<Header>>,
     sink: &mut S,
-    all_fields: bool,
 ) -> ChunkReport {
     let mut rep = ChunkReport {
         bytes: data.len() as u64,
@@ -181,10 +182,7 @@ fn scan_chunk<S: RowSink>(
         let start = pos;
         let line = rep.lines;
         // A header row is recognised by its first field, so at least one is always stored.
-        let limit = match (&header, all_fields) {
-            (Some(h), false) => h.hot_len,
-            _ => usize::MAX,
-        };
+        let limit = header.as_ref().map_or(usize::MAX, |h| h.hot_len);
         let split = splitter.split_first(data, pos, limit);
         pos = split.next;
         rep.lines += split.newlines;
@@ -530,46 +528,138 @@ fn stream_blocks(
 
 /// Scans `inputs` into aggregates. Uses the current rayon pool (install one for `--threads`).
 pub fn aggregate(inputs: &[Input], opts: &ScanOptions, eng: &Engine<'_>) -> (Partial, ScanReport) {
+    let (partial, _, report) = aggregate_with(inputs, opts, eng, || (), |(), _| {});
+    (partial, report)
+}
+
+/// Folds rows into a sink and also hands each row to a side collector.
+struct WithSide<'a, S, T, F> {
+    sink: &'a mut S,
+    state: T,
+    side: &'a F,
+}
+
+impl<S: RowSink, T, F: Fn(&mut T, &Row<'_>)> RowSink for WithSide<'_, S, T, F> {
+    #[inline]
+    fn row(&mut self, row: &Row<'_>) {
+        self.sink.row(row);
+        (self.side)(&mut self.state, row);
+    }
+}
+
+/// A sink that workers fill separately and that merges back into one.
+pub trait Fold: RowSink + Default + Send {
+    fn merge(&mut self, other: Self);
+}
+
+impl Fold for Partial {
+    fn merge(&mut self, other: Self) {
+        Partial::merge(self, other);
+    }
+}
+
+/// No sink: for passes that only visit rows.
+impl RowSink for () {
+    #[inline]
+    fn row(&mut self, _row: &Row<'_>) {}
+}
+
+impl Fold for () {
+    fn merge(&mut self, (): ()) {}
+}
+
+/// [`aggregate`], and in the same pass `side` over every counted row with one state per chunk
+/// made by `init`; the states come back in input order (file, then position). Analyses collect
+/// what they need from the rows here instead of reading the files again.
+pub fn aggregate_with<T, I, F>(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    eng: &Engine<'_>,
+    init: I,
+    side: F,
+) -> (Partial, Vec<T>, ScanReport)
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, &Row<'_>) + Sync,
+{
+    fold_ordered(inputs, opts, eng, init, side)
+}
+
+/// The scan loop shared by every pass: chunks of mapped files in parallel, each folded into a
+/// `P` (merged in any order) and visited by `side` with its own state (returned in input order),
+/// then streamed inputs block by block.
+fn fold_ordered<P, T, I, F>(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    eng: &Engine<'_>,
+    init: I,
+    side: F,
+) -> (P, Vec<T>, ScanReport)
+where
+    P: Fold,
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, &Row<'_>) + Sync,
+{
     let mut o = open_all(inputs, opts);
     let progress = opts.progress.as_deref();
     let work = jobs(&o.maps, opts.chunk_size);
-    let (mut partial, mut reports) = work
+    let (mut folded, mut done) = work
         .par_iter()
         .fold(
-            || (Partial::default(), Vec::new()),
-            |(mut partial, mut reps), job| {
-                let rep = scan_chunk(eng, job.data, job.header.clone(), &mut partial, false);
+            || (P::default(), Vec::new()),
+            |(mut folded, mut done), job| {
+                let mut sink = WithSide {
+                    sink: &mut folded,
+                    state: init(),
+                    side: &side,
+                };
+                let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink);
                 if let Some(p) = progress {
                     p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
                     p.records.fetch_add(rep.records, Ordering::Relaxed);
                 }
-                reps.push(((job.file, job.seq), rep));
-                (partial, reps)
+                done.push(((job.file, job.seq), rep, sink.state));
+                (folded, done)
             },
         )
         .reduce(
-            || (Partial::default(), Vec::new()),
-            |(mut a, mut ra), (b, rb)| {
+            || (P::default(), Vec::new()),
+            |(mut a, mut da), (b, db)| {
                 a.merge(b);
-                ra.extend(rb);
-                (a, ra)
+                da.extend(db);
+                (a, da)
             },
         );
     for (file, input) in inputs.iter().enumerate() {
         let Some(stream) = o.streams[file].take() else {
             continue;
         };
+        let mut states = Vec::new();
         let (reps, err) = stream_blocks(stream, opts.chunk_size, progress, |block, header| {
-            scan_chunk(eng, block, header, &mut partial, false)
+            let mut sink = WithSide {
+                sink: &mut folded,
+                state: init(),
+                side: &side,
+            };
+            let rep = scan_chunk(eng, block, header, &mut sink);
+            states.push(sink.state);
+            rep
         });
-        reports.extend(
-            reps.into_iter()
-                .enumerate()
-                .map(|(seq, r)| ((file, seq), r)),
-        );
+        for (seq, (rep, state)) in reps.into_iter().zip(states).enumerate() {
+            done.push(((file, seq), rep, state));
+        }
         if let Some(e) = err {
             record_read_error(&mut o, file, input, e);
         }
+    }
+    done.sort_by_key(|(k, _, _)| *k);
+    let mut states = Vec::with_capacity(done.len());
+    let mut reports = Vec::with_capacity(done.len());
+    for (k, rep, state) in done {
+        reports.push((k, rep));
+        states.push(state);
     }
     let (malformed, malformed_samples) = settle(&mut o.files, reports);
     let report = ScanReport {
@@ -578,7 +668,7 @@ pub fn aggregate(inputs: &[Input], opts: &ScanOptions, eng: &Engine<'_>) -> (Par
         malformed_samples,
         errors: o.errors,
     };
-    (partial, report)
+    (folded, states, report)
 }
 
 /// Runs `visit` over every row that passes the engine's filter, with one state per chunk made by
@@ -598,63 +688,7 @@ where
     I: Fn() -> T + Sync,
     F: Fn(&mut T, &Row<'_>) + Sync,
 {
-    struct Visitor<'f, T, F> {
-        state: T,
-        f: &'f F,
-    }
-    impl<T, F: Fn(&mut T, &Row<'_>)> RowSink for Visitor<'_, T, F> {
-        fn row(&mut self, row: &Row<'_>) {
-            (self.f)(&mut self.state, row);
-        }
-    }
-    let mut o = open_all(inputs, opts);
-    let work = jobs(&o.maps, opts.chunk_size);
-    let mut done: Vec<((usize, usize), T, ChunkReport)> = work
-        .par_iter()
-        .map(|job| {
-            let mut v = Visitor {
-                state: init(),
-                f: &visit,
-            };
-            let rep = scan_chunk(eng, job.data, job.header.clone(), &mut v, true);
-            ((job.file, job.seq), v.state, rep)
-        })
-        .collect();
-    for (file, input) in inputs.iter().enumerate() {
-        let Some(stream) = o.streams[file].take() else {
-            continue;
-        };
-        let mut states = Vec::new();
-        let (reps, err) = stream_blocks(stream, opts.chunk_size, None, |block, header| {
-            let mut v = Visitor {
-                state: init(),
-                f: &visit,
-            };
-            let rep = scan_chunk(eng, block, header, &mut v, true);
-            states.push(v.state);
-            rep
-        });
-        for (seq, (state, rep)) in states.into_iter().zip(reps).enumerate() {
-            done.push(((file, seq), state, rep));
-        }
-        if let Some(e) = err {
-            record_read_error(&mut o, file, input, e);
-        }
-    }
-    done.sort_by_key(|(k, _, _)| *k);
-    let mut states = Vec::with_capacity(done.len());
-    let mut reports = Vec::with_capacity(done.len());
-    for (k, state, rep) in done {
-        states.push(state);
-        reports.push((k, rep));
-    }
-    let (malformed, malformed_samples) = settle(&mut o.files, reports);
-    let report = ScanReport {
-        files: o.files,
-        malformed,
-        malformed_samples,
-        errors: o.errors,
-    };
+    let ((), states, report) = fold_ordered::<(), _, _, _>(inputs, opts, eng, init, visit);
     (states, report)
 }
 
@@ -684,70 +718,60 @@ pub fn run(
     filter: &Filter,
     rollup: &Rollup,
 ) -> ScanResult {
-    let unfiltered = Filter::default();
-    if filter.needs_domain() {
-        // Learn every domain's rollup from all rows first, so `domain=outlook.com` selects the
-        // same rows whatever part of the data they are in. Streams can only be read once: for
-        // them the pre-pass sees nothing and rollups fall back to the built-in rules.
-        let eng = Engine {
-            classifier,
-            filter: &unfiltered,
-            rollup,
-            domain_map: None,
-        };
-        let streamless: Vec<Input> = inputs
-            .iter()
-            .filter(|i| i.kind == crate::acct::discover::InputKind::Plain)
-            .cloned()
-            .collect();
-        let (pre, _) = aggregate(
-            &streamless,
-            &ScanOptions {
-                progress: None,
-                ..opts.clone()
-            },
-            &eng,
-        );
-        let hints = pre.domain_hints();
-        let map = domain_map(&pre.finish(rollup, &hints));
-        let eng = Engine {
-            classifier,
-            filter,
-            rollup,
-            domain_map: Some(&map),
-        };
-        let (partial, report) = aggregate(inputs, opts, &eng);
-        let aggregates = partial.finish(rollup, &hints);
-        return ScanResult {
-            aggregates,
-            report,
-            hints,
-        };
-    }
+    run_with(inputs, opts, classifier, filter, rollup, || (), |(), _| {}).0
+}
+
+/// [`run`], with a side collector over the counted rows (see [`aggregate_with`]).
+pub fn run_with<T, I, F>(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    filter: &Filter,
+    rollup: &Rollup,
+    init: I,
+    side: F,
+) -> (ScanResult, Vec<T>)
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, &Row<'_>) + Sync,
+{
+    // `domain=` needs every domain's rollup, learned from all rows first, so it selects the same
+    // rows whatever part of the data they are in. Streams can be read only once: for them the
+    // pre-pass sees nothing and rollups fall back to the built-in rules.
+    let pre = filter
+        .needs_domain()
+        .then(|| learn_rollups(inputs, opts, classifier, rollup));
     let eng = Engine {
         classifier,
         filter,
         rollup,
-        domain_map: None,
+        domain_map: pre.as_ref().map(|(map, _)| map),
     };
-    let (partial, report) = aggregate(inputs, opts, &eng);
-    let hints = partial.domain_hints();
+    let (partial, states, report) = aggregate_with(inputs, opts, &eng, init, side);
+    let hints = match pre {
+        Some((_, hints)) => hints,
+        None => partial.domain_hints(),
+    };
     let aggregates = partial.finish(rollup, &hints);
-    ScanResult {
-        aggregates,
-        report,
-        hints,
-    }
+    (
+        ScanResult {
+            aggregates,
+            report,
+            hints,
+        },
+        states,
+    )
 }
 
-/// Learns every recipient domain's rollup bucket from the mapped inputs (streams can be read only
-/// once, so they are left out; their domains fall back to the built-in rules).
-pub fn domain_map_of(
+/// An unfiltered pass over the mapped inputs: every recipient domain's rollup bucket, and the
+/// rollup evidence behind it.
+fn learn_rollups(
     inputs: &[Input],
     opts: &ScanOptions,
     classifier: &Classifier,
     rollup: &Rollup,
-) -> FxHashMap<String, String> {
+) -> (FxHashMap<String, String>, FxHashMap<String, DomainHints>) {
     let unfiltered = Filter::default();
     let eng = Engine {
         classifier,
@@ -766,15 +790,165 @@ pub fn domain_map_of(
     };
     let (pre, _) = aggregate(&plain, &quiet, &eng);
     let hints = pre.domain_hints();
-    domain_map(&pre.finish(rollup, &hints))
+    (domain_map(&pre.finish(rollup, &hints)), hints)
+}
+
+/// Learns every recipient domain's rollup bucket from the mapped inputs (streams can be read only
+/// once, so they are left out; their domains fall back to the built-in rules).
+pub fn domain_map_of(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    rollup: &Rollup,
+) -> FxHashMap<String, String> {
+    learn_rollups(inputs, opts, classifier, rollup).0
 }
 
 /// Recipient domain -> rollup bucket, from resolved aggregates.
-fn domain_map(agg: &Aggregates) -> FxHashMap<String, String> {
+pub fn domain_map(agg: &Aggregates) -> FxHashMap<String, String> {
     agg.cells
         .iter()
         .map(|c| (c.id.rcpt_domain.to_string(), c.id.domain.to_string()))
         .collect()
+}
+
+/// What [`scan_block`] found in one block of bytes of an input.
+#[derive(Debug, Default)]
+pub struct BlockScan {
+    /// The matching rows, aggregated.
+    pub partial: Partial,
+    /// Where the first `locate` matching rows are: byte offset from the start of the input
+    /// (the block's `base` added) and length including the line ending, in input order.
+    pub rows: Vec<(u64, u32)>,
+    /// Which header the located rows from an index on were read with: (index in `rows`,
+    /// header), one entry per change.
+    pub row_headers: Vec<(usize, Arc<Header>)>,
+    /// Matching rows past the `locate` limit (counted in `partial`, not located).
+    pub unlocated: u64,
+    /// Data rows parsed (before the filter) and malformed rows.
+    pub records: u64,
+    pub malformed: u64,
+    /// Malformed rows as (0-based line within the block, reason), at most [`MAX_SAMPLES`].
+    pub samples: Vec<(u64, String)>,
+    /// Newlines in the block (the next block's first line is this many lines further).
+    pub lines: u64,
+    /// The header in effect at the block's end: pass it with the input's next block.
+    pub header: Option<Arc<Header>>,
+}
+
+/// Aggregates a sink's rows and remembers where the first `cap` of them are.
+struct Locate {
+    partial: Partial,
+    /// Address of the block's first byte: a row's offset is its address minus this.
+    base_addr: usize,
+    base: u64,
+    cap: usize,
+    rows: Vec<(u64, u32)>,
+    row_headers: Vec<(usize, Arc<Header>)>,
+    unlocated: u64,
+}
+
+impl RowSink for Locate {
+    fn row(&mut self, row: &Row<'_>) {
+        self.partial.add(&row.keys);
+        if self.rows.len() >= self.cap {
+            self.unlocated += 1;
+            return;
+        }
+        if self
+            .row_headers
+            .last()
+            .is_none_or(|(_, h)| !Arc::ptr_eq(h, row.header))
+        {
+            self.row_headers
+                .push((self.rows.len(), Arc::clone(row.header)));
+        }
+        let offset = self.base + (row.raw.as_ptr().addr() - self.base_addr) as u64;
+        self.rows
+            .push((offset, u32::try_from(row.raw.len()).unwrap_or(u32::MAX)));
+    }
+}
+
+/// Scans one block of whole records of an input (a mapped file, or the part of it appended
+/// since the last look) in parallel chunks: aggregates plus the locations of the first `locate`
+/// matching rows, for a viewer that parses rows only when they are shown. `header` is the
+/// header in effect before the block (from the previous block's [`BlockScan::header`]); `base`
+/// is the block's offset in the input. Results do not depend on the chunk size.
+pub fn scan_block(
+    data: &[u8],
+    base: u64,
+    header: Option<Arc<Header>>,
+    opts: &ScanOptions,
+    eng: &Engine<'_>,
+    locate: usize,
+) -> BlockScan {
+    let starts = split_points(data, opts.chunk_size);
+    let hs: Vec<(usize, Arc<Header>)> = starts
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| headers_in(data, *s, starts.get(i + 1).copied().unwrap_or(data.len())))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
+    let base_addr = data.as_ptr().addr();
+    let progress = opts.progress.as_deref();
+    let done: Vec<(Locate, ChunkReport)> = starts
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let end = starts.get(i + 1).copied().unwrap_or(data.len());
+            let h = header_before(&hs, *s).or_else(|| header.clone());
+            let mut sink = Locate {
+                partial: Partial::default(),
+                base_addr,
+                base,
+                cap: locate,
+                rows: Vec::new(),
+                row_headers: Vec::new(),
+                unlocated: 0,
+            };
+            let rep = scan_chunk(eng, &data[*s..end], h, &mut sink);
+            if let Some(p) = progress {
+                p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
+                p.records.fetch_add(rep.records, Ordering::Relaxed);
+            }
+            (sink, rep)
+        })
+        .collect();
+    let mut out = BlockScan {
+        header,
+        ..BlockScan::default()
+    };
+    for (sink, rep) in done {
+        out.partial.merge(sink.partial);
+        let room = locate.saturating_sub(out.rows.len());
+        let take = sink.rows.len().min(room);
+        for (i, h) in sink.row_headers {
+            if i < take
+                && out
+                    .row_headers
+                    .last()
+                    .is_none_or(|(_, last)| !Arc::ptr_eq(last, &h))
+            {
+                out.row_headers.push((out.rows.len() + i, h));
+            }
+        }
+        out.unlocated += sink.unlocated + (sink.rows.len() - take) as u64;
+        out.rows.extend_from_slice(&sink.rows[..take]);
+        out.records += rep.records;
+        out.malformed += rep.malformed;
+        for (line, reason) in rep.samples {
+            if out.samples.len() < MAX_SAMPLES {
+                out.samples.push((out.lines + line, reason));
+            }
+        }
+        out.lines += rep.lines;
+        if rep.header.is_some() {
+            out.header = rep.header;
+        }
+    }
+    out
 }
 
 /// Collects matching rows of one chunk, remembering which header each run of rows had.
@@ -859,7 +1033,7 @@ pub fn rows(
                     .par_iter()
                     .map(|job| {
                         let mut sink = RowsOut::default();
-                        let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink, false);
+                        let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink);
                         if let Some(p) = progress {
                             p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
                         }
@@ -880,7 +1054,7 @@ pub fn rows(
         if let Some(stream) = o.streams[file].take() {
             let (reps, err) = stream_blocks(stream, opts.chunk_size, progress, |block, header| {
                 let mut sink = RowsOut::default();
-                let rep = scan_chunk(eng, block, header, &mut sink, false);
+                let rep = scan_chunk(eng, block, header, &mut sink);
                 if result.is_ok() {
                     result = w.write(&sink);
                 }
@@ -1035,6 +1209,50 @@ d,v3,h@example.org,1768384982";
                 "stream block {block}"
             );
         }
+    }
+
+    #[test]
+    fn scan_block_matches_the_scan_and_locates_rows_at_any_chunk_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let inputs = [input(&dir, "acct.csv", FIXTURE)];
+        let (whole, _, malformed, _) = run_with(&inputs, 1 << 20, true);
+        let classifier = Classifier::builtin();
+        let filter = Filter::default();
+        let rollup = Rollup::default();
+        let eng = Engine {
+            classifier: &classifier,
+            filter: &filter,
+            rollup: &rollup,
+            domain_map: None,
+        };
+        let mut expected = None;
+        for chunk_size in 1..=FIXTURE.len() {
+            let opts = ScanOptions {
+                chunk_size,
+                mmap: true,
+                progress: None,
+            };
+            let b = scan_block(FIXTURE, 100, None, &opts, &eng, 4);
+            assert_eq!(b.malformed, malformed, "chunk size {chunk_size}");
+            assert_eq!(b.unlocated, 2, "6 rows, 4 located");
+            let hints = b.partial.domain_hints();
+            assert_eq!(b.partial.finish(&rollup, &hints), whole);
+            let got = (b.rows, b.lines, b.samples);
+            match &expected {
+                None => expected = Some(got),
+                Some(e) => assert_eq!(&got, e, "chunk size {chunk_size}"),
+            }
+        }
+        let (rows, lines, samples) = expected.expect("scanned");
+        assert_eq!(lines, 11, "newlines, the last line has none");
+        assert_eq!(samples.len(), 3);
+        let first = &FIXTURE[(rows[0].0 - 100) as usize..][..rows[0].1 as usize];
+        assert!(first.starts_with(b"d,2026-01-14 10:00:00") && first.ends_with(b"\n"));
+        let third = &FIXTURE[(rows[2].0 - 100) as usize..][..rows[2].1 as usize];
+        assert!(
+            third.starts_with(b"b,2026-01-14 10:01:00-0100"),
+            "quoted newline kept"
+        );
     }
 
     #[test]

@@ -58,7 +58,7 @@ impl Col {
 
     /// The columns the scan's hot path reads (aggregation, filters, `rows`). Analyses that read
     /// other columns ask the scanner for whole rows.
-    pub const HOT: [Col; 12] = [
+    pub const HOT: [Col; 13] = [
         Col::Type,
         Col::TimeLogged,
         Col::Rcpt,
@@ -66,6 +66,9 @@ impl Col {
         Col::DsnDiag,
         Col::DsnMta,
         Col::DlvSourceIp,
+        // The connection estimate: one connection talks to one MX address. In PowerMTA's
+        // usual layout it sits next to dlvSourceIp, before `queue`, so it costs nothing extra.
+        Col::DlvDestinationIp,
         Col::Vmta,
         Col::JobId,
         Col::Queue,

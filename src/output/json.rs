@@ -67,6 +67,12 @@ struct SummaryJson<'a> {
     by_domain: Vec<BucketJson<'a>>,
     by_code: Vec<CodeJson<'a>>,
     findings: &'a [crate::analysis::Finding],
+    bursts: &'a [crate::analysis::Burst],
+    retry_hygiene: &'a crate::analysis::RetryHygiene,
+    tiers: &'a crate::analysis::Tiers,
+    consistency: &'a crate::analysis::Consistency,
+    complaints: &'a crate::analysis::Complaints,
+    snds: Option<&'a crate::analysis::Snds>,
     budget: Vec<super::budget::BudgetJson<'a>>,
 }
 
@@ -119,6 +125,12 @@ pub fn render(s: &Summary) -> String {
             })
             .collect(),
         findings: &s.findings,
+        bursts: &s.bursts,
+        retry_hygiene: &s.retry_hygiene,
+        tiers: &s.tiers,
+        consistency: &s.consistency,
+        complaints: &s.complaints,
+        snds: s.snds.as_ref(),
         budget: super::budget::json(s),
     };
     // Serialising plain data to a String cannot fail.

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use crate::aggregate::{Bucket, Dim};
-use crate::analysis::{Analyses, Finding};
+use crate::analysis::{
+    Analyses, Burst, Complaints, Consistency, Finding, RetryHygiene, Snds, Tiers,
+};
 use crate::classify::{Classifier, CodeInfo};
 use crate::filter::Filter;
 use crate::model::{Code, TypeCounts};
@@ -37,6 +39,14 @@ pub struct Summary {
     pub filter: Option<String>,
     /// What to act on, most severe first.
     pub findings: Vec<Finding>,
+    pub bursts: Vec<Burst>,
+    /// The `--burst-window` the bursts were measured with, seconds.
+    pub burst_window: i64,
+    pub retry_hygiene: RetryHygiene,
+    pub tiers: Tiers,
+    pub consistency: Consistency,
+    pub complaints: Complaints,
+    pub snds: Option<Snds>,
     /// Connections against the budget per destination and pool (set by the caller, which
     /// knows the config and the log; `None`: not computed).
     pub budget: Option<crate::connections::Connections>,
@@ -73,6 +83,13 @@ impl Summary {
             by_code,
             filter: (!filter.is_empty()).then(|| filter.as_str().to_string()),
             findings: analyses.findings.clone(),
+            bursts: analyses.bursts.clone(),
+            burst_window: analyses.burst_window,
+            retry_hygiene: analyses.retry_hygiene.clone(),
+            tiers: analyses.tiers.clone(),
+            consistency: analyses.consistency.clone(),
+            complaints: analyses.complaints.clone(),
+            snds: analyses.snds.clone(),
             budget: None,
         }
     }

@@ -1,0 +1,1029 @@
+//! The dashboard's state and [`App::update`], the only place it changes. Tables the views show
+//! are derived here (when data, sort or grouping change), so drawing is a pure, cheap function
+//! of the state.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap;
+
+use super::action::{Action, ProgressView};
+use super::data::{Burst, Snapshot};
+use super::reader::{ParsedRow, Reader};
+use super::theme::Theme;
+use crate::aggregate::{Aggregates, CellCounts, CellId};
+use crate::classify::{Classifier, CodeInfo};
+use crate::filter::Filter;
+use crate::model::{Code, RecordKind, TypeCounts};
+
+/// The views, in tab order (keys `1`..`7`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum View {
+    Overview,
+    Codes,
+    Senders,
+    Domains,
+    Connections,
+    Timeline,
+    Rows,
+}
+
+impl View {
+    pub const ALL: [View; 7] = [
+        View::Overview,
+        View::Codes,
+        View::Senders,
+        View::Domains,
+        View::Connections,
+        View::Timeline,
+        View::Rows,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Codes => "Codes",
+            View::Senders => "Senders",
+            View::Domains => "Domains",
+            View::Connections => "Connections",
+            View::Timeline => "Timeline",
+            View::Rows => "Rows",
+        }
+    }
+
+    /// The title on a narrow screen.
+    pub fn short(self) -> &'static str {
+        match self {
+            View::Overview => "Overview",
+            View::Connections => "Conn",
+            View::Timeline => "Time",
+            other => other.title(),
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    fn next(self) -> View {
+        View::ALL[(self.index() + 1) % View::ALL.len()]
+    }
+
+    fn prev(self) -> View {
+        View::ALL[(self.index() + View::ALL.len() - 1) % View::ALL.len()]
+    }
+}
+
+/// What the Senders view groups by (`g` cycles).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Vmta,
+    SourceIp,
+    Pool,
+}
+
+impl Group {
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::Vmta => "VMTA",
+            Group::SourceIp => "sending IP",
+            Group::Pool => "pool",
+        }
+    }
+
+    /// The `--where` field for a drill-down.
+    pub fn field(self) -> &'static str {
+        match self {
+            Group::Vmta => "vmta",
+            Group::SourceIp => "ip",
+            Group::Pool => "pool",
+        }
+    }
+
+    fn key(self, id: &CellId) -> &Arc<str> {
+        match self {
+            Group::Vmta => &id.vmta,
+            Group::SourceIp => &id.source_ip,
+            Group::Pool => &id.pool,
+        }
+    }
+
+    fn next(self) -> Group {
+        match self {
+            Group::Vmta => Group::SourceIp,
+            Group::SourceIp => Group::Pool,
+            Group::Pool => Group::Vmta,
+        }
+    }
+}
+
+/// The `/` prompt.
+#[derive(Clone, Debug, Default)]
+pub struct Prompt {
+    pub text: String,
+    /// Why the last submitted text was refused (names the bad term).
+    pub error: Option<String>,
+}
+
+/// A list's selection and first visible row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListState {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl ListState {
+    /// Moves the selection by `delta` within `len` rows, keeping it in a window of `height`.
+    fn step(&mut self, delta: isize, len: usize, height: usize) {
+        if len == 0 {
+            *self = ListState::default();
+            return;
+        }
+        let sel = self.selected as isize + delta;
+        self.selected = sel.clamp(0, len as isize - 1) as usize;
+        self.fit(len, height);
+    }
+
+    fn fit(&mut self, len: usize, height: usize) {
+        let height = height.max(1);
+        self.selected = self.selected.min(len.saturating_sub(1));
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        self.offset = self.offset.min(len.saturating_sub(height));
+    }
+
+    /// The first visible row for a window of `height`: the stored offset, moved just enough to
+    /// show the selection (drawing uses this, so a wrong guess of the height never hides it).
+    pub fn visible_from(&self, height: usize) -> usize {
+        let height = height.max(1);
+        self.offset
+            .min(self.selected)
+            .max((self.selected + 1).saturating_sub(height))
+    }
+}
+
+/// A sort column and direction. Column 0 is always the count, largest first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sort {
+    pub col: usize,
+    pub reverse: bool,
+}
+
+/// The sort columns of the tables that sort.
+pub const CODE_SORTS: [&str; 5] = ["count", "code", "provider", "first seen", "last seen"];
+pub const LINE_SORTS: [&str; 5] = ["rows", "name", "delivered %", "deferred %", "bounced %"];
+
+/// One response code with what the rule table knows of it.
+#[derive(Clone, Debug)]
+pub struct CodeRow {
+    pub name: String,
+    pub code: Code,
+    pub counts: CellCounts,
+    pub info: CodeInfo,
+}
+
+impl CodeRow {
+    pub fn total(&self) -> u64 {
+        self.counts.counts.total()
+    }
+}
+
+/// One row of Senders or Domains: counts by type, counts of the Microsoft codes, top code.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub key: Arc<str>,
+    pub counts: TypeCounts,
+    /// Aligned with [`Derived::ms_codes`].
+    pub ms: Vec<u64>,
+    pub top_code: Option<(String, u64)>,
+}
+
+/// A rolled-up destination and its member domains.
+#[derive(Clone, Debug)]
+pub struct DomainRow {
+    pub line: Line,
+    pub members: Vec<Line>,
+}
+
+impl DomainRow {
+    /// Whether the destination gathers other domains (or one domain under another name).
+    pub fn is_rollup(&self) -> bool {
+        self.members.len() > 1 || self.members.first().is_some_and(|m| m.key != self.line.key)
+    }
+}
+
+/// One minute of the Timeline.
+#[derive(Clone, Debug)]
+pub struct MinuteRow {
+    pub t: i64,
+    pub counts: TypeCounts,
+    /// Aligned with [`Derived::minute_codes`].
+    pub codes: Vec<u64>,
+}
+
+/// The tables the views show, computed from a snapshot and the view settings.
+#[derive(Clone, Debug, Default)]
+pub struct Derived {
+    pub codes: Vec<CodeRow>,
+    /// Rows with a response (the denominator of a code's share).
+    pub responses: u64,
+    /// The Microsoft codes seen, most frequent first (columns of Senders and Domains).
+    pub ms_codes: Vec<String>,
+    pub senders: Vec<Line>,
+    pub domains: Vec<DomainRow>,
+    /// Domains as listed: (destination, member) with rollups expanded.
+    pub domain_lines: Vec<(usize, Option<usize>)>,
+    /// The minutes that have rows, in time order.
+    pub minutes: Vec<MinuteRow>,
+    /// Deferrals in every minute from the first to the last (empty minutes included, up to a
+    /// limit), for the charts, and the first and last minute.
+    pub series: Vec<u64>,
+    pub series_range: (i64, i64),
+    /// The codes with a Timeline column, most frequent first.
+    pub minute_codes: Vec<String>,
+    /// The scanned range spans more than one day (times then show the date).
+    pub multi_day: bool,
+}
+
+/// The most minutes the charts fill in when empty (two weeks).
+const MAX_FILLED_MINUTES: i64 = 14 * 24 * 60;
+/// Timeline code columns kept.
+const MINUTE_CODES: usize = 6;
+/// How many rows around the selection the Rows view keeps parsed.
+const ROW_WINDOW: usize = 200;
+
+/// What the app needs from outside, fixed for a session.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub classifier: Arc<Classifier>,
+    pub theme: Theme,
+    pub follow: bool,
+    /// The clock for relative filter times (`since=-1h`); tests pass a fixed one.
+    pub now: fn() -> DateTime<Utc>,
+    /// What was opened, for the title line (`sample-logs`).
+    pub source: String,
+}
+
+/// The dashboard's whole state.
+#[derive(Debug)]
+#[allow(clippy::struct_excessive_bools)] // independent switches: help, detail, paused, quit
+pub struct App {
+    pub ctx: Ctx,
+    pub view: View,
+    pub data: Snapshot,
+    pub derived: Derived,
+    pub filter: Filter,
+    /// (filter, view) before each drill-down, zoom or filter change, for Backspace.
+    history: Vec<(Filter, View)>,
+    pub prompt: Option<Prompt>,
+    /// A one-line note for the operator (cleared by the next key).
+    pub message: Option<String>,
+    /// The scan generation the app wants (snapshots of others are ignored).
+    pub generation: u64,
+    rescan: bool,
+    pub lists: [ListState; 7],
+    pub sorts: [Sort; 7],
+    pub group: Group,
+    pub expanded: BTreeSet<Arc<str>>,
+    /// Timeline: the minute a zoom span starts at (index in `derived.minutes`).
+    pub mark: Option<usize>,
+    /// Timeline: the burst last jumped to (index in the snapshot's bursts).
+    pub burst: Option<usize>,
+    /// The operator moved in the Timeline (until then it starts at the busiest minute).
+    timeline_moved: bool,
+    /// Rows: the selected row's fields are shown.
+    pub detail: bool,
+    pub detail_scroll: usize,
+    /// Parsed rows from `rows_from` on.
+    pub rows_from: usize,
+    pub rows_cache: Vec<ParsedRow>,
+    reader: Reader,
+    pub help: bool,
+    pub paused: bool,
+    pub progress: ProgressView,
+    /// Terminal size.
+    pub size: (u16, u16),
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(ctx: Ctx, filter: Filter) -> App {
+        App {
+            ctx,
+            view: View::Overview,
+            data: Snapshot::default(),
+            derived: Derived::default(),
+            filter,
+            history: Vec::new(),
+            prompt: None,
+            message: None,
+            generation: 0,
+            rescan: false,
+            lists: [ListState::default(); 7],
+            sorts: [Sort::default(); 7],
+            group: Group::Vmta,
+            expanded: BTreeSet::new(),
+            mark: None,
+            burst: None,
+            timeline_moved: false,
+            detail: false,
+            detail_scroll: 0,
+            rows_from: 0,
+            rows_cache: Vec::new(),
+            reader: Reader::default(),
+            help: false,
+            paused: false,
+            progress: ProgressView::default(),
+            size: (80, 24),
+            quit: false,
+        }
+    }
+
+    /// The filter to scan with, if the filter changed since the last call (the runtime starts a
+    /// new scan of generation [`App::generation`]).
+    pub fn take_rescan(&mut self) -> Option<Filter> {
+        std::mem::take(&mut self.rescan).then(|| self.filter.clone())
+    }
+
+    pub fn bursts(&self) -> Option<&[Burst]> {
+        self.data.bursts.as_deref().map(Vec::as_slice)
+    }
+
+    /// How many rows the current view's list has.
+    pub fn list_len(&self) -> usize {
+        match self.view {
+            View::Codes => self.derived.codes.len(),
+            View::Senders => self.derived.senders.len(),
+            View::Domains => self.derived.domain_lines.len(),
+            View::Timeline => self.derived.minutes.len(),
+            View::Rows => self.data.rows.len,
+            View::Overview | View::Connections => 0,
+        }
+    }
+
+    /// The height of the current view's list (as drawn at the current size).
+    fn list_height(&self) -> usize {
+        super::views::list_height(self.view, self.size.0, self.size.1)
+    }
+
+    pub fn update(&mut self, action: Action) {
+        if !matches!(
+            action,
+            Action::Tick(_) | Action::Loaded(_) | Action::Resize(..)
+        ) {
+            self.message = None;
+        }
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Show(v) => self.show(v),
+            Action::NextView => self.show(self.view.next()),
+            Action::PrevView => self.show(self.view.prev()),
+            Action::Up => self.step(-1),
+            Action::Down => self.step(1),
+            Action::PageUp => self.step(-(self.list_height().max(2) as isize - 1)),
+            Action::PageDown => self.step(self.list_height().max(2) as isize - 1),
+            Action::Home => self.step(isize::MIN / 2),
+            Action::End => self.step(isize::MAX / 2),
+            Action::Left => self.expand(false),
+            Action::Right => self.expand(true),
+            Action::Enter => self.enter(),
+            Action::Back => self.back(),
+            Action::OpenPrompt => {
+                let mut text = self.filter.as_str().to_string();
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                self.prompt = Some(Prompt { text, error: None });
+            }
+            Action::PromptChar(c) => {
+                if let Some(p) = &mut self.prompt {
+                    p.text.push(c);
+                    p.error = None;
+                }
+            }
+            Action::PromptBackspace => {
+                if let Some(p) = &mut self.prompt {
+                    p.text.pop();
+                    p.error = None;
+                }
+            }
+            Action::PromptSubmit => self.submit(),
+            Action::Cancel => self.cancel(),
+            Action::SortNext | Action::SortReverse => {
+                self.sort(matches!(action, Action::SortReverse));
+            }
+            Action::Group => {
+                if self.view == View::Senders {
+                    self.group = self.group.next();
+                    self.lists[View::Senders.index()] = ListState::default();
+                    self.derive();
+                } else {
+                    self.message = Some("g groups the Senders view (3)".into());
+                }
+            }
+            Action::NextBurst => self.jump_burst(true),
+            Action::PrevBurst => self.jump_burst(false),
+            Action::Mark => self.set_mark(),
+            Action::Zoom => self.zoom(),
+            Action::Help => self.help = !self.help,
+            Action::Pause => {
+                if self.ctx.follow {
+                    self.paused = !self.paused;
+                } else {
+                    self.message = Some("p pauses --follow; this scan reads the files once".into());
+                }
+            }
+            Action::Loaded(snap) => self.loaded(*snap),
+            Action::Tick(p) => self.progress = p,
+            Action::Resize(w, h) => {
+                self.size = (w, h);
+                self.refit();
+            }
+        }
+    }
+
+    fn show(&mut self, v: View) {
+        self.view = v;
+        self.refit();
+        if v == View::Rows {
+            self.load_rows();
+        }
+    }
+
+    fn refit(&mut self) {
+        let (len, h) = (self.list_len(), self.list_height());
+        self.lists[self.view.index()].fit(len, h);
+    }
+
+    fn step(&mut self, delta: isize) {
+        if self.view == View::Rows && self.detail {
+            let n = self.rows_cache.first().map_or(0, |r| r.values.len());
+            self.detail_scroll = (self.detail_scroll as isize + delta)
+                .clamp(0, n.saturating_sub(1) as isize) as usize;
+            return;
+        }
+        let (len, h) = (self.list_len(), self.list_height());
+        self.timeline_moved |= self.view == View::Timeline;
+        self.lists[self.view.index()].step(delta, len, h);
+        if self.view == View::Rows {
+            self.load_rows();
+        }
+    }
+
+    fn expand(&mut self, open: bool) {
+        if self.view != View::Domains {
+            return;
+        }
+        let sel = self.lists[View::Domains.index()].selected;
+        let Some(&(d, _)) = self.derived.domain_lines.get(sel) else {
+            return;
+        };
+        let key = Arc::clone(&self.derived.domains[d].line.key);
+        if !self.derived.domains[d].is_rollup() {
+            self.message = Some(format!("{key} is not a rollup: it has no member domains"));
+            return;
+        }
+        let changed = if open {
+            self.expanded.insert(Arc::clone(&key))
+        } else {
+            self.expanded.remove(&key)
+        };
+        if changed {
+            self.flatten_domains();
+            // keep the rollup itself selected
+            if let Some(i) = self
+                .derived
+                .domain_lines
+                .iter()
+                .position(|(x, m)| *x == d && m.is_none())
+            {
+                self.lists[View::Domains.index()].selected = i;
+            }
+            self.refit();
+        }
+    }
+
+    /// The filter term Enter adds on the current view's selected row.
+    pub fn drill_term(&self) -> Option<String> {
+        let sel = self.lists[self.view.index()].selected;
+        match self.view {
+            View::Codes => self.derived.codes.get(sel).map(|c| term("code", &c.name)),
+            View::Senders => self
+                .derived
+                .senders
+                .get(sel)
+                .map(|l| term(self.group.field(), &l.key)),
+            View::Domains => {
+                let &(d, m) = self.derived.domain_lines.get(sel)?;
+                let row = self.derived.domains.get(d)?;
+                Some(match m {
+                    Some(m) => term("rcpt-domain", &row.members.get(m)?.key),
+                    None => term("domain", &row.line.key),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn enter(&mut self) {
+        match self.view {
+            View::Codes | View::Senders | View::Domains => {
+                if let Some(t) = self.drill_term() {
+                    self.narrow(&t, View::Rows);
+                }
+            }
+            View::Timeline => self.zoom(),
+            View::Rows => {
+                if self.data.rows.len > 0 {
+                    self.detail = !self.detail;
+                    self.detail_scroll = 0;
+                    self.load_rows();
+                }
+            }
+            View::Overview | View::Connections => {}
+        }
+    }
+
+    /// Adds `expr` to the filter (remembering where we were) and opens `view`.
+    fn narrow(&mut self, expr: &str, view: View) {
+        match self
+            .filter
+            .and(expr, &self.ctx.classifier, (self.ctx.now)())
+        {
+            Ok(f) => {
+                self.history.push((self.filter.clone(), self.view));
+                self.set_filter(f);
+                self.show(view);
+            }
+            Err(e) => self.message = Some(e.to_string()),
+        }
+    }
+
+    fn set_filter(&mut self, f: Filter) {
+        self.filter = f;
+        self.generation += 1;
+        self.rescan = true;
+        self.data = Snapshot {
+            generation: self.generation,
+            ..Snapshot::default()
+        };
+        self.lists = [ListState::default(); 7];
+        self.mark = None;
+        self.burst = None;
+        self.timeline_moved = false;
+        self.detail = false;
+        self.rows_cache.clear();
+        self.derive();
+    }
+
+    fn back(&mut self) {
+        if self.view == View::Rows && self.detail {
+            self.detail = false;
+            return;
+        }
+        match self.history.pop() {
+            Some((f, v)) => {
+                self.set_filter(f);
+                self.show(v);
+            }
+            None => self.message = Some("nothing to go back to".into()),
+        }
+    }
+
+    fn submit(&mut self) {
+        let Some(p) = &mut self.prompt else {
+            return;
+        };
+        match Filter::parse(p.text.trim(), &self.ctx.classifier, (self.ctx.now)()) {
+            Ok(f) => {
+                self.prompt = None;
+                if f.as_str() != self.filter.as_str() {
+                    self.history.push((self.filter.clone(), self.view));
+                    self.set_filter(f);
+                }
+            }
+            Err(e) => p.error = Some(e.to_string()),
+        }
+    }
+
+    fn cancel(&mut self) {
+        if self.prompt.take().is_some() {
+            return;
+        }
+        if self.help {
+            self.help = false;
+        } else if self.view == View::Rows && self.detail {
+            self.detail = false;
+        } else if self.view == View::Timeline && self.mark.is_some() {
+            self.mark = None;
+        } else if !self.filter.is_empty() {
+            self.history.push((self.filter.clone(), self.view));
+            self.set_filter(Filter::default());
+        }
+    }
+
+    fn sort(&mut self, reverse: bool) {
+        let n = match self.view {
+            View::Codes => CODE_SORTS.len(),
+            View::Senders | View::Domains => LINE_SORTS.len(),
+            _ => {
+                self.message = Some("s and r sort the Codes, Senders and Domains tables".into());
+                return;
+            }
+        };
+        let s = &mut self.sorts[self.view.index()];
+        if reverse {
+            s.reverse = !s.reverse;
+        } else {
+            s.col = (s.col + 1) % n;
+            s.reverse = false;
+        }
+        self.derive();
+    }
+
+    fn jump_burst(&mut self, forward: bool) {
+        let Some(bursts) = self.data.bursts.clone() else {
+            self.message = Some("bursts are found when the scan completes".into());
+            return;
+        };
+        if bursts.is_empty() {
+            self.message = Some("no bursts in the scanned range".into());
+            return;
+        }
+        let mut order: Vec<usize> = (0..bursts.len()).collect();
+        order.sort_by_key(|i| (bursts[*i].start, *i));
+        let pos = self.burst.and_then(|b| order.iter().position(|i| *i == b));
+        let next = match (pos, forward) {
+            (None, true) => 0,
+            (None, false) => order.len() - 1,
+            (Some(p), true) => (p + 1) % order.len(),
+            (Some(p), false) => (p + order.len() - 1) % order.len(),
+        };
+        let b = order[next];
+        self.burst = Some(b);
+        self.view = View::Timeline;
+        self.timeline_moved = true;
+        let start = bursts[b].start.div_euclid(60) * 60;
+        if let Some(i) = self.derived.minutes.iter().position(|m| m.t >= start) {
+            let len = self.derived.minutes.len();
+            let h = self.list_height();
+            let l = &mut self.lists[View::Timeline.index()];
+            l.selected = i;
+            // show the burst from its first minute
+            l.offset = i;
+            l.fit(len, h);
+        }
+    }
+
+    fn set_mark(&mut self) {
+        if self.view != View::Timeline {
+            self.message = Some("m marks a span in the Timeline (6)".into());
+            return;
+        }
+        let sel = self.lists[View::Timeline.index()].selected;
+        self.mark = if self.mark == Some(sel) {
+            None
+        } else {
+            Some(sel)
+        };
+    }
+
+    /// The span `z` zooms to: the marked minutes, else the selected burst if the cursor is in
+    /// it, else the selected minute.
+    pub fn zoom_span(&self) -> Option<(i64, i64)> {
+        let minutes = &self.derived.minutes;
+        let sel = self.lists[View::Timeline.index()].selected;
+        let cur = minutes.get(sel)?.t;
+        if let Some(m) = self.mark.and_then(|m| minutes.get(m)) {
+            return Some((m.t.min(cur), m.t.max(cur) + 60));
+        }
+        if let (Some(b), Some(bursts)) = (self.burst, self.bursts())
+            && let Some(b) = bursts.get(b)
+        {
+            let (s, e) = (b.start.div_euclid(60) * 60, b.end.div_euclid(60) * 60 + 60);
+            if (s..e).contains(&cur) {
+                return Some((s, e));
+            }
+        }
+        Some((cur, cur + 60))
+    }
+
+    fn zoom(&mut self) {
+        if self.view != View::Timeline {
+            self.message = Some("z zooms in the Timeline (6)".into());
+            return;
+        }
+        let Some((s, e)) = self.zoom_span() else {
+            return;
+        };
+        let expr = format!(
+            "since={} until={}",
+            crate::fmt::rfc3339(s),
+            crate::fmt::rfc3339(e)
+        );
+        self.narrow(&expr, View::Timeline);
+    }
+
+    fn loaded(&mut self, snap: Snapshot) {
+        if snap.generation != self.generation {
+            return;
+        }
+        self.data = snap;
+        self.derive();
+        if !self.timeline_moved {
+            // start where most mail was deferred: that is where an operator looks first
+            let peak = self
+                .derived
+                .minutes
+                .iter()
+                .enumerate()
+                .max_by(|a, b| {
+                    a.1.counts
+                        .deferred()
+                        .cmp(&b.1.counts.deferred())
+                        .then(b.0.cmp(&a.0))
+                })
+                .map_or(0, |(i, _)| i);
+            let len = self.derived.minutes.len();
+            let h = super::views::list_height(View::Timeline, self.size.0, self.size.1);
+            let l = &mut self.lists[View::Timeline.index()];
+            l.selected = peak;
+            l.offset = peak.saturating_sub(h / 2);
+            l.fit(len, h);
+        }
+        self.rows_cache.clear();
+        if self.view == View::Rows {
+            self.load_rows();
+        }
+    }
+
+    /// Parses the rows around the Rows view's selection (only those can be shown).
+    fn load_rows(&mut self) {
+        let sel = self.lists[View::Rows.index()].selected;
+        let have = self.rows_from..self.rows_from + self.rows_cache.len();
+        let h = self.list_height();
+        let want_end = (sel + h + 1).min(self.data.rows.len);
+        if have.contains(&sel.saturating_sub(h)) && want_end <= have.end {
+            return;
+        }
+        let from = sel.saturating_sub(ROW_WINDOW / 2);
+        let to = (from + ROW_WINDOW).min(self.data.rows.len);
+        self.rows_from = from;
+        self.rows_cache = (from..to)
+            .filter_map(|i| self.data.rows.get(i))
+            .map(|loc| self.reader.read(&loc))
+            .collect();
+    }
+
+    /// The parsed row at index `i`, if in the window.
+    pub fn row(&self, i: usize) -> Option<&ParsedRow> {
+        i.checked_sub(self.rows_from)
+            .and_then(|k| self.rows_cache.get(k))
+    }
+
+    /// Recomputes the tables from the snapshot and the settings.
+    fn derive(&mut self) {
+        let agg = Arc::clone(&self.data.aggregates);
+        let c = Arc::clone(&self.ctx.classifier);
+        let mut d = Derived {
+            multi_day: match (agg.first, agg.last) {
+                (Some(a), Some(b)) => a.div_euclid(86_400) != b.div_euclid(86_400),
+                _ => false,
+            },
+            ..Derived::default()
+        };
+        d.codes = agg
+            .codes_where(|_| true, |code| c.code_name(code))
+            .into_iter()
+            .map(|b| CodeRow {
+                name: c.code_name(b.key),
+                code: b.key,
+                counts: b.counts,
+                info: c.describe(b.key),
+            })
+            .collect();
+        d.responses = d.codes.iter().map(CodeRow::total).sum();
+        d.ms_codes = d
+            .codes
+            .iter()
+            .filter(|r| r.info.provider == Some("Microsoft"))
+            .map(|r| r.name.clone())
+            .collect();
+        sort_codes(&mut d.codes, self.sorts[View::Codes.index()]);
+        let group = self.group;
+        d.senders = lines(&agg, &c, &d.ms_codes, |id| Some(group.key(id)));
+        sort_lines(&mut d.senders, self.sorts[View::Senders.index()]);
+        let mut domains: Vec<DomainRow> = lines(&agg, &c, &d.ms_codes, |id| Some(&id.domain))
+            .into_iter()
+            .map(|line| DomainRow {
+                members: Vec::new(),
+                line,
+            })
+            .collect();
+        let members = lines(&agg, &c, &d.ms_codes, |id| Some(&id.rcpt_domain));
+        let parent: FxHashMap<&str, &str> = agg
+            .cells
+            .iter()
+            .map(|cell| (&*cell.id.rcpt_domain, &*cell.id.domain))
+            .collect();
+        let index: FxHashMap<Arc<str>, usize> = domains
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (Arc::clone(&r.line.key), i))
+            .collect();
+        for m in members {
+            if let Some(&i) = parent.get(&*m.key).and_then(|p| index.get(*p)) {
+                domains[i].members.push(m);
+            }
+        }
+        let sort = self.sorts[View::Domains.index()];
+        for r in &mut domains {
+            sort_lines(&mut r.members, sort);
+        }
+        domains.sort_by(|a, b| compare_lines(&a.line, &b.line, sort));
+        d.domains = domains;
+        minutes(&agg, &c, &mut d);
+        self.derived = d;
+        self.flatten_domains();
+        self.refit();
+    }
+
+    fn flatten_domains(&mut self) {
+        let d = &mut self.derived;
+        d.domain_lines.clear();
+        for (i, r) in d.domains.iter().enumerate() {
+            d.domain_lines.push((i, None));
+            if self.expanded.contains(&r.line.key) && r.is_rollup() {
+                d.domain_lines
+                    .extend((0..r.members.len()).map(|m| (i, Some(m))));
+            }
+        }
+    }
+}
+
+/// A filter term for a key, quoted when it has to be.
+fn term(field: &str, value: &str) -> String {
+    if value.contains(|c: char| c.is_whitespace() || c == ',' || c == '"' || c == '\'') {
+        if value.contains('"') {
+            format!("{field}='{value}'")
+        } else {
+            format!("{field}=\"{value}\"")
+        }
+    } else {
+        format!("{field}={value}")
+    }
+}
+
+/// Rows with a response in a cell (those are the rows that have a code).
+fn responses(c: &TypeCounts) -> u64 {
+    RecordKind::ALL
+        .iter()
+        .filter(|k| k.has_response())
+        .map(|k| c.get(*k))
+        .sum()
+}
+
+/// Groups cells by `key`, with the Microsoft code counts and the top code of each group.
+fn lines<'a>(
+    agg: &'a Aggregates,
+    c: &Classifier,
+    ms_codes: &[String],
+    key: impl Fn(&'a CellId) -> Option<&'a Arc<str>>,
+) -> Vec<Line> {
+    let mut map: FxHashMap<&Arc<str>, (TypeCounts, FxHashMap<Code, u64>)> = FxHashMap::default();
+    for cell in &agg.cells {
+        let Some(k) = key(&cell.id) else { continue };
+        let e = map.entry(k).or_default();
+        e.0.merge(&cell.counts.counts);
+        let n = responses(&cell.counts.counts);
+        if n > 0 && cell.id.code != Code::None {
+            *e.1.entry(cell.id.code).or_default() += n;
+        }
+    }
+    let mut out: Vec<Line> = map
+        .into_iter()
+        .map(|(k, (counts, codes))| {
+            let named: FxHashMap<String, u64> = codes
+                .iter()
+                .map(|(code, n)| (c.code_name(*code), *n))
+                .collect();
+            let top_code = named
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|(name, n)| (name.clone(), *n));
+            Line {
+                key: Arc::clone(k),
+                counts,
+                ms: ms_codes
+                    .iter()
+                    .map(|m| named.get(m).copied().unwrap_or(0))
+                    .collect(),
+                top_code,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| compare_lines(a, b, Sort::default()));
+    out
+}
+
+fn rate(n: u64, of: u64) -> u64 {
+    // parts per million, for sorting by percentage without floats
+    n.saturating_mul(1_000_000).checked_div(of).unwrap_or(0)
+}
+
+fn compare_lines(a: &Line, b: &Line, s: Sort) -> std::cmp::Ordering {
+    let (ca, cb) = (&a.counts, &b.counts);
+    let (aa, ab) = (ca.attempts(), cb.attempts());
+    let primary = match s.col {
+        1 => a.key.cmp(&b.key),
+        2 => rate(cb.delivered(), ab).cmp(&rate(ca.delivered(), aa)),
+        3 => rate(cb.deferred(), ab).cmp(&rate(ca.deferred(), aa)),
+        4 => rate(cb.bounced(), ab).cmp(&rate(ca.bounced(), aa)),
+        _ => cb.total().cmp(&ca.total()),
+    };
+    let primary = if s.reverse {
+        primary.reverse()
+    } else {
+        primary
+    };
+    primary
+        .then_with(|| cb.total().cmp(&ca.total()))
+        .then_with(|| a.key.cmp(&b.key))
+}
+
+fn sort_lines(v: &mut [Line], s: Sort) {
+    v.sort_by(|a, b| compare_lines(a, b, s));
+}
+
+fn sort_codes(v: &mut [CodeRow], s: Sort) {
+    v.sort_by(|a, b| {
+        let primary = match s.col {
+            1 => a.name.cmp(&b.name),
+            2 => a
+                .info
+                .provider
+                .unwrap_or("~")
+                .cmp(b.info.provider.unwrap_or("~")),
+            3 => a.counts.first.cmp(&b.counts.first),
+            4 => b.counts.last.cmp(&a.counts.last),
+            _ => b.total().cmp(&a.total()),
+        };
+        let primary = if s.reverse {
+            primary.reverse()
+        } else {
+            primary
+        };
+        primary
+            .then_with(|| b.total().cmp(&a.total()))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+}
+
+/// The Timeline's minutes (those with rows) with counts by type and by the most frequent
+/// codes, and the deferrals of every minute of the range (gaps filled) for the charts.
+fn minutes(agg: &Aggregates, c: &Classifier, d: &mut Derived) {
+    let mut per_code: FxHashMap<Code, u64> = FxHashMap::default();
+    for ((_, code, _), n) in &agg.code_minutes {
+        if *code != Code::None {
+            *per_code.entry(*code).or_default() += n;
+        }
+    }
+    let mut top: Vec<(String, Code, u64)> = per_code
+        .into_iter()
+        .map(|(code, n)| (c.code_name(code), code, n))
+        .collect();
+    top.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    top.truncate(MINUTE_CODES);
+    d.minute_codes = top.iter().map(|t| t.0.clone()).collect();
+    let col: FxHashMap<Code, usize> = top.iter().enumerate().map(|(i, t)| (t.1, i)).collect();
+    let mut rows: Vec<MinuteRow> = agg
+        .minutes
+        .iter()
+        .map(|(t, counts)| MinuteRow {
+            t: *t,
+            counts: *counts,
+            codes: vec![0; top.len()],
+        })
+        .collect();
+    for ((t, code, _), n) in &agg.code_minutes {
+        if let (Ok(i), Some(k)) = (rows.binary_search_by_key(t, |r| r.t), col.get(code)) {
+            rows[i].codes[*k] += n;
+        }
+    }
+    if let (Some(first), Some(last)) = (rows.first().map(|r| r.t), rows.last().map(|r| r.t)) {
+        if (last - first) / 60 <= MAX_FILLED_MINUTES {
+            d.series = vec![0; ((last - first) / 60 + 1) as usize];
+            for r in &rows {
+                d.series[((r.t - first) / 60) as usize] = r.counts.deferred();
+            }
+        } else {
+            d.series = rows.iter().map(|r| r.counts.deferred()).collect();
+        }
+        d.series_range = (first, last);
+    }
+    d.minutes = rows;
+}

@@ -1,0 +1,78 @@
+//! View 4, Domains: rolled-up destinations (every Microsoft consumer domain counts under
+//! outlook.com); a rollup expands to its member domains with their own numbers.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::senders::{line_cells, line_cols, sorted_col};
+use super::table_area;
+use crate::tui::app::{App, LINE_SORTS, View};
+use crate::tui::widgets::table::Table;
+use crate::tui::widgets::{self, fit};
+
+pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = app.ctx.theme;
+    let d = &app.derived;
+    let sort = app.sorts[View::Domains.index()];
+    let rollups = d.domains.iter().filter(|r| r.is_rollup()).count();
+    widgets::text(
+        buf,
+        area,
+        0,
+        &fit(
+            &format!(
+                "{} destinations, {rollups} rollups (→ expand ← collapse) · s/r sort ({}) · Enter: rows",
+                d.domains.len(),
+                LINE_SORTS[sort.col]
+            ),
+            area.width as usize,
+        ),
+        t.dim(),
+    );
+    let table = table_area(area);
+    if d.domains.is_empty() {
+        widgets::text(buf, table, 0, "No rows yet.", t.text());
+        return;
+    }
+    let list = app.lists[View::Domains.index()];
+    let h = table.height.saturating_sub(1) as usize;
+    let from = list.visible_from(h);
+    let rows = d
+        .domain_lines
+        .iter()
+        .skip(from)
+        .take(h)
+        .filter_map(|&(i, m)| {
+            let r = d.domains.get(i)?;
+            Some(match m {
+                None => {
+                    let mark = if !r.is_rollup() {
+                        "  "
+                    } else if app.expanded.contains(&r.line.key) {
+                        "▾ "
+                    } else {
+                        "▸ "
+                    };
+                    let name = if r.is_rollup() {
+                        format!("{mark}{} ({})", r.line.key, r.members.len())
+                    } else {
+                        format!("{mark}{}", r.line.key)
+                    };
+                    line_cells(name, &r.line, t)
+                }
+                Some(m) => {
+                    let l = r.members.get(m)?;
+                    line_cells(format!("    {}", l.key), l, t)
+                }
+            })
+        })
+        .collect();
+    Table {
+        cols: line_cols("destination", &d.ms_codes),
+        rows,
+        selected: Some(list.selected - from),
+        sorted: Some(sorted_col(sort)),
+        theme: t,
+    }
+    .render(table, buf);
+}

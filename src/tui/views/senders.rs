@@ -1,0 +1,112 @@
+//! View 3, Senders: per VMTA, per sending IP or per pool (`g`): volume, delivered / deferred /
+//! bounced %, the Microsoft codes each got, and its most frequent code.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::table_area;
+use crate::fmt::thousands;
+use crate::tui::app::{App, LINE_SORTS, Line, Sort, View};
+use crate::tui::theme::Theme;
+use crate::tui::widgets::table::{Cell, Col, Table};
+use crate::tui::widgets::{self, count, fit, pct};
+
+pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = app.ctx.theme;
+    let d = &app.derived;
+    let sort = app.sorts[View::Senders.index()];
+    let next = match app.group {
+        crate::tui::app::Group::Vmta => "sending IP",
+        crate::tui::app::Group::SourceIp => "pool",
+        crate::tui::app::Group::Pool => "VMTA",
+    };
+    widgets::text(
+        buf,
+        area,
+        0,
+        &fit(
+            &format!(
+                "{} {}s · g: by {next} · s/r sort ({}) · Enter: rows",
+                d.senders.len(),
+                app.group.label(),
+                LINE_SORTS[sort.col]
+            ),
+            area.width as usize,
+        ),
+        t.dim(),
+    );
+    let table = table_area(area);
+    if d.senders.is_empty() {
+        widgets::text(buf, table, 0, "No rows yet.", t.text());
+        return;
+    }
+    let list = app.lists[View::Senders.index()];
+    let h = table.height.saturating_sub(1) as usize;
+    let from = list.visible_from(h);
+    let rows = d
+        .senders
+        .iter()
+        .skip(from)
+        .take(h)
+        .map(|l| line_cells(l.key.to_string(), l, t))
+        .collect();
+    Table {
+        cols: line_cols(app.group.label(), &d.ms_codes),
+        rows,
+        selected: Some(list.selected - from),
+        sorted: Some(sorted_col(sort)),
+        theme: t,
+    }
+    .render(table, buf);
+}
+
+/// The columns of a Senders or Domains table.
+pub fn line_cols(key: &str, ms_codes: &[String]) -> Vec<Col> {
+    let mut cols = vec![
+        Col::left(key, 40, 0).grow(18),
+        Col::right("rows", 11, 0),
+        Col::right("dlv%", 6, 1),
+        Col::right("dfr%", 6, 1),
+        Col::right("bnc%", 6, 2),
+    ];
+    for (i, m) in ms_codes.iter().enumerate() {
+        cols.push(Col::right(m, 16, 4 + i.min(200) as u8));
+    }
+    cols.push(Col::left("top code", 22, 3));
+    cols
+}
+
+/// The cells of one Senders or Domains row.
+pub fn line_cells(key: String, l: &Line, t: Theme) -> Vec<Cell> {
+    let c = &l.counts;
+    let a = c.attempts();
+    let mut cells = vec![
+        (key, t.text()),
+        (thousands(c.total()), t.text()),
+        (pct(c.delivered(), a), t.delivered()),
+        (pct(c.deferred(), a), t.deferred()),
+        (pct(c.bounced(), a), t.bounced()),
+    ];
+    for n in &l.ms {
+        cells.push((count(*n), t.text()));
+    }
+    cells.push((
+        l.top_code.as_ref().map_or("-".into(), |(name, n)| {
+            format!("{name} ({})", thousands(*n))
+        }),
+        t.dim(),
+    ));
+    cells
+}
+
+/// The header column a sort marks.
+pub fn sorted_col(s: Sort) -> (usize, bool) {
+    let col = match s.col {
+        1 => 0,
+        2 => 2,
+        3 => 3,
+        4 => 4,
+        _ => 1,
+    };
+    (col, s.reverse)
+}

@@ -1,0 +1,198 @@
+//! A table drawn from the visible rows only, whose columns fit the width: columns are hidden by
+//! priority (highest number first) until the rest fit, then the growing column takes the room.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+
+use super::fit;
+use crate::tui::theme::Theme;
+
+/// One column.
+#[derive(Clone, Debug)]
+pub struct Col {
+    pub title: String,
+    /// Widest the column gets (its content decides up to this).
+    pub max: u16,
+    pub right: bool,
+    /// 0: never hidden; higher numbers are hidden first when the width is short.
+    pub priority: u8,
+    /// Takes the width left over; never narrower than `min` while other columns are shown.
+    pub grow: bool,
+    pub min: u16,
+}
+
+impl Col {
+    pub fn left(title: &str, max: u16, priority: u8) -> Col {
+        Col {
+            title: title.to_string(),
+            max,
+            right: false,
+            priority,
+            grow: false,
+            min: 0,
+        }
+    }
+
+    pub fn right(title: &str, max: u16, priority: u8) -> Col {
+        Col {
+            right: true,
+            ..Col::left(title, max, priority)
+        }
+    }
+
+    #[must_use]
+    /// Takes the width left over, keeping at least `min` columns.
+    pub fn grow(mut self, min: u16) -> Col {
+        self.grow = true;
+        self.min = min;
+        self
+    }
+}
+
+/// One cell: text and style.
+pub type Cell = (String, Style);
+
+#[derive(Debug)]
+pub struct Table {
+    pub cols: Vec<Col>,
+    /// The visible rows only.
+    pub rows: Vec<Vec<Cell>>,
+    /// Index in `rows` of the selected one.
+    pub selected: Option<usize>,
+    /// (column, reversed) the rows are sorted by, marked in the header.
+    pub sorted: Option<(usize, bool)>,
+    pub theme: Theme,
+}
+
+const GAP: u16 = 1;
+
+impl Table {
+    /// The width each column gets (`None`: hidden).
+    fn widths(&self, width: u16) -> Vec<Option<u16>> {
+        let natural: Vec<u16> = self
+            .cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let content = self
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .map(|(s, _)| s.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                let title =
+                    c.title.chars().count() + usize::from(self.sorted.is_some_and(|s| s.0 == i));
+                let w = content.max(title) as u16;
+                if c.grow {
+                    w.min(c.max).min(c.min).max(title as u16)
+                } else {
+                    w.min(c.max)
+                }
+            })
+            .collect();
+        let mut shown: Vec<bool> = vec![true; self.cols.len()];
+        loop {
+            let used: u16 = shown
+                .iter()
+                .zip(&natural)
+                .filter(|(s, _)| **s)
+                .map(|(_, w)| *w + GAP)
+                .sum();
+            if used <= width + GAP {
+                break;
+            }
+            let drop = (0..self.cols.len())
+                .filter(|i| shown[*i] && self.cols[*i].priority > 0)
+                .max_by_key(|i| (self.cols[*i].priority, *i));
+            match drop {
+                Some(i) => shown[i] = false,
+                None => break,
+            }
+        }
+        let used: u16 = shown
+            .iter()
+            .zip(&natural)
+            .filter(|(s, _)| **s)
+            .map(|(_, w)| *w + GAP)
+            .sum::<u16>()
+            .saturating_sub(GAP);
+        let mut spare = width.saturating_sub(used);
+        let mut out: Vec<Option<u16>> = shown
+            .iter()
+            .zip(&natural)
+            .map(|(s, w)| s.then_some(*w))
+            .collect();
+        for (i, c) in self.cols.iter().enumerate() {
+            if let (true, Some(w)) = (c.grow, out[i]) {
+                let want = self
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .map(|(s, _)| s.chars().count() as u16)
+                    .max()
+                    .unwrap_or(0)
+                    .min(c.max);
+                let add = want.saturating_sub(w).min(spare);
+                out[i] = Some(w + add);
+                spare -= add;
+            }
+        }
+        out
+    }
+
+    pub fn render(&self, area: Rect, buf: &mut Buffer) {
+        if area.height == 0 || area.width == 0 {
+            return;
+        }
+        let widths = self.widths(area.width);
+        let head = self.theme.header();
+        let mut x = area.x;
+        for (i, c) in self.cols.iter().enumerate() {
+            let Some(w) = widths[i] else { continue };
+            let mut title = c.title.clone();
+            if let Some((col, rev)) = self.sorted
+                && col == i
+            {
+                title.push(if rev { '▲' } else { '▼' });
+            }
+            put(buf, x, area.y, w, &title, c.right, head, area.right());
+            x = x.saturating_add(w + GAP);
+        }
+        for (r, row) in self.rows.iter().enumerate() {
+            let y = area.y + 1 + r as u16;
+            if y >= area.bottom() {
+                break;
+            }
+            let selected = self.selected == Some(r);
+            if selected {
+                buf.set_style(Rect::new(area.x, y, area.width, 1), self.theme.selected());
+            }
+            let mut x = area.x;
+            for (i, c) in self.cols.iter().enumerate() {
+                let Some(w) = widths[i] else { continue };
+                let (s, style) = row.get(i).cloned().unwrap_or_default();
+                let style = if selected {
+                    self.theme.selected()
+                } else {
+                    style
+                };
+                put(buf, x, y, w, &s, c.right, style, area.right());
+                x = x.saturating_add(w + GAP);
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn put(buf: &mut Buffer, x: u16, y: u16, w: u16, s: &str, right: bool, style: Style, limit: u16) {
+    if x >= limit {
+        return;
+    }
+    let w = w.min(limit - x);
+    let s = fit(s, w as usize);
+    let pad = (w as usize).saturating_sub(s.chars().count()) as u16;
+    let x = if right { x + pad } else { x };
+    buf.set_stringn(x, y, &s, w as usize, style);
+}

@@ -1,0 +1,565 @@
+//! The dashboard without a terminal: every view rendered from sample-logs into ratatui's
+//! `TestBackend` and compared with snapshots (80x24 and 140x40, empty data, a filtered state),
+//! state changes driven through actions (filter, drill-down, sort, grouping, zoom, bursts), and
+//! `--follow` through the loader (appends, an unfinished line, rotation to a new file).
+#![cfg(feature = "tui")]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use pmta_lens::analysis::AnalysisParams;
+use pmta_lens::classify::Classifier;
+use pmta_lens::filter::Filter;
+use pmta_lens::rollup::Rollup;
+use pmta_lens::tui::action::Action;
+use pmta_lens::tui::app::{App, Ctx, Group, View};
+use pmta_lens::tui::data::Snapshot;
+use pmta_lens::tui::loader::{self, Msg, Scanner, Spec};
+use pmta_lens::tui::theme::Theme;
+use pmta_lens::tui::{render, render_buffer};
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
+}
+
+/// A fixed clock, so relative filter times and snapshots never depend on when tests run.
+fn fixed_now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_795_305_600, 0).expect("valid time") // 2026-11-22 00:00 UTC
+}
+
+fn spec(paths: Vec<PathBuf>, filter: Filter, follow: bool) -> Spec {
+    Spec {
+        paths,
+        filter,
+        follow,
+        chunk_size: 4096,
+        // small blocks: the sample files are read in several, as big files are
+        block: 10_000,
+        mmap: true,
+        row_cap: loader::ROW_CAP,
+        classifier: Arc::new(Classifier::builtin()),
+        rollup: Arc::new(Rollup::default()),
+        params: AnalysisParams::default(),
+        panic_in_worker: false,
+    }
+}
+
+fn new_app(color: bool) -> App {
+    let mut app = App::new(
+        Ctx {
+            classifier: Arc::new(Classifier::builtin()),
+            theme: Theme { color },
+            follow: false,
+            now: fixed_now,
+            source: "sample-logs/".into(),
+        },
+        Filter::default(),
+    );
+    app.update(Action::Resize(80, 24));
+    app
+}
+
+/// Scans `paths` for the app's current filter and hands it every snapshot, as the runtime does.
+fn scan(app: &mut App, paths: &[PathBuf]) {
+    let mut s = Scanner::new(
+        spec(paths.to_vec(), app.filter.clone(), false),
+        app.generation,
+        None,
+    );
+    let mut snaps = Vec::new();
+    assert!(s.initial(&AtomicBool::new(false), |snap| snaps.push(snap)));
+    for snap in snaps {
+        app.update(Action::Loaded(Box::new(snap)));
+    }
+}
+
+/// Runs the rescan the app asked for, if any.
+fn settle(app: &mut App) {
+    if app.take_rescan().is_some() {
+        scan(app, &[samples()]);
+    }
+}
+
+fn loaded() -> App {
+    let mut app = new_app(false);
+    scan(&mut app, &[samples()]);
+    app
+}
+
+fn act(app: &mut App, actions: impl IntoIterator<Item = Action>) {
+    for a in actions {
+        app.update(a);
+        settle(app);
+    }
+}
+
+fn snapshot(name: &str, app: &mut App, w: u16, h: u16) {
+    app.update(Action::Resize(w, h));
+    insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(app, w, h));
+}
+
+#[test]
+fn every_view_renders_at_80x24_and_140x40() {
+    let mut app = loaded();
+    for (i, v) in View::ALL.into_iter().enumerate() {
+        app.update(Action::Show(v));
+        for (w, h) in [(80, 24), (140, 40)] {
+            snapshot(
+                &format!("{}_{}", i + 1, v.title().to_lowercase()),
+                &mut app,
+                w,
+                h,
+            );
+        }
+    }
+}
+
+#[test]
+fn details_help_and_expanded_rollup_render() {
+    let mut app = loaded();
+    act(
+        &mut app,
+        [Action::Show(View::Rows), Action::Down, Action::Enter],
+    );
+    snapshot("rows_detail", &mut app, 80, 24);
+    act(
+        &mut app,
+        [Action::Cancel, Action::Show(View::Domains), Action::Right],
+    );
+    snapshot("domains_expanded", &mut app, 80, 24);
+    act(&mut app, [Action::Help]);
+    snapshot("help", &mut app, 80, 24);
+}
+
+#[test]
+fn empty_data_renders() {
+    let mut app = new_app(false);
+    for v in [View::Overview, View::Codes, View::Timeline, View::Rows] {
+        app.update(Action::Show(v));
+        snapshot(
+            &format!("before_scan_{}", v.title().to_lowercase()),
+            &mut app,
+            80,
+            24,
+        );
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("acct-empty.csv");
+    std::fs::write(&empty, b"").expect("write");
+    let mut app = new_app(false);
+    scan(&mut app, &[empty]);
+    for v in [View::Overview, View::Senders, View::Timeline] {
+        app.update(Action::Show(v));
+        snapshot(
+            &format!("no_rows_{}", v.title().to_lowercase()),
+            &mut app,
+            80,
+            24,
+        );
+    }
+}
+
+#[test]
+fn a_filtered_state_renders() {
+    let mut app = loaded();
+    act(&mut app, [Action::OpenPrompt]);
+    for c in "domain=outlook.com code=RP-002".chars() {
+        app.update(Action::PromptChar(c));
+    }
+    act(&mut app, [Action::PromptSubmit]);
+    for v in [View::Overview, View::Senders, View::Rows] {
+        app.update(Action::Show(v));
+        snapshot(
+            &format!("filtered_{}", v.title().to_lowercase()),
+            &mut app,
+            80,
+            24,
+        );
+    }
+}
+
+#[test]
+fn no_color_uses_no_colour_and_color_does() {
+    use ratatui::style::Color;
+    for color in [false, true] {
+        let mut app = new_app(color);
+        scan(&mut app, &[samples()]);
+        let buf = render_buffer(&app, 80, 24);
+        let coloured = buf
+            .content()
+            .iter()
+            .any(|c| c.fg != Color::Reset || c.bg != Color::Reset);
+        assert_eq!(coloured, color, "color {color}");
+    }
+}
+
+#[test]
+fn the_filter_prompt_applies_shows_errors_and_esc_clears() {
+    let mut app = loaded();
+    assert_eq!(app.data.aggregates.records, 449);
+    act(&mut app, [Action::OpenPrompt]);
+    for c in "ip=192.0.2.10 foo=bar".chars() {
+        app.update(Action::PromptChar(c));
+    }
+    act(&mut app, [Action::PromptSubmit]);
+    let err = app
+        .prompt
+        .as_ref()
+        .and_then(|p| p.error.clone())
+        .expect("an error");
+    assert!(err.contains("`foo=bar`"), "{err}");
+    assert!(app.filter.is_empty(), "a bad filter changes nothing");
+    assert!(render(&app, 80, 24).contains("bad filter term `foo=bar`"));
+    for _ in 0.." foo=bar".len() {
+        app.update(Action::PromptBackspace);
+    }
+    act(&mut app, [Action::PromptSubmit]);
+    assert!(app.prompt.is_none());
+    assert_eq!(app.filter.as_str(), "ip=192.0.2.10");
+    let by_ip = app.data.aggregates.records;
+    assert!(by_ip > 0 && by_ip < 449, "{by_ip}");
+    assert!(render(&app, 80, 24).contains("filter: ip=192.0.2.10"));
+    act(&mut app, [Action::Cancel]);
+    assert!(app.filter.is_empty());
+    assert_eq!(app.data.aggregates.records, 449);
+    act(&mut app, [Action::Back]);
+    assert_eq!(
+        app.filter.as_str(),
+        "ip=192.0.2.10",
+        "Backspace undoes the clear"
+    );
+}
+
+#[test]
+fn drilling_down_from_codes_senders_and_domains_opens_rows_and_back_returns() {
+    let mut app = loaded();
+    act(&mut app, [Action::Show(View::Codes)]);
+    assert_eq!(app.derived.codes[0].name, "RP-002");
+    act(&mut app, [Action::Enter]);
+    assert_eq!(app.view, View::Rows);
+    assert_eq!(app.filter.as_str(), "code=RP-002");
+    assert_eq!(app.data.aggregates.records, 52);
+    assert_eq!(app.data.rows.len, 52);
+    let first = app.row(0).expect("parsed");
+    assert!(
+        first
+            .get(pmta_lens::acct::header::Col::DsnDiag)
+            .contains("RP-002")
+    );
+    // the field view, then back to the list, then back to Codes without the filter
+    act(&mut app, [Action::Enter]);
+    assert!(app.detail);
+    act(&mut app, [Action::Back]);
+    assert!(!app.detail);
+    act(&mut app, [Action::Back]);
+    assert_eq!((app.view, app.filter.as_str()), (View::Codes, ""));
+
+    act(&mut app, [Action::Show(View::Senders), Action::Group]);
+    assert_eq!(app.group, Group::SourceIp);
+    let ip = app.derived.senders[0].key.to_string();
+    act(&mut app, [Action::Enter]);
+    assert_eq!(app.filter.as_str(), format!("ip={ip}"));
+    assert_eq!(app.data.aggregates.records, app.data.rows.len as u64);
+    act(&mut app, [Action::Back]);
+
+    act(&mut app, [Action::Show(View::Domains)]);
+    let outlook = &app.derived.domains[0];
+    assert_eq!(&*outlook.line.key, "outlook.com");
+    let members = outlook.members.len();
+    assert_eq!(members, 10, "every Microsoft consumer domain rolls up");
+    let before = app.derived.domain_lines.len();
+    act(&mut app, [Action::Right]);
+    assert_eq!(app.derived.domain_lines.len(), before + members);
+    act(&mut app, [Action::Down]);
+    let member = app.drill_term().expect("a member");
+    assert!(member.starts_with("rcpt-domain="), "{member}");
+    act(&mut app, [Action::Enter]);
+    assert_eq!(app.filter.as_str(), member);
+    act(&mut app, [Action::Back, Action::Left]);
+    assert_eq!(app.derived.domain_lines.len(), before);
+    act(&mut app, [Action::Enter]);
+    assert_eq!(app.filter.as_str(), "domain=outlook.com");
+    assert_eq!(app.data.aggregates.records, 272);
+}
+
+#[test]
+fn s_cycles_the_sort_column_and_r_reverses() {
+    let mut app = loaded();
+    act(&mut app, [Action::Show(View::Codes)]);
+    let by_count: Vec<u64> = app
+        .derived
+        .codes
+        .iter()
+        .map(pmta_lens::tui::app::CodeRow::total)
+        .collect();
+    assert!(by_count.windows(2).all(|w| w[0] >= w[1]));
+    act(&mut app, [Action::SortNext]);
+    let names: Vec<String> = app.derived.codes.iter().map(|c| c.name.clone()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "second column: code");
+    act(&mut app, [Action::SortReverse]);
+    let names: Vec<String> = app.derived.codes.iter().map(|c| c.name.clone()).collect();
+    sorted.reverse();
+    assert_eq!(names, sorted);
+    act(&mut app, [Action::Show(View::Senders), Action::SortNext]);
+    let keys: Vec<String> = app
+        .derived
+        .senders
+        .iter()
+        .map(|l| l.key.to_string())
+        .collect();
+    let mut k2 = keys.clone();
+    k2.sort();
+    assert_eq!(keys, k2);
+}
+
+#[test]
+fn the_timeline_starts_at_the_busiest_minute_and_zooms_to_a_marked_span() {
+    let mut app = loaded();
+    act(&mut app, [Action::Show(View::Timeline)]);
+    let sel = app.lists[View::Timeline.index()].selected;
+    let minute = &app.derived.minutes[sel];
+    assert_eq!(pmta_lens::fmt::utc(minute.t), "2026-11-20 14:02:00 UTC");
+    assert_eq!(minute.counts.deferred(), 11);
+    act(&mut app, [Action::Mark]);
+    for _ in 0..4 {
+        act(&mut app, [Action::Up]);
+    }
+    act(&mut app, [Action::Zoom]);
+    assert_eq!(
+        app.filter.as_str(),
+        "since=2026-11-20T13:58:00Z until=2026-11-20T14:03:00Z"
+    );
+    assert_eq!(app.view, View::Timeline);
+    assert_eq!(app.data.aggregates.records, 45, "10 + 8 + 7 + 9 + 11 rows");
+    act(&mut app, [Action::Back]);
+    assert!(app.filter.is_empty());
+}
+
+#[test]
+fn n_and_shift_n_jump_between_bursts_and_show_the_ips_and_what_to_do() {
+    let mut app = new_app(false);
+    act(&mut app, [Action::NextBurst]);
+    assert!(
+        app.message
+            .as_deref()
+            .is_some_and(|m| m.contains("when the scan completes")),
+        "before the analyses ran: said so, nothing invented"
+    );
+    scan(&mut app, &[samples()]);
+    let bursts = app.bursts().expect("the analyses ran").to_vec();
+    assert_eq!(
+        bursts.len(),
+        3,
+        "all IPs, 192.0.2.10, 192.0.2.11: {bursts:?}"
+    );
+    act(&mut app, [Action::NextBurst]);
+    assert_eq!((app.view, app.burst), (View::Timeline, Some(0)));
+    let at = |app: &App| app.derived.minutes[app.lists[View::Timeline.index()].selected].t;
+    assert_eq!(pmta_lens::fmt::utc(at(&app)), "2026-11-20 13:58:00 UTC");
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Burst 1/3 RP-002 all IPs"), "{screen}");
+    assert!(
+        screen.contains("192.0.2.11 (31), 192.0.2.10 (19)"),
+        "{screen}"
+    );
+    assert!(screen.contains("Reduce max-connect-rate"), "{screen}");
+    snapshot("timeline_burst", &mut app, 80, 24);
+    snapshot("timeline_burst", &mut app, 140, 40);
+    act(&mut app, [Action::NextBurst]);
+    assert_eq!(app.burst, Some(1));
+    assert_eq!(bursts[1].source_ip.as_deref(), Some("192.0.2.10"));
+    act(&mut app, [Action::PrevBurst, Action::PrevBurst]);
+    assert_eq!(app.burst, Some(2), "wraps around");
+    act(&mut app, [Action::NextBurst, Action::Zoom]);
+    assert_eq!(
+        app.filter.as_str(),
+        "since=2026-11-20T13:58:00Z until=2026-11-20T14:04:00Z"
+    );
+    assert_eq!(app.data.aggregates.records, 50, "the 50 rows of the burst");
+}
+
+#[test]
+fn quitting_and_keys_map_to_actions() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let app = new_app(false);
+    let key = |c, m| pmta_lens::tui::action::for_key(&app, KeyEvent::new(c, m));
+    assert!(matches!(
+        key(KeyCode::Char('q'), KeyModifiers::NONE),
+        Some(Action::Quit)
+    ));
+    assert!(matches!(
+        key(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        Some(Action::Quit)
+    ));
+    assert!(matches!(
+        key(KeyCode::Char('7'), KeyModifiers::NONE),
+        Some(Action::Show(View::Rows))
+    ));
+    assert!(matches!(
+        key(KeyCode::Char('N'), KeyModifiers::SHIFT),
+        Some(Action::PrevBurst)
+    ));
+    assert!(matches!(
+        key(KeyCode::BackTab, KeyModifiers::SHIFT),
+        Some(Action::PrevView)
+    ));
+    let mut app = new_app(false);
+    app.update(Action::OpenPrompt);
+    let typed = pmta_lens::tui::action::for_key(
+        &app,
+        KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE),
+    );
+    assert!(
+        matches!(typed, Some(Action::PromptChar('q'))),
+        "q is text in the prompt"
+    );
+}
+
+const HEADER: &str = "type,timeLogged,rcpt,dsnStatus,dsnDiag,dlvSourceIp,vmta\n";
+
+fn row(n: u32, kind: &str, diag: &str) -> String {
+    format!(
+        "{kind},2026-01-14 10:{:02}:00+0000,u{n}@hotmail.de,4.7.0 (x),\"smtp;{diag}\",192.0.2.10,vmta-ms-01\n",
+        n % 60
+    )
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .expect("open for append");
+    f.write_all(text.as_bytes()).expect("append");
+}
+
+#[test]
+fn follow_reads_appended_rows_waits_for_unfinished_lines_and_picks_up_rotated_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = dir.path().join("acct-2026-01-14-0000.csv");
+    append(
+        &first,
+        &format!(
+            "{HEADER}{}{}",
+            row(1, "d", "250 ok"),
+            row(2, "t", "421 RP-002 x")
+        ),
+    );
+    let mut s = Scanner::new(
+        spec(vec![dir.path().to_path_buf()], Filter::default(), true),
+        0,
+        None,
+    );
+    assert!(s.initial(&AtomicBool::new(false), |_| {}));
+    assert_eq!(s.snapshot().aggregates.records, 2);
+    assert!(!s.poll(), "nothing new");
+    // PowerMTA appends: one whole row and half of the next
+    let next = row(4, "t", "421 RP-002 y");
+    let (head, tail) = next.split_at(20);
+    append(&first, &format!("{}{head}", row(3, "d", "250 ok")));
+    assert!(s.poll());
+    let snap = s.snapshot();
+    assert_eq!(snap.aggregates.records, 3, "the unfinished line waits");
+    assert_eq!(snap.report.malformed, 0);
+    append(&first, tail);
+    assert!(s.poll());
+    assert_eq!(s.snapshot().aggregates.records, 4);
+    // rotation: a new file in the watched directory
+    let second = dir.path().join("acct-2026-01-14-0001.csv");
+    append(
+        &second,
+        &format!("{HEADER}{}", row(5, "b", "550 5.1.1 no such user")),
+    );
+    assert!(s.poll());
+    let snap = s.snapshot();
+    assert_eq!(snap.aggregates.records, 5);
+    assert_eq!(snap.report.files.len(), 2);
+    assert_eq!(snap.rows.len, 5, "appended rows can be listed too");
+    let mut reader = pmta_lens::tui::reader::Reader::default();
+    let last = reader.read(&snap.rows.get(4).expect("row 5"));
+    assert_eq!(last.values[0], "b");
+    assert_eq!(snap.aggregates.by_type.bounced(), 1);
+}
+
+#[test]
+fn follow_on_its_thread_sends_new_counts_about_once_a_second_and_pauses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("acct-2026-01-14-0000.csv");
+    append(&file, &format!("{HEADER}{}", row(1, "d", "250 ok")));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("pool"),
+    );
+    let loader = loader::spawn(
+        spec(vec![dir.path().to_path_buf()], Filter::default(), true),
+        7,
+        pool,
+        move |m| tx.send(m).is_ok(),
+    );
+    let wait_for = |records: u64| -> Snapshot {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(Msg::Snapshot(s)) if s.aggregates.records == records && s.complete => {
+                    assert_eq!(s.generation, 7);
+                    return *s;
+                }
+                Ok(Msg::Snapshot(_)) => {}
+                Ok(Msg::Failed(m)) => panic!("loader failed: {m}"),
+                Err(e) => panic!("no snapshot with {records} records in time: {e}"),
+            }
+        }
+    };
+    wait_for(1);
+    append(&file, &row(2, "t", "421 RP-002 x"));
+    let t0 = Instant::now();
+    wait_for(2);
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    append(
+        &dir.path().join("acct-2026-01-14-0001.csv"),
+        &format!("{HEADER}{}", row(3, "d", "250 ok")),
+    );
+    let s = wait_for(3);
+    assert_eq!(s.report.files.len(), 2);
+    // paused: nothing is read
+    loader.set_paused(true);
+    std::thread::sleep(Duration::from_millis(1500));
+    while rx.try_recv().is_ok() {}
+    append(&file, &row(4, "d", "250 ok"));
+    assert!(
+        rx.recv_timeout(Duration::from_millis(2500)).is_err(),
+        "no news while paused"
+    );
+    loader.set_paused(false);
+    wait_for(4);
+}
+
+#[test]
+fn the_dashboard_counts_what_the_summary_counts() {
+    let app = loaded();
+    let classifier = Classifier::builtin();
+    let (inputs, _) = pmta_lens::acct::discover::discover(&[samples()]);
+    let r = pmta_lens::scan::run(
+        &inputs,
+        &pmta_lens::scan::ScanOptions::default(),
+        &classifier,
+        &Filter::default(),
+        &Rollup::default(),
+    );
+    assert_eq!(*app.data.aggregates, r.aggregates);
+    assert_eq!(app.data.report.malformed, r.report.malformed);
+    assert_eq!(
+        app.data.report.malformed_samples,
+        r.report.malformed_samples
+    );
+}

@@ -1,0 +1,243 @@
+//! The real binary in a real terminal: tmux runs `pmta-lens sample-logs/` at 80x24; the test
+//! switches through every view, applies a filter, drills down and quits, reading the screen at
+//! each step. Skipped (with a message) when tmux is not installed.
+#![cfg(feature = "tui")]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        self.cmd(&args);
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
+    }
+
+    /// Waits until the screen shows every one of `want`, and returns it.
+    fn wait_for(&self, want: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if want.iter().all(|w| s.contains(w)) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "screen never showed {want:?}; it shows:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+fn have_tmux() -> bool {
+    let ok = Command::new("tmux").arg("-V").output().is_ok();
+    if !ok {
+        println!("SKIPPED: tmux is not installed (.ci/run installs it)");
+    }
+    ok
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // one session, step by step, as an operator goes
+fn an_operator_session_at_80x24() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = dir.path().join("status");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let t = Tmux {
+        socket: format!("pmta-lens-e2e-{}", std::process::id()),
+    };
+    let command = format!(
+        "'{}' '{}'; echo $? > '{}'",
+        env!("CARGO_BIN_EXE_pmta-lens"),
+        samples.display(),
+        status.display()
+    );
+    let out = t.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "-e",
+        "NO_COLOR=1",
+        &command,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = t.wait_for(&[
+        "1 Overview",
+        "scan complete",
+        "What to do",
+        "Top destinations",
+    ]);
+    assert!(s.contains("449 records"), "{s}");
+    assert!(s.contains("outlook.com"), "{s}");
+    for (key, want) in [
+        (
+            "2",
+            &[
+                "codes in 141 deferral and bounce rows",
+                "RP-002 in full",
+                "Action",
+            ][..],
+        ),
+        ("3", &["9 VMTAs", "vmta-ms-01"]),
+        ("g", &["sending IPs", "192.0.2.10"]),
+        ("4", &["destinations", "outlook.com (10)"]),
+        ("5", &["Connection budget: needs your PowerMTA config"]),
+        ("6", &["Deferrals per", "RP-002", "11-20 14:02"]),
+        ("7", &["449 matching rows", "dsnDiag"]),
+        ("Tab", &["1 Overview", "What to do"]),
+        ("?", &["Keys", "drill down"]),
+        (
+            "Escape",
+            &[
+                "What to do",
+                "3 bursts (RP-002 at 11-20 13:58): n shows them",
+            ],
+        ),
+        // the RP-002 burst: when, which IPs, what to do
+        (
+            "n",
+            &[
+                "Burst 1/3 RP-002 all IPs",
+                "192.0.2.11 (31), 192.0.2.10 (19)",
+                "Reduce max-connect-rate",
+            ],
+        ),
+    ] {
+        t.keys(&[key]);
+        let s = t.wait_for(want);
+        assert_eq!(s.lines().count(), 24, "{s}");
+    }
+    // a filter from the prompt
+    t.keys(&["/"]);
+    t.wait_for(&["Enter apply"]);
+    t.keys(&["-l", "code=RP-002"]);
+    t.keys(&["Enter"]);
+    let s = t.wait_for(&["filter: code=RP-002", "52 of 449 rows match"]);
+    assert!(s.contains("RP-002"), "{s}");
+    // drill down from Senders into the rows, look at one, go back
+    t.keys(&["3"]);
+    t.wait_for(&["sending IPs", "192.0.2.11"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&[
+        "filter: code=RP-002 ip=192.0.2.11",
+        "32 matching rows",
+        "scan complete",
+    ]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["Row 1 of 32", "dsnDiag"]);
+    t.keys(&["Escape"]);
+    t.keys(&["BSpace"]);
+    t.wait_for(&["filter: code=RP-002  ", "sending IPs"]);
+    t.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !status.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "did not quit on q:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let code = std::fs::read_to_string(&status).expect("status");
+    assert_eq!(code.trim(), "0", "exit status");
+}
+
+#[test]
+fn a_panic_in_a_scan_worker_restores_the_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = dir.path().join("status");
+    let stty = dir.path().join("stty");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let t = Tmux {
+        socket: format!("pmta-lens-panic-{}", std::process::id()),
+    };
+    // after the dashboard exits, the shell records its status and the terminal's modes
+    let command = format!(
+        "'{}' '{}' 2>/dev/null; echo $? > '{}'; stty -a > '{}'; sleep 30",
+        env!("CARGO_BIN_EXE_pmta-lens"),
+        samples.display(),
+        status.display(),
+        stty.display()
+    );
+    let out = t.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "-e",
+        "PMTA_LENS_TEST_PANIC=1",
+        &command,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(status.exists() && stty.exists() && std::fs::metadata(&stty).is_ok_and(|m| m.len() > 0))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "did not exit after the panic:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        std::fs::read_to_string(&status).expect("status").trim(),
+        "2"
+    );
+    let modes = std::fs::read_to_string(&stty).expect("stty");
+    let words: Vec<&str> = modes.split_whitespace().collect();
+    for mode in ["icanon", "echo", "isig"] {
+        assert!(words.contains(&mode), "{mode} not restored: {modes}");
+    }
+    // back on the normal screen, not the dashboard's alternate one
+    assert!(!t.screen().contains("1 Overview"), "{}", t.screen());
+}
