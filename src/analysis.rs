@@ -240,7 +240,7 @@ struct Second {
 /// Every analysis, from the aggregates and what the main scan collected; reads the rows again
 /// (each pass only when something needs it) to follow RP-001 retries and complaints.
 #[allow(clippy::too_many_lines)] // the passes in order, each reading what the last found
-fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
+pub fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
     let agg = &ctx.scan.aggregates;
     let p = ctx.params;
     let codes = burst_codes(p, ctx.classifier);

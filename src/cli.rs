@@ -351,10 +351,11 @@ fn summary(
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     let rollup = setup.rollup();
-    let (result, analyses) =
-        analysis::run(&p.inputs, opts, &p.classifier, &p.filter, &rollup, &params);
+    let (result, analyses, rows) =
+        connections::scan_and_analyze(&p.inputs, opts, &p.classifier, &p.filter, &rollup, &params);
     let (budget, log_failed) = setup.connections(
         &result,
+        rows.as_ref(),
         &rollup,
         &p.classifier,
         &p.inputs,

@@ -50,8 +50,12 @@ pub struct Context<'a> {
     pub hints: &'a FxHashMap<String, DomainHints>,
     pub rollup: &'a Rollup,
     pub classifier: &'a Classifier,
-    /// The accounting inputs, read once more for the estimate; `None`: no estimate.
+    /// The accounting inputs, read once more for the estimate when `rows` is `None`; `None`:
+    /// no estimate.
     pub inputs: Option<(&'a [Input], &'a ScanOptions)>,
+    /// The SMTP rows, when the scan already collected them (an unfiltered scan with an
+    /// [`estimate::Collector`] as side collector): no second pass then.
+    pub rows: Option<&'a estimate::Rows>,
     pub config: Option<&'a Config>,
     /// A `PowerMTA` log written with `log-connections yes`.
     pub pmta_log: Option<&'a Path>,
@@ -75,6 +79,7 @@ impl<'a> Context<'a> {
             rollup,
             classifier,
             inputs: Some((inputs, opts)),
+            rows: None,
             config: None,
             pmta_log: None,
             only_aggregated: false,
@@ -208,30 +213,35 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
         }
     };
     let aggregated = aggregated_groups(agg, ctx.config);
-    // The estimate (also the source of MX hosts and IP <-> VMTA pairs for placing log lines).
-    let rows = ctx
-        .inputs
-        .map(|(inputs, opts)| estimate::collect(inputs, opts, ctx.classifier, ctx.rollup));
+    let ip_vmta = ip_vmta(agg);
+    let log = ctx
+        .pmta_log
+        .map(|path| log::read(path).map_err(|e| format!("{}: {e}", path.display())));
+    let read;
+    let rows = match ctx.rows {
+        Some(r) => Some(r),
+        None if needs_rows(ctx.config, log.as_ref()) => {
+            read = ctx
+                .inputs
+                .map(|(inputs, opts)| estimate::collect(inputs, opts, ctx.classifier, ctx.rollup));
+            read.as_ref()
+        }
+        None => None,
+    };
     let estimated = rows
-        .as_ref()
         .map(|r| estimated_groups(r, &resolve, ctx.config, settings))
         .unwrap_or_default();
-    let (logged, log_report, log_error) = match ctx.pmta_log {
-        Some(path) => match log::read(path) {
-            Ok((conns, rep)) => {
-                let place = Placer {
-                    config: ctx.config,
-                    rows: rows.as_ref(),
-                };
-                let groups = logged_groups(&conns, &place, &vmta_pools, &resolve);
-                (groups, Some(rep), None)
-            }
-            Err(e) => (
-                Groups::new(),
-                None,
-                Some(format!("{}: {e}", path.display())),
-            ),
-        },
+    let (logged, log_report, log_error) = match log {
+        Some(Ok((conns, rep))) => {
+            let place = Placer {
+                config: ctx.config,
+                rows,
+                ip_vmta: &ip_vmta,
+            };
+            let groups = logged_groups(&conns, &place, &vmta_pools, &resolve);
+            (groups, Some(rep), None)
+        }
+        Some(Err(e)) => (Groups::new(), None, Some(e)),
         None => (Groups::new(), None, None),
     };
     let method = if log_report.as_ref().is_some_and(|r| r.connections > 0) {
@@ -284,6 +294,37 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
         range,
         bucket_secs,
     }
+}
+
+/// Which VMTA sends from which IP, as the rows say (to place log lines): (IP, VMTA) -> rows.
+fn ip_vmta(agg: &Aggregates) -> FxHashMap<(String, String), u64> {
+    let mut out: FxHashMap<(String, String), u64> = FxHashMap::default();
+    for c in &agg.cells {
+        if &*c.id.source_ip != NONE_KEY && &*c.id.vmta != UNATTRIBUTED_KEY {
+            *out.entry((c.id.source_ip.to_string(), c.id.vmta.to_string()))
+                .or_default() += c.counts.counts.total();
+        }
+    }
+    out
+}
+
+/// Whether the rows must be read again: for the estimate, or to place log connections that
+/// name neither their queue nor a well-known MX host.
+fn needs_rows(
+    config: Option<&Config>,
+    log: Option<&Result<(Vec<LogConnection>, LogReport), String>>,
+) -> bool {
+    let Some(Ok((conns, _))) = log else {
+        return true;
+    };
+    conns.is_empty()
+        || conns.iter().any(|c| {
+            c.queue.is_none()
+                && !rollup::is_microsoft_consumer_mx(c.mx_host.as_bytes())
+                && config
+                    .and_then(|cfg| cfg.rollup_for_mx_host(&c.mx_host))
+                    .is_none()
+        })
 }
 
 /// Destinations and pools with SMTP rows in the aggregates, with their VMTAs and row counts.
@@ -533,28 +574,26 @@ fn auto_bucket(range: Option<(i64, i64)>) -> i64 {
 struct Placer<'a> {
     config: Option<&'a Config>,
     rows: Option<&'a estimate::Rows>,
+    /// (source IP, VMTA) -> rows, from the aggregates.
+    ip_vmta: &'a FxHashMap<(String, String), u64>,
 }
 
 impl Placer<'_> {
     /// (source IP, VMTA), each `(none)` when neither the line, the config nor the rows say.
     fn source(&self, c: &LogConnection) -> (String, String) {
         let by_rows_ip = |ip: &str| {
-            self.rows.and_then(|r| {
-                r.ip_vmta
-                    .iter()
-                    .filter(|((i, _), _)| i == ip)
-                    .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-                    .map(|((_, v), _)| v.clone())
-            })
+            self.ip_vmta
+                .iter()
+                .filter(|((i, _), _)| i == ip)
+                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|((_, v), _)| v.clone())
         };
         let by_rows_vmta = |vmta: &str| {
-            self.rows.and_then(|r| {
-                r.ip_vmta
-                    .iter()
-                    .filter(|((_, v), _)| v.eq_ignore_ascii_case(vmta))
-                    .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-                    .map(|((i, _), _)| i.clone())
-            })
+            self.ip_vmta
+                .iter()
+                .filter(|((_, v), _)| v.eq_ignore_ascii_case(vmta))
+                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .map(|((i, _), _)| i.clone())
         };
         let vmta = c
             .vmta

@@ -13,14 +13,67 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args as ClapArgs, ValueEnum};
 
-use crate::acct::discover::{DEFAULT_DIR, discover};
+use crate::acct::discover::{DEFAULT_DIR, Input, discover};
+use crate::analysis::{self, Analyses, AnalysisParams};
 use crate::classify::Classifier;
 use crate::config::lint::{self, Volume};
 use crate::config::{self, Config};
-use crate::connections::{self, Connections, Overrides, Settings};
+use crate::connections::{self, Connections, Overrides, Settings, estimate};
 use crate::filter::Filter;
 use crate::rollup::{MICROSOFT, Rollup};
 use crate::scan::{self, ScanOptions, ScanResult};
+
+/// The summary's scan: the analyses and, when the rows are not filtered, the connection
+/// estimate collect in the same pass, so the estimate costs no second read of the files.
+pub fn scan_and_analyze(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    filter: &Filter,
+    rollup: &Rollup,
+    params: &AnalysisParams,
+) -> (ScanResult, Analyses, Option<estimate::Rows>) {
+    if !filter.is_empty() {
+        // Connections are not filtered: the estimate reads its rows in a pass of its own.
+        let (result, analyses) = analysis::run(inputs, opts, classifier, filter, rollup, params);
+        return (result, analyses, None);
+    }
+    let plan = analysis::Plan::new(params, classifier);
+    let (result, chunks) = scan::run_with(
+        inputs,
+        opts,
+        classifier,
+        filter,
+        rollup,
+        || {
+            (
+                analysis::Collected::default(),
+                estimate::Collector::default(),
+            )
+        },
+        |(a, e), row| {
+            a.row(&plan, row);
+            e.row(row);
+        },
+    );
+    let mut collected = analysis::Collected::default();
+    let mut estimate_chunks = Vec::with_capacity(chunks.len());
+    for (a, e) in chunks {
+        collected.merge(a);
+        estimate_chunks.push(e);
+    }
+    let ctx = analysis::Context {
+        inputs,
+        opts,
+        classifier,
+        filter,
+        rollup,
+        scan: &result,
+        params,
+    };
+    let analyses = analysis::analyze_collected(&ctx, collected);
+    (result, analyses, Some(estimate::merge(estimate_chunks)))
+}
 
 /// Names looked for in a directory given as an accounting path.
 const CONFIG_NAMES: [&str; 2] = ["pmta-config", "config"];
@@ -116,16 +169,19 @@ impl Setup {
 
     /// Budget and connections for the summary. Problems with the log go to stderr; the result
     /// says whether there were any.
+    #[allow(clippy::too_many_arguments)] // the scan's parts, as the analyses take them
     pub fn connections(
         &self,
         result: &ScanResult,
+        rows: Option<&estimate::Rows>,
         rollup: &Rollup,
         classifier: &Classifier,
-        inputs: &[crate::acct::discover::Input],
+        inputs: &[Input],
         opts: &ScanOptions,
         filtered: bool,
     ) -> (Connections, bool) {
         let mut ctx = connections::Context::new(result, rollup, classifier, inputs, opts);
+        ctx.rows = rows;
         ctx.config = self.config.as_ref();
         ctx.pmta_log = self.pmta_log.as_deref();
         ctx.only_aggregated = filtered;

@@ -28,7 +28,7 @@ use crate::classify::Classifier;
 use crate::filter::Filter;
 use crate::model::{NONE_KEY, RecordKind};
 use crate::rollup::{self, Rollup};
-use crate::scan::{self, Engine, ScanOptions};
+use crate::scan::{self, Engine, Row, ScanOptions};
 
 /// The assumptions of the estimate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -83,40 +83,33 @@ pub struct Rows {
     pub mx: Vec<String>,
     /// (MX host lowercased, recipient domain lowercased) -> rows.
     pub mx_hosts: FxHashMap<(String, String), u64>,
-    /// (source IP, VMTA) pairs seen, with rows.
-    pub ip_vmta: FxHashMap<(String, String), u64>,
 }
 
-#[derive(Default)]
-struct Chunk {
+/// What one chunk of rows contributes: a side collector of the scan (see
+/// [`scan::run_with`]), or of its own pass ([`collect`]).
+#[derive(Debug, Default)]
+pub struct Collector {
     strings: Interner,
-    keys: FxHashMap<[u32; 5], u32>,
+    /// (VMTA, IP, queue, recipient domain, pool) as bytes joined by NUL -> key id.
+    keys: FxHashMap<Box<[u8]>, u32>,
     key_list: Vec<[u32; 5]>,
+    /// The key of the row before, to skip the lookup when rows repeat it.
+    scratch: Vec<u8>,
+    last: Vec<u8>,
+    last_id: u32,
     /// (key, time, mx, failed)
     attempts: Vec<(u32, i64, u32, bool)>,
+    /// (MX host, key) -> rows
     mx_hosts: FxHashMap<(u32, u32), u64>,
+    /// The `dsnMta` of the row before and its host id.
+    last_mta: Vec<u8>,
+    last_host: u32,
 }
 
-/// Reads the SMTP rows of `inputs` (all rows: the estimate is about connections, which a
-/// filter on codes or times would cut apart).
-pub fn collect(
-    inputs: &[Input],
-    opts: &ScanOptions,
-    classifier: &Classifier,
-    rollup: &Rollup,
-) -> Rows {
-    let unfiltered = Filter::default();
-    let eng = Engine {
-        classifier,
-        filter: &unfiltered,
-        rollup,
-        domain_map: None,
-    };
-    let quiet = ScanOptions {
-        progress: None,
-        ..opts.clone()
-    };
-    let (chunks, _) = scan::visit(inputs, &quiet, &eng, Chunk::default, |c, row| {
+impl Collector {
+    /// Looks at one row (all rows should be seen: connections are not filtered).
+    #[inline]
+    pub fn row(&mut self, row: &Row<'_>) {
         let k = row.keys;
         let kind = k.kind;
         let smtp = matches!(
@@ -136,32 +129,75 @@ pub fn collect(
         } else {
             queue
         };
-        let key = [
-            c.strings.intern(k.vmta),
-            c.strings.intern(k.source_ip),
-            c.strings.intern(queue),
-            c.strings.intern(k.rcpt_domain),
-            c.strings.intern(k.pool),
-        ];
-        let next = u32::try_from(c.key_list.len()).unwrap_or(u32::MAX);
-        let id = *c.keys.entry(key).or_insert(next);
-        if id == next {
-            c.key_list.push(key);
+        self.scratch.clear();
+        for part in [k.vmta, k.source_ip, queue, k.rcpt_domain, k.pool] {
+            self.scratch.extend_from_slice(part);
+            self.scratch.push(0);
         }
+        let id = if !self.last.is_empty() && self.scratch == self.last {
+            self.last_id
+        } else if let Some(id) = self.keys.get(self.scratch.as_slice()) {
+            *id
+        } else {
+            let key = [
+                self.strings.intern(k.vmta),
+                self.strings.intern(k.source_ip),
+                self.strings.intern(queue),
+                self.strings.intern(k.rcpt_domain),
+                self.strings.intern(k.pool),
+            ];
+            let id = u32::try_from(self.key_list.len()).unwrap_or(u32::MAX);
+            self.key_list.push(key);
+            self.keys.insert(self.scratch.as_slice().into(), id);
+            id
+        };
+        std::mem::swap(&mut self.scratch, &mut self.last);
+        self.last_id = id;
         let mx_ip = row.get(Col::DlvDestinationIp);
         let mx = if mx_ip.is_empty() {
             u32::MAX
         } else {
-            c.strings.intern(mx_ip)
+            self.strings.intern(mx_ip)
         };
-        c.attempts
+        self.attempts
             .push((id, time, mx, kind == RecordKind::TransientQueue));
         let dsn_mta = row.get(Col::DsnMta);
         if !dsn_mta.is_empty() && kind != RecordKind::TransientQueue {
-            let host = dsn_mta.split(|b| *b == b' ').next().unwrap_or_default();
-            let host = c.strings.intern(host);
-            *c.mx_hosts.entry((host, key[3])).or_default() += 1;
+            let host = if dsn_mta == self.last_mta.as_slice() {
+                self.last_host
+            } else {
+                let name = dsn_mta.split(|b| *b == b' ').next().unwrap_or_default();
+                self.last_mta.clear();
+                self.last_mta.extend_from_slice(dsn_mta);
+                self.last_host = self.strings.intern(name);
+                self.last_host
+            };
+            *self.mx_hosts.entry((host, id)).or_default() += 1;
         }
+    }
+}
+
+/// Reads the SMTP rows of `inputs` in a pass of their own (all rows: the estimate is about
+/// connections, which a filter on codes or times would cut apart).
+pub fn collect(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    rollup: &Rollup,
+) -> Rows {
+    let unfiltered = Filter::default();
+    let eng = Engine {
+        classifier,
+        filter: &unfiltered,
+        rollup,
+        domain_map: None,
+    };
+    let quiet = ScanOptions {
+        progress: None,
+        ..opts.clone()
+    };
+    let (chunks, _) = scan::visit(inputs, &quiet, &eng, Collector::default, |c, row| {
+        c.row(row);
     });
     merge(chunks)
 }
@@ -173,12 +209,12 @@ fn text(strings: &Interner, id: u32) -> String {
     String::from_utf8_lossy(strings.get(id)).into_owned()
 }
 
-fn merge(chunks: Vec<Chunk>) -> Rows {
+/// Combines the collectors of every chunk (in any order: the result is sorted).
+pub fn merge(chunks: Vec<Collector>) -> Rows {
     let mut by_key: FxHashMap<QueueKey, Vec<Attempt>> = FxHashMap::default();
     let mut mx_ids: FxHashMap<String, u32> = FxHashMap::default();
     let mut mx = vec![String::new()];
     let mut mx_hosts: FxHashMap<(String, String), u64> = FxHashMap::default();
-    let mut ip_vmta: FxHashMap<(String, String), u64> = FxHashMap::default();
     for c in chunks {
         let keys: Vec<QueueKey> = c
             .key_list
@@ -192,6 +228,7 @@ fn merge(chunks: Vec<Chunk>) -> Rows {
             })
             .collect();
         let mut local_mx: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut grouped: Vec<Vec<Attempt>> = vec![Vec::new(); keys.len()];
         for (key, time, m, failed) in c.attempts {
             let m = if m == u32::MAX {
                 0
@@ -204,21 +241,20 @@ fn merge(chunks: Vec<Chunk>) -> Rows {
                     })
                 })
             };
-            let k = &keys[key as usize];
-            by_key.entry(k.clone()).or_default().push(Attempt {
+            grouped[key as usize].push(Attempt {
                 time,
                 mx: m,
                 failed,
             });
-            *ip_vmta
-                .entry((k.source_ip.clone(), k.vmta.clone()))
-                .or_default() += 1;
         }
-        for ((host, rcpt), n) in c.mx_hosts {
+        for (k, attempts) in keys.iter().zip(grouped) {
+            by_key.entry(k.clone()).or_default().extend(attempts);
+        }
+        for ((host, key), n) in c.mx_hosts {
             let host = text(&c.strings, host)
                 .trim_end_matches('.')
                 .to_ascii_lowercase();
-            let rcpt = text(&c.strings, rcpt).to_ascii_lowercase();
+            let rcpt = keys[key as usize].rcpt_domain.clone();
             *mx_hosts.entry((host, rcpt)).or_default() += n;
         }
     }
@@ -238,7 +274,9 @@ fn merge(chunks: Vec<Chunk>) -> Rows {
         .into_iter()
         .map(
             |((vmta, source_ip, queue, pool), (rcpt_domain, mut attempts))| {
-                attempts.sort_unstable();
+                if !attempts.is_sorted() {
+                    attempts.sort_unstable();
+                }
                 (
                     QueueKey {
                         vmta,
@@ -257,7 +295,6 @@ fn merge(chunks: Vec<Chunk>) -> Rows {
         queues,
         mx,
         mx_hosts,
-        ip_vmta,
     }
 }
 
