@@ -164,52 +164,54 @@ impl FieldSplitter {
         let mut i = pos;
         let mut newlines = 0u64;
         loop {
+            // Unquoted fields, the common case, in a loop of their own.
+            while self.fields.len() < limit && buf.get(i) != Some(&b'"') {
+                let (sep, last) = blocks.next_separator();
+                self.fields.push(Field {
+                    start: i,
+                    end: trim_cr(buf, i, sep),
+                    escaped: false,
+                });
+                if last {
+                    let n = self.fields.len();
+                    return finish(buf, pos, sep, newlines, false, n);
+                }
+                // a comma: another field follows
+                i = sep + 1;
+            }
             if self.fields.len() >= limit {
                 let (extra, at, broken) = count_fields(&mut blocks, i, &mut newlines);
                 let field_count = self.fields.len() + extra;
                 return finish(buf, pos, at, newlines, broken, field_count);
             }
-            let (field, sep, last) = if buf.get(i) == Some(&b'"') {
-                match scan_quoted(&mut blocks, i + 1, &mut newlines) {
-                    Quoted::Closed { end, escaped } => {
-                        // Anything between the closing quote and the next separator is kept out
-                        // of the value (`"a"b,` reads as `a`; `"a"\r\n` ends the record): such a
-                        // row still parses.
-                        blocks.skip_to(end + 1);
-                        let (sep, last) = blocks.next_separator();
-                        let field = Field {
-                            start: i + 1,
-                            end,
-                            escaped,
-                        };
-                        (field, sep, last)
-                    }
-                    Quoted::Broken { at } => {
-                        self.fields.push(Field {
-                            start: i + 1,
-                            end: at,
-                            escaped: false,
-                        });
+            match scan_quoted(&mut blocks, i + 1, &mut newlines) {
+                Quoted::Closed { end, escaped } => {
+                    // Anything between the closing quote and the next separator is kept out of
+                    // the value (`"a"b,` reads as `a`; `"a"\r\n` ends the record): such a row
+                    // still parses.
+                    blocks.skip_to(end + 1);
+                    let (sep, last) = blocks.next_separator();
+                    self.fields.push(Field {
+                        start: i + 1,
+                        end,
+                        escaped,
+                    });
+                    if last {
                         let n = self.fields.len();
-                        return finish(buf, pos, at, newlines, true, n);
+                        return finish(buf, pos, sep, newlines, false, n);
                     }
+                    i = sep + 1;
                 }
-            } else {
-                let (sep, last) = blocks.next_separator();
-                let field = Field {
-                    start: i,
-                    end: trim_cr(buf, i, sep),
-                    escaped: false,
-                };
-                (field, sep, last)
-            };
-            self.fields.push(field);
-            if last {
-                let n = self.fields.len();
-                return finish(buf, pos, sep, newlines, false, n);
+                Quoted::Broken { at } => {
+                    self.fields.push(Field {
+                        start: i + 1,
+                        end: at,
+                        escaped: false,
+                    });
+                    let n = self.fields.len();
+                    return finish(buf, pos, at, newlines, true, n);
+                }
             }
-            // a comma: another field follows
-            i = sep + 1;
         }
     }
 }
