@@ -118,13 +118,6 @@ pub struct RowKeys<'a> {
     pub microsoft_mx: bool,
 }
 
-/// A one-entry cache in front of the interner: consecutive rows often repeat a VMTA or IP.
-#[derive(Clone, Debug, Default)]
-struct LastId {
-    id: u32,
-    valid: bool,
-}
-
 /// What one worker accumulates. Mergeable in any order with the same result. `Clone`, so a front
 /// end can finish a snapshot of a scan in progress and keep adding to the original.
 #[derive(Clone, Debug, Default)]
@@ -141,20 +134,46 @@ pub struct Partial {
     /// Delivery attempts per (UTC day start, recipient domain, sending IP), for volume tiers and
     /// sending consistency.
     days: FxHashMap<(i64, u32, u32), TypeCounts>,
-    last_vmta: LastId,
-    last_ip: LastId,
-    last_pool: LastId,
+    /// Interned ids of (VMTA, source IP, recipient domain, pool) by the four strings' bytes
+    /// ([`Self::ids`]): one lookup per row instead of four.
+    ids: FxHashMap<Box<[u8]>, [u32; 4]>,
+    /// Scratch for the byte key of [`Self::ids`], reused for every row.
+    id_key: Vec<u8>,
+    /// Rows of the current minute, not yet in `minutes` (rows come in time order, so the minute
+    /// rarely changes from one row to the next). See [`Self::flush`].
+    minute: Option<(i64, TypeCounts)>,
+    /// Likewise, the current (minute, code, source IP) of `code_minutes` and its rows.
+    code_minute: Option<((i64, Code, u32), u64)>,
 }
 
 impl Partial {
+    /// The interned ids of a row's VMTA, source IP, recipient domain and pool.
     #[inline]
-    fn cached(strings: &mut Interner, last: &mut LastId, s: &[u8]) -> u32 {
-        if last.valid && strings.get(last.id) == s {
-            return last.id;
+    fn ids(&mut self, row: &RowKeys<'_>) -> [u32; 4] {
+        let strs = [row.vmta, row.source_ip, row.rcpt_domain, row.pool];
+        // Each string with its length before it, so no two rows' keys run together.
+        let key = &mut self.id_key;
+        key.clear();
+        for s in strs {
+            key.extend_from_slice(&s.len().to_le_bytes());
+            key.extend_from_slice(s);
         }
-        let id = strings.intern(s);
-        *last = LastId { id, valid: true };
-        id
+        if let Some(ids) = self.ids.get(key.as_slice()) {
+            return *ids;
+        }
+        let ids = strs.map(|s| self.strings.intern(s));
+        self.ids.insert(key.as_slice().into(), ids);
+        ids
+    }
+
+    /// Moves the current minute's counts into the maps.
+    fn flush(&mut self) {
+        if let Some((m, c)) = self.minute.take() {
+            self.minutes.entry(m).or_default().merge(&c);
+        }
+        if let Some((k, n)) = self.code_minute.take() {
+            *self.code_minutes.entry(k).or_default() += n;
+        }
     }
 
     /// Counts one row.
@@ -162,16 +181,24 @@ impl Partial {
     pub fn add(&mut self, row: &RowKeys<'_>) {
         self.records += 1;
         self.by_type.add(row.kind, 1);
+        let minute = row.time.map(|t| t.div_euclid(60) * 60);
         if let Some(t) = row.time {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
-            let minute = t.div_euclid(60) * 60;
-            self.minutes.entry(minute).or_default().add(row.kind, 1);
         }
-        let vmta = Self::cached(&mut self.strings, &mut self.last_vmta, row.vmta);
-        let source_ip = Self::cached(&mut self.strings, &mut self.last_ip, row.source_ip);
-        let pool = Self::cached(&mut self.strings, &mut self.last_pool, row.pool);
-        let rcpt_domain = self.strings.intern(row.rcpt_domain);
+        if let Some(m) = minute {
+            match &mut self.minute {
+                Some((cur, counts)) if *cur == m => counts.add(row.kind, 1),
+                _ => {
+                    let mut counts = TypeCounts::default();
+                    counts.add(row.kind, 1);
+                    if let Some((cur, c)) = self.minute.replace((m, counts)) {
+                        self.minutes.entry(cur).or_default().merge(&c);
+                    }
+                }
+            }
+        }
+        let [vmta, source_ip, rcpt_domain, pool] = self.ids(row);
         let key = CellKey {
             vmta,
             source_ip,
@@ -180,11 +207,16 @@ impl Partial {
             pool,
         };
         self.cells.entry(key).or_default().add(row.kind, row.time);
-        if let (Some(t), true) = (row.time, row.kind.has_response()) {
-            *self
-                .code_minutes
-                .entry((t.div_euclid(60) * 60, row.code, source_ip))
-                .or_default() += 1;
+        if let (Some(m), true) = (minute, row.kind.has_response()) {
+            let k = (m, row.code, source_ip);
+            match &mut self.code_minute {
+                Some((cur, n)) if *cur == k => *n += 1,
+                _ => {
+                    if let Some((cur, n)) = self.code_minute.replace((k, 1)) {
+                        *self.code_minutes.entry(cur).or_default() += n;
+                    }
+                }
+            }
         }
         if let (Some(t), true) = (row.time, row.kind.is_attempt()) {
             self.days
@@ -203,7 +235,9 @@ impl Partial {
     }
 
     /// Folds `other` into `self`.
-    pub fn merge(&mut self, other: Partial) {
+    pub fn merge(&mut self, mut other: Partial) {
+        self.flush();
+        other.flush();
         self.records += other.records;
         self.by_type.merge(&other.by_type);
         self.first = min_opt(self.first, other.first);
@@ -249,9 +283,6 @@ impl Partial {
                 .or_default()
                 .merge(&c);
         }
-        self.last_vmta.valid = false;
-        self.last_ip.valid = false;
-        self.last_pool.valid = false;
     }
 
     /// What the scan saw about each recipient domain's rollup (lowercased domain).
@@ -273,7 +304,8 @@ impl Partial {
 
     /// Resolves ids to strings, applies the rollup once per distinct domain, and orders
     /// everything deterministically.
-    pub fn finish(self, rollup: &Rollup, hints: &FxHashMap<String, DomainHints>) -> Aggregates {
+    pub fn finish(mut self, rollup: &Rollup, hints: &FxHashMap<String, DomainHints>) -> Aggregates {
+        self.flush();
         let text: Vec<Arc<str>> = self
             .strings
             .strings

@@ -33,7 +33,8 @@ impl Tmux {
 
     /// Waits until the screen shows every one of `want`, and returns it.
     fn wait_for(&self, want: &[&str]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // Generous: a loaded 2-core CI machine can be slow to start and redraw.
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let s = self.screen();
             if want.iter().all(|w| s.contains(w)) {
@@ -218,7 +219,8 @@ fn a_panic_in_a_scan_worker_restores_the_terminal() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // Generous: a loaded 2-core CI machine can be slow to start and redraw.
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !(status.exists() && stty.exists() && std::fs::metadata(&stty).is_ok_and(|m| m.len() > 0))
     {
         assert!(

@@ -11,12 +11,23 @@
 //!   rest of the file. Because this rule depends only on the bytes around the newline, the
 //!   chunker can split a file at such a newline and get exactly the sequential result.
 //!
+//! How: 64 bytes at a time, the positions of `,` `"` and `\n` become bit masks (SSE2 on every
+//! `x86_64`, AVX2 when the CPU has it, a byte loop elsewhere), and fields are found by walking the
+//! set bits instead of searching byte by byte.
+//!
 //! The csv crate is the reference: tests check that well-formed input splits into the same
-//! fields as `csv::ReaderBuilder` does.
+//! fields as `csv::ReaderBuilder` does. The previous splitter (one memchr per field) is kept for
+//! tests in `record/reference.rs`, and random records must split the same with both.
+
+// The splitter is written as small generic pieces over the way masks are computed, and is only
+// fast if they all inline into the one function compiled per instruction set (`split_avx2` runs
+// with AVX2 enabled only for what is inlined into it).
+#![allow(clippy::inline_always)]
 
 use std::borrow::Cow;
 
-use memchr::{memchr, memchr2};
+#[cfg(test)]
+mod reference;
 
 /// One field of a record, as a byte range of the buffer it was split from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,9 +101,22 @@ pub fn is_record_start(buf: &[u8], pos: usize) -> bool {
 }
 
 /// Reusable field buffer: one per chunk, so splitting allocates nothing per row.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FieldSplitter {
     fields: Vec<Field>,
+    /// AVX2 when this CPU has it (decided once, when the splitter is made).
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<Avx2>,
+}
+
+impl Default for FieldSplitter {
+    fn default() -> Self {
+        FieldSplitter {
+            fields: Vec::new(),
+            #[cfg(target_arch = "x86_64")]
+            avx2: Avx2::detect(),
+        }
+    }
 }
 
 impl FieldSplitter {
@@ -109,124 +133,139 @@ impl FieldSplitter {
     /// the rest. The scanner needs a dozen columns of the ~40 a union header has; skipping the
     /// tail (free-form `header_*` columns, the subject) without storing it is measurably faster,
     /// and the field count still validates the row.
+    #[allow(unsafe_code)]
     pub fn split_first(&mut self, buf: &[u8], pos: usize, limit: usize) -> Split {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if let Some(avx2) = self.avx2 {
+                // SAFETY: an `Avx2` value exists only when the CPU has AVX2, BMI1 and POPCNT
+                // (`Avx2::detect`), the features `split_avx2` is compiled for.
+                return unsafe { self.split_avx2(avx2, buf, pos, limit) };
+            }
+            self.split_with(Sse2, buf, pos, limit)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        self.split_with(Portable, buf, pos, limit)
+    }
+
+    /// [`Self::split_with`] compiled with AVX2, so the block scan inlines into it.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,bmi1,popcnt")]
+    fn split_avx2(&mut self, avx2: Avx2, buf: &[u8], pos: usize, limit: usize) -> Split {
+        self.split_with(avx2, buf, pos, limit)
+    }
+
+    /// The splitter proper, over 64-byte blocks whose structural bytes (`,` `"` `\n`) come as
+    /// bit masks from `lanes`: each field costs a few bit operations instead of a byte loop.
+    #[inline(always)]
+    fn split_with<L: Lanes>(&mut self, lanes: L, buf: &[u8], pos: usize, limit: usize) -> Split {
         self.fields.clear();
-        let len = buf.len();
+        let mut blocks = Blocks::new(lanes, buf, pos);
         let mut i = pos;
         let mut newlines = 0u64;
         loop {
-            if self.fields.len() >= limit {
-                let (extra, at, broken) = count_fields(buf, i, &mut newlines);
-                let field_count = self.fields.len() + extra;
-                return Self::finish(buf, pos, at, newlines, broken, field_count);
-            }
-            let mut field = Field {
-                start: i,
-                end: i,
-                escaped: false,
-            };
-            if i < len && buf[i] == b'"' {
-                match scan_quoted(buf, i + 1, &mut newlines) {
-                    Quoted::Closed { end, escaped } => {
-                        field.start = i + 1;
-                        field.end = end;
-                        field.escaped = escaped;
-                        i = end + 1;
-                        if i + 1 < len && buf[i] == b'\r' && buf[i + 1] == b'\n' {
-                            i += 1;
-                        } else if i < len && !matches!(buf[i], b',' | b'\n') {
-                            // Anything between the closing quote and the next separator is kept
-                            // out of the value (`"a"b,` reads as `a`): such a row still parses.
-                            i = find_separator(buf, i);
-                        }
-                    }
-                    Quoted::Broken { at } => {
-                        field.start = i + 1;
-                        field.end = at;
-                        self.fields.push(field);
-                        let n = self.fields.len();
-                        return Self::finish(buf, pos, at, newlines, true, n);
-                    }
+            // Unquoted fields, the common case, in a loop of their own.
+            while self.fields.len() < limit && buf.get(i) != Some(&b'"') {
+                let (sep, last) = blocks.next_separator();
+                self.fields.push(Field {
+                    start: i,
+                    end: trim_cr(buf, i, sep),
+                    escaped: false,
+                });
+                if last {
+                    let n = self.fields.len();
+                    return finish(buf, pos, sep, newlines, false, n);
                 }
-            } else {
-                let end = find_separator(buf, i);
-                field.end = trim_cr(buf, i, end);
-                i = end;
+                // a comma: another field follows
+                i = sep + 1;
             }
-            self.fields.push(field);
-            if i >= len || buf[i] == b'\n' {
-                let n = self.fields.len();
-                return Self::finish(buf, pos, i, newlines, false, n);
+            if self.fields.len() >= limit {
+                let (extra, at, broken) = count_fields(&mut blocks, i, &mut newlines);
+                let field_count = self.fields.len() + extra;
+                return finish(buf, pos, at, newlines, broken, field_count);
             }
-            // a comma: another field follows
-            i += 1;
-        }
-    }
-
-    /// The record ends at `at` (its newline, or the end of input).
-    fn finish(
-        buf: &[u8],
-        pos: usize,
-        at: usize,
-        newlines: u64,
-        broken: bool,
-        field_count: usize,
-    ) -> Split {
-        let has_nl = at < buf.len();
-        Split {
-            content_end: if has_nl {
-                trim_cr(buf, pos, at)
-            } else {
-                buf.len()
-            },
-            next: if has_nl { at + 1 } else { buf.len() },
-            newlines: newlines + u64::from(has_nl),
-            end: match (broken, has_nl) {
-                (true, _) => RecordEnd::UnterminatedQuote,
-                (false, true) => RecordEnd::Newline,
-                (false, false) => RecordEnd::EndOfInput,
-            },
-            field_count,
+            match scan_quoted(&mut blocks, i + 1, &mut newlines) {
+                Quoted::Closed { end, escaped } => {
+                    // Anything between the closing quote and the next separator is kept out of
+                    // the value (`"a"b,` reads as `a`; `"a"\r\n` ends the record): such a row
+                    // still parses.
+                    blocks.skip_to(end + 1);
+                    let (sep, last) = blocks.next_separator();
+                    self.fields.push(Field {
+                        start: i + 1,
+                        end,
+                        escaped,
+                    });
+                    if last {
+                        let n = self.fields.len();
+                        return finish(buf, pos, sep, newlines, false, n);
+                    }
+                    i = sep + 1;
+                }
+                Quoted::Broken { at } => {
+                    self.fields.push(Field {
+                        start: i + 1,
+                        end: at,
+                        escaped: false,
+                    });
+                    let n = self.fields.len();
+                    return finish(buf, pos, at, newlines, true, n);
+                }
+            }
         }
     }
 }
 
-/// The next `,` or `\n` at or after `from` (or the end). Most fields are a few bytes long, where
-/// a plain loop beats setting up a vectorised search; longer ones go to memchr.
-#[inline]
-fn find_separator(buf: &[u8], from: usize) -> usize {
-    let short = (from + 16).min(buf.len());
-    if let Some(k) = buf[from..short]
-        .iter()
-        .position(|c| matches!(c, b',' | b'\n'))
-    {
-        return from + k;
+/// The record starting at `pos` ends at `at` (its newline, or the end of input).
+#[inline(always)]
+fn finish(
+    buf: &[u8],
+    pos: usize,
+    at: usize,
+    newlines: u64,
+    broken: bool,
+    field_count: usize,
+) -> Split {
+    let has_nl = at < buf.len();
+    Split {
+        content_end: if has_nl {
+            trim_cr(buf, pos, at)
+        } else {
+            buf.len()
+        },
+        next: if has_nl { at + 1 } else { buf.len() },
+        newlines: newlines + u64::from(has_nl),
+        end: match (broken, has_nl) {
+            (true, _) => RecordEnd::UnterminatedQuote,
+            (false, true) => RecordEnd::Newline,
+            (false, false) => RecordEnd::EndOfInput,
+        },
+        field_count,
     }
-    if short == buf.len() {
-        return short;
-    }
-    memchr2(b',', b'\n', &buf[short..]).map_or(buf.len(), |k| short + k)
 }
 
 /// Counts the fields from a field start `i` to the end of the record without storing them:
 /// commas outside quotes, jumping over quoted fields. Returns (fields, where the record ends,
 /// whether it ended inside a broken quoted field). Agrees with the storing path field for field.
-fn count_fields(buf: &[u8], mut i: usize, newlines: &mut u64) -> (usize, usize, bool) {
+#[inline(always)]
+fn count_fields<L: Lanes>(
+    blocks: &mut Blocks<'_, L>,
+    mut i: usize,
+    newlines: &mut u64,
+) -> (usize, usize, bool) {
+    let buf = blocks.buf;
     let len = buf.len();
     let mut fields = 1;
     let mut at_field_start = true;
     loop {
         if at_field_start && i < len && buf[i] == b'"' {
-            match scan_quoted(buf, i + 1, newlines) {
+            match scan_quoted(blocks, i + 1, newlines) {
                 Quoted::Closed { end, .. } => i = end + 1,
                 Quoted::Broken { at } => return (fields, at, true),
             }
         }
-        // An unquoted stretch: count its commas (a vectorisable loop) up to the next quote or
-        // newline.
-        let j = memchr2(b'"', b'\n', &buf[i.min(len)..]).map_or(len, |k| i + k);
-        #[allow(clippy::naive_bytecount)] // short stretches, and LLVM vectorises this loop
-        let commas = buf[i.min(j)..j].iter().filter(|c| **c == b',').count();
+        // An unquoted stretch: its commas, up to the next quote or newline.
+        let (j, commas) = blocks.find_counting_commas(i, |m| m.quote | m.nl);
         fields += commas;
         if j >= len || buf[j] == b'\n' {
             return (fields, j, false);
@@ -254,48 +293,304 @@ enum Quoted {
     Broken { at: usize },
 }
 
-/// Finds the end of a quoted field whose content starts at `from`.
-#[inline]
-fn scan_quoted(buf: &[u8], from: usize, newlines: &mut u64) -> Quoted {
+/// Finds the end of a quoted field whose content starts at `from`. Newlines inside quotes are
+/// rare (the common quoted field is dlvEsmtpAvailable): each one is counted and checked for the
+/// resynchronisation rule as it comes.
+#[inline(always)]
+fn scan_quoted<L: Lanes>(blocks: &mut Blocks<'_, L>, from: usize, newlines: &mut u64) -> Quoted {
+    let buf = blocks.buf;
     let len = buf.len();
     let mut j = from;
     let mut escaped = false;
     loop {
-        let Some(k) = memchr(b'"', &buf[j..]) else {
-            return match first_resync(buf, j, len, newlines) {
-                Some(at) => Quoted::Broken { at },
-                None => Quoted::Broken { at: len },
-            };
-        };
-        let q = j + k;
-        // Newlines inside quotes are rare (the common quoted field is dlvEsmtpAvailable);
-        // only when there is one do we look at it more closely.
-        if let Some(at) = first_resync(buf, j, q, newlines) {
-            return Quoted::Broken { at };
+        let q = blocks.find(j, |m| m.quote | m.nl);
+        if q >= len {
+            return Quoted::Broken { at: len };
         }
-        if buf.get(q + 1) == Some(&b'"') {
+        if buf[q] == b'\n' {
+            if is_record_start(buf, q + 1) {
+                return Quoted::Broken { at: q };
+            }
+            *newlines += 1;
+            j = q + 1;
+        } else if q + 1 < len && buf[q + 1] == b'"' {
             escaped = true;
             j = q + 2;
-            continue;
+        } else {
+            return Quoted::Closed { end: q, escaped };
         }
-        return Quoted::Closed { end: q, escaped };
     }
 }
 
-/// Within `buf[from..to]` (inside quotes), counts newlines into `newlines` and returns the first
-/// newline that is followed by a record start, if any (not counting that one).
-#[inline]
-fn first_resync(buf: &[u8], from: usize, to: usize, newlines: &mut u64) -> Option<usize> {
-    let mut at = from;
-    while let Some(k) = memchr(b'\n', &buf[at..to]) {
-        let nl = at + k;
-        if is_record_start(buf, nl + 1) {
-            return Some(nl);
+/// Where the structural bytes of a 64-byte block are: bit `k` is set when byte `k` is that byte.
+#[derive(Clone, Copy, Debug, Default)]
+struct Masks {
+    comma: u64,
+    quote: u64,
+    nl: u64,
+}
+
+/// Computes a block's [`Masks`]: with SSE2 (every `x86_64`), AVX2 (when the CPU has it), or a
+/// portable loop elsewhere.
+trait Lanes: Copy {
+    fn masks(self, block: &[u8; 64]) -> Masks;
+}
+
+/// A byte loop: the fallback off `x86_64`, and the plainest statement of what the masks are.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+struct Portable;
+
+impl Lanes for Portable {
+    #[inline(always)]
+    fn masks(self, block: &[u8; 64]) -> Masks {
+        let mut m = Masks::default();
+        for (k, &c) in block.iter().enumerate() {
+            m.comma |= u64::from(c == b',') << k;
+            m.quote |= u64::from(c == b'"') << k;
+            m.nl |= u64::from(c == b'\n') << k;
         }
-        *newlines += 1;
-        at = nl + 1;
+        m
     }
-    None
+}
+
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+struct Sse2;
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Sse2 {
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    fn masks(self, block: &[u8; 64]) -> Masks {
+        // SAFETY: SSE2 is part of the x86_64 baseline: every CPU this code runs on has it.
+        unsafe { sse2_masks(block) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+#[inline]
+#[allow(unsafe_code)]
+fn sse2_masks(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let (comma, quote, nl) = (
+        _mm_set1_epi8(b',' as i8),
+        _mm_set1_epi8(b'"' as i8),
+        _mm_set1_epi8(b'\n' as i8),
+    );
+    let bits = |v, c| u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, c)) as u16);
+    let mut m = Masks::default();
+    for k in 0..4 {
+        // SAFETY: bytes 16k..16k+16 are inside the 64-byte block; `loadu` needs no alignment.
+        let v = unsafe { _mm_loadu_si128(block.as_ptr().add(16 * k).cast()) };
+        m.comma |= bits(v, comma) << (16 * k);
+        m.quote |= bits(v, quote) << (16 * k);
+        m.nl |= bits(v, nl) << (16 * k);
+    }
+    m
+}
+
+/// Proof that the CPU has AVX2, BMI1 and POPCNT: only [`Avx2::detect`] makes one.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy, Debug)]
+struct Avx2(());
+
+#[cfg(target_arch = "x86_64")]
+impl Avx2 {
+    fn detect() -> Option<Avx2> {
+        (std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("bmi1")
+            && std::is_x86_feature_detected!("popcnt"))
+        .then_some(Avx2(()))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Avx2 {
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    fn masks(self, block: &[u8; 64]) -> Masks {
+        // SAFETY: `self` exists only if the CPU has AVX2 (`Avx2::detect`).
+        unsafe { avx2_masks(block) }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+#[allow(unsafe_code)]
+fn avx2_masks(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::{
+        _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
+    };
+    let (comma, quote, nl) = (
+        _mm256_set1_epi8(b',' as i8),
+        _mm256_set1_epi8(b'"' as i8),
+        _mm256_set1_epi8(b'\n' as i8),
+    );
+    // SAFETY: both 32-byte halves are inside the 64-byte block; `loadu` needs no alignment.
+    let (lo, hi) = unsafe {
+        (
+            _mm256_loadu_si256(block.as_ptr().cast()),
+            _mm256_loadu_si256(block.as_ptr().add(32).cast()),
+        )
+    };
+    let bits = |c| {
+        let l = u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, c)) as u32);
+        let h = u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, c)) as u32);
+        l | h << 32
+    };
+    Masks {
+        comma: bits(comma),
+        quote: bits(quote),
+        nl: bits(nl),
+    }
+}
+
+/// A cursor over the 64-byte blocks of a buffer, holding the masks of the current one. Searches
+/// only move forward; positions at or past the end give the buffer's length.
+struct Blocks<'a, L> {
+    buf: &'a [u8],
+    lanes: L,
+    /// Where the current block starts; it covers `base..base + 64` (zero-padded past the end).
+    base: usize,
+    masks: Masks,
+    /// The separators (`,` `\n`) of the current block not yet returned by
+    /// [`Self::next_separator`].
+    seps: u64,
+}
+
+impl<'a, L: Lanes> Blocks<'a, L> {
+    #[inline(always)]
+    fn new(lanes: L, buf: &'a [u8], pos: usize) -> Self {
+        let mut b = Blocks {
+            buf,
+            lanes,
+            base: pos,
+            masks: Masks::default(),
+            seps: 0,
+        };
+        b.load();
+        b.seps = b.masks.comma | b.masks.nl;
+        b
+    }
+
+    /// Computes the masks of the block at `base`.
+    #[inline(always)]
+    fn load(&mut self) {
+        let rest = &self.buf[self.base.min(self.buf.len())..];
+        self.masks = match rest.first_chunk::<64>() {
+            Some(block) => self.lanes.masks(block),
+            None => self.tail_masks(rest),
+        };
+    }
+
+    /// The masks of the last, short block, through a zero-padded copy (zero is no structural byte).
+    #[inline(never)]
+    fn tail_masks(&self, rest: &[u8]) -> Masks {
+        let mut block = [0u8; 64];
+        block[..rest.len()].copy_from_slice(rest);
+        self.lanes.masks(&block)
+    }
+
+    /// Moves to the block after the current one; `false` at the end of the buffer.
+    #[inline(always)]
+    fn next_block(&mut self) -> bool {
+        self.base += 64;
+        if self.base >= self.buf.len() {
+            // Nothing is found past the end, whichever position is asked for next.
+            self.masks = Masks::default();
+            return false;
+        }
+        self.load();
+        true
+    }
+
+    /// Makes the current block cover `p`; `false` if `p` is at or past the end.
+    #[inline(always)]
+    fn seek(&mut self, p: usize) -> bool {
+        if p.wrapping_sub(self.base) >= 64 {
+            if p >= self.buf.len() {
+                return false;
+            }
+            self.base = p;
+            self.load();
+        }
+        true
+    }
+
+    /// Makes [`Self::next_separator`] continue from `p`.
+    #[inline(always)]
+    fn skip_to(&mut self, p: usize) {
+        self.seps = if self.seek(p) {
+            (self.masks.comma | self.masks.nl) & (u64::MAX << (p - self.base))
+        } else {
+            0
+        };
+    }
+
+    /// The next separator (`,` or `\n`) after the previous one (or from where [`Self::new`] or
+    /// [`Self::skip_to`] started), and whether it ends the record (a newline, or the end of the
+    /// buffer, given as its length).
+    #[inline(always)]
+    fn next_separator(&mut self) -> (usize, bool) {
+        loop {
+            if self.seps != 0 {
+                let k = self.seps.trailing_zeros();
+                self.seps &= self.seps - 1;
+                return (self.base + k as usize, self.masks.nl >> k & 1 == 1);
+            }
+            if !self.next_block() {
+                return (self.buf.len(), true);
+            }
+            self.seps = self.masks.comma | self.masks.nl;
+        }
+    }
+
+    /// The first position at or after `p` whose byte is in the set `set` picks from the masks,
+    /// or the buffer's length.
+    #[inline(always)]
+    fn find(&mut self, p: usize, set: impl Fn(&Masks) -> u64) -> usize {
+        if !self.seek(p) {
+            return self.buf.len();
+        }
+        let mut m = set(&self.masks) & (u64::MAX << (p - self.base));
+        loop {
+            if m != 0 {
+                return self.base + m.trailing_zeros() as usize;
+            }
+            if !self.next_block() {
+                return self.buf.len();
+            }
+            m = set(&self.masks);
+        }
+    }
+
+    /// Like [`Self::find`], also counting the commas passed on the way (from `p` on).
+    #[inline(always)]
+    fn find_counting_commas(&mut self, p: usize, set: impl Fn(&Masks) -> u64) -> (usize, usize) {
+        if !self.seek(p) {
+            return (self.buf.len(), 0);
+        }
+        let from = u64::MAX << (p - self.base);
+        let mut m = set(&self.masks) & from;
+        let mut commas = self.masks.comma & from;
+        let mut n = 0;
+        loop {
+            if m != 0 {
+                let before = (m & m.wrapping_neg()) - 1;
+                n += (commas & before).count_ones() as usize;
+                return (self.base + m.trailing_zeros() as usize, n);
+            }
+            n += commas.count_ones() as usize;
+            if !self.next_block() {
+                return (self.buf.len(), n);
+            }
+            m = set(&self.masks);
+            commas = self.masks.comma;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -447,6 +742,205 @@ mod tests {
     fn garbage_after_a_closing_quote_stays_in_one_field() {
         let recs = split_all(b"d,\"a\"b,c\n");
         assert_eq!(recs[0].0, ["d", "a", "c"]);
+    }
+
+    /// A small seeded generator (`SplitMix64`): reproducible cases without a dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+            from[self.below(from.len())]
+        }
+    }
+
+    /// Bytes a field's text is made of: separators, quotes, CR and LF turn up often.
+    const TEXT: &[u8] = b"ab9 .@;,,\"\r\n\n\t";
+
+    fn text(rng: &mut Rng, out: &mut Vec<u8>, max: usize) {
+        // Mostly short, sometimes long enough to cross one or two 64-byte blocks.
+        let n = match rng.below(8) {
+            0 => rng.below(150),
+            _ => rng.below(max + 1),
+        };
+        for _ in 0..n {
+            out.push(rng.pick(TEXT));
+        }
+    }
+
+    /// A buffer of random records: plain, empty and quoted fields, doubled and stray quotes,
+    /// garbage after a closing quote, quotes never closed, newlines inside quotes (some followed
+    /// by a record start), LF and CRLF, and sometimes no newline at the end.
+    fn random_records(rng: &mut Rng) -> Vec<u8> {
+        const STARTS: &[&[u8]] = &[
+            b"d", b"b", b"t", b"tq", b"r", b"f", b"rb", b"rs", b"type", b"x", b"dd", b"",
+        ];
+        let mut out = Vec::new();
+        for _ in 0..=rng.below(6) {
+            out.extend_from_slice(rng.pick(STARTS));
+            // Up to the ~40 columns of a real union header, mostly empty at the end.
+            let most = rng.pick(&[4, 12, 45]);
+            let fields = rng.below(most);
+            // Some records quote often, some never (long unquoted stretches).
+            let quoted = rng.pick(&[0, 2, 4]);
+            for _ in 0..fields {
+                field(rng, &mut out, quoted);
+            }
+            match rng.below(8) {
+                0 => out.extend_from_slice(b"\r\n"),
+                1 => out.push(b'\r'),
+                _ => out.push(b'\n'),
+            }
+        }
+        if rng.below(4) == 0 {
+            out.pop();
+        }
+        out
+    }
+
+    /// A comma and a field: quoted with probability `quoted` in 10, else plain or empty.
+    fn field(rng: &mut Rng, out: &mut Vec<u8>, quoted: usize) {
+        out.push(b',');
+        let kind = rng.below(10);
+        if kind < quoted {
+            quoted_field(rng, out);
+        } else if kind < 6 {
+            // plain text, which may hold a stray quote or a CR but no separator
+            let from = out.len();
+            text(rng, out, 12);
+            let plain: Vec<u8> = out
+                .drain(from..)
+                .filter(|c| !matches!(c, b',' | b'\n'))
+                .collect();
+            out.extend(plain);
+        }
+    }
+
+    /// A quoted field: doubled quotes, newlines (some followed by a record start), and sometimes
+    /// garbage after the closing quote or no closing quote at all.
+    fn quoted_field(rng: &mut Rng, out: &mut Vec<u8>) {
+        const RESYNC: &[&[u8]] = &[b"\nd,", b"\ntq,", b"\ntype,", b"\nx,"];
+        out.push(b'"');
+        for _ in 0..=rng.below(3) {
+            text(rng, out, 20);
+            match rng.below(6) {
+                0 => out.extend_from_slice(b"\"\""),
+                1 => out.extend_from_slice(rng.pick(RESYNC)),
+                _ => {}
+            }
+        }
+        match rng.below(12) {
+            0 => {} // never closed (until a later quote, if any)
+            1 => {
+                out.push(b'"');
+                text(rng, out, 5); // garbage after the closing quote
+            }
+            _ => out.push(b'"'),
+        }
+    }
+
+    /// The block-scan splitter with each way of computing masks this machine can run.
+    #[allow(unsafe_code)]
+    fn split_each_way(
+        s: &mut FieldSplitter,
+        buf: &[u8],
+        pos: usize,
+        limit: usize,
+    ) -> Vec<(Split, Vec<Field>)> {
+        let mut out = vec![(s.split_with(Portable, buf, pos, limit), s.fields().to_vec())];
+        #[cfg(target_arch = "x86_64")]
+        {
+            out.push((s.split_with(Sse2, buf, pos, limit), s.fields().to_vec()));
+            if let Some(avx2) = Avx2::detect() {
+                // SAFETY: `detect` found AVX2, BMI1 and POPCNT on this CPU.
+                out.push((
+                    unsafe { s.split_avx2(avx2, buf, pos, limit) },
+                    s.fields().to_vec(),
+                ));
+            }
+        }
+        out.push((s.split_first(buf, pos, limit), s.fields().to_vec()));
+        out
+    }
+
+    #[test]
+    fn agrees_with_the_reference_splitter_on_random_records() {
+        let mut rng = Rng(0x5EED_5EED);
+        let mut reference = reference::FieldSplitter::default();
+        let mut fast = FieldSplitter::default();
+        let mut records = 0;
+        for case in 0..6_000 {
+            let buf = random_records(&mut rng);
+            if buf.is_empty() {
+                continue;
+            }
+            // Every record start in turn, and a few positions that are not record starts.
+            let mut starts = Vec::new();
+            let mut pos = 0;
+            while pos < buf.len() {
+                starts.push(pos);
+                pos = reference.split(&buf, pos).next;
+            }
+            records += starts.len();
+            for _ in 0..2 {
+                starts.push(rng.below(buf.len()));
+            }
+            for pos in starts {
+                let all = reference.split(&buf, pos);
+                let mut limits = vec![0, 1, 2, 3, all.field_count, usize::MAX];
+                limits.push(rng.below(all.field_count + 2));
+                for limit in limits {
+                    let want = (
+                        reference.split_first(&buf, pos, limit),
+                        reference.fields().to_vec(),
+                    );
+                    for got in split_each_way(&mut fast, &buf, pos, limit) {
+                        assert_eq!(
+                            got,
+                            want,
+                            "case {case}, pos {pos}, limit {limit}: {:?}",
+                            String::from_utf8_lossy(&buf)
+                        );
+                    }
+                }
+            }
+        }
+        assert!(records > 15_000, "the generator makes records ({records})");
+    }
+
+    #[test]
+    fn the_ways_of_computing_masks_agree() {
+        let mut rng = Rng(7);
+        for _ in 0..2_000 {
+            let mut block = [0u8; 64];
+            for b in &mut block {
+                *b = match rng.below(4) {
+                    0 => rng.pick(b",\"\n\r"),
+                    _ => rng.next() as u8,
+                };
+            }
+            let want = Portable.masks(&block);
+            let got = [
+                #[cfg(target_arch = "x86_64")]
+                Sse2.masks(&block),
+                #[cfg(target_arch = "x86_64")]
+                Avx2::detect().map_or(want, |a| a.masks(&block)),
+            ];
+            for g in got {
+                assert_eq!((g.comma, g.quote, g.nl), (want.comma, want.quote, want.nl));
+            }
+        }
     }
 
     #[test]

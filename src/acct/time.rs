@@ -1,21 +1,40 @@
 //! Parses `timeLogged` values into Unix seconds (UTC): `YYYY-MM-DD HH:MM:SS+HHMM` with any offset
 //! (also `+HH:MM`, `Z`, or none meaning UTC) as `PowerMTA` writes with `iso-times yes`, and plain
-//! Unix seconds as it writes with `iso-times no`. The calendar arithmetic is chrono's; a one-entry
-//! cache of the date part keeps it off the hot path (rows arrive in time order, so most rows share
-//! the previous row's date).
+//! Unix seconds as it writes with `iso-times no`. The calendar arithmetic is chrono's; one-entry
+//! caches of the whole value and of the date part keep it off the hot path (rows arrive in time
+//! order, so most rows share the previous row's second, and nearly all its date).
 
 use chrono::NaiveDate;
 
-/// Parses timestamps, caching the last date seen.
+/// Parses timestamps, caching the last value and the last date seen.
 #[derive(Debug, Default)]
 pub struct TimeParser {
-    last_date: [u8; 10],
-    last_day_start: Option<i64>,
+    date: [u8; 10],
+    date_start: Option<i64>,
+    /// The last value parsed (its first `value_len` bytes) and its result. A busy MTA logs many
+    /// rows per second, so most rows repeat the previous row's `timeLogged` exactly.
+    value: [u8; 32],
+    value_len: usize,
+    value_secs: Option<i64>,
 }
 
 impl TimeParser {
     /// Unix seconds UTC, or `None` if the value is not a timestamp.
+    #[inline]
     pub fn parse(&mut self, v: &[u8]) -> Option<i64> {
+        if self.value_secs.is_some() && v == &self.value[..self.value_len] {
+            return self.value_secs;
+        }
+        let secs = self.parse_new(v);
+        if let (Some(_), Some(last)) = (secs, self.value.get_mut(..v.len())) {
+            last.copy_from_slice(v);
+            self.value_len = v.len();
+            self.value_secs = secs;
+        }
+        secs
+    }
+
+    fn parse_new(&mut self, v: &[u8]) -> Option<i64> {
         if v.len() >= 19 && v[4] == b'-' {
             self.parse_iso(v)
         } else {
@@ -29,12 +48,12 @@ impl TimeParser {
             return None;
         }
         let date: [u8; 10] = v[..10].try_into().ok()?;
-        let day_start = match self.last_day_start {
-            Some(d) if date == self.last_date => d,
+        let day_start = match self.date_start {
+            Some(d) if date == self.date => d,
             _ => {
                 let d = day_start(&date)?;
-                self.last_date = date;
-                self.last_day_start = Some(d);
+                self.date = date;
+                self.date_start = Some(d);
                 d
             }
         };
@@ -158,6 +177,31 @@ mod tests {
                 *want,
                 "{input}"
             );
+        }
+    }
+
+    #[test]
+    fn the_value_cache_gives_what_parsing_gives() {
+        let mut cached = TimeParser::default();
+        let values: &[&str] = &[
+            "2026-01-14 09:00:00+0000",
+            "2026-01-14 09:00:00+0000",
+            "2026-01-14 09:00:00+0100",
+            "2026-01-14 09:00:00",
+            "2026-01-14 09:00:00+0000",
+            "bad",
+            "2026-01-14 09:00:00+0000",
+            "1178807903",
+            "1178807903.5",
+            "1178807903",
+            "2026-01-14 09:00:00.250+0000",
+            "2026-01-14 09:00:00.250+0000 and more than thirty-two bytes",
+            "2026-01-14 09:00:00.250+0000",
+            "",
+        ];
+        for v in values {
+            let fresh = TimeParser::default().parse(v.as_bytes());
+            assert_eq!(cached.parse(v.as_bytes()), fresh, "{v}");
         }
     }
 

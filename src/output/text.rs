@@ -367,7 +367,7 @@ fn retries(d: &mut Doc, s: &Summary) {
         ("median gap", Align::Right),
     ]);
     for (name, x) in [
-        ("recipients (totals)", &r.recipients),
+        ("recipients (t)", &r.recipients),
         ("queues (tq)", &r.queues),
     ] {
         totals.row(vec![
