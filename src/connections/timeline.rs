@@ -57,8 +57,7 @@ impl Steps {
             edges.push(s.open << 1 | 1);
             edges.push(close << 1);
         }
-        // Stable sort: the spans come in runs already sorted (one per queue), which it finds.
-        edges.sort();
+        edges.sort_unstable();
         let mut steps: Vec<(i64, u32)> = Vec::with_capacity(edges.len());
         let mut open: i64 = 0;
         let mut i = 0;
