@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::{Code, RecordKind, TypeCounts};
+use crate::model::{Code, RecordKind, SmtpCode, TypeCounts};
 use crate::rollup::{DomainHints, Rollup};
 
 /// Seconds in a day: per-day counts are per UTC calendar day.
@@ -134,11 +134,12 @@ pub struct Partial {
     /// Delivery attempts per (UTC day start, recipient domain, sending IP), for volume tiers and
     /// sending consistency.
     days: FxHashMap<(i64, u32, u32), TypeCounts>,
-    /// Interned ids of (VMTA, source IP, recipient domain, pool) by the four strings' bytes
-    /// ([`Self::ids`]): one lookup per row instead of four.
-    ids: FxHashMap<Box<[u8]>, [u32; 4]>,
-    /// Scratch for the byte key of [`Self::ids`], reused for every row.
-    id_key: Vec<u8>,
+    /// The hot path's view of `cells`: each cell by the bytes of its row key, with the counts
+    /// not yet added to `cells` ([`Self::flush`]). One lookup per row instead of an interner
+    /// lookup per string and a cell lookup.
+    recent: FxHashMap<Box<[u8]>, RecentCell>,
+    /// Scratch for the byte key of `recent`, reused for every row.
+    recent_key: Vec<u8>,
     /// Rows of the current minute, not yet in `minutes` (rows come in time order, so the minute
     /// rarely changes from one row to the next). See [`Self::flush`].
     minute: Option<(i64, TypeCounts)>,
@@ -146,28 +147,75 @@ pub struct Partial {
     code_minute: Option<((i64, Code, u32), u64)>,
 }
 
+/// A cell as [`Partial::add`] finds it.
+#[derive(Clone, Debug)]
+struct RecentCell {
+    key: CellKey,
+    /// Counted here, not yet in `Partial::cells`.
+    counts: CellCounts,
+    /// The hints already say the cell's recipient domain went to a Microsoft consumer MX.
+    microsoft_mx_hinted: bool,
+}
+
+/// A code as bytes, for the byte key of [`Partial::recent`] (distinct codes, distinct bytes; the
+/// declared types make a wider field in [`Code`] a compile error, not a silent truncation).
+fn code_bytes(code: Code) -> [u8; 6] {
+    let (tag, class, x, y): (u8, u8, u16, u16) = match code {
+        Code::Rule(id) => (0, 0, id, 0),
+        Code::Status(s) => (1, s.class, s.subject, s.detail),
+        Code::Smtp(SmtpCode(n)) => (2, 0, n, 0),
+        Code::None => (3, 0, 0, 0),
+    };
+    let (x, y) = (x.to_le_bytes(), y.to_le_bytes());
+    [tag, class, x[0], x[1], y[0], y[1]]
+}
+
 impl Partial {
-    /// The interned ids of a row's VMTA, source IP, recipient domain and pool.
+    /// Counts a row in its cell; returns the cell's key and whether the hints already have its
+    /// domain as Microsoft consumer mail.
     #[inline]
-    fn ids(&mut self, row: &RowKeys<'_>) -> [u32; 4] {
+    fn add_to_cell(&mut self, row: &RowKeys<'_>) -> (CellKey, bool) {
         let strs = [row.vmta, row.source_ip, row.rcpt_domain, row.pool];
         // Each string with its length before it, so no two rows' keys run together.
-        let key = &mut self.id_key;
+        let key = &mut self.recent_key;
         key.clear();
         for s in strs {
             key.extend_from_slice(&s.len().to_le_bytes());
             key.extend_from_slice(s);
         }
-        if let Some(ids) = self.ids.get(key.as_slice()) {
-            return *ids;
+        key.extend_from_slice(&code_bytes(row.code));
+        if let Some(cell) = self.recent.get_mut(key.as_slice()) {
+            cell.counts.add(row.kind, row.time);
+            let hinted = cell.microsoft_mx_hinted;
+            cell.microsoft_mx_hinted |= row.microsoft_mx;
+            return (cell.key, hinted);
         }
-        let ids = strs.map(|s| self.strings.intern(s));
-        self.ids.insert(key.as_slice().into(), ids);
-        ids
+        let [vmta, source_ip, rcpt_domain, pool] = strs.map(|s| self.strings.intern(s));
+        let mut cell = RecentCell {
+            key: CellKey {
+                vmta,
+                source_ip,
+                rcpt_domain,
+                code: row.code,
+                pool,
+            },
+            counts: CellCounts::default(),
+            microsoft_mx_hinted: row.microsoft_mx,
+        };
+        cell.counts.add(row.kind, row.time);
+        let key = cell.key;
+        self.recent.insert(self.recent_key.as_slice().into(), cell);
+        (key, false)
     }
 
-    /// Moves the current minute's counts into the maps.
+    /// Moves what the hot path counted on the side into the maps.
     fn flush(&mut self) {
+        for cell in self.recent.values_mut() {
+            if cell.counts.counts.total() > 0 {
+                self.cells.entry(cell.key).or_default().merge(&cell.counts);
+                cell.counts = CellCounts::default();
+            }
+        }
         if let Some((m, c)) = self.minute.take() {
             self.minutes.entry(m).or_default().merge(&c);
         }
@@ -198,17 +246,9 @@ impl Partial {
                 }
             }
         }
-        let [vmta, source_ip, rcpt_domain, pool] = self.ids(row);
-        let key = CellKey {
-            vmta,
-            source_ip,
-            rcpt_domain,
-            code: row.code,
-            pool,
-        };
-        self.cells.entry(key).or_default().add(row.kind, row.time);
+        let (key, microsoft_mx_hinted) = self.add_to_cell(row);
         if let (Some(m), true) = (minute, row.kind.has_response()) {
-            let k = (m, row.code, source_ip);
+            let k = (m, row.code, key.source_ip);
             match &mut self.code_minute {
                 Some((cur, n)) if *cur == k => *n += 1,
                 _ => {
@@ -220,13 +260,14 @@ impl Partial {
         }
         if let (Some(t), true) = (row.time, row.kind.is_attempt()) {
             self.days
-                .entry((t.div_euclid(DAY) * DAY, rcpt_domain, source_ip))
+                .entry((t.div_euclid(DAY) * DAY, key.rcpt_domain, key.source_ip))
                 .or_default()
                 .add(row.kind, 1);
         }
-        if row.queue_rollup.is_some() || row.microsoft_mx {
+        // Once a domain's hints say Microsoft MX, another such row changes nothing.
+        if row.queue_rollup.is_some() || (row.microsoft_mx && !microsoft_mx_hinted) {
             let queue_rollup = row.queue_rollup.map(|q| self.strings.intern(q));
-            let h = self.hints.entry(rcpt_domain).or_default();
+            let h = self.hints.entry(key.rcpt_domain).or_default();
             h.microsoft_mx |= row.microsoft_mx;
             if let Some(q) = queue_rollup {
                 h.queue_rollup = Some(q);
@@ -615,6 +656,65 @@ mod tests {
         let mut rev = rows.clone();
         rev.reverse();
         assert_eq!(fold(&rev, 2), whole);
+    }
+
+    #[test]
+    fn hints_survive_the_row_cache_and_merges() {
+        let mut ms = row(RecordKind::Delivered, "v1", "Example.net", Code::None, 100);
+        ms.microsoft_mx = true;
+        let mut queued = row(RecordKind::Delivered, "v1", "example.org", Code::None, 100);
+        queued.queue_rollup = Some(b"Big.rollup");
+        let plain = row(RecordKind::Delivered, "v1", "example.org", Code::None, 100);
+        let mut a = Partial::default();
+        let mut b = Partial::default();
+        for r in [&plain, &ms, &ms, &queued, &plain] {
+            a.add(r);
+        }
+        b.add(&ms);
+        b.add(&plain);
+        a.merge(b);
+        a.add(&ms); // after a merge, the cell is cached and the domain already hinted
+        let hints = a.domain_hints();
+        assert_eq!(
+            hints.get("example.net"),
+            Some(&DomainHints {
+                queue_rollup: None,
+                microsoft_mx: true
+            })
+        );
+        assert_eq!(
+            hints.get("example.org"),
+            Some(&DomainHints {
+                queue_rollup: Some("big.rollup".into()),
+                microsoft_mx: false
+            })
+        );
+        let agg = a.finish(&Rollup::default(), &hints);
+        assert_eq!(agg.records, 8);
+        let total: u64 = agg.cells.iter().map(|c| c.counts.counts.total()).sum();
+        assert_eq!(total, 8, "every row in a cell once");
+    }
+
+    #[test]
+    fn distinct_codes_have_distinct_key_bytes() {
+        let status = |s: &[u8]| Code::Status(EnhancedStatus::parse(s).expect("valid"));
+        let codes = [
+            Code::None,
+            Code::Rule(0),
+            Code::Rule(1),
+            Code::Rule(256),
+            Code::Smtp(SmtpCode(1)),
+            Code::Smtp(SmtpCode(421)),
+            Code::Smtp(SmtpCode(550)),
+            status(b"4.7.0"),
+            status(b"4.0.7"),
+            status(b"5.7.1"),
+            status(b"5.1.7"),
+            status(b"5.7.650"),
+        ];
+        let bytes: std::collections::BTreeSet<[u8; 6]> =
+            codes.iter().map(|c| code_bytes(*c)).collect();
+        assert_eq!(bytes.len(), codes.len());
     }
 
     #[test]

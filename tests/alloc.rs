@@ -1,0 +1,102 @@
+//! The scan's hot path allocates nothing per row. A binary of its own because it counts every
+//! allocation of the process with a global allocator, which must not see other tests' work.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use pmta_lens::acct::discover::{Input, InputKind};
+use pmta_lens::classify::Classifier;
+use pmta_lens::filter::Filter;
+use pmta_lens::rollup::Rollup;
+use pmta_lens::scan::{self, Engine, ScanOptions};
+use pmta_lens::synth::{Profile, Size, write_accounting};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+#[allow(unsafe_code)]
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract for `alloc` is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract for `dealloc` is passed on as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract for `realloc` is passed on as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by aggregating one file (one chunk, so per-chunk work is the same).
+fn allocations_to_aggregate(path: &Path) -> (u64, u64) {
+    let inputs = [Input {
+        path: path.to_path_buf(),
+        kind: InputKind::Plain,
+    }];
+    let classifier = Classifier::builtin();
+    let filter = Filter::default();
+    let rollup = Rollup::default();
+    let eng = Engine {
+        classifier: &classifier,
+        filter: &filter,
+        rollup: &rollup,
+        domain_map: None,
+    };
+    let opts = ScanOptions {
+        chunk_size: 1 << 30,
+        ..ScanOptions::default()
+    };
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let (partial, report) = scan::aggregate(&inputs, &opts, &eng);
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    drop(partial);
+    assert_eq!(report.malformed, 0);
+    (after - before, report.records())
+}
+
+#[test]
+fn aggregating_allocates_nothing_per_row() {
+    let mut profile = Profile::default_bench(7);
+    profile.size = Size::Rows(4_000);
+    let mut data = Vec::new();
+    write_accounting(&profile, &mut data).expect("generate");
+    // The same rows five times over: more rows, no new distinct keys or response texts.
+    let body = data.iter().position(|c| *c == b'\n').map_or(0, |p| p + 1);
+    let mut repeated = data.clone();
+    for _ in 0..4 {
+        repeated.extend_from_slice(&data[body..]);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (one_path, five_path) = (dir.path().join("one.csv"), dir.path().join("five.csv"));
+    std::fs::write(&one_path, &data).expect("write");
+    std::fs::write(&five_path, &repeated).expect("write");
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool");
+    pool.install(|| {
+        allocations_to_aggregate(&one_path); // warm up what is made once per process
+        let (one, rows_one) = allocations_to_aggregate(&one_path);
+        let (five, rows_five) = allocations_to_aggregate(&five_path);
+        assert_eq!(rows_five, 5 * rows_one);
+        assert!(one > 0, "the counter counts");
+        assert!(
+            five <= one + 50,
+            "{one} allocations for {rows_one} rows, {five} for {rows_five}"
+        );
+    });
+}
