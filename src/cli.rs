@@ -351,8 +351,15 @@ fn summary(
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     let rollup = setup.rollup();
-    let (result, analyses, rows) =
-        connections::scan_and_analyze(&p.inputs, opts, &p.classifier, &p.filter, &rollup, &params);
+    let (result, analyses, rows) = connections::scan_and_analyze(
+        &p.inputs,
+        opts,
+        &p.classifier,
+        &p.filter,
+        &rollup,
+        &params,
+        setup.pmta_log.as_deref(),
+    );
     let (budget, log_failed) = setup.connections(
         &result,
         rows.as_ref(),

@@ -437,8 +437,13 @@ impl Parts<'_> {
                 .unwrap_or_else(|| key.0.clone()),
         };
         let b = budget::budget(&config_queue, &key.1, &seen, config, s.overrides);
-        let all: Vec<Span> = seen_obs.spans.values().flatten().copied().collect();
-        let steps = Steps::of(&all);
+        // Per sending IP first; the total is their sum (a merge, cheaper than sorting again).
+        let per_ip: Vec<(&(String, String), Steps)> = seen_obs
+            .spans
+            .iter()
+            .map(|(k, spans)| (k, Steps::of(spans)))
+            .collect();
+        let steps = Steps::sum(&per_ip.iter().map(|(_, s)| s).collect::<Vec<_>>());
         let observed = steps.stats(Some(b.budget));
         let estimate = (self.method == Method::Log)
             .then(|| self.estimated.get(&key))
@@ -447,10 +452,9 @@ impl Parts<'_> {
                 let spans: Vec<Span> = g.spans.values().flatten().copied().collect();
                 Steps::of(&spans).stats(Some(b.budget))
             });
-        let mut by_source_ip: Vec<SourceIpUsage> = seen_obs
-            .spans
+        let mut by_source_ip: Vec<SourceIpUsage> = per_ip
             .iter()
-            .map(|((ip, vmta), spans)| {
+            .map(|((ip, vmta), ip_steps)| {
                 let cap = b
                     .per_vmta
                     .iter()
@@ -460,7 +464,7 @@ impl Parts<'_> {
                     source_ip: ip.clone(),
                     vmta: vmta.clone(),
                     max_smtp_out: cap,
-                    stats: Steps::of(spans).stats(Some(cap)),
+                    stats: ip_steps.stats(Some(cap)),
                 }
             })
             .collect();

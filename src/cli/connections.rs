@@ -23,8 +23,9 @@ use crate::filter::Filter;
 use crate::rollup::{MICROSOFT, Rollup};
 use crate::scan::{self, ScanOptions, ScanResult};
 
-/// The summary's scan: the analyses and, when the rows are not filtered, the connection
-/// estimate collect in the same pass, so the estimate costs no second read of the files.
+/// The summary's scan: the analyses and, when the rows are not filtered and no
+/// `log-connections` log is given, the connection estimate collect in the same pass, so the
+/// estimate costs no second read of the files.
 pub fn scan_and_analyze(
     inputs: &[Input],
     opts: &ScanOptions,
@@ -32,8 +33,9 @@ pub fn scan_and_analyze(
     filter: &Filter,
     rollup: &Rollup,
     params: &AnalysisParams,
+    pmta_log: Option<&Path>,
 ) -> (ScanResult, Analyses, Option<estimate::Rows>) {
-    if !filter.is_empty() {
+    if !filter.is_empty() || pmta_log.is_some() {
         // Connections are not filtered: the estimate reads its rows in a pass of its own.
         let (result, analyses) = analysis::run(inputs, opts, classifier, filter, rollup, params);
         return (result, analyses, None);

@@ -24,74 +24,30 @@ use super::{Config, DEFAULT_RETRY_AFTER_SECS, Directive, Loc, Source};
 use crate::model::Severity;
 use crate::rollup::{MICROSOFT, MICROSOFT_FAMILY};
 
-/// One of the article's volume tiers (section 6), for messages per day to Outlook.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Tier {
-    pub name: &'static str,
-    /// Daily volume from which the tier applies.
-    pub from: u64,
-    pub max_smtp_out: u32,
-    /// As the article writes it, and per second.
-    pub max_connect_rate: &'static str,
-    #[serde(skip)]
-    pub connect_per_sec: f64,
-    pub max_msg_rate: &'static str,
-    #[serde(skip)]
-    pub msg_per_hour: f64,
-    pub retry_after: &'static str,
-    #[serde(skip)]
-    pub retry_after_secs: u64,
-    /// The largest pool the article pairs with the tier (its top tier: 6-10 IPs).
-    pub max_pool: Option<u32>,
+pub use crate::analysis::tiers::{TIERS, Tier, tier_of};
+
+/// A tier's settings as numbers.
+struct Limits {
+    connect_per_sec: f64,
+    msg_per_hour: f64,
+    retry_after_secs: u64,
+    /// The largest pool the article pairs with the tier (`6-10 IPs`: 10).
+    max_pool: Option<u32>,
 }
 
-/// The article's three tiers, smallest first.
-pub const TIERS: [Tier; 3] = [
-    Tier {
-        name: "under 100,000 messages/day",
-        from: 0,
-        max_smtp_out: 4,
-        max_connect_rate: "0.5/s",
-        connect_per_sec: 0.5,
-        max_msg_rate: "150/h",
-        msg_per_hour: 150.0,
-        retry_after: "20m",
-        retry_after_secs: 1200,
-        max_pool: None,
-    },
-    Tier {
-        name: "100,000-500,000 messages/day",
-        from: 100_000,
-        max_smtp_out: 5,
-        max_connect_rate: "1/s",
-        connect_per_sec: 1.0,
-        max_msg_rate: "200/h",
-        msg_per_hour: 200.0,
-        retry_after: "20m",
-        retry_after_secs: 1200,
-        max_pool: None,
-    },
-    Tier {
-        name: "500,000+ messages/day",
-        from: 500_000,
-        max_smtp_out: 6,
-        max_connect_rate: "1/s",
-        connect_per_sec: 1.0,
-        max_msg_rate: "250/h",
-        msg_per_hour: 250.0,
-        retry_after: "15m",
-        retry_after_secs: 900,
-        max_pool: Some(10),
-    },
-];
-
-/// The tier of a daily volume to Outlook.
-pub fn tier_of(daily: u64) -> &'static Tier {
-    TIERS
-        .iter()
-        .rev()
-        .find(|t| daily >= t.from)
-        .unwrap_or(&TIERS[0])
+impl Limits {
+    fn of(t: &Tier) -> Limits {
+        Limits {
+            connect_per_sec: parse_rate(t.max_connect_rate).unwrap_or(f64::INFINITY),
+            msg_per_hour: parse_rate(t.max_msg_rate).map_or(f64::INFINITY, |r| r * 3600.0),
+            retry_after_secs: parse_duration(t.retry_after).unwrap_or(DEFAULT_RETRY_AFTER_SECS),
+            max_pool: t
+                .pool
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|n| n.parse().ok())
+                .max(),
+        }
+    }
 }
 
 /// The article's RP-001 wait before a retry.
@@ -976,9 +932,10 @@ fn queues_text(queues: &[String]) -> String {
 
 #[allow(clippy::too_many_lines)] // one paragraph per setting of the tier
 fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mut Findings) {
+    let limits = Limits::of(t);
     let why = |what: &str| {
         format!(
-            "The article's tier for {} sets {what}; Microsoft enforces limits per IP and \
+            "The article's tier ({}) sets {what}; Microsoft enforces limits per IP and \
              rewards steady, moderate connection patterns.",
             t.name
         )
@@ -1006,7 +963,7 @@ fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mu
             .map(|s| format!(" (`max-conn-rate` at {} is not read)", s.loc))
             .unwrap_or_default();
         let (rate, src) = config.effective_rate(name, None, "max-connect-rate");
-        if rate > t.connect_per_sec + 1e-9 {
+        if rate > limits.connect_per_sec + 1e-9 {
             connect.push((
                 q.name.clone(),
                 here(&src),
@@ -1014,7 +971,7 @@ fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mu
             ));
         }
         let (rate, src) = config.effective_rate(name, None, "max-msg-rate");
-        if rate * 3600.0 > t.msg_per_hour + 1e-6 {
+        if rate * 3600.0 > limits.msg_per_hour + 1e-6 {
             let text = if rate.is_finite() {
                 format!("{:.0}/h", rate * 3600.0)
             } else {
@@ -1023,7 +980,7 @@ fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mu
             msg.push((q.name.clone(), here(&src), text));
         }
         let (secs, src) = config.retry_after(name, None);
-        if secs < t.retry_after_secs {
+        if secs < limits.retry_after_secs {
             retry.push((
                 q.name.clone(),
                 here(&src),
@@ -1084,11 +1041,18 @@ fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mu
         format!("`retry-after {}`", t.retry_after),
         retry,
     );
-    pool_budget(config, queues, t, pools, out);
+    pool_budget(config, queues, t, &limits, pools, out);
 }
 
 /// Pool size x `max-smtp-out` (times the queues, when not rolled up) against the tier.
-fn pool_budget(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mut Findings) {
+fn pool_budget(
+    config: &Config,
+    queues: &[Queue],
+    t: &Tier,
+    limits: &Limits,
+    pools: &[String],
+    out: &mut Findings,
+) {
     for pool in pools {
         let Some(p) = config.pool(pool) else {
             continue;
@@ -1108,7 +1072,7 @@ fn pool_budget(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], ou
                     .fold(0, u32::saturating_add),
             );
         }
-        let allowed_size = t.max_pool.map_or(size, |m| size.min(m));
+        let allowed_size = limits.max_pool.map_or(size, |m| size.min(m));
         let allowed = allowed_size.saturating_mul(t.max_smtp_out);
         if total <= allowed {
             continue;
@@ -1133,11 +1097,12 @@ fn pool_budget(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], ou
                 p.name
             ),
             reasoning: format!(
-                "Total connections = pool size x max-smtp-out ({how}); the article's tier for \
-                 {} allows {} per IP{}.",
+                "Total connections = pool size x max-smtp-out ({how}); the article's tier ({}) \
+                 allows {} per IP{}.",
                 t.name,
                 t.max_smtp_out,
-                t.max_pool
+                limits
+                    .max_pool
                     .map(|m| format!(" and pools of up to {m} IPs"))
                     .unwrap_or_default()
             ),

@@ -86,9 +86,12 @@ pub struct Rows {
 }
 
 /// What one chunk of rows contributes: a side collector of the scan (see
-/// [`scan::run_with`]), or of its own pass ([`collect`]).
+/// [`scan::run_with`]), or of its own pass ([`collect`]). [`Collector::default`] leaves out
+/// the MX hosts (only a log without queue names needs them); [`Collector::with_hosts`] keeps
+/// them.
 #[derive(Debug, Default)]
 pub struct Collector {
+    hosts: bool,
     strings: Interner,
     /// (VMTA, IP, queue, recipient domain, pool) as bytes joined by NUL -> key id.
     keys: FxHashMap<Box<[u8]>, u32>,
@@ -107,6 +110,14 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// A collector that also learns which MX hosts served which recipient domains.
+    pub fn with_hosts() -> Collector {
+        Collector {
+            hosts: true,
+            ..Collector::default()
+        }
+    }
+
     /// Looks at one row (all rows should be seen: connections are not filtered).
     #[inline]
     pub fn row(&mut self, row: &Row<'_>) {
@@ -162,7 +173,7 @@ impl Collector {
         self.attempts
             .push((id, time, mx, kind == RecordKind::TransientQueue));
         let dsn_mta = row.get(Col::DsnMta);
-        if !dsn_mta.is_empty() && kind != RecordKind::TransientQueue {
+        if self.hosts && !dsn_mta.is_empty() && kind != RecordKind::TransientQueue {
             let host = if dsn_mta == self.last_mta.as_slice() {
                 self.last_host
             } else {
@@ -196,7 +207,7 @@ pub fn collect(
         progress: None,
         ..opts.clone()
     };
-    let (chunks, _) = scan::visit(inputs, &quiet, &eng, Collector::default, |c, row| {
+    let (chunks, _) = scan::visit(inputs, &quiet, &eng, Collector::with_hosts, |c, row| {
         c.row(row);
     });
     merge(chunks)
@@ -227,19 +238,25 @@ pub fn merge(chunks: Vec<Collector>) -> Rows {
                 pool: text(&c.strings, k[4]),
             })
             .collect();
-        let mut local_mx: FxHashMap<u32, u32> = FxHashMap::default();
+        // Chunk string id -> global MX id (0: not an MX address seen yet).
+        let mut local_mx: Vec<u32> = Vec::new();
         let mut grouped: Vec<Vec<Attempt>> = vec![Vec::new(); keys.len()];
         for (key, time, m, failed) in c.attempts {
             let m = if m == u32::MAX {
                 0
             } else {
-                *local_mx.entry(m).or_insert_with(|| {
+                let slot = m as usize;
+                if slot >= local_mx.len() {
+                    local_mx.resize(slot + 1, 0);
+                }
+                if local_mx[slot] == 0 {
                     let s = text(&c.strings, m);
-                    *mx_ids.entry(s.clone()).or_insert_with(|| {
+                    local_mx[slot] = *mx_ids.entry(s.clone()).or_insert_with(|| {
                         mx.push(s);
                         u32::try_from(mx.len() - 1).unwrap_or(0)
-                    })
-                })
+                    });
+                }
+                local_mx[slot]
             };
             grouped[key as usize].push(Attempt {
                 time,

@@ -76,27 +76,35 @@ impl Steps {
         Steps(steps)
     }
 
-    /// Sums several step functions (connections of several queues or IPs).
+    /// Sums several step functions (connections of several queues or IPs): a merge of the
+    /// sorted steps, no sort.
     pub fn sum(parts: &[&Steps]) -> Steps {
-        let mut edges: Vec<(i64, i64)> = Vec::new();
-        for p in parts {
-            let mut prev = 0i64;
-            for &(t, n) in &p.0 {
-                edges.push((t, i64::from(n) - prev));
-                prev = i64::from(n);
-            }
-        }
-        edges.sort_unstable();
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let mut heap: BinaryHeap<Reverse<(i64, usize)>> = parts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.0.first().map(|s| Reverse((s.0, i))))
+            .collect();
+        let mut pos = vec![0usize; parts.len()];
+        let mut current = vec![0i64; parts.len()];
+        let mut total = 0i64;
         let mut steps: Vec<(i64, u32)> = Vec::new();
-        let mut open = 0i64;
-        let mut i = 0;
-        while i < edges.len() {
-            let t = edges[i].0;
-            while i < edges.len() && edges[i].0 == t {
-                open += edges[i].1;
-                i += 1;
+        while let Some(&Reverse((t, _))) = heap.peek() {
+            while let Some(&Reverse((at, i))) = heap.peek() {
+                if at != t {
+                    break;
+                }
+                heap.pop();
+                let n = i64::from(parts[i].0[pos[i]].1);
+                total += n - current[i];
+                current[i] = n;
+                pos[i] += 1;
+                if let Some(next) = parts[i].0.get(pos[i]) {
+                    heap.push(Reverse((next.0, i)));
+                }
             }
-            let n = u32::try_from(open.max(0)).unwrap_or(u32::MAX);
+            let n = u32::try_from(total.max(0)).unwrap_or(u32::MAX);
             match steps.last_mut() {
                 Some(last) if last.1 == n => {}
                 _ => steps.push((t, n)),

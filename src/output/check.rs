@@ -24,7 +24,7 @@ pub fn text(r: &Report, config: &Path) -> String {
         (Some(v), Some(t)) => {
             let _ = writeln!(
                 out,
-                "volume: {} deliveries/day to outlook.com ({}): the article's tier for {} \
+                "volume: {} deliveries/day to outlook.com ({}): the article's tier {} \
                  (max-smtp-out {}, max-connect-rate {}, max-msg-rate {}, retry-after {})",
                 thousands(v.daily),
                 v.source,
