@@ -359,6 +359,7 @@ fn summary(
         &rollup,
         &params,
         setup.pmta_log.as_deref(),
+        setup.has_budget_source(),
     );
     let (budget, log_failed) = setup.connections(
         &result,
@@ -384,7 +385,9 @@ fn summary(
         }
     }
     let mut s = Summary::build(&result, &analyses, &p.classifier, &p.filter);
-    s.budget = Some(budget);
+    // Without a config, a log or budget flags there is nothing to hold connections against:
+    // the report says how to get the section rather than print default budgets against zero.
+    s.budget = setup.has_budget_source().then_some(budget);
     let out = match format {
         Format::Text => text::render(&s, text::Style::Text),
         Format::Markdown => text::render(&s, text::Style::Markdown),

@@ -34,8 +34,9 @@ pub fn scan_and_analyze(
     rollup: &Rollup,
     params: &AnalysisParams,
     pmta_log: Option<&Path>,
+    collect_estimate: bool,
 ) -> (ScanResult, Analyses, Option<estimate::Rows>) {
-    if !filter.is_empty() || pmta_log.is_some() {
+    if !filter.is_empty() || pmta_log.is_some() || !collect_estimate {
         // Connections are not filtered: the estimate reads its rows in a pass of its own.
         let (result, analyses) = analysis::run(inputs, opts, classifier, filter, rollup, params);
         return (result, analyses, None);
@@ -161,6 +162,14 @@ impl Setup {
         })
     }
 
+    /// Whether the operator gave anything a connection budget can come from.
+    pub fn has_budget_source(&self) -> bool {
+        self.config.is_some()
+            || self.pmta_log.is_some()
+            || self.overrides.max_smtp_out.is_some()
+            || self.overrides.pool_size.is_some()
+    }
+
     /// The rollup: the config's (`queue-to`, the article's `mx-rollup`) ahead of the built-in
     /// Microsoft family.
     pub fn rollup(&self) -> Rollup {
@@ -187,6 +196,11 @@ impl Setup {
         ctx.config = self.config.as_ref();
         ctx.pmta_log = self.pmta_log.as_deref();
         ctx.only_aggregated = filtered;
+        if !self.has_budget_source() {
+            // Without a config, budget flags or a log there is no budget to hold connections
+            // against: skip the estimate, whose rows grow with the input.
+            ctx.inputs = None;
+        }
         let settings = Settings {
             overrides: self.overrides,
             ..Settings::default()

@@ -59,6 +59,11 @@ fn shown(c: &Connections) -> Vec<&BudgetRow> {
 /// The report section.
 pub(super) fn section(d: &mut Doc, summary: &Summary) {
     let Some(c) = &summary.budget else {
+        d.heading("Connections against the budget");
+        d.line(
+            "not computed: pass a PowerMTA config (--config, or a file named pmta-config beside \
+             the logs), a log-connections log (--pmta-log) or --max-smtp-out / --pool-size",
+        );
         return;
     };
     let rows = shown(c);
