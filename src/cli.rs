@@ -21,7 +21,7 @@ use crate::output::summary::Summary;
 use crate::output::{json, text};
 use crate::scan::{self, Engine, ScanOptions, ScanReport};
 
-mod connections;
+pub mod connections;
 mod stats;
 
 #[derive(Debug, Parser)]
@@ -276,7 +276,10 @@ fn dashboard(cli: Cli) -> anyhow::Result<ExitCode> {
         Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let classifier = classifier(cli.global.rules.as_deref())?;
+    let setup = connections::Setup::load(&cli.global.connections, &cli.select.paths)?;
     crate::tui::run(&crate::tui::Options {
+        rollup: setup.rollup(),
+        budget: setup.has_budget().then(|| std::sync::Arc::new(setup)),
         params: cli.tuning.params(&classifier)?,
         classifier,
         paths: cli.select.paths,

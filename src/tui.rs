@@ -52,6 +52,10 @@ pub struct Options {
     pub threads: Option<usize>,
     pub chunk_size: usize,
     pub mmap: bool,
+    /// The config's rollups ahead of the built-in ones (as the summary uses them).
+    pub rollup: Rollup,
+    /// The connection budget's sources, when there are any.
+    pub budget: Option<Arc<crate::cli::connections::Setup>>,
 }
 
 /// Wall-clock time, for relative filter times typed at the prompt.
@@ -97,8 +101,9 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
         mmap: o.mmap,
         row_cap: loader::ROW_CAP,
         classifier: Arc::clone(&classifier),
-        rollup: Arc::new(Rollup::default()),
+        rollup: Arc::new(o.rollup.clone()),
         params: o.params.clone(),
+        budget: o.budget.clone(),
         panic_in_worker: std::env::var_os("PMTA_LENS_TEST_PANIC").is_some(),
     };
     let mut app = App::new(

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use pmta_lens::analysis::AnalysisParams;
 use pmta_lens::classify::Classifier;
+use pmta_lens::cli::connections::{Args as ConnArgs, Setup};
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::tui::action::Action;
@@ -32,6 +33,17 @@ fn fixed_now() -> DateTime<Utc> {
 }
 
 fn spec(paths: Vec<PathBuf>, filter: Filter, follow: bool) -> Spec {
+    // the budget as the dashboard finds it: sample-logs has a pmta-config and a pmta-log
+    // (relative to the crate, as a user types it, so the budget's sources in the snapshots name
+    // the same files on every machine)
+    let rel: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| {
+            p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                .map_or_else(|_| p.clone(), Path::to_path_buf)
+        })
+        .collect();
+    let setup = Setup::load(&ConnArgs::default(), &rel).expect("setup");
     Spec {
         paths,
         filter,
@@ -44,6 +56,7 @@ fn spec(paths: Vec<PathBuf>, filter: Filter, follow: bool) -> Spec {
         classifier: Arc::new(Classifier::builtin()),
         rollup: Arc::new(Rollup::default()),
         params: AnalysisParams::default(),
+        budget: setup.has_budget().then(|| Arc::new(setup)),
         panic_in_worker: false,
     }
 }
@@ -119,6 +132,13 @@ fn every_view_renders_at_80x24_and_140x40() {
 }
 
 #[test]
+fn connections_j_k_select_a_destination_and_pool() {
+    let mut app = loaded();
+    act(&mut app, [Action::Show(View::Connections), Action::Down]);
+    snapshot("connections_second_row", &mut app, 140, 40);
+}
+
+#[test]
 fn details_help_and_expanded_rollup_render() {
     let mut app = loaded();
     act(
@@ -147,6 +167,15 @@ fn empty_data_renders() {
             24,
         );
     }
+    // without a budget source (the files alone, no config): what the view needs
+    let mut app = new_app(false);
+    let files: Vec<PathBuf> = ["acct-2026-11-20-0000.csv", "acct-2026-11-20-0001.csv"]
+        .iter()
+        .map(|f| samples().join(f))
+        .collect();
+    scan(&mut app, &files);
+    app.update(Action::Show(View::Connections));
+    snapshot("no_budget_connections", &mut app, 80, 24);
     let dir = tempfile::tempdir().expect("tempdir");
     let empty = dir.path().join("acct-empty.csv");
     std::fs::write(&empty, b"").expect("write");

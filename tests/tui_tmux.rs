@@ -119,7 +119,7 @@ fn an_operator_session_at_80x24() {
         ("3", &["9 VMTAs", "vmta-ms-01"]),
         ("g", &["sending IPs", "192.0.2.10"]),
         ("4", &["destinations", "outlook.com (10)"]),
-        ("5", &["Connection budget: needs your PowerMTA config"]),
+        ("5", &["peak / budget", "outlook.com · microsoft-pool"]),
         ("6", &["Deferrals per", "RP-002", "11-20 14:02"]),
         ("7", &["449 matching rows", "dsnDiag"]),
         ("Tab", &["1 Overview", "What to do"]),

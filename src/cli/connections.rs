@@ -128,6 +128,14 @@ pub struct Setup {
 }
 
 impl Setup {
+    /// Whether there is anything to make a budget from: a config, or `--max-smtp-out` /
+    /// `--pool-size`.
+    pub fn has_budget(&self) -> bool {
+        self.config.is_some()
+            || self.overrides.max_smtp_out.is_some()
+            || self.overrides.pool_size.is_some()
+    }
+
     /// Finds and reads the config and the log. An explicit `--config` that cannot be read is an
     /// error; a default one is reported on stderr and left out.
     pub fn load(args: &Args, paths: &[PathBuf]) -> anyhow::Result<Setup> {

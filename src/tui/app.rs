@@ -361,7 +361,8 @@ impl App {
             View::Domains => self.derived.domain_lines.len(),
             View::Timeline => self.derived.minutes.len(),
             View::Rows => self.data.rows.len,
-            View::Overview | View::Connections => 0,
+            View::Connections => self.data.connections.as_ref().map_or(0, |c| c.rows.len()),
+            View::Overview => 0,
         }
     }
 

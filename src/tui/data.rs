@@ -116,6 +116,11 @@ pub struct Snapshot {
     pub findings: Arc<Vec<Finding>>,
     /// RP-002 bursts; `None` while the analyses that find them are not available.
     pub bursts: Option<Arc<Vec<Burst>>>,
+    /// Budget and observed connections per destination and pool; `None` without a budget
+    /// source (no config, no `--max-smtp-out` / `--pool-size`) or before the analyses ran.
+    pub connections: Option<Arc<crate::connections::Connections>>,
+    /// There is a budget source: `connections` comes once the analyses have run.
+    pub budget_expected: bool,
     pub rows: RowIndex,
     /// The first pass over every input is done (following goes on after it).
     pub complete: bool,

@@ -22,6 +22,7 @@ use crate::acct::source::{BlockReader, Opened, open};
 use crate::aggregate::Partial;
 use crate::analysis::{self, Analyses, AnalysisParams};
 use crate::classify::Classifier;
+use crate::connections::{self, Connections};
 use crate::filter::Filter;
 use crate::rollup::Rollup;
 use crate::scan::{self, Engine, FileReport, Malformed, Progress, ScanOptions, ScanReport};
@@ -54,6 +55,10 @@ pub struct Spec {
     pub classifier: Arc<Classifier>,
     pub rollup: Arc<Rollup>,
     pub params: AnalysisParams,
+    /// Where the connection budget comes from (`--config`, a `pmta-config` in a directory
+    /// argument, `--max-smtp-out` / `--pool-size`; `--pmta-log`); `None`: no budget source, the
+    /// Connections view says what it needs.
+    pub budget: Option<Arc<crate::cli::connections::Setup>>,
     /// Test hook: panic in a scan worker before reading (the end-to-end test checks that the
     /// terminal is restored). Set only from the `PMTA_LENS_TEST_PANIC` environment variable.
     pub panic_in_worker: bool,
@@ -84,6 +89,7 @@ pub struct Scanner {
     domain_map: Option<FxHashMap<String, String>>,
     findings: Arc<Vec<analysis::Finding>>,
     bursts: Option<Arc<Vec<Burst>>>,
+    connections: Option<Arc<Connections>>,
     complete: bool,
     generation: u64,
     /// Decompressed bytes kept for the Rows view.
@@ -115,6 +121,7 @@ impl Scanner {
             domain_map: None,
             findings: Arc::default(),
             bursts: None,
+            connections: None,
             complete: false,
             generation,
             kept: 0,
@@ -227,6 +234,8 @@ impl Scanner {
             report: Arc::new(self.report.clone()),
             findings: Arc::clone(&self.findings),
             bursts: self.bursts.clone(),
+            connections: self.connections.clone(),
+            budget_expected: self.spec.budget.is_some(),
             rows: self.rows.clone(),
             complete: self.complete,
         }
@@ -261,6 +270,25 @@ impl Scanner {
         });
         self.bursts = Some(bursts_of(&analyses));
         self.findings = Arc::new(analyses.findings);
+        if let Some(setup) = &self.spec.budget {
+            // The estimate reads the inputs once more (connections are not filtered); a log
+            // that cannot be read leaves the estimate, and the view says why.
+            let mut ctx = connections::Context::new(
+                &result,
+                &self.spec.rollup,
+                &self.spec.classifier,
+                &inputs,
+                &quiet,
+            );
+            ctx.config = setup.config.as_ref();
+            ctx.pmta_log = setup.pmta_log.as_deref();
+            ctx.only_aggregated = !self.spec.filter.is_empty();
+            let settings = connections::Settings {
+                overrides: setup.overrides,
+                ..connections::Settings::default()
+            };
+            self.connections = Some(Arc::new(connections::analyze(&ctx, &settings)));
+        }
     }
 
     /// Reads what is new in one input, or the next block of it; true if more is waiting.

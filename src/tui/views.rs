@@ -60,7 +60,8 @@ pub fn list_height(view: View, w: u16, h: u16) -> usize {
         View::Codes => codes::areas(b).1,
         View::Senders | View::Domains | View::Rows => table_area(b),
         View::Timeline => timeline::areas(b).2,
-        View::Overview | View::Connections => Rect::default(),
+        View::Connections => connections::areas(b).0,
+        View::Overview => Rect::default(),
     };
     // the table's header line is not a row
     list.height.saturating_sub(1) as usize

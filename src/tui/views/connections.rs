@@ -1,29 +1,129 @@
-//! View 5, Connections: the connection budget per destination (pool size x max-smtp-out from the
-//! `PowerMTA` config, against the connections observed). It needs the config, which this version
-//! does not read yet, so the view says what it needs and what it will show instead of guessing.
+//! View 5, Connections: the connection budget per rolled-up destination and pool (pool size x
+//! `max-smtp-out` from the `PowerMTA` config, or `--max-smtp-out` / `--pool-size`) against the
+//! connections observed (exact from a `log-connections` log, else estimated from the accounting
+//! rows): a gauge per row, and the selected row's connections over time with the budget line and
+//! the RP-002 bursts on the same time axis, so the operator sees whether bursts follow peaks.
+//! Without a budget source the view says what it needs.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::symbols::Marker;
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
 
-use crate::tui::app::App;
-use crate::tui::widgets::{self, wrap};
+use crate::connections::{BudgetRow, Connections, Method};
+use crate::fmt::thousands;
+use crate::tui::app::{App, View};
+use crate::tui::theme::Theme;
+use crate::tui::widgets::table::{Cell, Col, Table};
+use crate::tui::widgets::{self, fit, hm, wrap};
 
 const TEXT: &[&str] = &[
     "Connection budget: needs your PowerMTA config.",
     "",
-    "This view will compare, per destination (outlook.com and the rest), the connections your \
-     pools may open with the connections the logs show: pool size x max-smtp-out from the \
+    "This view compares, per destination (outlook.com and the rest) and pool, the connections \
+     your pools may open with the connections observed: pool size x max-smtp-out from the \
      config (for example 10 IPs x 6 = 60 connections to Microsoft) against the connections \
-     observed, with how close each VMTA came to its limit around the RP-002 bursts.",
+     counted from a log-connections log or estimated from the accounting rows, over time, with \
+     the RP-002 bursts on the same time axis.",
     "",
-    "It needs the PowerMTA config (/etc/pmta/config, or --config PATH), which this version does \
-     not read yet. Until it does, no numbers are shown here rather than guessed ones.",
+    "Give it the PowerMTA config (--config PATH, a pmta-config file in the directory you pass, \
+     or /etc/pmta/config), or state the budget with --max-smtp-out N and --pool-size N; \
+     --pmta-log PATH makes the counts exact. Without one no numbers are shown rather than \
+     guessed ones.",
     "",
     "Meanwhile: RP-002 deferrals per minute are in Timeline (6), and per VMTA and sending IP in \
      Senders (3).",
 ];
 
+/// (note line and table with its header, chart with its title, burst line and time axis).
+pub fn areas(body: Rect) -> (Rect, Rect) {
+    // the table gets about a third of the body, at least a header and 3 rows
+    let list_h = (body.height / 3).max(4).min(body.height.saturating_sub(1)) + 1;
+    let list_h = list_h.min(body.height);
+    (
+        Rect {
+            height: list_h,
+            ..body
+        },
+        Rect {
+            y: body.y + list_h,
+            height: body.height - list_h,
+            ..body
+        },
+    )
+}
+
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = app.ctx.theme;
+    let Some(conns) = app.data.connections.as_deref() else {
+        if app.data.budget_expected {
+            widgets::text(
+                buf,
+                area,
+                1,
+                "  Scanning… the connections against the budget come once the first pass is done.",
+                t.text(),
+            );
+        } else {
+            draw_needs(app, area, buf);
+        }
+        return;
+    };
+    let (top, chart) = areas(area);
+    let method = match conns.method {
+        Method::Log => "counted from the log-connections log (exact)".to_string(),
+        Method::Estimate => "estimate from the accounting rows".to_string(),
+    };
+    let mut note = format!(
+        "{} destination/pool rows · connections: {method}",
+        conns.rows.len()
+    );
+    if let Some(e) = &conns.log_error {
+        note = format!("{note} · log unreadable: {e}");
+    }
+    note.push_str(" · j/k select");
+    widgets::text(buf, top, 0, &fit(&note, area.width as usize), t.dim());
+    let table = super::table_area(top);
+    if conns.rows.is_empty() {
+        widgets::text(
+            buf,
+            table,
+            0,
+            "No SMTP connections to budget (no deliveries seen).",
+            t.text(),
+        );
+        return;
+    }
+    let list = app.lists[View::Connections.index()];
+    let h = table.height.saturating_sub(1) as usize;
+    let from = list.visible_from(h);
+    let rows = conns
+        .rows
+        .iter()
+        .skip(from)
+        .take(h)
+        .map(|r| row_cells(r, t))
+        .collect();
+    Table {
+        cols: vec![
+            Col::left("destination · pool", 40, 0).grow(16),
+            Col::left("peak / budget", 22, 0),
+            Col::right("p95", 5, 1),
+            Col::right("over s", 8, 1),
+            Col::left("method", 8, 2),
+            Col::left("budget from", 60, 3).grow(12),
+        ],
+        rows,
+        selected: Some(list.selected.min(conns.rows.len() - 1) - from),
+        sorted: None,
+        theme: t,
+    }
+    .render(table, buf);
+    let sel = &conns.rows[list.selected.min(conns.rows.len() - 1)];
+    draw_chart(app, conns, sel, chart, buf);
+}
+
+fn draw_needs(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
     let mut y = 1;
     for (i, para) in TEXT.iter().enumerate() {
@@ -37,4 +137,159 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             y += 1;
         }
     }
+}
+
+/// A text gauge: `██████░░░░ 24/80`, in the deferred colour when over the budget.
+fn gauge(peak: u32, budget: u32, width: usize) -> String {
+    let filled = if budget == 0 {
+        width
+    } else {
+        ((u64::from(peak) * width as u64).div_ceil(u64::from(budget)) as usize).min(width)
+    };
+    format!(
+        "{}{} {peak}/{budget}",
+        "█".repeat(filled),
+        "░".repeat(width - filled)
+    )
+}
+
+fn row_cells(r: &BudgetRow, t: Theme) -> Vec<Cell> {
+    let over = r.observed.peak > r.budget;
+    vec![
+        (format!("{} · {}", r.domain, r.pool), t.text()),
+        (
+            gauge(r.observed.peak, r.budget, 10),
+            if over { t.bounced() } else { t.delivered() },
+        ),
+        (r.observed.p95.to_string(), t.text()),
+        (
+            if r.observed.seconds_over_budget == 0 {
+                "·".into()
+            } else {
+                thousands(r.observed.seconds_over_budget)
+            },
+            if over { t.bounced() } else { t.text() },
+        ),
+        (r.method.as_str().to_string(), t.text()),
+        (r.source.clone(), t.dim()),
+    ]
+}
+
+/// The selected row's open connections over time, the budget as a horizontal line, and under
+/// it the bursts on the same time axis.
+fn draw_chart(app: &App, conns: &Connections, row: &BudgetRow, area: Rect, buf: &mut Buffer) {
+    let t = app.ctx.theme;
+    if area.height < 4 {
+        return;
+    }
+    let w = area.width as usize;
+    widgets::rule(
+        buf,
+        area,
+        0,
+        &format!(
+            "{} · {}: open connections ({}) · budget {} (─) · peak {}",
+            row.domain,
+            row.pool,
+            row.method.as_str(),
+            row.budget,
+            row.observed.peak
+        ),
+        t.dim(),
+    );
+    let Some((from, to)) = conns.range else {
+        widgets::text(buf, area, 1, "No connections in the time range.", t.text());
+        return;
+    };
+    let to = to.max(from + 1);
+    let series = conns.series(row);
+    let points: Vec<(f64, f64)> = series
+        .iter()
+        .map(|p| (p.t as f64, f64::from(p.max)))
+        .collect();
+    let budget = f64::from(row.budget);
+    let budget_line = [(from as f64, budget), (to as f64, budget)];
+    let top = f64::from(row.budget.max(row.observed.peak).max(1)) * 1.1;
+    let plot = Rect {
+        y: area.y + 1,
+        height: area.height - 3,
+        ..area
+    };
+    let line_style = if row.observed.peak > row.budget {
+        t.bounced()
+    } else {
+        t.key()
+    };
+    Chart::new(vec![
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(t.dim())
+            .data(&budget_line),
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(line_style)
+            .data(&points),
+    ])
+    .style(t.chart())
+    .x_axis(Axis::default().bounds([from as f64, to as f64]))
+    .y_axis(Axis::default().bounds([0.0, top]))
+    .render(plot, buf);
+    // y scale, top left, over the chart
+    widgets::text(buf, plot, 0, &format!("{}", top.floor() as u64), t.dim());
+    // the bursts on the same time axis
+    let bursts = app.bursts().unwrap_or_default();
+    let span = (to - from) as f64;
+    let marks: String = (0..w)
+        .map(|x| {
+            let a = from as f64 + span * x as f64 / w as f64;
+            let b = from as f64 + span * (x + 1) as f64 / w as f64;
+            if bursts
+                .iter()
+                .any(|bu| (bu.start as f64) < b && ((bu.end + 60) as f64) > a)
+            {
+                '▀'
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let code = bursts.first().map_or("RP-002", |b| b.code.as_str());
+    let label = if bursts.is_empty() {
+        format!("no {code} bursts")
+    } else {
+        format!("{code} bursts: {}", bursts.len())
+    };
+    let by = area.height - 2;
+    widgets::text(buf, area, by, &marks, t.burst());
+    if marks.trim().is_empty() || w > label.len() + 2 {
+        // label at the right end where it hides the fewest marks
+        let x = w.saturating_sub(label.len());
+        let free = marks.chars().skip(x).all(|c| c == ' ');
+        let lx = if free { x } else { 0 };
+        if free || marks.chars().take(label.len()).all(|c| c == ' ') {
+            widgets::text(
+                buf,
+                Rect {
+                    x: area.x + lx as u16,
+                    width: label.len() as u16,
+                    ..area
+                },
+                by,
+                &label,
+                t.dim(),
+            );
+        }
+    }
+    let md = app.derived.multi_day;
+    let (a, b) = (hm(from, md), hm(to, md));
+    let pad = w.saturating_sub(a.len() + b.len());
+    widgets::text(
+        buf,
+        area,
+        area.height - 1,
+        &fit(&format!("{a}{}{b}", " ".repeat(pad)), w),
+        t.dim(),
+    );
 }
