@@ -1,16 +1,19 @@
-//! The splitter as it was before the block scan: one memchr per field, written for clarity. Kept
-//! (test builds only) as the reference the fast splitter is checked against on random input.
+//! The splitter as it was before the block scan: one memchr per field, written for clarity. The
+//! reference the block scan is checked against on random input, and the splitter off `x86_64`
+//! (where memchr has its own SIMD and the block scan would have only a byte loop).
 
 use memchr::{memchr, memchr2};
 
 use super::{Field, RecordEnd, Split, is_record_start};
 
 /// The reference splitter: same API and results as [`super::FieldSplitter`].
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub struct FieldSplitter {
     fields: Vec<Field>,
 }
 
+#[cfg(test)]
 impl FieldSplitter {
     pub fn fields(&self) -> &[Field] {
         &self.fields
@@ -26,84 +29,89 @@ impl FieldSplitter {
     /// tail (free-form `header_*` columns, the subject) without storing it is measurably faster,
     /// and the field count still validates the row.
     pub fn split_first(&mut self, buf: &[u8], pos: usize, limit: usize) -> Split {
-        self.fields.clear();
-        let len = buf.len();
-        let mut i = pos;
-        let mut newlines = 0u64;
-        loop {
-            if self.fields.len() >= limit {
-                let (extra, at, broken) = count_fields(buf, i, &mut newlines);
-                let field_count = self.fields.len() + extra;
-                return Self::finish(buf, pos, at, newlines, broken, field_count);
-            }
-            let mut field = Field {
-                start: i,
-                end: i,
-                escaped: false,
-            };
-            if i < len && buf[i] == b'"' {
-                match scan_quoted(buf, i + 1, &mut newlines) {
-                    Quoted::Closed { end, escaped } => {
-                        field.start = i + 1;
-                        field.end = end;
-                        field.escaped = escaped;
-                        i = end + 1;
-                        if i + 1 < len && buf[i] == b'\r' && buf[i + 1] == b'\n' {
-                            i += 1;
-                        } else if i < len && !matches!(buf[i], b',' | b'\n') {
-                            // Anything between the closing quote and the next separator is kept
-                            // out of the value (`"a"b,` reads as `a`): such a row still parses.
-                            i = find_separator(buf, i);
-                        }
-                    }
-                    Quoted::Broken { at } => {
-                        field.start = i + 1;
-                        field.end = at;
-                        self.fields.push(field);
-                        let n = self.fields.len();
-                        return Self::finish(buf, pos, at, newlines, true, n);
+        split_into(&mut self.fields, buf, pos, limit)
+    }
+}
+
+/// Splits the record at `pos` into `fields`, as [`super::FieldSplitter::split_first`] does.
+pub(super) fn split_into(fields: &mut Vec<Field>, buf: &[u8], pos: usize, limit: usize) -> Split {
+    fields.clear();
+    let len = buf.len();
+    let mut i = pos;
+    let mut newlines = 0u64;
+    loop {
+        if fields.len() >= limit {
+            let (extra, at, broken) = count_fields(buf, i, &mut newlines);
+            let field_count = fields.len() + extra;
+            return finish(buf, pos, at, newlines, broken, field_count);
+        }
+        let mut field = Field {
+            start: i,
+            end: i,
+            escaped: false,
+        };
+        if i < len && buf[i] == b'"' {
+            match scan_quoted(buf, i + 1, &mut newlines) {
+                Quoted::Closed { end, escaped } => {
+                    field.start = i + 1;
+                    field.end = end;
+                    field.escaped = escaped;
+                    i = end + 1;
+                    if i + 1 < len && buf[i] == b'\r' && buf[i + 1] == b'\n' {
+                        i += 1;
+                    } else if i < len && !matches!(buf[i], b',' | b'\n') {
+                        // Anything between the closing quote and the next separator is kept
+                        // out of the value (`"a"b,` reads as `a`): such a row still parses.
+                        i = find_separator(buf, i);
                     }
                 }
-            } else {
-                let end = find_separator(buf, i);
-                field.end = trim_cr(buf, i, end);
-                i = end;
+                Quoted::Broken { at } => {
+                    field.start = i + 1;
+                    field.end = at;
+                    fields.push(field);
+                    let n = fields.len();
+                    return finish(buf, pos, at, newlines, true, n);
+                }
             }
-            self.fields.push(field);
-            if i >= len || buf[i] == b'\n' {
-                let n = self.fields.len();
-                return Self::finish(buf, pos, i, newlines, false, n);
-            }
-            // a comma: another field follows
-            i += 1;
+        } else {
+            let end = find_separator(buf, i);
+            field.end = trim_cr(buf, i, end);
+            i = end;
         }
+        fields.push(field);
+        if i >= len || buf[i] == b'\n' {
+            let n = fields.len();
+            return finish(buf, pos, i, newlines, false, n);
+        }
+        // a comma: another field follows
+        i += 1;
     }
+}
 
-    /// The record ends at `at` (its newline, or the end of input).
-    fn finish(
-        buf: &[u8],
-        pos: usize,
-        at: usize,
-        newlines: u64,
-        broken: bool,
-        field_count: usize,
-    ) -> Split {
-        let has_nl = at < buf.len();
-        Split {
-            content_end: if has_nl {
-                trim_cr(buf, pos, at)
-            } else {
-                buf.len()
-            },
-            next: if has_nl { at + 1 } else { buf.len() },
-            newlines: newlines + u64::from(has_nl),
-            end: match (broken, has_nl) {
-                (true, _) => RecordEnd::UnterminatedQuote,
-                (false, true) => RecordEnd::Newline,
-                (false, false) => RecordEnd::EndOfInput,
-            },
-            field_count,
-        }
+/// The record ends at `at` (its newline, or the end of input).
+fn finish(
+    buf: &[u8],
+    pos: usize,
+    at: usize,
+    newlines: u64,
+    broken: bool,
+    field_count: usize,
+) -> Split {
+    let has_nl = at < buf.len();
+    Split {
+        content_end: if has_nl {
+            trim_cr(buf, pos, at)
+        } else {
+            buf.len()
+        },
+        next: if has_nl { at + 1 } else { buf.len() },
+        newlines: newlines + u64::from(has_nl),
+        end: match (broken, has_nl) {
+            (true, _) => RecordEnd::UnterminatedQuote,
+            (false, true) => RecordEnd::Newline,
+            (false, false) => RecordEnd::EndOfInput,
+        },
+        field_count,
     }
 }
 
