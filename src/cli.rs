@@ -65,7 +65,9 @@ enum Command {
         #[command(flatten)]
         select: Select,
     },
-    /// Check the `PowerMTA` config against the reference article: exit 0 clean, 1 findings.
+    #[command(
+        about = "Check the PowerMTA config against the reference article: exit 0 clean, 1 findings"
+    )]
     CheckConfig {
         /// Messages per day to Outlook for the volume tier (default: the busiest day in the
         /// given accounting files).

@@ -512,3 +512,42 @@ fn unreadable_inputs_are_errors() {
     let o = run(&["summary", "--config", "/nonexistent/config", path(&acct)]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn the_bare_command_and_any_thread_count_give_the_same_budget() {
+    // Not a terminal: the bare command prints the summary, budget included.
+    let o = run(&[path(&samples())]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Connections against the budget"));
+    // The estimate (files given one by one: no log next to them) is the same at any thread
+    // count and chunk size.
+    let files = [
+        samples().join("acct-2026-11-19-0000.csv.gz"),
+        samples().join("acct-2026-11-20-0000.csv"),
+        samples().join("acct-2026-11-20-0001.csv"),
+    ];
+    let mut outs = Vec::new();
+    for (threads, chunk) in [("1", "65536"), ("4", "4096")] {
+        let mut args = vec![
+            "summary",
+            "--format",
+            "json",
+            "--no-config",
+            "--threads",
+            threads,
+            "--chunk-size",
+            chunk,
+        ];
+        args.extend(files.iter().map(|f| path(f)));
+        let o = run(&args);
+        assert!(o.status.success());
+        outs.push(o.stdout);
+    }
+    assert_eq!(outs[0], outs[1]);
+    let v: serde_json::Value = serde_json::from_slice(&outs[0]).expect("json");
+    assert!(
+        v["budget"]
+            .as_array()
+            .is_some_and(|b| b.iter().all(|r| r["method"] == "estimate"))
+    );
+}
