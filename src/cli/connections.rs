@@ -26,6 +26,7 @@ use crate::scan::{self, ScanOptions, ScanResult};
 /// The summary's scan: the analyses and, when the rows are not filtered and no
 /// `log-connections` log is given, the connection estimate collect in the same pass, so the
 /// estimate costs no second read of the files.
+#[allow(clippy::too_many_arguments)] // the scan's parts, as the analyses take them
 pub fn scan_and_analyze(
     inputs: &[Input],
     opts: &ScanOptions,
