@@ -447,16 +447,21 @@ fn jobs(maps: &[Option<memmap2::Mmap>], chunk_size: usize) -> Vec<Job<'_>> {
         .collect()
 }
 
-fn file_jobs(data: &[u8], file: usize, chunk_size: usize) -> Vec<Job<'_>> {
-    let starts = split_points(data, chunk_size);
-    let hs: Vec<(usize, Arc<Header>)> = starts
+/// The header lines of `data`, each chunk (from `starts`) searched in parallel.
+fn chunk_headers(data: &[u8], starts: &[usize]) -> Vec<(usize, Arc<Header>)> {
+    starts
         .par_iter()
         .enumerate()
         .map(|(i, s)| headers_in(data, *s, starts.get(i + 1).copied().unwrap_or(data.len())))
         .collect::<Vec<_>>()
         .into_iter()
         .flatten()
-        .collect();
+        .collect()
+}
+
+fn file_jobs(data: &[u8], file: usize, chunk_size: usize) -> Vec<Job<'_>> {
+    let starts = split_points(data, chunk_size);
+    let hs = chunk_headers(data, &starts);
     starts
         .iter()
         .enumerate()
@@ -883,14 +888,7 @@ pub fn scan_block(
     locate: usize,
 ) -> BlockScan {
     let starts = split_points(data, opts.chunk_size);
-    let hs: Vec<(usize, Arc<Header>)> = starts
-        .par_iter()
-        .enumerate()
-        .map(|(i, s)| headers_in(data, *s, starts.get(i + 1).copied().unwrap_or(data.len())))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .flatten()
-        .collect();
+    let hs = chunk_headers(data, &starts);
     let base_addr = data.as_ptr().addr();
     let progress = opts.progress.as_deref();
     let done: Vec<(Locate, ChunkReport)> = starts
