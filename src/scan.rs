@@ -697,6 +697,35 @@ where
     (states, report)
 }
 
+/// [`visit`] over every row, unfiltered and without progress reports: for passes of the core's
+/// own (connection estimate, daily volumes) that read all rows whatever the user's filter.
+pub fn visit_all<T, I, F>(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    rollup: &Rollup,
+    init: I,
+    f: F,
+) -> Vec<T>
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, &Row<'_>) + Sync,
+{
+    let unfiltered = Filter::default();
+    let eng = Engine {
+        classifier,
+        filter: &unfiltered,
+        rollup,
+        domain_map: None,
+    };
+    let quiet = ScanOptions {
+        progress: None,
+        ..opts.clone()
+    };
+    visit(inputs, &quiet, &eng, init, f).0
+}
+
 fn record_read_error(o: &mut Opening, file: usize, input: &Input, source: io::Error) {
     let e = InputError::Io {
         path: input.path.clone(),

@@ -25,10 +25,9 @@ use crate::acct::discover::Input;
 use crate::acct::header::Col;
 use crate::aggregate::Interner;
 use crate::classify::Classifier;
-use crate::filter::Filter;
 use crate::model::{NONE_KEY, RecordKind};
 use crate::rollup::{self, Rollup};
-use crate::scan::{self, Engine, Row, ScanOptions};
+use crate::scan::{self, Row, ScanOptions};
 
 /// The assumptions of the estimate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -196,20 +195,16 @@ pub fn collect(
     classifier: &Classifier,
     rollup: &Rollup,
 ) -> Rows {
-    let unfiltered = Filter::default();
-    let eng = Engine {
+    let chunks = scan::visit_all(
+        inputs,
+        opts,
         classifier,
-        filter: &unfiltered,
         rollup,
-        domain_map: None,
-    };
-    let quiet = ScanOptions {
-        progress: None,
-        ..opts.clone()
-    };
-    let (chunks, _) = scan::visit(inputs, &quiet, &eng, Collector::with_hosts, |c, row| {
-        c.row(row);
-    });
+        Collector::with_hosts,
+        |c, row| {
+            c.row(row);
+        },
+    );
     merge(chunks)
 }
 

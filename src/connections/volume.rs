@@ -7,10 +7,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::acct::discover::Input;
 use crate::aggregate::Aggregates;
 use crate::classify::Classifier;
-use crate::filter::Filter;
 use crate::model::RecordKind;
 use crate::rollup::{MICROSOFT, Rollup};
-use crate::scan::{self, Engine, ScanOptions};
+use crate::scan::{self, ScanOptions};
 
 /// The busiest day to Microsoft.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,34 +44,30 @@ pub fn microsoft_daily(
         .filter(|c| &*c.id.domain == MICROSOFT)
         .map(|c| c.id.rcpt_domain.to_string())
         .collect();
-    let unfiltered = Filter::default();
-    let eng = Engine {
+    let chunks = scan::visit_all(
+        inputs,
+        opts,
         classifier,
-        filter: &unfiltered,
         rollup,
-        domain_map: None,
-    };
-    let quiet = ScanOptions {
-        progress: None,
-        ..opts.clone()
-    };
-    let (chunks, _) = scan::visit(inputs, &quiet, &eng, Chunk::default, |c, row| {
-        let k = row.keys;
-        let (RecordKind::Delivered, Some(t)) = (k.kind, k.time) else {
-            return;
-        };
-        let is_ms = if let Some(v) = c.known.get(k.rcpt_domain) {
-            *v
-        } else {
-            let lower = String::from_utf8_lossy(k.rcpt_domain).to_ascii_lowercase();
-            let v = microsoft.contains(&lower);
-            c.known.insert(k.rcpt_domain.into(), v);
-            v
-        };
-        if is_ms {
-            *c.days.entry(t.div_euclid(86_400) * 86_400).or_default() += 1;
-        }
-    });
+        Chunk::default,
+        |c, row| {
+            let k = row.keys;
+            let (RecordKind::Delivered, Some(t)) = (k.kind, k.time) else {
+                return;
+            };
+            let is_ms = if let Some(v) = c.known.get(k.rcpt_domain) {
+                *v
+            } else {
+                let lower = String::from_utf8_lossy(k.rcpt_domain).to_ascii_lowercase();
+                let v = microsoft.contains(&lower);
+                c.known.insert(k.rcpt_domain.into(), v);
+                v
+            };
+            if is_ms {
+                *c.days.entry(t.div_euclid(86_400) * 86_400).or_default() += 1;
+            }
+        },
+    );
     let mut days: FxHashMap<i64, u64> = FxHashMap::default();
     for c in chunks {
         for (d, n) in c.days {
