@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::acct::chunk::{DEFAULT_CHUNK_SIZE, header_before, headers_in, split_points};
+use crate::acct::chunk::{
+    DEFAULT_CHUNK_SIZE, StartHeaders, changes_header, split_points, start_headers,
+};
 use crate::acct::discover::Input;
 use crate::acct::header::{Col, Header};
 use crate::acct::record::{Field, FieldSplitter, RecordEnd, Split};
@@ -156,6 +158,8 @@ struct ChunkReport {
     samples: Vec<(u64, String)>,
     /// The header in effect at the chunk's end.
     header: Option<Arc<Header>>,
+    /// Header lines that changed the columns (see [`StartHeaders::held`]).
+    header_changes: u64,
     bytes: u64,
 }
 
@@ -195,7 +199,11 @@ fn scan_chunk<S: RowSink>(
             continue;
         }
         if fields[0].bytes(data) == b"type" {
-            header = Header::parse(&data[start..split.content_end]);
+            let line = &data[start..split.content_end];
+            if changes_header(header.as_ref(), line) {
+                header = Header::parse(line);
+                rep.header_changes += 1;
+            }
             continue;
         }
         let (h, kind, time) = match check(data, fields, &split, header.as_ref(), &mut times) {
@@ -439,39 +447,76 @@ fn open_all(inputs: &[Input], opts: &ScanOptions) -> Opening {
     o
 }
 
-fn jobs(maps: &[Option<memmap2::Mmap>], chunk_size: usize) -> Vec<Job<'_>> {
-    maps.iter()
-        .enumerate()
-        .filter_map(|(file, map)| map.as_ref().map(|m| file_jobs(m, file, chunk_size)))
-        .flatten()
-        .collect()
+/// The chunks of every mapped input, and per input the headers guessed for them (`None` for
+/// inputs that are not mapped). Inputs marked in `exact` have their headers found exactly.
+fn jobs<'m>(
+    maps: &'m [Option<memmap2::Mmap>],
+    chunk_size: usize,
+    exact: &[bool],
+) -> (Vec<Job<'m>>, Vec<Option<StartHeaders>>) {
+    let mut work = Vec::new();
+    let mut guesses = Vec::with_capacity(maps.len());
+    for (file, map) in maps.iter().enumerate() {
+        guesses.push(map.as_ref().map(|m| {
+            let starts = split_points(m, chunk_size);
+            let sh = start_headers(m, &starts, m.len(), None, exact[file]);
+            work.extend(range_jobs(m, file, 0, &starts, m.len(), &sh));
+            sh
+        }));
+    }
+    (work, guesses)
 }
 
-/// The header lines of `data`, each chunk (from `starts`) searched in parallel.
-fn chunk_headers(data: &[u8], starts: &[usize]) -> Vec<(usize, Arc<Header>)> {
-    starts
-        .par_iter()
-        .enumerate()
-        .map(|(i, s)| headers_in(data, *s, starts.get(i + 1).copied().unwrap_or(data.len())))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
-fn file_jobs(data: &[u8], file: usize, chunk_size: usize) -> Vec<Job<'_>> {
-    let starts = split_points(data, chunk_size);
-    let hs = chunk_headers(data, &starts);
+/// The jobs of the chunks starting at `starts` (the last ends at `end`), numbered from `seq`.
+fn range_jobs<'m>(
+    data: &'m [u8],
+    file: usize,
+    seq: usize,
+    starts: &[usize],
+    end: usize,
+    sh: &StartHeaders,
+) -> Vec<Job<'m>> {
+    let ends = starts.iter().skip(1).copied().chain([end]);
     starts
         .iter()
+        .zip(ends)
+        .zip(&sh.headers)
         .enumerate()
-        .map(|(seq, s)| Job {
+        .map(|(i, ((s, e), h))| Job {
             file,
-            seq,
-            data: &data[*s..starts.get(seq + 1).copied().unwrap_or(data.len())],
-            header: header_before(&hs, *s),
+            seq: seq + i,
+            data: &data[*s..e],
+            header: h.clone(),
         })
         .collect()
+}
+
+/// Inputs whose guessed chunk headers turned out wrong, from the chunk reports sorted by
+/// (file, sequence).
+fn wrong_guesses<'r>(
+    guesses: &[Option<StartHeaders>],
+    reports: impl Iterator<Item = ((usize, usize), &'r ChunkReport)>,
+) -> Vec<usize> {
+    let mut changes: Vec<Vec<u64>> = vec![Vec::new(); guesses.len()];
+    for ((file, _), rep) in reports {
+        changes[file].push(rep.header_changes);
+    }
+    guesses
+        .iter()
+        .enumerate()
+        .filter(|(file, g)| g.as_ref().is_some_and(|g| !g.held(&changes[*file])))
+        .map(|(file, _)| file)
+        .collect()
+}
+
+/// Takes back the progress of chunks that are scanned again.
+fn unreport<'r>(progress: Option<&Progress>, reports: impl Iterator<Item = &'r ChunkReport>) {
+    if let Some(p) = progress {
+        for rep in reports {
+            p.bytes_done.fetch_sub(rep.bytes, Ordering::Relaxed);
+            p.records.fetch_sub(rep.records, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Per-chunk reports keyed by (file, sequence), folded into the file reports and samples.
@@ -609,34 +654,48 @@ where
 {
     let mut o = open_all(inputs, opts);
     let progress = opts.progress.as_deref();
-    let work = jobs(&o.maps, opts.chunk_size);
-    let (mut folded, mut done) = work
-        .par_iter()
-        .fold(
-            || (P::default(), Vec::new()),
-            |(mut folded, mut done), job| {
-                let mut sink = WithSide {
-                    sink: &mut folded,
-                    state: init(),
-                    side: &side,
-                };
-                let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink);
-                if let Some(p) = progress {
-                    p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
-                    p.records.fetch_add(rep.records, Ordering::Relaxed);
-                }
-                done.push(((job.file, job.seq), rep, sink.state));
-                (folded, done)
-            },
-        )
-        .reduce(
-            || (P::default(), Vec::new()),
-            |(mut a, mut da), (b, db)| {
-                a.merge(b);
-                da.extend(db);
-                (a, da)
-            },
-        );
+    let mut exact = vec![false; inputs.len()];
+    let (mut folded, mut done) = loop {
+        let (work, guesses) = jobs(&o.maps, opts.chunk_size, &exact);
+        let (folded, mut done): (P, Vec<_>) = work
+            .par_iter()
+            .fold(
+                || (P::default(), Vec::new()),
+                |(mut folded, mut done), job| {
+                    let mut sink = WithSide {
+                        sink: &mut folded,
+                        state: init(),
+                        side: &side,
+                    };
+                    let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink);
+                    if let Some(p) = progress {
+                        p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
+                        p.records.fetch_add(rep.records, Ordering::Relaxed);
+                    }
+                    done.push(((job.file, job.seq), rep, sink.state));
+                    (folded, done)
+                },
+            )
+            .reduce(
+                || (P::default(), Vec::new()),
+                |(mut a, mut da), (b, db)| {
+                    a.merge(b);
+                    da.extend(db);
+                    (a, da)
+                },
+            );
+        done.sort_by_key(|(k, _, _)| *k);
+        let wrong = wrong_guesses(&guesses, done.iter().map(|(k, rep, _)| (*k, rep)));
+        if wrong.is_empty() {
+            break (folded, done);
+        }
+        // A header changed the columns in mid-file: scan everything again (the partial results
+        // are already merged), with the headers of those files found exactly.
+        unreport(progress, done.iter().map(|(_, rep, _)| rep));
+        for file in wrong {
+            exact[file] = true;
+        }
+    };
     for (file, input) in inputs.iter().enumerate() {
         let Some(stream) = o.streams[file].take() else {
             continue;
@@ -917,32 +976,40 @@ pub fn scan_block(
     locate: usize,
 ) -> BlockScan {
     let starts = split_points(data, opts.chunk_size);
-    let hs = chunk_headers(data, &starts);
     let base_addr = data.as_ptr().addr();
     let progress = opts.progress.as_deref();
-    let done: Vec<(Locate, ChunkReport)> = starts
-        .par_iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let end = starts.get(i + 1).copied().unwrap_or(data.len());
-            let h = header_before(&hs, *s).or_else(|| header.clone());
-            let mut sink = Locate {
-                partial: Partial::default(),
-                base_addr,
-                base,
-                cap: locate,
-                rows: Vec::new(),
-                row_headers: Vec::new(),
-                unlocated: 0,
-            };
-            let rep = scan_chunk(eng, &data[*s..end], h, &mut sink);
-            if let Some(p) = progress {
-                p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
-                p.records.fetch_add(rep.records, Ordering::Relaxed);
-            }
-            (sink, rep)
-        })
-        .collect();
+    let scan = |exact: bool| {
+        let sh = start_headers(data, &starts, data.len(), header.clone(), exact);
+        let done: Vec<(Locate, ChunkReport)> = range_jobs(data, 0, 0, &starts, data.len(), &sh)
+            .into_par_iter()
+            .map(|job| {
+                let mut sink = Locate {
+                    partial: Partial::default(),
+                    base_addr,
+                    base,
+                    cap: locate,
+                    rows: Vec::new(),
+                    row_headers: Vec::new(),
+                    unlocated: 0,
+                };
+                let rep = scan_chunk(eng, job.data, job.header, &mut sink);
+                if let Some(p) = progress {
+                    p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
+                    p.records.fetch_add(rep.records, Ordering::Relaxed);
+                }
+                (sink, rep)
+            })
+            .collect();
+        let changes: Vec<u64> = done.iter().map(|(_, rep)| rep.header_changes).collect();
+        (done, sh.held(&changes))
+    };
+    let done = match scan(false) {
+        (done, true) => done,
+        (wrong, false) => {
+            unreport(progress, wrong.iter().map(|(_, rep)| rep));
+            scan(true).0
+        }
+    };
     let mut out = BlockScan {
         header,
         ..BlockScan::default()
@@ -1055,20 +1122,43 @@ pub fn rows(
     let mut result = Ok(());
     'files: for (file, input) in inputs.iter().enumerate() {
         if let Some(map) = &o.maps[file] {
-            for batch in file_jobs(map, file, opts.chunk_size).chunks(window) {
-                let chunk_outputs: Vec<(RowsOut, ChunkReport)> = batch
-                    .par_iter()
-                    .map(|job| {
-                        let mut sink = RowsOut::default();
-                        let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink);
+            let starts = split_points(map, opts.chunk_size);
+            // The header at the end of the previous window is known exactly: each window
+            // guesses from it and, if a header changed the columns inside, is scanned again.
+            let mut header = None;
+            for (w_index, batch) in starts.chunks(window).enumerate() {
+                let seq = w_index * window;
+                let end = starts.get(seq + batch.len()).copied().unwrap_or(map.len());
+                let scan = |exact: bool| {
+                    let sh = start_headers(map, batch, end, header.clone(), exact);
+                    let out: Vec<(RowsOut, ChunkReport)> =
+                        range_jobs(map, file, seq, batch, end, &sh)
+                            .into_par_iter()
+                            .map(|job| {
+                                let mut sink = RowsOut::default();
+                                let rep = scan_chunk(eng, job.data, job.header, &mut sink);
+                                if let Some(p) = progress {
+                                    p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
+                                }
+                                (sink, rep)
+                            })
+                            .collect();
+                    let changes: Vec<u64> = out.iter().map(|(_, r)| r.header_changes).collect();
+                    (out, sh.held(&changes))
+                };
+                let chunk_outputs = match scan(false) {
+                    (out, true) => out,
+                    (wrong, false) => {
                         if let Some(p) = progress {
-                            p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
+                            let bytes = wrong.iter().map(|(_, r)| r.bytes).sum();
+                            p.bytes_done.fetch_sub(bytes, Ordering::Relaxed);
                         }
-                        (sink, rep)
-                    })
-                    .collect();
-                for ((sink, rep), job) in chunk_outputs.into_iter().zip(batch) {
-                    reports.push(((file, job.seq), rep));
+                        scan(true).0
+                    }
+                };
+                for (i, (sink, rep)) in chunk_outputs.into_iter().enumerate() {
+                    header.clone_from(&rep.header);
+                    reports.push(((file, seq + i), rep));
                     if result.is_ok() {
                         result = w.write(&sink);
                     }
@@ -1280,6 +1370,49 @@ d,v3,h@example.org,1768384982";
             third.starts_with(b"b,2026-01-14 10:01:00-0100"),
             "quoted newline kept"
         );
+    }
+
+    #[test]
+    fn rows_are_the_same_at_every_chunk_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A repeat of the first header (files joined with `cat`) changes nothing; the second,
+        // other header is printed before the rows it governs.
+        let mut data = FIXTURE.to_vec();
+        let first_line = FIXTURE.split(|b| *b == b'\n').next().expect("header");
+        let at = FIXTURE
+            .windows(3)
+            .position(|w| w == b"\ntq")
+            .expect("tq row")
+            + 1;
+        data.splice(at..at, [first_line, b"\n"].concat());
+        let inputs = [input(&dir, "acct.csv", &data)];
+        let classifier = Classifier::builtin();
+        let filter = Filter::default();
+        let rollup = Rollup::default();
+        let eng = Engine {
+            classifier: &classifier,
+            filter: &filter,
+            rollup: &rollup,
+            domain_map: None,
+        };
+        let rows_at = |chunk_size| {
+            let opts = ScanOptions {
+                chunk_size,
+                mmap: true,
+                progress: None,
+            };
+            let mut out = Vec::new();
+            let (n, report) = rows(&inputs, &opts, &eng, &mut out);
+            (n.expect("written"), report.malformed, out)
+        };
+        let whole = rows_at(usize::MAX);
+        assert_eq!((whole.0, whole.1), (6, 3));
+        let text = String::from_utf8_lossy(&whole.2);
+        assert_eq!(text.matches("type,timeLogged").count(), 1, "{text}");
+        assert!(text.contains("\ntype,vmta,rcpt,timeLogged\nd,v3,f@Example.ORG"));
+        for chunk_size in 1..=data.len() {
+            assert_eq!(rows_at(chunk_size), whole, "chunk size {chunk_size}");
+        }
     }
 
     #[test]
