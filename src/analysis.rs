@@ -6,6 +6,7 @@ pub mod bursts;
 pub mod codes;
 pub mod complaints;
 pub mod findings;
+pub mod follow;
 pub mod retry;
 pub mod snds;
 pub mod tiers;
@@ -119,6 +120,8 @@ pub struct Collected {
     minutes: bursts::CodeMinutes,
     blocks: retry::Blocks,
     reports: complaints::Reports,
+    /// Deliveries per job, for complaint rates per job (counted while there are few jobs).
+    jobs: complaints::JobCounts,
 }
 
 /// Which rows [`Collected`] keeps; made once from the parameters.
@@ -146,12 +149,14 @@ impl Collected {
             self.blocks.row(c, row);
         }
         self.reports.row(row);
+        self.jobs.row_any(row);
     }
 
     pub fn merge(&mut self, other: Collected) {
         self.minutes.merge(other.minutes);
         self.blocks.merge(other.blocks);
         self.reports.merge(other.reports);
+        self.jobs.merge(other.jobs);
     }
 }
 
@@ -197,7 +202,13 @@ pub fn run(
 pub fn analyze(ctx: &Context<'_>) -> Analyses {
     let plan = Plan::new(ctx.params, ctx.classifier);
     let mut collected = Collected::default();
-    for c in pass(ctx, Collected::default, |c, row| c.row(&plan, row)) {
+    for c in pass(
+        ctx,
+        Collected::default,
+        |c: &mut Collected, row: &Row<'_>| {
+            c.row(&plan, row);
+        },
+    ) {
         collected.merge(c);
     }
     analyze_collected(ctx, collected)
@@ -208,7 +219,7 @@ fn pass<T, I, F>(ctx: &Context<'_>, init: I, f: F) -> Vec<T>
 where
     T: Send,
     I: Fn() -> T + Sync,
-    F: Fn(&mut T, &Row<'_>) + Sync,
+    F: scan::Side<T>,
 {
     // `domain=` filters need every domain's rollup, as the scan had: its aggregates hold every
     // domain that can match.
@@ -226,7 +237,7 @@ where
         progress: None,
         ..ctx.opts.clone()
     };
-    scan::visit(ctx.inputs, &quiet, &eng, init, f).0
+    scan::visit_side(ctx.inputs, &quiet, &eng, init, f).0
 }
 
 /// What the second pass collects in one chunk.
@@ -234,7 +245,36 @@ where
 struct Second {
     next: retry::NextAttempts,
     deliveries: complaints::Deliveries,
-    jobs: complaints::JobCounts,
+}
+
+/// The second pass: follows RP-001 recipients and queues to their next attempts, and
+/// complaining recipients to their deliveries, declining every other row early.
+struct FollowUp<'a> {
+    want: follow::Wanted<'a>,
+    targets: &'a retry::Targets,
+    complainers: &'a rustc_hash::FxHashSet<Box<[u8]>>,
+}
+
+impl scan::Side<Second> for FollowUp<'_> {
+    #[inline]
+    fn wants<'d>(
+        &self,
+        _: &mut Second,
+        kind: crate::model::RecordKind,
+        field: &dyn Fn(crate::acct::header::Col) -> &'d [u8],
+    ) -> bool {
+        self.want.wants(kind, field)
+    }
+
+    #[inline]
+    fn row(&self, st: &mut Second, row: &Row<'_>) {
+        if !self.targets.is_empty() {
+            st.next.row(self.targets, row);
+        }
+        if !self.complainers.is_empty() {
+            st.deliveries.row(self.complainers, row);
+        }
+    }
 }
 
 /// Every analysis, from the aggregates and what the main scan collected; reads the rows again
@@ -256,31 +296,28 @@ pub fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
     let wanted = first.reports.recipients();
     let mut second = Second::default();
     if !targets.is_empty() || !wanted.is_empty() {
-        let chunks = pass(ctx, Second::default, |st, row| {
-            if !targets.is_empty() {
-                st.next.row(&targets, row);
-            }
-            if !wanted.is_empty() {
-                st.deliveries.row(&wanted, row);
-                st.jobs.row_any(row);
-            }
-        });
-        for c in chunks {
+        let side = FollowUp {
+            want: follow::Wanted::new(&targets, &wanted),
+            targets: &targets,
+            complainers: &wanted,
+        };
+        for c in pass(ctx, Second::default, side) {
             second.next.merge(c.next);
             second.deliveries.merge(c.deliveries);
-            second.jobs.merge(c.jobs);
         }
     }
     let retry_hygiene = retry::finish(&targets, &second.next, p.rp001_min_retry, ctx.classifier);
 
     let matched = complaints::attribute(first.reports, second.deliveries);
     let jobs = matched.jobs();
-    let mut job_counts = second.jobs;
+    let mut job_counts = first.jobs;
     if !jobs.is_empty() && !job_counts.complete() {
         job_counts = complaints::JobCounts::default();
-        for c in pass(ctx, complaints::JobCounts::default, |st, row| {
-            st.row(&jobs, row);
-        }) {
+        for c in pass(
+            ctx,
+            complaints::JobCounts::default,
+            |st: &mut complaints::JobCounts, row: &Row<'_>| st.row(&jobs, row),
+        ) {
             job_counts.merge(c);
         }
     }

@@ -137,6 +137,14 @@ impl<'a> Row<'a> {
 
 /// Receives the rows of a chunk that pass the filter.
 pub trait RowSink {
+    /// Whether a well-formed row of this type, with these fields, can matter to the sink: asked
+    /// before the row's timestamp is parsed, its response classified and the filter applied, so
+    /// a pass that needs few rows skips the rest cheaply. A declined row is counted neither as a
+    /// record nor as malformed (such passes discard their report).
+    #[inline]
+    fn wants<'d>(&mut self, _kind: RecordKind, _field: &dyn Fn(Col) -> &'d [u8]) -> bool {
+        true
+    }
     fn row(&mut self, row: &Row<'_>);
 }
 
@@ -206,8 +214,17 @@ fn scan_chunk<S: RowSink>(
             }
             continue;
         }
-        let (h, kind, time) = match check(data, fields, &split, header.as_ref(), &mut times) {
-            Ok(ok) => ok,
+        let checked = check_shape(data, fields, &split, header.as_ref()).and_then(|(h, kind)| {
+            let get = |col: Col| h.pos(col).map_or(&b""[..], |p| fields[p].bytes(data));
+            if !sink.wants(kind, &get) {
+                return Ok(None);
+            }
+            let time = check_time(data, fields, h, &mut times)?;
+            Ok(Some((h, kind, time)))
+        });
+        let (h, kind, time) = match checked {
+            Ok(Some(ok)) => ok,
+            Ok(None) => continue,
             Err(reason) => {
                 rep.malformed += 1;
                 if rep.samples.len() < MAX_SAMPLES {
@@ -238,14 +255,14 @@ fn scan_chunk<S: RowSink>(
     rep
 }
 
-/// Validates a data row against its header: known type, field count, timestamp.
-fn check<'h>(
+/// Validates a data row against its header: known type, field count (the timestamp is
+/// [`check_time`]'s).
+fn check_shape<'h>(
     data: &[u8],
     fields: &[Field],
     split: &Split,
     header: Option<&'h Arc<Header>>,
-    times: &mut TimeParser,
-) -> Result<(&'h Arc<Header>, RecordKind, Option<i64>), String> {
+) -> Result<(&'h Arc<Header>, RecordKind), String> {
     if split.end == RecordEnd::UnterminatedQuote {
         return Err("unterminated quoted field (a quote opened and never closed)".into());
     }
@@ -272,15 +289,23 @@ fn check<'h>(
             h.len(),
         ));
     }
-    let time = match h.pos(Col::TimeLogged).map(|p| fields[p].bytes(data)) {
-        None | Some(b"") => None,
-        Some(v) => Some(
-            times
-                .parse(v)
-                .ok_or_else(|| format!("bad timeLogged `{}`", lossy(v, 40)))?,
-        ),
-    };
-    Ok((h, kind, time))
+    Ok((h, kind))
+}
+
+/// A data row's `timeLogged` as UTC seconds (`None` when the column is absent or empty).
+fn check_time(
+    data: &[u8],
+    fields: &[Field],
+    h: &Header,
+    times: &mut TimeParser,
+) -> Result<Option<i64>, String> {
+    match h.pos(Col::TimeLogged).map(|p| fields[p].bytes(data)) {
+        None | Some(b"") => Ok(None),
+        Some(v) => times
+            .parse(v)
+            .map(Some)
+            .ok_or_else(|| format!("bad timeLogged `{}`", lossy(v, 40))),
+    }
 }
 
 /// The aggregation keys of a valid row. `classify` maps (dsnDiag, dsnStatus) to a code.
@@ -582,6 +607,30 @@ pub fn aggregate(inputs: &[Input], opts: &ScanOptions, eng: &Engine<'_>) -> (Par
     (partial, report)
 }
 
+/// What a pass does with the rows besides folding them, with one state `T` per chunk. Any
+/// `Fn(&mut T, &Row)` closure is one that wants every row; implement `wants` to decline rows
+/// early.
+pub trait Side<T>: Sync {
+    /// See [`RowSink::wants`].
+    #[inline]
+    fn wants<'d>(
+        &self,
+        _state: &mut T,
+        _kind: RecordKind,
+        _field: &dyn Fn(Col) -> &'d [u8],
+    ) -> bool {
+        true
+    }
+    fn row(&self, state: &mut T, row: &Row<'_>);
+}
+
+impl<T, F: Fn(&mut T, &Row<'_>) + Sync> Side<T> for F {
+    #[inline]
+    fn row(&self, state: &mut T, row: &Row<'_>) {
+        self(state, row);
+    }
+}
+
 /// Folds rows into a sink and also hands each row to a side collector.
 struct WithSide<'a, S, T, F> {
     sink: &'a mut S,
@@ -589,11 +638,16 @@ struct WithSide<'a, S, T, F> {
     side: &'a F,
 }
 
-impl<S: RowSink, T, F: Fn(&mut T, &Row<'_>)> RowSink for WithSide<'_, S, T, F> {
+impl<S: RowSink, T, F: Side<T>> RowSink for WithSide<'_, S, T, F> {
+    #[inline]
+    fn wants<'d>(&mut self, kind: RecordKind, field: &dyn Fn(Col) -> &'d [u8]) -> bool {
+        self.sink.wants(kind, field) || self.side.wants(&mut self.state, kind, field)
+    }
+
     #[inline]
     fn row(&mut self, row: &Row<'_>) {
         self.sink.row(row);
-        (self.side)(&mut self.state, row);
+        self.side.row(&mut self.state, row);
     }
 }
 
@@ -608,8 +662,13 @@ impl Fold for Partial {
     }
 }
 
-/// No sink: for passes that only visit rows.
+/// No sink: for passes that only visit rows (it wants none; the side decides).
 impl RowSink for () {
+    #[inline]
+    fn wants<'d>(&mut self, _kind: RecordKind, _field: &dyn Fn(Col) -> &'d [u8]) -> bool {
+        false
+    }
+
     #[inline]
     fn row(&mut self, _row: &Row<'_>) {}
 }
@@ -639,6 +698,7 @@ where
 /// The scan loop shared by every pass: chunks of mapped files in parallel, each folded into a
 /// `P` (merged in any order) and visited by `side` with its own state (returned in input order),
 /// then streamed inputs block by block.
+#[allow(clippy::needless_pass_by_value)] // taken by value like the closures callers pass
 fn fold_ordered<P, T, I, F>(
     inputs: &[Input],
     opts: &ScanOptions,
@@ -650,7 +710,7 @@ where
     P: Fold,
     T: Send,
     I: Fn() -> T + Sync,
-    F: Fn(&mut T, &Row<'_>) + Sync,
+    F: Side<T>,
 {
     let mut o = open_all(inputs, opts);
     let progress = opts.progress.as_deref();
@@ -752,7 +812,23 @@ where
     I: Fn() -> T + Sync,
     F: Fn(&mut T, &Row<'_>) + Sync,
 {
-    let ((), states, report) = fold_ordered::<(), _, _, _>(inputs, opts, eng, init, visit);
+    visit_side(inputs, opts, eng, init, visit)
+}
+
+/// [`visit`] with any [`Side`], e.g. one that declines most rows cheaply.
+pub fn visit_side<T, I, F>(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    eng: &Engine<'_>,
+    init: I,
+    side: F,
+) -> (Vec<T>, ScanReport)
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Side<T>,
+{
+    let ((), states, report) = fold_ordered::<(), _, _, _>(inputs, opts, eng, init, side);
     (states, report)
 }
 

@@ -119,6 +119,21 @@ impl Targets {
     pub fn is_empty(&self) -> bool {
         self.blocks.is_empty()
     }
+
+    /// The recipients that had an RP-001.
+    pub fn recipient_keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.recipients.keys().map(|k| &k[..])
+    }
+
+    #[inline]
+    pub fn has_recipient(&self, rcpt: &[u8]) -> bool {
+        !self.recipients.is_empty() && self.recipients.contains_key(rcpt)
+    }
+
+    #[inline]
+    pub fn has_queue(&self, queue: &[u8]) -> bool {
+        !self.queues.is_empty() && self.queues.contains_key(queue)
+    }
 }
 
 /// The earliest attempt after one RP-001.
