@@ -2969,8 +2969,36 @@ pub fn sample_files() -> Vec<SampleFile> {
         p
     };
 
+    // The win-back job was routed to the general pool by mistake: vmta-gen-02, which never sends
+    // to Microsoft otherwise, mails Microsoft consumer domains a small test on the 19th, nothing
+    // on the 20th and the whole campaign on the 21st (the spike-and-silence IP). Weight 0: the
+    // background never picks the job, so the other rows stay as they were without the sends.
+    let winback = Campaign {
+        job_id: "winback".to_owned(),
+        from: "Example <news@example.com>".to_owned(),
+        orig: "bounces@mail.example.com".to_owned(),
+        subjects: vec![
+            "We miss you: 20% off your next order".to_owned(),
+            "Still interested? Your picks are waiting".to_owned(),
+        ],
+        pool: None,
+        weight: 0,
+        api: false,
+    };
+    let winback_send = |start: i64, duration_secs: u32, events: u32| ScheduledSend {
+        start,
+        duration_secs,
+        events,
+        provider: Provider::MicrosoftConsumer,
+        source_ip: "198.51.100.21".to_owned(),
+        job: "winback".to_owned(),
+    };
+
     let mut prev = base(157, day - DAY);
-    prev.size = Size::Rows(150);
+    prev.campaigns.push(winback.clone());
+    prev.sends
+        .push(winback_send(day - DAY + 15 * 3600 + 10 * 60, 600, 6));
+    prev.size = Size::Rows(150 + 6);
 
     let mut main = base(98, day);
     main.duration_secs = 16 * 3600;
@@ -2996,7 +3024,10 @@ pub fn sample_files() -> Vec<SampleFile> {
     part2.quirks.multiline_subject_row = Some(30);
 
     let mut next = base(80, day + DAY);
-    next.size = Size::Rows(90);
+    next.campaigns.push(winback);
+    next.sends
+        .push(winback_send(day + DAY + 9 * 3600 + 30 * 60, 5400, 120));
+    next.size = Size::Rows(90 + 120);
     next.iso_times = false;
     next.columns = NARROW_HEADER.split(',').map(str::to_owned).collect();
     next.quirks.no_final_newline = true;
