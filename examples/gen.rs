@@ -253,6 +253,21 @@ fn report(out: &mut dyn Write, name: &str, s: &Stats) -> io::Result<()> {
             ips.join(", ")
         )?;
     }
+    for t in &s.sends {
+        writeln!(
+            out,
+            "- send {} from {}: {} rows, {:?} .. {:?} (window {} .. {}), lines {} .. {}",
+            t.job,
+            t.source_ip,
+            t.count,
+            t.first,
+            t.last,
+            t.window_start,
+            t.window_end,
+            t.first_line,
+            t.last_line
+        )?;
+    }
     writeln!(
         out,
         "\n| response | rows | first line |\n| --- | --- | --- |"

@@ -172,6 +172,30 @@ pub struct Burst {
     pub source_ips: Vec<String>,
 }
 
+/// A campaign send on a schedule: `events` deliveries of one job from one sending IP to the
+/// domains of one provider, at random times inside [`start`, `start + duration_secs`). It is how
+/// a file gets volume that the background mix would never produce, such as a job routed to the
+/// wrong pool (the sample's spike-and-silence IP).
+///
+/// The rows are deliveries only, without follow-ups (no complaints or remote notices), and they
+/// draw from their own random stream, so the other rows do not depend on them: raise a
+/// `Size::Rows` count by `events` and the file is the one without the send plus its rows (as long
+/// as they fall before the file's last row), which is how `sample-logs/` got its win-back job.
+#[derive(Clone, Debug)]
+pub struct ScheduledSend {
+    /// Unix seconds.
+    pub start: i64,
+    pub duration_secs: u32,
+    pub events: u32,
+    /// The recipients are at this provider's domains (weighted as in the background).
+    pub provider: Provider,
+    /// The IP of the VMTA that sends, whatever pool the domains normally use.
+    pub source_ip: String,
+    /// The `job_id` of one of [`Profile::campaigns`]; a campaign of weight 0 appears only in its
+    /// sends.
+    pub job: String,
+}
+
 /// When to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Size {
@@ -238,13 +262,15 @@ pub struct Profile {
     /// Recipients are `userN@domain` with N in 10000..10000+recipients.
     pub recipients: u32,
     pub bursts: Vec<Burst>,
+    /// Campaign sends on a schedule (see [`ScheduledSend`]); empty by default.
+    pub sends: Vec<ScheduledSend>,
     /// Write one row of every Microsoft (consumer and Office 365) and generic response of the
     /// catalogue, plus an `r` row and a delivery with a JMRP complaint an hour later, spread over
     /// the time range, so that a small file holds every code and every record type.
     pub showcase: bool,
     pub quirks: Quirks,
     /// Opt-in: deliver through simulated connections instead of drawing rows independently
-    /// (see [`connections`]); `size`, `mix`, `bursts` and `showcase` are then not used.
+    /// (see [`connections`]); `size`, `mix`, `bursts`, `sends` and `showcase` are then not used.
     pub connections: Option<connections::ConnectionSim>,
 }
 
@@ -275,6 +301,7 @@ impl Profile {
             retry_after_by_code: Vec::new(),
             recipients: 1_000_000,
             bursts: Vec::new(),
+            sends: Vec::new(),
             showcase: false,
             quirks: Quirks::default(),
             connections: None,
@@ -424,6 +451,8 @@ pub struct Stats {
     pub last_time: i64,
     /// Ground truth of each [`Profile::bursts`] entry, in the same order.
     pub bursts: Vec<BurstTruth>,
+    /// Ground truth of each [`Profile::sends`] entry, in the same order.
+    pub sends: Vec<SendTruth>,
     /// Rows per response of the catalogue (only those written), catalogue order.
     pub responses: Vec<ResponseCount>,
     /// The defective rows [`Quirks`] asked for: physical line and why.
@@ -474,6 +503,23 @@ pub struct BurstTruth {
     /// Burst rows per sending IP.
     pub by_ip: Vec<(String, u64)>,
     /// Physical lines of the first and last burst row.
+    pub first_line: u64,
+    pub last_line: u64,
+}
+
+/// What one scheduled send really was, counted as its rows were written.
+#[derive(Clone, Debug, Default)]
+pub struct SendTruth {
+    pub job: String,
+    pub source_ip: String,
+    /// The window asked for: [`window_start`, `window_end`).
+    pub window_start: i64,
+    pub window_end: i64,
+    /// timeLogged of the first and last row written.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    pub count: u64,
+    /// Physical lines of the first and last row.
     pub first_line: u64,
     pub last_line: u64,
 }
@@ -1347,6 +1393,12 @@ struct CBurst {
     vmtas: Vec<usize>,
 }
 
+struct CSend {
+    provider: Provider,
+    vmta: usize,
+    campaign: usize,
+}
+
 struct Compiled {
     cols: Vec<Col>,
     header: Vec<u8>,
@@ -1371,6 +1423,7 @@ struct Compiled {
     /// Retry interval per catalogue entry.
     retry_after: Vec<u32>,
     bursts: Vec<CBurst>,
+    sends: Vec<CSend>,
     multiline_subject: Tpl,
 }
 
@@ -1577,6 +1630,32 @@ impl Compiled {
             });
         }
 
+        let mut sends = Vec::with_capacity(p.sends.len());
+        for s in &p.sends {
+            check_ip(&s.source_ip)?;
+            let vmta = p
+                .vmtas
+                .iter()
+                .position(|v| v.ip == s.source_ip)
+                .ok_or_else(|| invalid(format!("send IP {} is no VMTA's", s.source_ip)))?;
+            let campaign = p
+                .campaigns
+                .iter()
+                .position(|c| c.job_id == s.job)
+                .ok_or_else(|| invalid(format!("send job {:?} is no campaign's", s.job)))?;
+            if provider_domains[s.provider.index()].is_empty() {
+                return Err(invalid(format!(
+                    "send {:?}: no {:?} domain",
+                    s.job, s.provider
+                )));
+            }
+            sends.push(CSend {
+                provider: s.provider,
+                vmta,
+                campaign,
+            });
+        }
+
         let injector_mta = format!("app1.{} ({})", p.sender_domain, p.injector_ip);
         Ok(Compiled {
             cols: p.columns.iter().map(|c| Col::from_name(c)).collect(),
@@ -1607,6 +1686,7 @@ impl Compiled {
                 })
                 .collect(),
             bursts,
+            sends,
             multiline_subject: Tpl::new(if p.crlf {
                 "Your November statement\r\nis ready"
             } else {
@@ -1898,6 +1978,8 @@ struct Event {
     resp: Option<usize>,
     attempt: u8,
     burst: Option<usize>,
+    /// Index into [`Profile::sends`].
+    send: Option<usize>,
 }
 
 /// An event waiting for its time (retries, complaints, bursts, showcase rows).
@@ -2056,7 +2138,19 @@ impl<'p> Gen<'p> {
                 ..BurstTruth::default()
             })
             .collect();
+        g.stats.sends = profile
+            .sends
+            .iter()
+            .map(|s| SendTruth {
+                job: s.job.clone(),
+                source_ip: s.source_ip.clone(),
+                window_start: s.start,
+                window_end: s.start + i64::from(s.duration_secs),
+                ..SendTruth::default()
+            })
+            .collect();
         g.schedule_bursts();
+        g.schedule_sends();
         if profile.showcase {
             g.schedule_showcase();
         }
@@ -2201,8 +2295,9 @@ impl Gen<'_> {
                 }
             };
             // A truncated row gets no follow-ups: a complaint or retry about a row the reader
-            // cannot parse would make the ground truth ambiguous.
-            if self.emit(ev) {
+            // cannot parse would make the ground truth ambiguous. Rows of a scheduled send get
+            // none either (see `ScheduledSend`).
+            if self.emit(ev) && ev.send.is_none() {
                 self.follow_ups(&ev);
             }
             if self.buf.len() >= FLUSH_AT {
@@ -2229,6 +2324,19 @@ impl Gen<'_> {
     fn new_event(&mut self, kind: Kind, t: i64, domain: usize, resp: Option<usize>) -> Event {
         let campaign = self.c.campaign_pick.pick(&mut self.rng).unwrap_or(0);
         let vmta = self.pick_vmta(campaign, domain);
+        self.event_of(kind, t, domain, resp, campaign, vmta)
+    }
+
+    /// An event of a given campaign and VMTA (the rest drawn as for any event).
+    fn event_of(
+        &mut self,
+        kind: Kind,
+        t: i64,
+        domain: usize,
+        resp: Option<usize>,
+        campaign: usize,
+        vmta: usize,
+    ) -> Event {
         let subject = self.rng.index(self.c.campaigns[campaign].subjects.len());
         let msg = self.rng.next();
         let user = self.rng.below(u64::from(self.p.recipients.max(1)));
@@ -2253,6 +2361,7 @@ impl Gen<'_> {
             resp,
             attempt: 0,
             burst: None,
+            send: None,
         }
     }
 
@@ -2307,6 +2416,34 @@ impl Gen<'_> {
                 self.push(t, ev);
             }
         }
+    }
+
+    /// Schedules the rows of [`Profile::sends`], drawn from a random stream of their own so that
+    /// a profile's other rows do not depend on its sends.
+    fn schedule_sends(&mut self) {
+        let p = self.p;
+        if p.sends.is_empty() {
+            return;
+        }
+        let background = std::mem::replace(&mut self.rng, Rng(p.seed ^ fnv("sends")));
+        for (si, s) in p.sends.iter().enumerate() {
+            let (provider, vmta, campaign) = {
+                let cs = &self.c.sends[si];
+                (cs.provider, cs.vmta, cs.campaign)
+            };
+            for _ in 0..s.events {
+                let domain = self.c.provider_domains[provider.index()]
+                    .pick(&mut self.rng)
+                    .unwrap_or(0);
+                let resp = self.pick_resp(domain, RespKind::Deliver);
+                let t = s.start
+                    + i64::try_from(self.rng.below(u64::from(s.duration_secs.max(1)))).unwrap_or(0);
+                let mut ev = self.event_of(Kind::D, t, domain, resp, campaign, vmta);
+                ev.send = Some(si);
+                self.push(t, ev);
+            }
+        }
+        self.rng = background;
     }
 
     fn schedule_showcase(&mut self) {
@@ -2528,6 +2665,16 @@ impl Gen<'_> {
                 Some((_, n)) => *n += 1,
                 None => bt.by_ip.push((ip, 1)),
             }
+        }
+        if let Some(si) = ev.send {
+            let st = &mut s.sends[si];
+            if st.count == 0 {
+                st.first = Some(ev.logged);
+                st.first_line = line;
+            }
+            st.count += 1;
+            st.last = Some(ev.logged);
+            st.last_line = line;
         }
         !truncate
     }
@@ -2822,8 +2969,36 @@ pub fn sample_files() -> Vec<SampleFile> {
         p
     };
 
+    // The win-back job was routed to the general pool by mistake: vmta-gen-02, which never sends
+    // to Microsoft otherwise, mails Microsoft consumer domains a small test on the 19th, nothing
+    // on the 20th and the whole campaign on the 21st (the spike-and-silence IP). Weight 0: the
+    // background never picks the job, so the other rows stay as they were without the sends.
+    let winback = Campaign {
+        job_id: "winback".to_owned(),
+        from: "Example <news@example.com>".to_owned(),
+        orig: "bounces@mail.example.com".to_owned(),
+        subjects: vec![
+            "We miss you: 20% off your next order".to_owned(),
+            "Still interested? Your picks are waiting".to_owned(),
+        ],
+        pool: None,
+        weight: 0,
+        api: false,
+    };
+    let winback_send = |start: i64, duration_secs: u32, events: u32| ScheduledSend {
+        start,
+        duration_secs,
+        events,
+        provider: Provider::MicrosoftConsumer,
+        source_ip: "198.51.100.21".to_owned(),
+        job: "winback".to_owned(),
+    };
+
     let mut prev = base(157, day - DAY);
-    prev.size = Size::Rows(150);
+    prev.campaigns.push(winback.clone());
+    prev.sends
+        .push(winback_send(day - DAY + 15 * 3600 + 10 * 60, 600, 6));
+    prev.size = Size::Rows(150 + 6);
 
     let mut main = base(98, day);
     main.duration_secs = 16 * 3600;
@@ -2849,7 +3024,10 @@ pub fn sample_files() -> Vec<SampleFile> {
     part2.quirks.multiline_subject_row = Some(30);
 
     let mut next = base(80, day + DAY);
-    next.size = Size::Rows(90);
+    next.campaigns.push(winback);
+    next.sends
+        .push(winback_send(day + DAY + 9 * 3600 + 30 * 60, 5400, 120));
+    next.size = Size::Rows(90 + 120);
     next.iso_times = false;
     next.columns = NARROW_HEADER.split(',').map(str::to_owned).collect();
     next.quirks.no_final_newline = true;
@@ -3205,6 +3383,130 @@ mod tests {
         let mut p = small(1);
         p.domains[0].pool = Some("nope".to_owned());
         assert!(write_accounting(&p, io::sink()).is_err());
+    }
+
+    fn winback(seed: u64) -> Profile {
+        let mut p = Profile::example_sender(seed, unix_time(2026, 11, 20, 0, 0, 0));
+        p.size = Size::Rows(2_000);
+        p.campaigns.push(Campaign {
+            job_id: "winback".to_owned(),
+            from: "Example <news@example.com>".to_owned(),
+            orig: "bounces@mail.example.com".to_owned(),
+            subjects: vec!["We miss you".to_owned()],
+            pool: None,
+            weight: 0,
+            api: false,
+        });
+        p
+    }
+
+    fn send(start: i64, events: u32) -> ScheduledSend {
+        ScheduledSend {
+            start,
+            duration_secs: 3600,
+            events,
+            provider: Provider::MicrosoftConsumer,
+            source_ip: "198.51.100.21".to_owned(),
+            job: "winback".to_owned(),
+        }
+    }
+
+    #[test]
+    fn scheduled_sends_land_in_their_window_on_their_ip_and_leave_the_rest_alone() {
+        let plain = winback(21);
+        let start = plain.start + 9 * 3600;
+        let mut p = plain.clone();
+        p.sends.push(send(start, 300));
+        p.size = Size::Rows(2_000 + 300);
+        let (out, stats) = generate(&p);
+        let truth = &stats.sends[0];
+        assert_eq!(
+            (truth.job.as_str(), truth.source_ip.as_str(), truth.count),
+            ("winback", "198.51.100.21", 300)
+        );
+        assert_eq!(
+            (truth.window_start, truth.window_end),
+            (start, start + 3600)
+        );
+        let (first, last) = (truth.first.expect("written"), truth.last.expect("written"));
+        assert!(start <= first && first <= last && last < start + 3600);
+
+        let recs = records(&out);
+        let h = &recs[0];
+        let (ty, tl, ip, vmta, job, queue, mta) = (
+            col(h, "type"),
+            col(h, "timeLogged"),
+            col(h, "dlvSourceIp"),
+            col(h, "vmta"),
+            col(h, "jobId"),
+            col(h, "queue"),
+            col(h, "dsnMta"),
+        );
+        let sent: Vec<&csv::ByteRecord> =
+            recs[1..].iter().filter(|r| &r[job] == b"winback").collect();
+        assert_eq!(sent.len(), 300);
+        for r in &sent {
+            assert_eq!(
+                (text(&r[ty]), text(&r[ip]), text(&r[vmta])),
+                ("d", "198.51.100.21", "vmta-gen-02")
+            );
+            assert!(text(&r[queue]).ends_with("/vmta-gen-02"), "{r:?}");
+            assert!(
+                text(&r[mta]).contains(".olc.protection.outlook.com"),
+                "{r:?}"
+            );
+            let at = &text(&r[tl])[..13];
+            assert!(at == "2026-11-20 09" || at == "2026-11-20 10", "{at}");
+        }
+        // The lines the truth names are its rows.
+        let lines: Vec<&[u8]> = out.split(|&x| x == b'\n').collect();
+        for at in [truth.first_line, truth.last_line] {
+            let line = text(lines[usize::try_from(at - 1).expect("small")]);
+            assert!(
+                line.starts_with("d,") && line.contains(",winback,"),
+                "{line}"
+            );
+        }
+        // Without its rows the file is the one without the send, byte for byte.
+        let (without, _) = generate(&plain);
+        let rest: Vec<&[u8]> = lines
+            .iter()
+            .copied()
+            .filter(|l| !text(l).contains(",winback,"))
+            .collect();
+        assert_eq!(rest.join(&b'\n'), without);
+    }
+
+    #[test]
+    fn bad_sends_are_errors_not_panics() {
+        let start = unix_time(2026, 11, 20, 9, 0, 0);
+        let mut p = winback(1);
+        p.sends.push(send(start, 10));
+        assert!(write_accounting(&p, io::sink()).is_ok());
+        let mut p = winback(1);
+        let mut s = send(start, 10);
+        s.source_ip = "10.9.9.9".to_owned();
+        p.sends.push(s);
+        let err = write_accounting(&p, io::sink()).expect_err("no VMTA has the IP");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("10.9.9.9"), "{err}");
+        let mut p = winback(1);
+        let mut s = send(start, 10);
+        s.source_ip = "not an ip".to_owned();
+        p.sends.push(s);
+        assert!(write_accounting(&p, io::sink()).is_err());
+        let mut p = winback(1);
+        let mut s = send(start, 10);
+        s.job = "nope".to_owned();
+        p.sends.push(s);
+        let err = write_accounting(&p, io::sink()).expect_err("no campaign has the job");
+        assert!(err.to_string().contains("nope"), "{err}");
+        let mut p = winback(1);
+        p.domains
+            .retain(|d| d.provider != Provider::MicrosoftConsumer);
+        p.sends.push(send(start, 10));
+        let err = write_accounting(&p, io::sink()).expect_err("no Microsoft domain");
+        assert!(err.to_string().contains("MicrosoftConsumer"), "{err}");
     }
 
     #[test]

@@ -720,7 +720,13 @@ fn sample_logs_show_each_finding() {
             .is_some_and(|g| g < 3600)
     );
     assert_eq!(a.complaints.total, 16);
-    for code in ["burst", "rp001-retry", "complaints", "volume-tier"] {
+    for code in [
+        "burst",
+        "rp001-retry",
+        "complaints",
+        "volume-tier",
+        "spike-and-silence",
+    ] {
         assert!(a.findings.iter().any(|f| f.code == code), "{code}");
     }
     // Findings come most severe first.
@@ -730,8 +736,9 @@ fn sample_logs_show_each_finding() {
             .all(|w| w[0].severity <= w[1].severity)
     );
 
-    // With the SNDS export made for them (tests/fixtures): every colour, an IP SNDS lacks (the
-    // malformed line was .13's), one only SNDS knows.
+    // With the SNDS export made for them (tests/fixtures, 2026-11-20 only): every colour, IPs
+    // SNDS lacks (the malformed line was .13's; .21 sent nothing to Microsoft that day), one only
+    // SNDS knows.
     let params = AnalysisParams {
         snds: Some(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snds-sample-logs.csv"),
@@ -757,6 +764,7 @@ fn sample_logs_show_each_finding() {
             ("192.0.2.12", Some("RED")),
             ("192.0.2.11", Some("YELLOW")),
             ("192.0.2.13", None),
+            ("198.51.100.21", None),
             ("192.0.2.10", Some("GREEN")),
             ("203.0.113.5", Some("GREEN")),
             ("198.51.100.99", Some("GREEN")),
@@ -765,4 +773,70 @@ fn sample_logs_show_each_finding() {
     for code in ["snds-red", "snds-yellow", "snds-missing", "snds-malformed"] {
         assert!(a.findings.iter().any(|f| f.code == code), "{code}");
     }
+}
+
+/// sample-logs/README.md's spike-and-silence IP, as the summary JSON reports it: the win-back job
+/// routed to vmta-gen-02 sends 6 to Microsoft on 11-19, nothing on 11-20 and 120 on 11-21. It is
+/// the only IP flagged; the Microsoft pool's IPs send every day.
+#[test]
+fn sample_logs_flag_one_spike_and_silence_ip_in_the_summary_json() {
+    let o = Command::new(env!("CARGO_BIN_EXE_pmta-lens"))
+        .args(["summary", "--format", "json"])
+        .arg(sample_logs())
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let c = &v["consistency"];
+    assert_eq!(c["domain"], "outlook.com");
+    assert_eq!(
+        c["days"],
+        serde_json::json!(["2026-11-19", "2026-11-20", "2026-11-21"])
+    );
+    assert_eq!(c["judged"], true);
+    let flagged: Vec<&serde_json::Value> = c["ips"]
+        .as_array()
+        .expect("ips")
+        .iter()
+        .filter(|i| i["spike_and_silence"] == true)
+        .collect();
+    assert_eq!(flagged.len(), 1, "{}", c["ips"]);
+    let ip = flagged[0];
+    assert_eq!(ip["source_ip"], "198.51.100.21");
+    assert_eq!(ip["volumes"], serde_json::json!([6, 0, 120]));
+    assert_eq!(
+        (&ip["sending_days"], &ip["silent_days"], &ip["max"]),
+        (
+            &serde_json::json!(2),
+            &serde_json::json!(1),
+            &serde_json::json!(120)
+        )
+    );
+    assert_eq!(ip["median"], 6.0);
+    assert_eq!(ip["spike_days"], serde_json::json!(["2026-11-21"]));
+
+    let findings: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "spike-and-silence")
+        .collect();
+    assert_eq!(findings.len(), 1);
+    let f = findings[0];
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(
+        f["title"],
+        "Spike-and-silence sending toward Microsoft from 1 IP"
+    );
+    assert_eq!(
+        f["evidence"],
+        "198.51.100.21: 1 silent day between 2 sending days (max 120 attempts/day, median 6, \
+         1 spike day)"
+    );
+    assert_eq!(f["action"], tiers::HEARTBEAT_ACTION);
+    assert!(
+        tiers::HEARTBEAT_ACTION.contains("daily heartbeat"),
+        "{}",
+        tiers::HEARTBEAT_ACTION
+    );
 }

@@ -286,14 +286,14 @@ fn sample_logs_read_as_documented() {
     assert_eq!(
         files,
         [
-            ("acct-2026-11-19-0000.csv.gz".to_string(), 150),
+            ("acct-2026-11-19-0000.csv.gz".to_string(), 156),
             ("acct-2026-11-20-0000.csv".into(), 159),
             ("acct-2026-11-20-0001.csv".into(), 50),
-            ("acct-2026-11-21-0000.csv".into(), 90),
+            ("acct-2026-11-21-0000.csv".into(), 210),
         ],
         "rotation order, gzip streamed, CRLF with a multi-line field, Unix times without a final newline"
     );
-    assert_eq!(v["records"], 449);
+    assert_eq!(v["records"], 575);
     assert_eq!(v["malformed"], 1);
     let m = &v["malformed_samples"][0];
     assert!(
@@ -307,13 +307,13 @@ fn sample_logs_read_as_documented() {
     assert_eq!(v["last"], "2026-11-21T23:39:19Z");
     assert_eq!(
         v["by_type"],
-        serde_json::json!({"d": 285, "b": 23, "t": 96, "tq": 10, "r": 7, "f": 16, "rb": 8, "rs": 4})
+        serde_json::json!({"d": 411, "b": 23, "t": 96, "tq": 10, "r": 7, "f": 16, "rb": 8, "rs": 4})
     );
     assert_eq!(
         v["by_domain"][0]["key"], "outlook.com",
         "the Microsoft family rolled up"
     );
-    assert_eq!(v["by_domain"][0]["total"], 272);
+    assert_eq!(v["by_domain"][0]["total"], 398);
     let codes: Vec<&str> = v["by_code"]
         .as_array()
         .expect("codes")
@@ -368,9 +368,9 @@ fn markdown_and_text_carry_the_same_numbers() {
     let dir = dir.to_str().expect("utf-8");
     let text = stdout(&run(&["summary", dir]));
     let md = stdout(&run(&["summary", "--format", "markdown", dir]));
-    assert!(text.contains("records: 449; malformed rows: 1"), "{text}");
+    assert!(text.contains("records: 575; malformed rows: 1"), "{text}");
     assert!(md.starts_with("# pmta-lens summary\n"), "{md}");
-    assert!(md.contains("| outlook.com | 272 |"), "{md}");
+    assert!(md.contains("| outlook.com | 398 |"), "{md}");
     assert!(text.contains("[CRITICAL] Microsoft RP-001"), "{text}");
     assert!(md.contains("**CRITICAL** Microsoft RP-001"), "{md}");
     assert!(
