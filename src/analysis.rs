@@ -171,6 +171,8 @@ pub fn run(
     rollup: &Rollup,
     params: &AnalysisParams,
 ) -> (ScanResult, Analyses) {
+    // The follow-up pass reads the same mappings.
+    let opts = &opts.sharing_maps();
     let plan = Plan::new(params, classifier);
     let (scan, chunks) = scan::run_with(
         inputs,
@@ -264,6 +266,13 @@ impl scan::Side<Second> for FollowUp<'_> {
         field: &dyn Fn(crate::acct::header::Col) -> &'d [u8],
     ) -> bool {
         self.want.wants(kind, field)
+    }
+
+    const SKIMS: bool = true;
+
+    #[inline]
+    fn skim(&self, _: &mut Second, line: &[u8], header: &crate::acct::header::Header) -> bool {
+        self.want.may_want(line, header)
     }
 
     #[inline]

@@ -7,6 +7,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -248,6 +249,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         chunk_size: cli.global.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE),
         mmap: !cli.global.no_mmap,
         progress: None,
+        // A command may read the files more than once (the analyses' follow-up, the connection
+        // estimate): map each once.
+        maps: Some(Arc::default()),
     };
     let _ = cli.global.color;
     match cli.command {

@@ -17,8 +17,8 @@ use crate::acct::chunk::{
 };
 use crate::acct::discover::Input;
 use crate::acct::header::{Col, Header};
-use crate::acct::record::{Field, FieldSplitter, RecordEnd, Split};
-use crate::acct::source::{BlockReader, Opened, open};
+use crate::acct::record::{Field, FieldSplitter, RecordEnd, Split, is_record_start};
+use crate::acct::source::{BlockReader, MapCache, Opened, open};
 use crate::acct::time::TimeParser;
 use crate::aggregate::{Aggregates, Partial, RowKeys};
 use crate::classify::Classifier;
@@ -39,6 +39,8 @@ pub struct ScanOptions {
     pub mmap: bool,
     /// Live progress, for a front end that shows it.
     pub progress: Option<Arc<Progress>>,
+    /// Mappings shared by the passes that use these options (`None`: each pass maps anew).
+    pub maps: Option<Arc<MapCache>>,
 }
 
 impl Default for ScanOptions {
@@ -47,6 +49,18 @@ impl Default for ScanOptions {
             chunk_size: DEFAULT_CHUNK_SIZE,
             mmap: true,
             progress: None,
+            maps: None,
+        }
+    }
+}
+
+impl ScanOptions {
+    /// These options with a mapping cache, for a command that reads the files more than once.
+    #[must_use]
+    pub fn sharing_maps(&self) -> ScanOptions {
+        ScanOptions {
+            maps: Some(self.maps.clone().unwrap_or_default()),
+            ..self.clone()
         }
     }
 }
@@ -145,6 +159,19 @@ pub trait RowSink {
     fn wants<'d>(&mut self, _kind: RecordKind, _field: &dyn Fn(Col) -> &'d [u8]) -> bool {
         true
     }
+
+    /// Whether [`Self::skim`] can decline rows: then the scan offers it each single-line
+    /// record before splitting it into fields.
+    const SKIMS: bool = false;
+
+    /// Whether a record (one line, without its line ending, `header` in effect) may matter:
+    /// a conservative look at its raw bytes, cheaper than splitting it. `false` skips the row
+    /// unread (as [`Self::wants`] does); when unsure, say `true`.
+    #[inline]
+    fn skim(&mut self, _line: &[u8], _header: &Header) -> bool {
+        true
+    }
+
     fn row(&mut self, row: &Row<'_>);
 }
 
@@ -191,6 +218,14 @@ fn scan_chunk<S: RowSink>(
     let mut lower = [0u8; 256];
     let mut pos = 0;
     while pos < data.len() {
+        if S::SKIMS
+            && let Some(h) = &header
+            && let Some(next) = skimmed(data, pos, h, sink)
+        {
+            pos = next;
+            rep.lines += 1;
+            continue;
+        }
         let start = pos;
         let line = rep.lines;
         // A header row is recognised by its first field, so at least one is always stored.
@@ -253,6 +288,25 @@ fn scan_chunk<S: RowSink>(
     }
     rep.header = header;
     rep
+}
+
+/// Where the next record starts if the sink declines the one at `pos` on sight
+/// ([`RowSink::skim`]). Only a record on one line is offered: its newline must be followed by a
+/// record start, the rule by which the splitter too ends a record there (see `acct::chunk`), so
+/// skipping to it agrees with splitting. Header lines are never skimmed.
+#[inline]
+fn skimmed<S: RowSink>(data: &[u8], pos: usize, h: &Header, sink: &mut S) -> Option<usize> {
+    let nl = pos + memchr::memchr(b'\n', &data[pos..])?;
+    let next = nl + 1;
+    if next < data.len() && !is_record_start(data, next) {
+        return None;
+    }
+    let line = &data[pos..nl];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.starts_with(b"type,") || sink.skim(line, h) {
+        return None;
+    }
+    Some(next)
 }
 
 /// Validates a data row against its header: known type, field count (the timestamp is
@@ -435,7 +489,7 @@ struct Job<'m> {
 /// The inputs opened for a scan, with their chunks.
 struct Opening {
     files: Vec<FileReport>,
-    maps: Vec<Option<memmap2::Mmap>>,
+    maps: Vec<Option<Arc<memmap2::Mmap>>>,
     streams: Vec<Option<Box<dyn io::Read + Send>>>,
     errors: Vec<InputError>,
 }
@@ -452,7 +506,11 @@ fn open_all(inputs: &[Input], opts: &ScanOptions) -> Opening {
             path: input.display(),
             ..FileReport::default()
         };
-        let (map, stream) = match open(input, opts.mmap) {
+        let opened = match &opts.maps {
+            Some(cache) => cache.open(input, opts.mmap),
+            None => open(input, opts.mmap),
+        };
+        let (map, stream) = match opened {
             Ok(Opened::Mapped(m)) => (Some(m), None),
             Ok(Opened::Empty) => (None, None),
             Ok(Opened::Stream(s)) => (None, Some(s)),
@@ -475,7 +533,7 @@ fn open_all(inputs: &[Input], opts: &ScanOptions) -> Opening {
 /// The chunks of every mapped input, and per input the headers guessed for them (`None` for
 /// inputs that are not mapped). Inputs marked in `exact` have their headers found exactly.
 fn jobs<'m>(
-    maps: &'m [Option<memmap2::Mmap>],
+    maps: &'m [Option<Arc<memmap2::Mmap>>],
     chunk_size: usize,
     exact: &[bool],
 ) -> (Vec<Job<'m>>, Vec<Option<StartHeaders>>) {
@@ -621,6 +679,13 @@ pub trait Side<T>: Sync {
     ) -> bool {
         true
     }
+    /// See [`RowSink::SKIMS`].
+    const SKIMS: bool = false;
+    /// See [`RowSink::skim`].
+    #[inline]
+    fn skim(&self, _state: &mut T, _line: &[u8], _header: &Header) -> bool {
+        true
+    }
     fn row(&self, state: &mut T, row: &Row<'_>);
 }
 
@@ -642,6 +707,13 @@ impl<S: RowSink, T, F: Side<T>> RowSink for WithSide<'_, S, T, F> {
     #[inline]
     fn wants<'d>(&mut self, kind: RecordKind, field: &dyn Fn(Col) -> &'d [u8]) -> bool {
         self.sink.wants(kind, field) || self.side.wants(&mut self.state, kind, field)
+    }
+
+    const SKIMS: bool = S::SKIMS && F::SKIMS;
+
+    #[inline]
+    fn skim(&mut self, line: &[u8], header: &Header) -> bool {
+        self.sink.skim(line, header) || self.side.skim(&mut self.state, line, header)
     }
 
     #[inline]
@@ -666,6 +738,13 @@ impl Fold for Partial {
 impl RowSink for () {
     #[inline]
     fn wants<'d>(&mut self, _kind: RecordKind, _field: &dyn Fn(Col) -> &'d [u8]) -> bool {
+        false
+    }
+
+    const SKIMS: bool = true;
+
+    #[inline]
+    fn skim(&mut self, _line: &[u8], _header: &Header) -> bool {
         false
     }
 
@@ -1316,6 +1395,7 @@ d,v3,h@example.org,1768384982";
             chunk_size,
             mmap,
             progress: None,
+            maps: None,
         };
         let r = run(
             inputs,
@@ -1424,6 +1504,7 @@ d,v3,h@example.org,1768384982";
                 chunk_size,
                 mmap: true,
                 progress: None,
+                maps: None,
             };
             let b = scan_block(FIXTURE, 100, None, &opts, &eng, 4);
             assert_eq!(b.malformed, malformed, "chunk size {chunk_size}");
@@ -1476,6 +1557,7 @@ d,v3,h@example.org,1768384982";
                 chunk_size,
                 mmap: true,
                 progress: None,
+                maps: None,
             };
             let mut out = Vec::new();
             let (n, report) = rows(&inputs, &opts, &eng, &mut out);
@@ -1488,6 +1570,68 @@ d,v3,h@example.org,1768384982";
         assert!(text.contains("\ntype,vmta,rcpt,timeLogged\nd,v3,f@Example.ORG"));
         for chunk_size in 1..=data.len() {
             assert_eq!(rows_at(chunk_size), whole, "chunk size {chunk_size}");
+        }
+    }
+
+    /// Keeps the rows whose raw line holds `xample.`, declining the others on sight.
+    struct Skimmer;
+
+    impl Side<Vec<Vec<u8>>> for Skimmer {
+        const SKIMS: bool = true;
+
+        fn skim(&self, _: &mut Vec<Vec<u8>>, line: &[u8], _: &Header) -> bool {
+            memchr::memmem::find(line, b"xample.").is_some()
+        }
+
+        // Skimming only saves work: rows offered unskimmed (multi-line, the last without a
+        // newline) are tested again here.
+        fn row(&self, rows: &mut Vec<Vec<u8>>, row: &Row<'_>) {
+            if memchr::memmem::find(row.raw, b"xample.").is_some() {
+                rows.push(row.raw.to_vec());
+            }
+        }
+    }
+
+    #[test]
+    fn skimming_agrees_with_splitting_at_every_chunk_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A record whose marker is on its second line: skipping to the first newline would
+        // lose it (the next line is no record start, so it is not skimmed).
+        let data = [FIXTURE, b"\nd,v4,\"k@x.test\nxample.\",1768384990\n"].concat();
+        let inputs = [input(&dir, "acct.csv", &data)];
+        let classifier = Classifier::builtin();
+        let filter = Filter::default();
+        let rollup = Rollup::default();
+        let eng = Engine {
+            classifier: &classifier,
+            filter: &filter,
+            rollup: &rollup,
+            domain_map: None,
+        };
+        let opts = |chunk_size| ScanOptions {
+            chunk_size,
+            ..ScanOptions::default()
+        };
+        let flat = |v: Vec<Vec<Vec<u8>>>| v.into_iter().flatten().collect::<Vec<_>>();
+        // Without skimming: every row, then the ones the skimmer keeps.
+        let all = flat(
+            visit(&inputs, &opts(usize::MAX), &eng, Vec::new, |v, r| {
+                v.push(r.raw.to_vec());
+            })
+            .0,
+        );
+        let want: Vec<Vec<u8>> = all
+            .into_iter()
+            .filter(|r| memchr::memmem::find(r, b"xample.").is_some())
+            .collect();
+        assert_eq!(
+            want.len(),
+            3,
+            "f, h and k (the other example.org rows are malformed)"
+        );
+        for chunk_size in 1..=data.len() {
+            let got = flat(visit_side(&inputs, &opts(chunk_size), &eng, Vec::new, Skimmer).0);
+            assert_eq!(got, want, "chunk size {chunk_size}");
         }
     }
 

@@ -3,8 +3,11 @@
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use memmap2::Mmap;
+use rustc_hash::FxHashMap;
 
 use super::chunk::next_boundary;
 use super::discover::{Input, InputKind};
@@ -13,7 +16,7 @@ use crate::error::InputError;
 /// An opened input.
 pub enum Opened {
     /// The whole file, mapped.
-    Mapped(Mmap),
+    Mapped(Arc<Mmap>),
     /// A file of zero bytes (cannot be mapped).
     Empty,
     /// A stream to read in blocks.
@@ -64,8 +67,30 @@ pub fn open(input: &Input, mmap: bool) -> Result<Opened, InputError> {
             // pass `--no-mmap`, which reads the file instead.
             #[allow(unsafe_code)]
             let mapped = unsafe { Mmap::map(&f) }.map_err(io_err)?;
-            Ok(Opened::Mapped(mapped))
+            Ok(Opened::Mapped(Arc::new(mapped)))
         }
+    }
+}
+
+/// The mappings of one command's passes over the same files: each file is mapped once, and
+/// every pass reads the same bytes (a live file that grows between passes is not seen to).
+/// Mapping 1 GiB again costs the kernel a quarter of a second of page-table work.
+#[derive(Debug, Default)]
+pub struct MapCache(Mutex<FxHashMap<PathBuf, Arc<Mmap>>>);
+
+impl MapCache {
+    /// [`open`], with a plain file's mapping taken from the cache or added to it.
+    pub fn open(&self, input: &Input, mmap: bool) -> Result<Opened, InputError> {
+        let cacheable = mmap && input.kind == InputKind::Plain;
+        let mut maps = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if cacheable && let Some(m) = maps.get(&input.path) {
+            return Ok(Opened::Mapped(Arc::clone(m)));
+        }
+        let opened = open(input, mmap)?;
+        if cacheable && let Opened::Mapped(m) = &opened {
+            maps.insert(input.path.clone(), Arc::clone(m));
+        }
+        Ok(opened)
     }
 }
 

@@ -1,12 +1,15 @@
 //! Which rows the follow-up pass reads: the attempts of the recipients and queues that had an
 //! RP-001, and the deliveries of the recipients that complained (both found by the main scan).
-//! Every other row is declined after its type and two fields are looked at, before its
-//! timestamp is parsed or its response classified (see `scan::RowSink::wants`), so the pass
-//! costs little more than finding the rows.
+//! Most rows are declined on sight, from their type and recipient read off the raw line before
+//! it is split (`scan::RowSink::skim`); the rest after splitting, before the timestamp is parsed
+//! or the response classified (`scan::RowSink::wants`). The pass costs little more than finding
+//! the line ends.
 
 use rustc_hash::FxHashSet;
 
-use crate::acct::header::Col;
+use memchr::memchr;
+
+use crate::acct::header::{Col, Header};
 use crate::model::RecordKind;
 
 use super::retry::Targets;
@@ -101,6 +104,30 @@ impl<'a> Wanted<'a> {
             || (kind == RecordKind::Delivered && self.is_complainer(rcpt))
     }
 
+    /// [`Self::wants`] on a raw line (without its line ending) before it is split: `false` only
+    /// when certain, e.g. the recipient is in neither set. Unsure (a quoted field before the
+    /// recipient, a queue to check, an unknown type): `true`, and [`Self::wants`] decides.
+    #[inline]
+    pub fn may_want(&self, line: &[u8], h: &Header) -> bool {
+        let type_end = memchr(b',', line).unwrap_or(line.len());
+        let Some(kind) = RecordKind::from_bytes(&line[..type_end]) else {
+            return true;
+        };
+        if !kind.is_attempt() {
+            return false;
+        }
+        if self.targets.has_queues() {
+            return true;
+        }
+        if kind == RecordKind::TransientQueue {
+            return false;
+        }
+        match h.pos(Col::Rcpt).and_then(|p| unquoted_field(line, p)) {
+            Some(rcpt) => self.recipients.may_contain(rcpt),
+            None => true,
+        }
+    }
+
     fn is_complainer(&self, rcpt: &[u8]) -> bool {
         let mut buf = [0u8; 320];
         let Some(lower) = buf.get_mut(..rcpt.len()) else {
@@ -113,9 +140,38 @@ impl<'a> Wanted<'a> {
     }
 }
 
+/// Field `n` of a raw CSV line, if neither it nor a field before it is quoted (a quoted field
+/// may hold commas: then only a real split can tell).
+#[inline]
+fn unquoted_field(line: &[u8], n: usize) -> Option<&[u8]> {
+    let mut start = 0;
+    for _ in 0..n {
+        if line.get(start) == Some(&b'"') {
+            return None;
+        }
+        start += memchr(b',', line.get(start..)?)? + 1;
+    }
+    let rest = line.get(start..)?;
+    if rest.first() == Some(&b'"') {
+        return None;
+    }
+    Some(&rest[..memchr(b',', rest).unwrap_or(rest.len())])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unquoted_fields_are_read_and_quoted_ones_left_to_the_splitter() {
+        let line = b"d,2026-11-20 10:00:00+0000,a@x.example,\"q,uoted\",last";
+        assert_eq!(unquoted_field(line, 0), Some(&b"d"[..]));
+        assert_eq!(unquoted_field(line, 2), Some(&b"a@x.example"[..]));
+        assert_eq!(unquoted_field(line, 3), None, "quoted");
+        assert_eq!(unquoted_field(line, 4), None, "after a quoted field");
+        assert_eq!(unquoted_field(b"d,,", 1), Some(&b""[..]));
+        assert_eq!(unquoted_field(b"d,a", 2), None, "past the end");
+    }
 
     #[test]
     fn the_sieve_never_misses_and_folds_case() {

@@ -130,6 +130,12 @@ impl Targets {
         !self.recipients.is_empty() && self.recipients.contains_key(rcpt)
     }
 
+    /// Whether any queue had an RP-001 (`tq` rows).
+    #[inline]
+    pub fn has_queues(&self) -> bool {
+        !self.queues.is_empty()
+    }
+
     #[inline]
     pub fn has_queue(&self, queue: &[u8]) -> bool {
         !self.queues.is_empty() && self.queues.contains_key(queue)

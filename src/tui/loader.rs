@@ -104,6 +104,8 @@ impl Scanner {
             chunk_size: spec.chunk_size,
             mmap: spec.mmap,
             progress,
+            // Files grow while the dashboard runs: every look maps them anew.
+            maps: None,
         };
         let mut s = Scanner {
             rows: RowIndex {
@@ -497,7 +499,7 @@ pub const STREAM_KEEP: usize = 256 << 20;
 
 /// The bytes of a file from an offset on: mapped, or read when `--no-mmap`.
 enum Bytes {
-    Mapped(memmap2::Mmap),
+    Mapped(Arc<memmap2::Mmap>),
     Read(Vec<u8>),
 }
 
