@@ -260,7 +260,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             select,
             tuning,
         }) => summary(&select, &tuning, format, &opts, &cli.global),
-        Some(Command::Rows { format, select }) => rows(&select, format, &opts, &cli.global),
+        Some(Command::Rows { format, select }) => {
+            // One pass: nothing to share, and standard input need not be kept.
+            let once = ScanOptions { maps: None, ..opts };
+            rows(&select, format, &once, &cli.global)
+        }
         Some(Command::CheckConfig {
             daily_volume,
             format,

@@ -2,7 +2,7 @@
 //! streamed in record-aligned blocks. Read-only: files are opened for reading and never locked.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -75,8 +75,14 @@ pub fn open(input: &Input, mmap: bool) -> Result<Opened, InputError> {
 /// The mappings of one command's passes over the same files: each file is mapped once, and
 /// every pass reads the same bytes (a live file that grows between passes is not seen to).
 /// Mapping 1 GiB again costs the kernel a quarter of a second of page-table work.
+///
+/// Standard input cannot be read twice: the first pass copies it into an unlinked temporary file
+/// (in `$TMPDIR`, gone when the command ends) that later passes read instead.
 #[derive(Debug, Default)]
-pub struct MapCache(Mutex<FxHashMap<PathBuf, Arc<Mmap>>>);
+pub struct MapCache {
+    maps: Mutex<FxHashMap<PathBuf, Arc<Mmap>>>,
+    stdin: Mutex<Option<File>>,
+}
 
 /// Unmapping 1 GiB is a quarter million page-table entries to tear down, about 50 ms in one
 /// thread at exit, a tenth of a summary. `munmap` serialises on the address space, but
@@ -88,7 +94,7 @@ impl Drop for MapCache {
         {
             use rayon::prelude::*;
             const SLICE: usize = 64 << 20;
-            let maps = self.0.get_mut().unwrap_or_else(PoisonError::into_inner);
+            let maps = self.maps.get_mut().unwrap_or_else(PoisonError::into_inner);
             let slices: Vec<(&Mmap, usize)> = maps
                 .values()
                 .filter(|m| Arc::strong_count(m) == 1)
@@ -112,8 +118,11 @@ impl Drop for MapCache {
 impl MapCache {
     /// [`open`], with a plain file's mapping taken from the cache or added to it.
     pub fn open(&self, input: &Input, mmap: bool) -> Result<Opened, InputError> {
+        if input.kind == InputKind::Stdin {
+            return Ok(self.open_stdin());
+        }
         let cacheable = mmap && input.kind == InputKind::Plain;
-        let mut maps = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut maps = self.maps.lock().unwrap_or_else(PoisonError::into_inner);
         if cacheable && let Some(m) = maps.get(&input.path) {
             return Ok(Opened::Mapped(Arc::clone(m)));
         }
@@ -122,6 +131,65 @@ impl MapCache {
             maps.insert(input.path.clone(), Arc::clone(m));
         }
         Ok(opened)
+    }
+
+    /// Standard input the first time, copied into a spool as it is read; the spool after.
+    fn open_stdin(&self) -> Opened {
+        let mut spool = self.stdin.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(file) = spool.as_ref() {
+            let reread = file.try_clone().and_then(|mut f| {
+                f.seek(SeekFrom::Start(0))?;
+                Ok(f)
+            });
+            return match reread {
+                Ok(f) => Opened::Stream(Box::new(f)),
+                Err(e) => {
+                    eprintln!("pmta-lens: cannot read back the copy of standard input: {e}");
+                    Opened::Empty
+                }
+            };
+        }
+        match tempfile::tempfile().and_then(|f| Ok((f.try_clone()?, f))) {
+            Ok((copy, keep)) => {
+                *spool = Some(keep);
+                Opened::Stream(Box::new(Tee {
+                    inner: io::stdin(),
+                    copy: Some(copy),
+                }))
+            }
+            Err(e) => {
+                eprintln!(
+                    "pmta-lens: cannot keep a copy of standard input in the temporary directory \
+                     ({e}): analyses that read the rows twice (RP-001 retries, complaints) will \
+                     miss them"
+                );
+                Opened::Stream(Box::new(io::stdin()))
+            }
+        }
+    }
+}
+
+/// A reader that copies what it reads into a file; a failed write is reported once and ends the
+/// copy, never the read.
+struct Tee<R> {
+    inner: R,
+    copy: Option<File>,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(f) = &mut self.copy
+            && let Err(e) = f.write_all(&buf[..n])
+        {
+            eprintln!(
+                "pmta-lens: cannot keep a copy of standard input in the temporary directory \
+                 ({e}): analyses that read the rows twice (RP-001 retries, complaints) will \
+                 miss rows"
+            );
+            self.copy = None;
+        }
+        Ok(n)
     }
 }
 
