@@ -1358,6 +1358,8 @@ pub fn rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::LazyLock;
+
     use crate::acct::discover::InputKind;
     use crate::aggregate::Dim;
 
@@ -1375,6 +1377,19 @@ type,vmta,rcpt,timeLogged\n\
 d,v3,f@Example.ORG,1768384980\n\
 x,v3,g@example.org,1768384981\n\
 d,v3,h@example.org,1768384982";
+
+    /// The built-in rules, no filter, no rollup configuration.
+    fn engine() -> Engine<'static> {
+        static CLASSIFIER: LazyLock<Classifier> = LazyLock::new(Classifier::builtin);
+        static FILTER: LazyLock<Filter> = LazyLock::new(Filter::default);
+        static ROLLUP: LazyLock<Rollup> = LazyLock::new(Rollup::default);
+        Engine {
+            classifier: &CLASSIFIER,
+            filter: &FILTER,
+            rollup: &ROLLUP,
+            domain_map: None,
+        }
+    }
 
     fn input(dir: &tempfile::TempDir, name: &str, data: &[u8]) -> Input {
         let path = dir.path().join(name);
@@ -1489,15 +1504,7 @@ d,v3,h@example.org,1768384982";
         let dir = tempfile::tempdir().expect("tempdir");
         let inputs = [input(&dir, "acct.csv", FIXTURE)];
         let (whole, _, malformed, _) = run_with(&inputs, 1 << 20, true);
-        let classifier = Classifier::builtin();
-        let filter = Filter::default();
-        let rollup = Rollup::default();
-        let eng = Engine {
-            classifier: &classifier,
-            filter: &filter,
-            rollup: &rollup,
-            domain_map: None,
-        };
+        let eng = engine();
         let mut expected = None;
         for chunk_size in 1..=FIXTURE.len() {
             let opts = ScanOptions {
@@ -1510,7 +1517,7 @@ d,v3,h@example.org,1768384982";
             assert_eq!(b.malformed, malformed, "chunk size {chunk_size}");
             assert_eq!(b.unlocated, 2, "6 rows, 4 located");
             let hints = b.partial.domain_hints();
-            assert_eq!(b.partial.finish(&rollup, &hints), whole);
+            assert_eq!(b.partial.finish(eng.rollup, &hints), whole);
             let got = (b.rows, b.lines, b.samples);
             match &expected {
                 None => expected = Some(got),
@@ -1543,15 +1550,7 @@ d,v3,h@example.org,1768384982";
             + 1;
         data.splice(at..at, [first_line, b"\n"].concat());
         let inputs = [input(&dir, "acct.csv", &data)];
-        let classifier = Classifier::builtin();
-        let filter = Filter::default();
-        let rollup = Rollup::default();
-        let eng = Engine {
-            classifier: &classifier,
-            filter: &filter,
-            rollup: &rollup,
-            domain_map: None,
-        };
+        let eng = engine();
         let rows_at = |chunk_size| {
             let opts = ScanOptions {
                 chunk_size,
@@ -1599,15 +1598,7 @@ d,v3,h@example.org,1768384982";
         // lose it (the next line is no record start, so it is not skimmed).
         let data = [FIXTURE, b"\nd,v4,\"k@x.test\nxample.\",1768384990\n"].concat();
         let inputs = [input(&dir, "acct.csv", &data)];
-        let classifier = Classifier::builtin();
-        let filter = Filter::default();
-        let rollup = Rollup::default();
-        let eng = Engine {
-            classifier: &classifier,
-            filter: &filter,
-            rollup: &rollup,
-            domain_map: None,
-        };
+        let eng = engine();
         let opts = |chunk_size| ScanOptions {
             chunk_size,
             ..ScanOptions::default()

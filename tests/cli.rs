@@ -226,24 +226,32 @@ fn a_missing_default_directory_says_what_to_pass() {
     );
 }
 
+/// Runs the binary with `data` on its standard input (written from a thread: a pipe holds less
+/// than a sample file).
+fn run_with_stdin(args: &[&str], data: Vec<u8>) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&data).expect("write"));
+    let o = child.wait_with_output().expect("wait");
+    writer.join().expect("writer");
+    o
+}
+
 #[test]
 fn stdin_and_gzip_are_streamed() {
     let data = format!(
         "{HEADER}d,2026-01-14 10:00:00+0000,x@msn.com,2.0.0,smtp;250,,192.0.2.1,v1,msn.com/v1,p,j\n"
     );
-    let mut child = bin()
-        .args(["summary", "--format", "json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(data.as_bytes())
-        .expect("write");
-    let o = child.wait_with_output().expect("wait");
+    let o = run_with_stdin(
+        &["summary", "--format", "json", "-"],
+        data.as_bytes().to_vec(),
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(v["records"], 1);
     assert_eq!(v["files"][0]["path"], "-");
@@ -271,17 +279,7 @@ fn a_summary_of_stdin_follows_retries_and_complaints_like_the_file() {
     let path = samples().join("acct-2026-11-20-0000.csv");
     let data = std::fs::read(&path).expect("sample");
     let from_file = json(&["summary", "--format", "json", path.to_str().expect("utf-8")]);
-    let mut child = bin()
-        .args(["summary", "--format", "json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    // Written from a thread: the pipe holds less than the file.
-    let writer = std::thread::spawn(move || stdin.write_all(&data).expect("write"));
-    let o = child.wait_with_output().expect("wait");
-    writer.join().expect("writer");
+    let o = run_with_stdin(&["summary", "--format", "json", "-"], data);
     let from_stdin: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(from_stdin["files"][0]["path"], "-");
     for key in [
