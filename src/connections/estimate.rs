@@ -62,15 +62,47 @@ pub struct QueueKey {
     pub pool: String,
 }
 
-/// One SMTP row, reduced to what the estimate needs.
+/// One SMTP row, reduced to what the estimate needs, in 8 bytes: the estimate keeps one per
+/// SMTP row until the connections are rebuilt. Orders by (time, MX, failed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Attempt {
-    /// Unix seconds (`timeLogged`).
-    pub time: i64,
-    /// Index into [`Rows::mx`]; 0 is "unknown".
-    pub mx: u32,
-    /// A `tq` row: a connection that failed before any transaction.
-    pub failed: bool,
+    /// Unix seconds (`timeLogged`): 1970 to 2106.
+    time: u32,
+    /// The MX index shifted left by one, the low bit set for a failed connection.
+    mx_failed: u32,
+}
+
+impl Attempt {
+    /// `time` in Unix seconds, `mx` an index into [`Rows::mx`] (0 is "unknown"), `failed` for a
+    /// `tq` row (a connection that failed before any transaction). `None` for a time outside
+    /// 1970-2106 or an index past 2^31.
+    pub fn new(time: i64, mx: u32, failed: bool) -> Option<Attempt> {
+        let time = u32::try_from(time).ok()?;
+        (mx < 1 << 31).then_some(Attempt {
+            time,
+            mx_failed: mx << 1 | u32::from(failed),
+        })
+    }
+
+    pub fn time(self) -> i64 {
+        i64::from(self.time)
+    }
+
+    pub fn mx(self) -> u32 {
+        self.mx_failed >> 1
+    }
+
+    pub fn failed(self) -> bool {
+        self.mx_failed & 1 == 1
+    }
+
+    /// The same row with another MX index (below 2^31).
+    fn with_mx(self, mx: u32) -> Attempt {
+        Attempt {
+            time: self.time,
+            mx_failed: mx << 1 | (self.mx_failed & 1),
+        }
+    }
 }
 
 /// Everything the rows tell about connections: SMTP rows per queue, and which MX hosts served
@@ -99,8 +131,8 @@ pub struct Collector {
     scratch: Vec<u8>,
     last: Vec<u8>,
     last_id: u32,
-    /// (key, time, mx, failed)
-    attempts: Vec<(u32, i64, u32, bool)>,
+    /// (key, attempt whose MX is the chunk's string id of the address plus one, 0 unknown)
+    attempts: Vec<(u32, Attempt)>,
     /// (MX host, key) -> rows
     mx_hosts: FxHashMap<(u32, u32), u64>,
     /// The `dsnMta` of the row before and its host id.
@@ -165,12 +197,14 @@ impl Collector {
         self.last_id = id;
         let mx_ip = row.get(Col::DlvDestinationIp);
         let mx = if mx_ip.is_empty() {
-            u32::MAX
+            0
         } else {
-            self.strings.intern(mx_ip)
+            self.strings.intern(mx_ip) + 1
         };
-        self.attempts
-            .push((id, time, mx, kind == RecordKind::TransientQueue));
+        // A time past 2106 (or before 1970) is no real row: left out of the estimate.
+        if let Some(a) = Attempt::new(time, mx, kind == RecordKind::TransientQueue) {
+            self.attempts.push((id, a));
+        }
         let dsn_mta = row.get(Col::DsnMta);
         if self.hosts && !dsn_mta.is_empty() && kind != RecordKind::TransientQueue {
             let host = if dsn_mta == self.last_mta.as_slice() {
@@ -215,37 +249,56 @@ fn text(strings: &Interner, id: u32) -> String {
     String::from_utf8_lossy(strings.get(id)).into_owned()
 }
 
-/// Combines the collectors of every chunk (in any order: the result is sorted).
+/// Combines the collectors of every chunk (in any order: the result is sorted). Each chunk's
+/// rows go straight into their queue's list, and each chunk's own list is freed as soon as it is
+/// read: at most one copy of the rows at a time.
 pub fn merge(chunks: Vec<Collector>) -> Rows {
-    let mut by_key: FxHashMap<QueueKey, Vec<Attempt>> = FxHashMap::default();
+    // One queue name can come with several recipient domains (a rollup): one list per
+    // (VMTA, IP, queue, pool), under the first domain in name order, so the result does not
+    // depend on chunking.
+    let mut index: FxHashMap<QueueOfVmta, usize> = FxHashMap::default();
+    let mut lists: Vec<(QueueOfVmta, String, Vec<Attempt>)> = Vec::new();
     let mut mx_ids: FxHashMap<String, u32> = FxHashMap::default();
     let mut mx = vec![String::new()];
     let mut mx_hosts: FxHashMap<(String, String), u64> = FxHashMap::default();
     for c in chunks {
-        let keys: Vec<QueueKey> = c
+        let mut rcpt_domains = Vec::with_capacity(c.key_list.len());
+        // Chunk key -> its list.
+        let slots: Vec<usize> = c
             .key_list
             .iter()
-            .map(|k| QueueKey {
-                vmta: text(&c.strings, k[0]),
-                source_ip: text(&c.strings, k[1]),
-                queue: text(&c.strings, k[2]).to_ascii_lowercase(),
-                rcpt_domain: text(&c.strings, k[3]).to_ascii_lowercase(),
-                pool: text(&c.strings, k[4]),
+            .map(|k| {
+                let queue = (
+                    text(&c.strings, k[0]),
+                    text(&c.strings, k[1]),
+                    text(&c.strings, k[2]).to_ascii_lowercase(),
+                    text(&c.strings, k[4]),
+                );
+                let rcpt_domain = text(&c.strings, k[3]).to_ascii_lowercase();
+                let slot = *index.entry(queue.clone()).or_insert_with(|| {
+                    lists.push((queue, rcpt_domain.clone(), Vec::new()));
+                    lists.len() - 1
+                });
+                if rcpt_domain < lists[slot].1 {
+                    lists[slot].1.clone_from(&rcpt_domain);
+                }
+                rcpt_domains.push(rcpt_domain);
+                slot
             })
             .collect();
         // Chunk string id -> global MX id (0: not an MX address seen yet).
         let mut local_mx: Vec<u32> = Vec::new();
-        let mut grouped: Vec<Vec<Attempt>> = vec![Vec::new(); keys.len()];
-        for (key, time, m, failed) in c.attempts {
-            let m = if m == u32::MAX {
+        for (key, a) in c.attempts {
+            let m = a.mx();
+            let m = if m == 0 {
                 0
             } else {
-                let slot = m as usize;
+                let slot = (m - 1) as usize;
                 if slot >= local_mx.len() {
                     local_mx.resize(slot + 1, 0);
                 }
                 if local_mx[slot] == 0 {
-                    let s = text(&c.strings, m);
+                    let s = text(&c.strings, m - 1);
                     local_mx[slot] = *mx_ids.entry(s.clone()).or_insert_with(|| {
                         mx.push(s);
                         u32::try_from(mx.len() - 1).unwrap_or(0)
@@ -253,42 +306,24 @@ pub fn merge(chunks: Vec<Collector>) -> Rows {
                 }
                 local_mx[slot]
             };
-            grouped[key as usize].push(Attempt {
-                time,
-                mx: m,
-                failed,
-            });
-        }
-        for (k, attempts) in keys.iter().zip(grouped) {
-            by_key.entry(k.clone()).or_default().extend(attempts);
+            lists[slots[key as usize]].2.push(a.with_mx(m));
         }
         for ((host, key), n) in c.mx_hosts {
             let host = text(&c.strings, host)
                 .trim_end_matches('.')
                 .to_ascii_lowercase();
-            let rcpt = keys[key as usize].rcpt_domain.clone();
+            let rcpt = rcpt_domains[key as usize].clone();
             *mx_hosts.entry((host, rcpt)).or_default() += n;
         }
     }
-    // One queue name can come with several recipient domains (a rollup): merge them under the
-    // first domain in name order, so the result does not depend on chunking.
-    let mut merged: FxHashMap<QueueOfVmta, (String, Vec<Attempt>)> = FxHashMap::default();
-    for (k, attempts) in by_key {
-        let e = merged
-            .entry((k.vmta, k.source_ip, k.queue, k.pool))
-            .or_insert_with(|| (k.rcpt_domain.clone(), Vec::new()));
-        if k.rcpt_domain < e.0 {
-            e.0 = k.rcpt_domain;
-        }
-        e.1.extend(attempts);
-    }
-    let mut queues: Vec<(QueueKey, Vec<Attempt>)> = merged
+    let mut queues: Vec<(QueueKey, Vec<Attempt>)> = lists
         .into_iter()
         .map(
-            |((vmta, source_ip, queue, pool), (rcpt_domain, mut attempts))| {
+            |((vmta, source_ip, queue, pool), rcpt_domain, mut attempts)| {
                 if !attempts.is_sorted() {
                     attempts.sort_unstable();
                 }
+                attempts.shrink_to_fit();
                 (
                     QueueKey {
                         vmta,
@@ -332,16 +367,16 @@ pub fn rebuild(attempts: &[Attempt], cap: u32, idle_ms: i64, p: &Params) -> Vec<
     // Rows of one second are spread evenly over it (their order within it is unknown).
     let mut second = (i64::MIN, 0usize, 0usize);
     for (n, a) in attempts.iter().enumerate() {
-        if a.time != second.0 {
+        if a.time() != second.0 {
             let k = attempts[n..]
                 .iter()
                 .take_while(|b| b.time == a.time)
                 .count();
-            second = (a.time, 0, k);
+            second = (a.time(), 0, k);
         }
         let (i, k) = (second.1 as i64, second.2.max(1) as i64);
         second.1 += 1;
-        let end = a.time * 1000 + (1000 * (2 * i + 1)) / (2 * k);
+        let end = a.time() * 1000 + (1000 * (2 * i + 1)) / (2 * k);
         let start = end - p.transaction_ms;
         // Connections idle for longer than the timeout by now have closed.
         open.retain(|c| {
@@ -358,14 +393,14 @@ pub fn rebuild(attempts: &[Attempt], cap: u32, idle_ms: i64, p: &Params) -> Vec<
             }
         });
         recent.retain(|&t| t > start - p.setup_ms);
-        if a.failed {
+        if a.failed() {
             spans.push(Span {
                 open: end - p.setup_ms,
                 close: end,
             });
             continue;
         }
-        let same_mx = |c: &Open| a.mx == 0 || c.mx == 0 || c.mx == a.mx;
+        let same_mx = |c: &Open| a.mx() == 0 || c.mx == 0 || c.mx == a.mx();
         // `timeLogged` has whole seconds: both ends are known to within a second.
         let reuse = open
             .iter_mut()
@@ -385,7 +420,7 @@ pub fn rebuild(attempts: &[Attempt], cap: u32, idle_ms: i64, p: &Params) -> Vec<
                 opened = opened.max(recent[i]);
             }
             open.push(Open {
-                mx: a.mx,
+                mx: a.mx(),
                 opened,
                 free_at: end,
             });
@@ -414,7 +449,7 @@ pub fn rebuild(attempts: &[Attempt], cap: u32, idle_ms: i64, p: &Params) -> Vec<
             recent.push(swap);
         }
         *first = Open {
-            mx: a.mx,
+            mx: a.mx(),
             opened: swap.max(first.opened),
             free_at: end,
         };
@@ -432,11 +467,7 @@ mod tests {
     use crate::connections::timeline::Steps;
 
     fn at(time: i64, mx: u32) -> Attempt {
-        Attempt {
-            time,
-            mx,
-            failed: false,
-        }
+        Attempt::new(time, mx, false).expect("in range")
     }
 
     #[test]
@@ -489,16 +520,35 @@ mod tests {
     }
 
     #[test]
+    fn attempts_pack_into_8_bytes_and_order_by_time_mx_failed() {
+        assert_eq!(std::mem::size_of::<Attempt>(), 8);
+        let a = Attempt::new(1_795_132_800, 7, true).expect("in range");
+        assert_eq!((a.time(), a.mx(), a.failed()), (1_795_132_800, 7, true));
+        assert_eq!(a.with_mx(3).mx(), 3);
+        assert!(a.with_mx(3).failed());
+        let mut v = [
+            Attempt::new(5, 2, false),
+            Attempt::new(5, 1, true),
+            Attempt::new(4, 9, true),
+            Attempt::new(5, 1, false),
+        ]
+        .map(|a| a.expect("in range"));
+        v.sort_unstable();
+        let order: Vec<(i64, u32, bool)> =
+            v.iter().map(|a| (a.time(), a.mx(), a.failed())).collect();
+        assert_eq!(
+            order,
+            [(4, 9, true), (5, 1, false), (5, 1, true), (5, 2, false)]
+        );
+        assert!(Attempt::new(-1, 1, false).is_none());
+        assert!(Attempt::new(1 << 32, 1, false).is_none());
+        assert!(Attempt::new(0, 1 << 31, false).is_none());
+    }
+
+    #[test]
     fn failed_connections_are_short_and_separate() {
         let p = Params::default();
-        let rows = [
-            Attempt {
-                time: 10,
-                mx: 1,
-                failed: true,
-            },
-            at(10, 1),
-        ];
+        let rows = [Attempt::new(10, 1, true).expect("in range"), at(10, 1)];
         let spans = rebuild(&rows, 20, 0, &p);
         assert_eq!(spans.len(), 2);
         assert_eq!(Steps::of(&spans).stats(None).peak, 2);
@@ -522,10 +572,9 @@ mod cap_property {
         for round in 0..200 {
             let n = 50 + (next() % 400) as usize;
             let mut rows: Vec<Attempt> = (0..n)
-                .map(|_| Attempt {
-                    time: (next() % 120) as i64,
-                    mx: (next() % 4) as u32,
-                    failed: false,
+                .map(|_| {
+                    Attempt::new((next() % 120) as i64, (next() % 4) as u32, false)
+                        .expect("in range")
                 })
                 .collect();
             rows.sort_unstable();
