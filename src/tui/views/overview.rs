@@ -222,7 +222,8 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn destinations(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
-    widgets::rule(buf, area, 0, "Top destinations (4)", t.dim());
+    // "[4]": the key of the view with all of them (a "(4)" read as a count, beside "What to do (22)").
+    widgets::rule(buf, area, 0, "Top destinations [4]", t.dim());
     let n = area.height.saturating_sub(2) as usize;
     let rows = app
         .derived
@@ -274,9 +275,9 @@ fn deferrals(app: &App, area: Rect, buf: &mut Buffer) {
     let total: u64 = series.iter().sum();
     let per = series.len().div_ceil(area.width as usize).max(1);
     let title = if per == 1 {
-        "Deferrals per minute (6)".to_string()
+        "Deferrals per minute [6]".to_string()
     } else {
-        format!("Deferrals per {per} min (6)")
+        format!("Deferrals per {per} min [6]")
     };
     widgets::rule(buf, area, 0, &title, t.dim());
     if total == 0 {
