@@ -76,6 +76,11 @@ impl Csv {
         let queue = format!("{}/{vmta}", domain_of(rcpt));
         self.row("d", t, rcpt, "smtp;250 ok", ip, &vmta, &queue, job)
     }
+
+    /// A JMRP complaint about `rcpt` from 40.92.0.1, naming `job` ("" for a report without one).
+    fn complaint(&mut self, t: i64, rcpt: &str, job: &str) -> &mut Csv {
+        self.row("f", t, rcpt, "", "40.92.0.1", "", "", job)
+    }
 }
 
 fn vmta_of(ip: &str) -> String {
@@ -492,33 +497,15 @@ fn complaints_are_joined_to_deliveries_and_the_rest_counted_unattributed() {
     c.delivered(T0 + 40, "other@gmail.com", IP_B, "j2");
     filler(&mut c, T0 + 100, 40);
     // a@ complains about job j1 (the delivery from A, not the later one from B).
-    c.row(
-        "f",
-        T0 + 500,
-        "a@hotmail.com",
-        "",
-        "40.92.0.1",
-        "",
-        "",
-        "j1",
-    );
+    c.complaint(T0 + 500, "a@hotmail.com", "j1");
     // b@ is only in the JMRP header column, in upper case, and the report has no job.
     let _ = writeln!(
         c.0,
         "f,2026-01-14 00:09:00+0000,,,,40.92.0.1,,,,B@GMAIL.COM"
     );
     // nobody delivered to c@: unattributed
-    c.row("f", T0 + 600, "c@live.com", "", "40.92.0.1", "", "", "");
-    c.row(
-        "f",
-        T0 + 610,
-        "a@hotmail.com",
-        "",
-        "40.92.0.1",
-        "",
-        "",
-        "j1",
-    );
+    c.complaint(T0 + 600, "c@live.com", "");
+    c.complaint(T0 + 610, "a@hotmail.com", "j1");
     let inputs = [write(&dir, "acct.csv", &c.0)];
     let a = analyse_any_chunking(&inputs, &AnalysisParams::default());
     let x = &a.complaints;

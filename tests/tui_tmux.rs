@@ -12,6 +12,34 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// Runs the shell line `command` with `env` (`NAME=value`) in a detached 80x24 session
+    /// `e2e`, on a tmux server of its own (named after `name` and this process), which goes when
+    /// the returned value does.
+    fn start(name: &str, env: &str, command: &str) -> Tmux {
+        let t = Tmux {
+            socket: format!("pmta-lens-{name}-{}", std::process::id()),
+        };
+        let out = t.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-e",
+            env,
+            command,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    }
+
     fn cmd(&self, args: &[&str]) -> std::process::Output {
         Command::new("tmux")
             .arg("-L")
@@ -47,6 +75,15 @@ impl Tmux {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+
+    /// Waits until `done` holds; after `secs` seconds, fails with `what` and the screen.
+    fn wait_until(&self, secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !done() {
+            assert!(Instant::now() < deadline, "{what}:\n{}", self.screen());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 impl Drop for Tmux {
@@ -72,33 +109,13 @@ fn an_operator_session_at_80x24() {
     let dir = tempfile::tempdir().expect("tempdir");
     let status = dir.path().join("status");
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
-    let t = Tmux {
-        socket: format!("pmta-lens-e2e-{}", std::process::id()),
-    };
     let command = format!(
         "'{}' '{}'; echo $? > '{}'",
         env!("CARGO_BIN_EXE_pmta-lens"),
         samples.display(),
         status.display()
     );
-    let out = t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        "-e",
-        "NO_COLOR=1",
-        &command,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let t = Tmux::start("e2e", "NO_COLOR=1", &command);
     let s = t.wait_for(&[
         "1 Overview",
         "scan complete",
@@ -167,15 +184,7 @@ fn an_operator_session_at_80x24() {
     t.keys(&["BSpace"]);
     t.wait_for(&["filter: code=RP-002  ", "sending IPs"]);
     t.keys(&["q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !status.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "did not quit on q:\n{}",
-            t.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    t.wait_until(10, "did not quit on q", || status.exists());
     std::thread::sleep(Duration::from_millis(100));
     let code = std::fs::read_to_string(&status).expect("status");
     assert_eq!(code.trim(), "0", "exit status");
@@ -190,9 +199,6 @@ fn a_panic_in_a_scan_worker_restores_the_terminal() {
     let status = dir.path().join("status");
     let stty = dir.path().join("stty");
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
-    let t = Tmux {
-        socket: format!("pmta-lens-panic-{}", std::process::id()),
-    };
     // after the dashboard exits, the shell records its status and the terminal's modes
     let command = format!(
         "'{}' '{}' 2>/dev/null; echo $? > '{}'; stty -a > '{}'; sleep 30",
@@ -201,35 +207,11 @@ fn a_panic_in_a_scan_worker_restores_the_terminal() {
         status.display(),
         stty.display()
     );
-    let out = t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "80",
-        "-y",
-        "24",
-        "-e",
-        "PMTA_LENS_TEST_PANIC=1",
-        &command,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let t = Tmux::start("panic", "PMTA_LENS_TEST_PANIC=1", &command);
     // Generous: a loaded 2-core CI machine can be slow to start and redraw.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !(status.exists() && stty.exists() && std::fs::metadata(&stty).is_ok_and(|m| m.len() > 0))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "did not exit after the panic:\n{}",
-            t.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    t.wait_until(60, "did not exit after the panic", || {
+        status.exists() && stty.exists() && std::fs::metadata(&stty).is_ok_and(|m| m.len() > 0)
+    });
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(
         std::fs::read_to_string(&status).expect("status").trim(),

@@ -32,74 +32,70 @@ pub enum Col {
     HmXmrOriginalRecipient,
 }
 
-impl Col {
-    pub const ALL: [Col; 20] = [
-        Col::Type,
-        Col::TimeLogged,
-        Col::TimeQueued,
-        Col::Orig,
-        Col::Rcpt,
-        Col::DsnAction,
-        Col::DsnStatus,
-        Col::DsnDiag,
-        Col::DsnMta,
-        Col::BounceCat,
-        Col::DlvSourceIp,
-        Col::DlvDestinationIp,
-        Col::Vmta,
-        Col::JobId,
-        Col::Queue,
-        Col::VmtaPool,
-        Col::FeedbackType,
-        Col::Format,
-        Col::ReportingMta,
+/// Every column once, in the variants' order: the name `PowerMTA` writes in the header, and
+/// whether the scan's hot path reads it ([`Col::HOT`]). [`Col::ALL`], [`Col::HOT`] and
+/// [`Col::pmta_name`] are read from here.
+const COLUMNS: [(Col, &str, bool); 20] = [
+    (Col::Type, "type", true),
+    (Col::TimeLogged, "timeLogged", true),
+    (Col::TimeQueued, "timeQueued", false),
+    (Col::Orig, "orig", false),
+    (Col::Rcpt, "rcpt", true),
+    (Col::DsnAction, "dsnAction", false),
+    (Col::DsnStatus, "dsnStatus", true),
+    (Col::DsnDiag, "dsnDiag", true),
+    (Col::DsnMta, "dsnMta", true),
+    (Col::BounceCat, "bounceCat", false),
+    (Col::DlvSourceIp, "dlvSourceIp", true),
+    // Hot for the connection estimate: one connection talks to one MX address. In PowerMTA's
+    // usual layout it sits next to dlvSourceIp, before `queue`, so it costs nothing extra.
+    (Col::DlvDestinationIp, "dlvDestinationIp", true),
+    (Col::Vmta, "vmta", true),
+    (Col::JobId, "jobId", true),
+    (Col::Queue, "queue", true),
+    (Col::VmtaPool, "vmtaPool", true),
+    (Col::FeedbackType, "feedbackType", false),
+    (Col::Format, "format", false),
+    (Col::ReportingMta, "reportingMta", false),
+    (
         Col::HmXmrOriginalRecipient,
-    ];
+        "header_X-HmXmrOriginalRecipient",
+        true,
+    ),
+];
+
+impl Col {
+    /// Every column, in the variants' order (a header's positions are indexed by variant).
+    pub const ALL: [Col; 20] = {
+        let mut all = [Col::Type; COLUMNS.len()];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = COLUMNS[i].0;
+            assert!(all[i] as usize == i, "COLUMNS is in the variants' order");
+            i += 1;
+        }
+        all
+    };
 
     /// The columns the scan's hot path reads (aggregation, filters, `rows`). Analyses that read
     /// other columns ask the scanner for whole rows.
-    pub const HOT: [Col; 13] = [
-        Col::Type,
-        Col::TimeLogged,
-        Col::Rcpt,
-        Col::DsnStatus,
-        Col::DsnDiag,
-        Col::DsnMta,
-        Col::DlvSourceIp,
-        // The connection estimate: one connection talks to one MX address. In PowerMTA's
-        // usual layout it sits next to dlvSourceIp, before `queue`, so it costs nothing extra.
-        Col::DlvDestinationIp,
-        Col::Vmta,
-        Col::JobId,
-        Col::Queue,
-        Col::VmtaPool,
-        Col::HmXmrOriginalRecipient,
-    ];
+    pub const HOT: [Col; 13] = {
+        let mut hot = [Col::Type; 13];
+        let (mut i, mut n) = (0, 0);
+        while i < COLUMNS.len() {
+            if COLUMNS[i].2 {
+                hot[n] = COLUMNS[i].0;
+                n += 1;
+            }
+            i += 1;
+        }
+        assert!(n == hot.len(), "HOT has room for every hot column");
+        hot
+    };
 
     /// The name `PowerMTA` writes in the header.
     pub fn pmta_name(self) -> &'static str {
-        match self {
-            Col::Type => "type",
-            Col::TimeLogged => "timeLogged",
-            Col::TimeQueued => "timeQueued",
-            Col::Orig => "orig",
-            Col::Rcpt => "rcpt",
-            Col::DsnAction => "dsnAction",
-            Col::DsnStatus => "dsnStatus",
-            Col::DsnDiag => "dsnDiag",
-            Col::DsnMta => "dsnMta",
-            Col::BounceCat => "bounceCat",
-            Col::DlvSourceIp => "dlvSourceIp",
-            Col::DlvDestinationIp => "dlvDestinationIp",
-            Col::Vmta => "vmta",
-            Col::JobId => "jobId",
-            Col::Queue => "queue",
-            Col::VmtaPool => "vmtaPool",
-            Col::FeedbackType => "feedbackType",
-            Col::Format => "format",
-            Col::ReportingMta => "reportingMta",
-            Col::HmXmrOriginalRecipient => "header_X-HmXmrOriginalRecipient",
-        }
+        COLUMNS[self as usize].1
     }
 }
 

@@ -150,72 +150,81 @@ impl Builder {
 
     fn vmta(&mut self, b: &RawBlock) -> Vmta {
         let name = b.args.clone();
-        let mut vmta = Vmta {
-            name: name.clone(),
-            source_ips: Vec::new(),
-            domains: Vec::new(),
-            settings: Vec::new(),
+        let mut source_ips = Vec::new();
+        let (domains, settings) = self.scoped_children(b, &Scope::Vmta(name.clone()), |d| {
+            if d.name == "smtp-source-host" {
+                let words = d.args();
+                if let Some((ip, host)) = words.split_first() {
+                    source_ips.push(SourceHost {
+                        ip: ip.clone(),
+                        host: host.join(" "),
+                        loc: d.loc.clone(),
+                    });
+                    return true;
+                }
+            }
+            false
+        });
+        Vmta {
+            name,
+            source_ips,
+            domains,
+            settings,
             form: b.form,
             loc: b.loc.clone(),
-        };
-        for node in &b.children {
-            match node {
-                Node::Directive(d) => {
-                    let setting = self.record(d);
-                    if d.name == "smtp-source-host" {
-                        let words = d.args();
-                        if let Some((ip, host)) = words.split_first() {
-                            vmta.source_ips.push(SourceHost {
-                                ip: ip.clone(),
-                                host: host.join(" "),
-                                loc: d.loc.clone(),
-                            });
-                            continue;
-                        }
-                    }
-                    vmta.settings.push(setting);
-                }
-                Node::Block(inner) if inner.tag == "domain" => {
-                    let block = self.domain(inner, Scope::Vmta(name.clone()));
-                    vmta.domains.push(block.clone());
-                    self.config.domains.push(block);
-                }
-                Node::Block(inner) => self.block(inner, &Scope::Vmta(name.clone())),
-            }
         }
-        vmta
     }
 
     fn pool(&mut self, b: &RawBlock) -> VmtaPool {
         let name = b.args.clone();
-        let mut pool = VmtaPool {
-            name: name.clone(),
-            members: Vec::new(),
-            domains: Vec::new(),
-            settings: Vec::new(),
+        let mut members = Vec::new();
+        let (domains, settings) = self.scoped_children(b, &Scope::Pool(name.clone()), |d| {
+            if d.name != "virtual-mta" {
+                return false;
+            }
+            let names = d.value.split([',', ' ', '\t']).filter(|s| !s.is_empty());
+            members.extend(names.map(str::to_owned));
+            true
+        });
+        VmtaPool {
+            name,
+            members,
+            domains,
+            settings,
             form: b.form,
             loc: b.loc.clone(),
-        };
+        }
+    }
+
+    /// The children of a block that scopes what it holds (`<virtual-mta>`,
+    /// `<virtual-mta-pool>`): every directive is recorded, and those that `take` does not claim
+    /// become the block's settings; a nested `<domain>` gets `scope` and is kept both in the
+    /// block and in [`Config::domains`]; any other nested block is read as at top level, with
+    /// `scope`. Returns the block's domains and settings.
+    fn scoped_children(
+        &mut self,
+        b: &RawBlock,
+        scope: &Scope,
+        mut take: impl FnMut(&Directive) -> bool,
+    ) -> (Vec<DomainBlock>, Vec<Setting>) {
+        let (mut domains, mut settings) = (Vec::new(), Vec::new());
         for node in &b.children {
             match node {
                 Node::Directive(d) => {
                     let setting = self.record(d);
-                    if d.name == "virtual-mta" {
-                        let names = d.value.split([',', ' ', '\t']).filter(|s| !s.is_empty());
-                        pool.members.extend(names.map(str::to_owned));
-                    } else {
-                        pool.settings.push(setting);
+                    if !take(d) {
+                        settings.push(setting);
                     }
                 }
                 Node::Block(inner) if inner.tag == "domain" => {
-                    let block = self.domain(inner, Scope::Pool(name.clone()));
-                    pool.domains.push(block.clone());
+                    let block = self.domain(inner, scope.clone());
+                    domains.push(block.clone());
                     self.config.domains.push(block);
                 }
-                Node::Block(inner) => self.block(inner, &Scope::Pool(name.clone())),
+                Node::Block(inner) => self.block(inner, scope),
             }
         }
-        pool
+        (domains, settings)
     }
 
     fn pattern_list(&mut self, b: &RawBlock, implied_kind: &str) -> PatternList {

@@ -171,7 +171,11 @@ impl Parser {
                 }
                 Piece::Text(t) => self.statement(t, loc)?,
                 Piece::Open => self.open_headerless(loc)?,
-                Piece::Close => self.close_brace(loc, depth)?,
+                Piece::Close => {
+                    self.close(loc, depth, "`}`".to_owned(), |top| {
+                        top.form == BlockForm::Brace
+                    })?;
+                }
             }
             i += 1;
         }
@@ -262,34 +266,27 @@ impl Parser {
             .next()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let found = format!("</{name}>");
-        let Some(top) = self.stack.last().filter(|_| self.stack.len() > depth) else {
-            return Err(ConfigError::UnexpectedClose {
-                at: loc.clone(),
-                found,
-            });
-        };
-        if top.form == BlockForm::Brace || top.tag != name {
-            return Err(ConfigError::Mismatched {
-                at: loc.clone(),
-                found,
-                expected: describe_open(top),
-                open: top.loc.clone(),
-            });
-        }
-        self.pop_into_parent();
-        Ok(())
+        self.close(loc, depth, format!("</{name}>"), |top| {
+            top.form != BlockForm::Brace && top.tag == name
+        })
     }
 
-    fn close_brace(&mut self, loc: &Loc, depth: usize) -> Result<(), ConfigError> {
-        let found = "`}`".to_owned();
+    /// Closes the innermost open block when `closes` accepts it; `found` names the closer in
+    /// the errors. The first `depth` blocks on the stack are an including file's: not closed here.
+    fn close(
+        &mut self,
+        loc: &Loc,
+        depth: usize,
+        found: String,
+        closes: impl FnOnce(&RawBlock) -> bool,
+    ) -> Result<(), ConfigError> {
         let Some(top) = self.stack.last().filter(|_| self.stack.len() > depth) else {
             return Err(ConfigError::UnexpectedClose {
                 at: loc.clone(),
                 found,
             });
         };
-        if top.form != BlockForm::Brace {
+        if !closes(top) {
             return Err(ConfigError::Mismatched {
                 at: loc.clone(),
                 found,

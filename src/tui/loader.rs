@@ -25,7 +25,9 @@ use crate::classify::Classifier;
 use crate::connections::{self, Connections};
 use crate::filter::Filter;
 use crate::rollup::Rollup;
-use crate::scan::{self, Engine, FileReport, Malformed, Progress, ScanOptions, ScanReport};
+use crate::scan::{
+    self, BlockScan, Engine, FileReport, Malformed, Progress, ScanOptions, ScanReport,
+};
 
 /// The most bytes of a plain file read (and shown) at once, so big files fill the views in.
 pub const BLOCK: usize = 64 << 20;
@@ -365,39 +367,16 @@ impl Scanner {
         if usable == 0 {
             return false;
         }
-        let eng = Engine {
-            classifier: &self.spec.classifier,
-            filter: &self.spec.filter,
-            rollup: &self.spec.rollup,
-            domain_map: self.domain_map.as_ref(),
-        };
         let room = self.rows.cap.saturating_sub(self.rows.len);
-        let b = scan::scan_block(
+        let mut b = scan::scan_block(
             &data[..usable],
             f.consumed,
             f.header.clone(),
             &self.opts,
-            &eng,
+            &self.engine(),
             room,
         );
-        let path = f.input.display();
-        let line_base = f.lines;
-        self.partial.merge(b.partial);
-        let rep = &mut self.report.files[i];
-        rep.bytes += usable as u64;
-        rep.records += b.records;
-        rep.malformed += b.malformed;
-        self.report.malformed += b.malformed;
-        for (line, reason) in b.samples {
-            if self.report.malformed_samples.len() < scan::MAX_SAMPLES {
-                self.report.malformed_samples.push(Malformed {
-                    path: path.clone(),
-                    line: line_base + line + 1,
-                    reason,
-                });
-            }
-        }
-        self.rows.unlocated += b.unlocated;
+        self.tally(i, usable as u64, &mut b);
         self.rows.push(Segment {
             file: i,
             rows: b.rows,
@@ -418,12 +397,6 @@ impl Scanner {
     /// kept in memory (up to [`STREAM_KEEP`] bytes in all) so the Rows view can list their rows;
     /// past that, rows are counted but not listed.
     fn read_stream(&mut self, i: usize) {
-        let eng = Engine {
-            classifier: &self.spec.classifier,
-            filter: &self.spec.filter,
-            rollup: &self.spec.rollup,
-            domain_map: self.domain_map.as_ref(),
-        };
         let input = self.files[i].input.clone();
         let stream = match open(&input, self.spec.mmap) {
             Ok(Opened::Stream(r)) => r,
@@ -458,24 +431,8 @@ impl Scanner {
             } else {
                 0
             };
-            let b = scan::scan_block(block, 0, header.take(), &self.opts, &eng, room);
-            let line_base = self.files[i].lines;
-            self.partial.merge(b.partial);
-            let rep = &mut self.report.files[i];
-            rep.bytes += block.len() as u64;
-            rep.records += b.records;
-            rep.malformed += b.malformed;
-            self.report.malformed += b.malformed;
-            for (line, reason) in b.samples {
-                if self.report.malformed_samples.len() < scan::MAX_SAMPLES {
-                    self.report.malformed_samples.push(Malformed {
-                        path: path.clone(),
-                        line: line_base + line + 1,
-                        reason,
-                    });
-                }
-            }
-            self.rows.unlocated += b.unlocated;
+            let mut b = scan::scan_block(block, 0, header.take(), &self.opts, &self.engine(), room);
+            self.tally(i, block.len() as u64, &mut b);
             if keep && !b.rows.is_empty() {
                 self.kept += block.len();
                 self.rows.push(Segment {
@@ -491,6 +448,40 @@ impl Scanner {
             header = b.header;
         }
         self.files[i].done = true;
+    }
+
+    /// What a block is scanned with: the spec's classifier, filter and rollup, and the domain map.
+    fn engine(&self) -> Engine<'_> {
+        Engine {
+            classifier: &self.spec.classifier,
+            filter: &self.spec.filter,
+            rollup: &self.spec.rollup,
+            domain_map: self.domain_map.as_ref(),
+        }
+    }
+
+    /// Counts block `b` of input `i` (`bytes` long, read after the input's lines so far) into
+    /// the aggregate and the report, and its rows past the Rows view's cap into the index. Takes
+    /// `b`'s aggregate and malformed samples; the caller files its rows and moves the input on.
+    fn tally(&mut self, i: usize, bytes: u64, b: &mut BlockScan) {
+        let path = self.files[i].input.display();
+        let line_base = self.files[i].lines;
+        self.partial.merge(std::mem::take(&mut b.partial));
+        let rep = &mut self.report.files[i];
+        rep.bytes += bytes;
+        rep.records += b.records;
+        rep.malformed += b.malformed;
+        self.report.malformed += b.malformed;
+        for (line, reason) in b.samples.drain(..) {
+            if self.report.malformed_samples.len() < scan::MAX_SAMPLES {
+                self.report.malformed_samples.push(Malformed {
+                    path: path.clone(),
+                    line: line_base + line + 1,
+                    reason,
+                });
+            }
+        }
+        self.rows.unlocated += b.unlocated;
     }
 }
 
