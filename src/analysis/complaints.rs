@@ -3,9 +3,10 @@
 //! both rows carry one; then counts and complaint rates (complaints / delivered) per VMTA, sending
 //! IP, rolled-up domain and job. A complaint no delivery matches stays `(unattributed)`.
 //!
-//! Memory stays bounded by the complaints: pass 1 keeps the `f` rows ([`Reports`]), pass 2 the
-//! `d` rows of just those recipients ([`Deliveries`]) and the deliveries per job ([`JobCounts`],
-//! up to [`JOB_CAP`] jobs); only past that cap does pass 3 count the jobs complained about.
+//! Memory stays bounded by the complaints: pass 1 keeps the `f` rows ([`Reports`]) and the
+//! deliveries per job ([`JobCounts`], up to [`JOB_CAP`] jobs), pass 2 the `d` rows of just the
+//! complaining recipients ([`Deliveries`]); only past the cap does pass 3 count the jobs
+//! complained about.
 //! Recipients compare ASCII case-insensitively.
 
 use std::collections::BTreeMap;
@@ -135,11 +136,11 @@ impl Deliveries {
     }
 }
 
-/// Most distinct jobs pass 2 counts deliveries of; past it (a job id per message) pass 3 counts
+/// Most distinct jobs pass 1 counts deliveries of; past it (a job id per message) pass 3 counts
 /// just the jobs complained about.
 pub const JOB_CAP: usize = 10_000;
 
-/// Deliveries per job: every job in pass 2 (up to [`JOB_CAP`]), else the jobs complained about in
+/// Deliveries per job: every job in pass 1 (up to [`JOB_CAP`]), else the jobs complained about in
 /// pass 3.
 #[derive(Debug, Default)]
 pub struct JobCounts {
@@ -149,7 +150,7 @@ pub struct JobCounts {
 }
 
 impl JobCounts {
-    /// Pass 2: counts every job's deliveries, until there are too many jobs.
+    /// Pass 1: counts every job's deliveries, until there are too many jobs.
     #[inline]
     pub fn row_any(&mut self, row: &Row<'_>) {
         if self.overflow || row.keys.kind != RecordKind::Delivered {
