@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -358,12 +359,19 @@ fn estimated_groups(
     config: Option<&Config>,
     settings: &Settings,
 ) -> Groups {
+    // Queues are rebuilt independently: on all workers.
+    let rebuilt: Vec<Vec<Span>> = rows
+        .queues
+        .par_iter()
+        .map(|(key, attempts)| {
+            let (cap, idle_ms) = queue_limits(config, &key.queue, &key.vmta, settings);
+            estimate::rebuild(attempts, cap, idle_ms, &settings.estimate)
+        })
+        .collect();
     let mut groups = Groups::new();
-    for (key, attempts) in &rows.queues {
+    for ((key, _), spans) in rows.queues.iter().zip(rebuilt) {
         let dest = resolve(&key.rcpt_domain);
         let pool = pool_of(&key.pool, &key.vmta, config);
-        let (cap, idle_ms) = queue_limits(config, &key.queue, &key.vmta, settings);
-        let spans = estimate::rebuild(attempts, cap, idle_ms, &settings.estimate);
         let g = groups.entry((dest, pool)).or_default();
         g.vmtas.insert(key.vmta.clone());
         g.queues.insert(key.queue.clone());

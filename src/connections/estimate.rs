@@ -17,6 +17,7 @@
 //! transaction and setup times are assumptions. docs/connections.md gives the error measured
 //! against simulated connections with known truth. Reads the rows through [`scan::visit`].
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -317,7 +318,7 @@ pub fn merge(chunks: Vec<Collector>) -> Rows {
         }
     }
     let mut queues: Vec<(QueueKey, Vec<Attempt>)> = lists
-        .into_iter()
+        .into_par_iter()
         .map(
             |((vmta, source_ip, queue, pool), rcpt_domain, mut attempts)| {
                 if !attempts.is_sorted() {
