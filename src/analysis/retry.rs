@@ -272,7 +272,7 @@ fn median(sorted: &[i64]) -> Option<i64> {
     match sorted.len() {
         0 => None,
         n if n % 2 == 1 => Some(sorted[n / 2]),
-        n => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2),
+        n => Some(i64::midpoint(sorted[n / 2 - 1], sorted[n / 2])),
     }
 }
 

@@ -200,10 +200,10 @@ pub(crate) fn split_words(value: &str) -> Vec<String> {
 /// is a single quoted string unquoted.
 pub(crate) fn normalize_value(rest: &str) -> String {
     let tokens = raw_tokens(rest, false);
-    if let [(_, only)] = tokens.as_slice() {
-        if only.starts_with('"') {
-            return unquote(only);
-        }
+    if let [(_, only)] = tokens.as_slice()
+        && only.starts_with('"')
+    {
+        return unquote(only);
     }
     tokens
         .into_iter()
