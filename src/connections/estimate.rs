@@ -359,28 +359,81 @@ struct Open {
 /// Rebuilds the connections of one queue from its rows (sorted by time): at most `cap` open at
 /// once, closing `idle_ms` after their last transaction.
 pub fn rebuild(attempts: &[Attempt], cap: u32, idle_ms: i64, p: &Params) -> Vec<Span> {
-    let cap = cap.max(1) as usize;
-    let mut spans = Vec::new();
-    let mut open: Vec<Open> = Vec::new();
-    // Close times of connections that closed recently: a new connection must not overlap so
-    // many of them that the queue would have had more than `cap` at once.
-    let mut recent: Vec<i64> = Vec::new();
-    // Rows of one second are spread evenly over it (their order within it is unknown).
-    let mut second = (i64::MIN, 0usize, 0usize);
-    for (n, a) in attempts.iter().enumerate() {
-        if a.time() != second.0 {
-            let k = attempts[n..]
-                .iter()
-                .take_while(|b| b.time == a.time)
-                .count();
-            second = (a.time(), 0, k);
+    let mut replay = Replay::new(cap, idle_ms, *p);
+    for a in attempts {
+        replay.push(*a);
+    }
+    replay.finish()
+}
+
+/// One queue's connections, rebuilt row by row in time order: what [`rebuild`] does, for a
+/// caller that feeds rows as it reads them. It holds the queue's open connections and the rows
+/// of the current second (their order within it is unknown, so they are spread evenly over it
+/// once the second is complete), and the connections found so far.
+pub struct Replay {
+    cap: usize,
+    idle_ms: i64,
+    p: Params,
+    open: Vec<Open>,
+    /// Close times of connections that closed recently: a new connection must not overlap so
+    /// many of them that the queue would have had more than `cap` at once.
+    recent: Vec<i64>,
+    /// The rows of the latest second.
+    second: Vec<Attempt>,
+    spans: Vec<Span>,
+}
+
+impl Replay {
+    pub fn new(cap: u32, idle_ms: i64, p: Params) -> Replay {
+        Replay {
+            cap: cap.max(1) as usize,
+            idle_ms,
+            p,
+            open: Vec::new(),
+            recent: Vec::new(),
+            second: Vec::new(),
+            spans: Vec::new(),
         }
-        let (i, k) = (second.1 as i64, second.2.max(1) as i64);
-        second.1 += 1;
-        let end = a.time() * 1000 + (1000 * (2 * i + 1)) / (2 * k);
+    }
+
+    /// The next row, in time order (a row from an earlier second counts as the current one).
+    pub fn push(&mut self, a: Attempt) {
+        if self.second.first().is_some_and(|s| a.time > s.time) {
+            self.flush_second();
+        }
+        self.second.push(a);
+    }
+
+    /// The connections, once every row was pushed.
+    pub fn finish(mut self) -> Vec<Span> {
+        self.flush_second();
+        let idle_ms = self.idle_ms;
+        self.spans.extend(self.open.into_iter().map(|c| Span {
+            open: c.opened,
+            close: c.free_at + idle_ms,
+        }));
+        self.spans
+    }
+
+    /// Replays the rows of the buffered second, spread evenly over it.
+    fn flush_second(&mut self) {
+        let rows = std::mem::take(&mut self.second);
+        let k = rows.len().max(1) as i64;
+        for (i, a) in rows.iter().enumerate() {
+            let end = a.time() * 1000 + (1000 * (2 * i as i64 + 1)) / (2 * k);
+            self.replay(*a, end);
+        }
+        self.second = rows;
+        self.second.clear();
+    }
+
+    /// One row whose transaction ended at `end` (ms).
+    fn replay(&mut self, a: Attempt, end: i64) {
+        let (p, cap, idle_ms) = (self.p, self.cap, self.idle_ms);
         let start = end - p.transaction_ms;
         // Connections idle for longer than the timeout by now have closed.
-        open.retain(|c| {
+        let (spans, recent) = (&mut self.spans, &mut self.recent);
+        self.open.retain(|c| {
             let closes = c.free_at + idle_ms;
             if closes < start {
                 spans.push(Span {
@@ -393,61 +446,63 @@ pub fn rebuild(attempts: &[Attempt], cap: u32, idle_ms: i64, p: &Params) -> Vec<
                 true
             }
         });
-        recent.retain(|&t| t > start - p.setup_ms);
+        self.recent.retain(|&t| t > start - p.setup_ms);
         if a.failed() {
-            spans.push(Span {
+            self.spans.push(Span {
                 open: end - p.setup_ms,
                 close: end,
             });
-            continue;
+            return;
         }
         let same_mx = |c: &Open| a.mx() == 0 || c.mx == 0 || c.mx == a.mx();
         // `timeLogged` has whole seconds: both ends are known to within a second.
-        let reuse = open
+        let reuse = self
+            .open
             .iter_mut()
             .filter(|c| same_mx(c) && c.free_at <= start + RESOLUTION_MS)
             .max_by_key(|c| c.free_at);
         if let Some(c) = reuse {
             c.free_at = end;
-            continue;
+            return;
         }
-        if open.len() < cap {
+        if self.open.len() < cap {
             // Opened for this row: setup before its transaction, but not before enough of the
             // recently closed connections had gone.
             let mut opened = start - p.setup_ms;
-            if open.len() + recent.len() >= cap {
-                recent.sort_unstable();
-                let i = open.len() + recent.len() - cap;
-                opened = opened.max(recent[i]);
+            if self.open.len() + self.recent.len() >= cap {
+                self.recent.sort_unstable();
+                let i = self.open.len() + self.recent.len() - cap;
+                opened = opened.max(self.recent[i]);
             }
-            open.push(Open {
+            self.open.push(Open {
                 mx: a.mx(),
                 opened,
                 free_at: end,
             });
-            continue;
+            return;
         }
         // At the cap: the row waited for a connection to the same address (the one that frees
         // first); with none, the connection that frees first closed and one to this row's
         // address took its place.
-        if let Some(c) = open
+        if let Some(c) = self
+            .open
             .iter_mut()
             .filter(|c| same_mx(c))
             .min_by_key(|c| c.free_at)
         {
             c.free_at = c.free_at.max(end);
-            continue;
+            return;
         }
-        let Some(first) = open.iter_mut().min_by_key(|c| c.free_at) else {
-            continue;
+        let Some(first) = self.open.iter_mut().min_by_key(|c| c.free_at) else {
+            return;
         };
         let swap = first.free_at.max(start - p.setup_ms).min(end - 1);
         if swap > first.opened {
-            spans.push(Span {
+            self.spans.push(Span {
                 open: first.opened,
                 close: swap,
             });
-            recent.push(swap);
+            self.recent.push(swap);
         }
         *first = Open {
             mx: a.mx(),
@@ -455,11 +510,6 @@ pub fn rebuild(attempts: &[Attempt], cap: u32, idle_ms: i64, p: &Params) -> Vec<
             free_at: end,
         };
     }
-    spans.extend(open.into_iter().map(|c| Span {
-        open: c.opened,
-        close: c.free_at + idle_ms,
-    }));
-    spans
 }
 
 #[cfg(test)]
