@@ -592,6 +592,31 @@ fn wrong_guesses<'r>(
         .collect()
 }
 
+/// Counts a scanned chunk in the progress.
+fn report(progress: Option<&Progress>, rep: &ChunkReport) {
+    if let Some(p) = progress {
+        p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
+        p.records.fetch_add(rep.records, Ordering::Relaxed);
+    }
+}
+
+/// Scans the chunks of one range with guessed start headers (`scan(false)`) and, if a header
+/// line changed the columns before the last chunk, again with the headers found exactly
+/// (`scan(true)`), taking back the first run's progress. `scan` returns each chunk's result with
+/// its report, in chunk order, and the start headers it used.
+fn with_guessed_headers<X>(
+    progress: Option<&Progress>,
+    scan: impl Fn(bool) -> (Vec<(X, ChunkReport)>, StartHeaders),
+) -> Vec<(X, ChunkReport)> {
+    let (done, sh) = scan(false);
+    let changes: Vec<u64> = done.iter().map(|(_, rep)| rep.header_changes).collect();
+    if sh.held(&changes) {
+        return done;
+    }
+    unreport(progress, done.iter().map(|(_, rep)| rep));
+    scan(true).0
+}
+
 /// Takes back the progress of chunks that are scanned again.
 fn unreport<'r>(progress: Option<&Progress>, reports: impl Iterator<Item = &'r ChunkReport>) {
     if let Some(p) = progress {
@@ -646,10 +671,7 @@ fn stream_blocks(
         match reader.next_block() {
             Ok(Some(block)) => {
                 let rep = each(block, header.take());
-                if let Some(p) = progress {
-                    p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
-                    p.records.fetch_add(rep.records, Ordering::Relaxed);
-                }
+                report(progress, &rep);
                 header.clone_from(&rep.header);
                 reps.push(rep);
             }
@@ -807,10 +829,7 @@ where
                         side: &side,
                     };
                     let rep = scan_chunk(eng, job.data, job.header.clone(), &mut sink);
-                    if let Some(p) = progress {
-                        p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
-                        p.records.fetch_add(rep.records, Ordering::Relaxed);
-                    }
+                    report(progress, &rep);
                     done.push(((job.file, job.seq), rep, sink.state));
                     (folded, done)
                 },
@@ -1133,7 +1152,7 @@ pub fn scan_block(
     let starts = split_points(data, opts.chunk_size);
     let base_addr = data.as_ptr().addr();
     let progress = opts.progress.as_deref();
-    let scan = |exact: bool| {
+    let done = with_guessed_headers(progress, |exact| {
         let sh = start_headers(data, &starts, data.len(), header.clone(), exact);
         let done: Vec<(Locate, ChunkReport)> = range_jobs(data, 0, 0, &starts, data.len(), &sh)
             .into_par_iter()
@@ -1148,23 +1167,12 @@ pub fn scan_block(
                     unlocated: 0,
                 };
                 let rep = scan_chunk(eng, job.data, job.header, &mut sink);
-                if let Some(p) = progress {
-                    p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
-                    p.records.fetch_add(rep.records, Ordering::Relaxed);
-                }
+                report(progress, &rep);
                 (sink, rep)
             })
             .collect();
-        let changes: Vec<u64> = done.iter().map(|(_, rep)| rep.header_changes).collect();
-        (done, sh.held(&changes))
-    };
-    let done = match scan(false) {
-        (done, true) => done,
-        (wrong, false) => {
-            unreport(progress, wrong.iter().map(|(_, rep)| rep));
-            scan(true).0
-        }
-    };
+        (done, sh)
+    });
     let mut out = BlockScan {
         header,
         ..BlockScan::default()
@@ -1284,7 +1292,7 @@ pub fn rows(
             for (w_index, batch) in starts.chunks(window).enumerate() {
                 let seq = w_index * window;
                 let end = starts.get(seq + batch.len()).copied().unwrap_or(map.len());
-                let scan = |exact: bool| {
+                let chunk_outputs = with_guessed_headers(progress, |exact| {
                     let sh = start_headers(map, batch, end, header.clone(), exact);
                     let out: Vec<(RowsOut, ChunkReport)> =
                         range_jobs(map, file, seq, batch, end, &sh)
@@ -1292,25 +1300,12 @@ pub fn rows(
                             .map(|job| {
                                 let mut sink = RowsOut::default();
                                 let rep = scan_chunk(eng, job.data, job.header, &mut sink);
-                                if let Some(p) = progress {
-                                    p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
-                                }
+                                report(progress, &rep);
                                 (sink, rep)
                             })
                             .collect();
-                    let changes: Vec<u64> = out.iter().map(|(_, r)| r.header_changes).collect();
-                    (out, sh.held(&changes))
-                };
-                let chunk_outputs = match scan(false) {
-                    (out, true) => out,
-                    (wrong, false) => {
-                        if let Some(p) = progress {
-                            let bytes = wrong.iter().map(|(_, r)| r.bytes).sum();
-                            p.bytes_done.fetch_sub(bytes, Ordering::Relaxed);
-                        }
-                        scan(true).0
-                    }
-                };
+                    (out, sh)
+                });
                 for (i, (sink, rep)) in chunk_outputs.into_iter().enumerate() {
                     header.clone_from(&rep.header);
                     reports.push(((file, seq + i), rep));

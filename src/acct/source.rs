@@ -158,11 +158,7 @@ impl MapCache {
                 }))
             }
             Err(e) => {
-                eprintln!(
-                    "pmta-lens: cannot keep a copy of standard input in the temporary directory \
-                     ({e}): analyses that read the rows twice (RP-001 retries, complaints) will \
-                     miss them"
-                );
+                warn_no_copy(&e);
                 Opened::Stream(Box::new(io::stdin()))
             }
         }
@@ -182,15 +178,20 @@ impl<R: Read> Read for Tee<R> {
         if let Some(f) = &mut self.copy
             && let Err(e) = f.write_all(&buf[..n])
         {
-            eprintln!(
-                "pmta-lens: cannot keep a copy of standard input in the temporary directory \
-                 ({e}): analyses that read the rows twice (RP-001 retries, complaints) will \
-                 miss rows"
-            );
+            warn_no_copy(&e);
             self.copy = None;
         }
         Ok(n)
     }
+}
+
+/// The copy of standard input could not be made (or completed): the read goes on, the second
+/// pass will see less.
+fn warn_no_copy(e: &io::Error) {
+    eprintln!(
+        "pmta-lens: cannot keep a copy of standard input in the temporary directory ({e}): \
+         analyses that read the rows twice (RP-001 retries, complaints) will miss rows"
+    );
 }
 
 /// Reads a stream in blocks that end on record boundaries.

@@ -5,9 +5,8 @@
 //! or the response classified (`scan::RowSink::wants`). The pass costs little more than finding
 //! the line ends.
 
-use rustc_hash::FxHashSet;
-
 use memchr::memchr;
+use rustc_hash::FxHashSet;
 
 use crate::acct::header::{Col, Header};
 use crate::model::RecordKind;
@@ -48,18 +47,17 @@ impl Sieve {
     #[inline]
     fn slot(key: &[u8]) -> usize {
         const FOLD: u64 = 0x2020_2020_2020_2020;
+        let mix =
+            |h: u64, w: u64| (h.rotate_left(5) ^ (w | FOLD)).wrapping_mul(0x517C_C1B7_2722_0A95);
         let mut h = (key.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut words = key.chunks_exact(8);
         for w in &mut words {
-            let w = u64::from_le_bytes(w.try_into().unwrap_or_default()) | FOLD;
-            h = (h.rotate_left(5) ^ w).wrapping_mul(0x517C_C1B7_2722_0A95);
+            h = mix(h, u64::from_le_bytes(w.try_into().unwrap_or_default()));
         }
         let rest = words.remainder();
         let mut last = [0u8; 8];
         last[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ (u64::from_le_bytes(last) | FOLD))
-            .wrapping_mul(0x517C_C1B7_2722_0A95);
-        (h >> (64 - Self::BITS)) as usize
+        (mix(h, u64::from_le_bytes(last)) >> (64 - Self::BITS)) as usize
     }
 }
 
