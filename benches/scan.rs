@@ -31,6 +31,7 @@ fn bench(c: &mut Criterion) {
         kind: InputKind::Plain,
     }];
     let classifier = Classifier::builtin();
+    let plan = pmta_lens::connections::plan(Rollup::default(), None);
     let rollup = Rollup::default();
     let opts = ScanOptions::default();
     let now = chrono::Utc::now();
@@ -45,14 +46,14 @@ fn bench(c: &mut Criterion) {
                 &opts,
                 &classifier,
                 &Filter::default(),
-                &rollup,
+                &plan,
             ))
         });
     });
     let filter =
         Filter::parse("code=RP-002,RP-001 kind=deferral", &classifier, now).expect("valid filter");
     g.bench_function("aggregation with a filter", |b| {
-        b.iter(|| black_box(scan::run(&inputs, &opts, &classifier, &filter, &rollup)));
+        b.iter(|| black_box(scan::run(&inputs, &opts, &classifier, &filter, &plan)));
     });
     let eng = Engine {
         classifier: &classifier,

@@ -1,62 +1,36 @@
 //! Aggregates: what a scan counts, in two forms. [`Partial`] is what one worker folds rows into
 //! (strings interned to ids, cheap to update per row, mergeable); [`Aggregates`] is the merged,
-//! resolved result every front end reads (strings, rollups applied, deterministic order).
+//! resolved result every front end reads (rollups applied, deterministic order).
 //!
-//! The central table is a small "cube": one cell per distinct (VMTA, source IP, recipient domain,
-//! response code, pool), holding counts per record type and first/last times. Every bucket list
-//! (by VMTA, by domain, per code within one IP, ...) is a projection of it, so all views agree.
+//! Memory model: every distinct VMTA, IP, pool and recipient domain is interned once
+//! ([`Dict`]), and counts live in per-dimension tables keyed by those ids: per sender (one VMTA
+//! on one IP in one pool, as `PowerMTA` configures them), per recipient domain, per code, and
+//! the few cross-tables a view or a finding needs (sender x code, domain x code, per minute,
+//! Microsoft per sender and day, SMTP rows per destination and pool). Nothing is keyed by the
+//! product of the dimensions, so memory grows with the sum of the distinct values (a few dozen
+//! bytes each, plus one count row per domain), never with the number of rows.
 
-use std::collections::BTreeMap;
+pub mod dict;
+mod resolved;
+
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::{Code, RecordKind, SmtpCode, TypeCounts};
-use crate::rollup::{DomainHints, Rollup};
+pub use dict::Dict;
+pub use resolved::{Aggregates, Bucket, Dim, RcptLine, SenderLine};
+
+use crate::model::{Code, NONE_KEY, RecordKind, TypeCounts, UNATTRIBUTED_KEY};
+use crate::rollup::{DomainHints, MICROSOFT, Rollup};
 
 /// Seconds in a day: per-day counts are per UTC calendar day.
 pub const DAY: i64 = 86_400;
 
-/// Interns byte strings to dense ids within one [`Partial`].
-#[derive(Clone, Debug, Default)]
-pub struct Interner {
-    ids: FxHashMap<Box<[u8]>, u32>,
-    strings: Vec<Box<[u8]>>,
-}
-
-impl Interner {
-    #[inline]
-    pub fn intern(&mut self, s: &[u8]) -> u32 {
-        if let Some(id) = self.ids.get(s) {
-            return *id;
-        }
-        let id = self.strings.len() as u32;
-        self.strings.push(s.into());
-        self.ids.insert(s.into(), id);
-        id
-    }
-
-    pub fn get(&self, id: u32) -> &[u8] {
-        &self.strings[id as usize]
-    }
-}
-
-/// The dimensions of one cube cell, as interned ids.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct CellKey {
-    pub vmta: u32,
-    pub source_ip: u32,
-    /// The recipient domain as written (case folded when resolved).
-    pub rcpt_domain: u32,
-    pub code: Code,
-    pub pool: u32,
-}
-
-/// Counts of one cell.
+/// Counts by record type with the first and last time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CellCounts {
     pub counts: TypeCounts,
-    /// First and last `timeLogged` of the cell's rows (`i64::MAX` / `i64::MIN` when none had one).
+    /// First and last `timeLogged` of the rows (`i64::MAX` / `i64::MIN` when none had one).
     pub first: i64,
     pub last: i64,
 }
@@ -96,13 +70,6 @@ impl CellCounts {
     }
 }
 
-/// Rollup evidence for one domain, interned.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Hint {
-    queue_rollup: Option<u32>,
-    microsoft_mx: bool,
-}
-
 /// One row, reduced to what aggregation needs (borrowed from the scanned bytes).
 #[derive(Clone, Copy, Debug)]
 pub struct RowKeys<'a> {
@@ -118,109 +85,187 @@ pub struct RowKeys<'a> {
     pub microsoft_mx: bool,
 }
 
+/// How a recipient domain relates to the Microsoft rollup, decided from the rollup alone the
+/// first time a worker sees the domain (the hints that may change it come later).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fixed {
+    /// Rolls up to `outlook.com` whatever the hints say.
+    Microsoft,
+    /// Rolls up elsewhere whatever the hints say (an operator rollup).
+    Elsewhere,
+    /// Up to the hints: itself, a queue's `NAME.rollup`, or `outlook.com` for a Microsoft MX.
+    Hinted,
+}
+
+/// Per recipient domain (as written): counts and what bears on its rollup.
+#[derive(Clone, Copy, Debug)]
+struct DomainStat {
+    counts: TypeCounts,
+    fixed: Fixed,
+    /// A row of the domain went to a Microsoft consumer MX.
+    microsoft_mx: bool,
+}
+
+/// What a scan counts, and how (made once per scan, shared by its workers).
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// The rollup in force: decides which domains' rows the Microsoft tables keep.
+    pub rollup: Arc<Rollup>,
+    /// Count SMTP rows per destination and pool (for the connection budget).
+    pub pool_groups: bool,
+    /// The config's pool of each VMTA (by lowercase name), for rows that name none (no
+    /// `vmtaPool` column): the first pool in the config that lists it.
+    pub vmta_pools: FxHashMap<Box<[u8]>, Box<[u8]>>,
+}
+
 /// What one worker accumulates. Mergeable in any order with the same result. `Clone`, so a front
 /// end can finish a snapshot of a scan in progress and keep adding to the original.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Partial {
+    plan: Arc<Plan>,
     pub records: u64,
     pub by_type: TypeCounts,
     pub first: Option<i64>,
     pub last: Option<i64>,
-    strings: Interner,
-    cells: FxHashMap<CellKey, CellCounts>,
-    hints: FxHashMap<u32, Hint>,
+    vmtas: Dict,
+    ips: Dict,
+    pools: Dict,
+    /// Recipient domains as written (case is folded when resolved).
+    domains: Dict,
+    domain_stats: Vec<DomainStat>,
+    /// `NAME.rollup` queue names, and the one a domain's rows named (the smallest when several).
+    rollups: Dict,
+    queue_rollups: FxHashMap<u32, u32>,
+    /// (VMTA, IP, pool) as bytes -> sender id; the ids of each sender's parts (and of its pool
+    /// for the budget: the config's when the rows name none); its counts.
+    senders: Dict,
+    sender_dims: Vec<[u32; 4]>,
+    sender_counts: Vec<TypeCounts>,
+    /// Rows with a response, per code.
+    codes: FxHashMap<Code, CellCounts>,
+    sender_codes: FxHashMap<(u32, Code), u64>,
+    domain_codes: FxHashMap<(u32, Code), u64>,
     minutes: FxHashMap<i64, TypeCounts>,
-    code_minutes: FxHashMap<(i64, Code, u32), u64>,
-    /// Delivery attempts per (UTC day start, recipient domain, sending IP), for volume tiers and
-    /// sending consistency.
-    days: FxHashMap<(i64, u32, u32), TypeCounts>,
-    /// The hot path's view of `cells`: each cell by the bytes of its row key, with the counts
-    /// not yet added to `cells` ([`Self::flush`]). One lookup per row instead of an interner
-    /// lookup per string and a cell lookup.
-    recent: FxHashMap<Box<[u8]>, RecentCell>,
-    /// Scratch for the byte key of `recent`, reused for every row.
-    recent_key: Vec<u8>,
     /// Rows of the current minute, not yet in `minutes` (rows come in time order, so the minute
-    /// rarely changes from one row to the next). See [`Self::flush`].
+    /// rarely changes from one row to the next).
     minute: Option<(i64, TypeCounts)>,
-    /// Likewise, the current (minute, code, source IP) of `code_minutes` and its rows.
-    code_minute: Option<((i64, Code, u32), u64)>,
+    /// Rows with a response per (minute, code), and the current one.
+    code_minutes: FxHashMap<(i64, Code), u64>,
+    code_minute: Option<((i64, Code), u64)>,
+    /// Rows toward domains that may roll up to Microsoft: per (domain, sender); delivery
+    /// attempts per (UTC day, domain, sender); rows with a response per (domain, sender, code).
+    ms_senders: FxHashMap<(u32, u32), TypeCounts>,
+    ms_days: FxHashMap<(i64, u32, u32), TypeCounts>,
+    ms_codes: FxHashMap<(u32, u32, Code), u64>,
+    /// SMTP rows (`d`, `t`, `b`, `tq`) of a known VMTA per (domain, pool id), when planned.
+    smtp_pools: FxHashMap<(u32, u32), u64>,
+    /// Scratch for a sender's key bytes and a lowercased domain.
+    scratch: Vec<u8>,
 }
 
-/// A cell as [`Partial::add`] finds it.
-#[derive(Clone, Debug)]
-struct RecentCell {
-    key: CellKey,
-    /// Counted here, not yet in `Partial::cells`.
-    counts: CellCounts,
-    /// The hints already say the cell's recipient domain went to a Microsoft consumer MX.
-    microsoft_mx_hinted: bool,
-}
-
-/// A code as bytes, for the byte key of [`Partial::recent`] (distinct codes, distinct bytes; the
-/// declared types make a wider field in [`Code`] a compile error, not a silent truncation).
-fn code_bytes(code: Code) -> [u8; 6] {
-    let (tag, class, x, y): (u8, u8, u16, u16) = match code {
-        Code::Rule(id) => (0, 0, id, 0),
-        Code::Status(s) => (1, s.class, s.subject, s.detail),
-        Code::Smtp(SmtpCode(n)) => (2, 0, n, 0),
-        Code::None => (3, 0, 0, 0),
-    };
-    let (x, y) = (x.to_le_bytes(), y.to_le_bytes());
-    [tag, class, x[0], x[1], y[0], y[1]]
+impl Default for Partial {
+    fn default() -> Self {
+        Partial::new(Arc::new(Plan {
+            pool_groups: true,
+            ..Plan::default()
+        }))
+    }
 }
 
 impl Partial {
-    /// Counts a row in its cell; returns the cell's key and whether the hints already have its
-    /// domain as Microsoft consumer mail.
-    #[inline]
-    fn add_to_cell(&mut self, row: &RowKeys<'_>) -> (CellKey, bool) {
-        let strs = [row.vmta, row.source_ip, row.rcpt_domain, row.pool];
-        // Each string with its length before it, so no two rows' keys run together.
-        let key = &mut self.recent_key;
-        key.clear();
-        for s in strs {
-            key.extend_from_slice(&s.len().to_le_bytes());
-            key.extend_from_slice(s);
+    pub fn new(plan: Arc<Plan>) -> Partial {
+        Partial {
+            plan,
+            records: 0,
+            by_type: TypeCounts::default(),
+            first: None,
+            last: None,
+            vmtas: Dict::default(),
+            ips: Dict::default(),
+            pools: Dict::default(),
+            domains: Dict::default(),
+            domain_stats: Vec::new(),
+            rollups: Dict::default(),
+            queue_rollups: FxHashMap::default(),
+            senders: Dict::default(),
+            sender_dims: Vec::new(),
+            sender_counts: Vec::new(),
+            codes: FxHashMap::default(),
+            sender_codes: FxHashMap::default(),
+            domain_codes: FxHashMap::default(),
+            minutes: FxHashMap::default(),
+            minute: None,
+            code_minutes: FxHashMap::default(),
+            code_minute: None,
+            ms_senders: FxHashMap::default(),
+            ms_days: FxHashMap::default(),
+            ms_codes: FxHashMap::default(),
+            smtp_pools: FxHashMap::default(),
+            scratch: Vec::new(),
         }
-        key.extend_from_slice(&code_bytes(row.code));
-        if let Some(cell) = self.recent.get_mut(key.as_slice()) {
-            cell.counts.add(row.kind, row.time);
-            let hinted = cell.microsoft_mx_hinted;
-            cell.microsoft_mx_hinted |= row.microsoft_mx;
-            return (cell.key, hinted);
-        }
-        let [vmta, source_ip, rcpt_domain, pool] = strs.map(|s| self.strings.intern(s));
-        let mut cell = RecentCell {
-            key: CellKey {
-                vmta,
-                source_ip,
-                rcpt_domain,
-                code: row.code,
-                pool,
-            },
-            counts: CellCounts::default(),
-            microsoft_mx_hinted: row.microsoft_mx,
-        };
-        cell.counts.add(row.kind, row.time);
-        let key = cell.key;
-        self.recent.insert(self.recent_key.as_slice().into(), cell);
-        (key, false)
     }
 
-    /// Moves what the hot path counted on the side into the maps.
-    fn flush(&mut self) {
-        for cell in self.recent.values_mut() {
-            if cell.counts.counts.total() > 0 {
-                self.cells.entry(cell.key).or_default().merge(&cell.counts);
-                cell.counts = CellCounts::default();
-            }
+    /// The sender (VMTA, IP, pool) of a row.
+    #[inline]
+    fn sender(&mut self, vmta: &[u8], ip: &[u8], pool: &[u8]) -> u32 {
+        let key = &mut self.scratch;
+        key.clear();
+        // Each part with its length before it, so no two senders' keys run together.
+        for s in [vmta, ip, pool] {
+            key.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            key.extend_from_slice(s);
         }
-        if let Some((m, c)) = self.minute.take() {
-            self.minutes.entry(m).or_default().merge(&c);
+        let (id, new) = self.senders.intern_new(key);
+        if new {
+            let configured = (pool == NONE_KEY.as_bytes() && !self.plan.vmta_pools.is_empty())
+                .then(|| self.plan.vmta_pools.get(&vmta.to_ascii_lowercase()[..]))
+                .flatten();
+            let budget_pool = match configured {
+                Some(p) => self.pools.intern(p),
+                None => self.pools.intern(pool),
+            };
+            let dims = [
+                self.vmtas.intern(vmta),
+                self.ips.intern(ip),
+                self.pools.intern(pool),
+                budget_pool,
+            ];
+            self.sender_dims.push(dims);
+            self.sender_counts.push(TypeCounts::default());
         }
-        if let Some((k, n)) = self.code_minute.take() {
-            *self.code_minutes.entry(k).or_default() += n;
+        id
+    }
+
+    /// The recipient domain of a row.
+    #[inline]
+    fn domain(&mut self, domain: &[u8]) -> u32 {
+        let (id, new) = self.domains.intern_new(domain);
+        if new {
+            let fixed = self.fixed(domain);
+            self.domain_stats.push(DomainStat {
+                counts: TypeCounts::default(),
+                fixed,
+                microsoft_mx: false,
+            });
+        }
+        id
+    }
+
+    /// How a new domain relates to the Microsoft rollup (once per distinct domain).
+    fn fixed(&mut self, domain: &[u8]) -> Fixed {
+        let lower = &mut self.scratch;
+        lower.clear();
+        lower.extend_from_slice(domain);
+        lower.make_ascii_lowercase();
+        let name = match std::str::from_utf8(lower) {
+            Ok(s) if s.is_ascii() => std::borrow::Cow::Borrowed(s),
+            // Non-ASCII names are folded as `finish` folds them.
+            _ => std::borrow::Cow::Owned(String::from_utf8_lossy(domain).to_lowercase()),
+        };
+        match self.plan.rollup.fixed(&name) {
+            Some(MICROSOFT) => Fixed::Microsoft,
+            Some(_) => Fixed::Elsewhere,
+            None => Fixed::Hinted,
         }
     }
 
@@ -246,32 +291,74 @@ impl Partial {
                 }
             }
         }
-        let (key, microsoft_mx_hinted) = self.add_to_cell(row);
-        if let (Some(m), true) = (minute, row.kind.has_response()) {
-            let k = (m, row.code, key.source_ip);
-            match &mut self.code_minute {
-                Some((cur, n)) if *cur == k => *n += 1,
-                _ => {
-                    if let Some((cur, n)) = self.code_minute.replace((k, 1)) {
-                        *self.code_minutes.entry(cur).or_default() += n;
+        let sender = self.sender(row.vmta, row.source_ip, row.pool);
+        self.sender_counts[sender as usize].add(row.kind, 1);
+        let domain = self.domain(row.rcpt_domain);
+        let stat = &mut self.domain_stats[domain as usize];
+        stat.counts.add(row.kind, 1);
+        stat.microsoft_mx |= row.microsoft_mx;
+        let microsoft = match stat.fixed {
+            Fixed::Microsoft => true,
+            Fixed::Elsewhere => false,
+            // A superset: `finish` keeps only the domains the hints do send to Microsoft.
+            Fixed::Hinted => stat.microsoft_mx,
+        };
+        if let Some(q) = row.queue_rollup {
+            let q = self.rollups.intern(q);
+            let smallest = match self.queue_rollups.get(&domain) {
+                Some(&cur) if self.rollups.get(cur) <= self.rollups.get(q) => cur,
+                _ => q,
+            };
+            self.queue_rollups.insert(domain, smallest);
+        }
+        let responds = row.kind.has_response();
+        if responds {
+            self.codes
+                .entry(row.code)
+                .or_default()
+                .add(row.kind, row.time);
+            *self.sender_codes.entry((sender, row.code)).or_default() += 1;
+            *self.domain_codes.entry((domain, row.code)).or_default() += 1;
+            if let Some(m) = minute {
+                let k = (m, row.code);
+                match &mut self.code_minute {
+                    Some((cur, n)) if *cur == k => *n += 1,
+                    _ => {
+                        if let Some((cur, n)) = self.code_minute.replace((k, 1)) {
+                            *self.code_minutes.entry(cur).or_default() += n;
+                        }
                     }
                 }
             }
         }
-        if let (Some(t), true) = (row.time, row.kind.is_attempt()) {
-            self.days
-                .entry((t.div_euclid(DAY) * DAY, key.rcpt_domain, key.source_ip))
+        if microsoft {
+            self.ms_senders
+                .entry((domain, sender))
                 .or_default()
                 .add(row.kind, 1);
-        }
-        // Once a domain's hints say Microsoft MX, another such row changes nothing.
-        if row.queue_rollup.is_some() || (row.microsoft_mx && !microsoft_mx_hinted) {
-            let queue_rollup = row.queue_rollup.map(|q| self.strings.intern(q));
-            let h = self.hints.entry(key.rcpt_domain).or_default();
-            h.microsoft_mx |= row.microsoft_mx;
-            if let Some(q) = queue_rollup {
-                h.queue_rollup = Some(q);
+            if let (Some(t), true) = (row.time, row.kind.is_attempt()) {
+                self.ms_days
+                    .entry((t.div_euclid(DAY) * DAY, domain, sender))
+                    .or_default()
+                    .add(row.kind, 1);
             }
+            if responds {
+                *self.ms_codes.entry((domain, sender, row.code)).or_default() += 1;
+            }
+        }
+        if self.plan.pool_groups && is_smtp(row.kind) && attributed(row.vmta) {
+            let pool = self.sender_dims[sender as usize][3];
+            *self.smtp_pools.entry((domain, pool)).or_default() += 1;
+        }
+    }
+
+    /// Moves what the hot path counted on the side into the maps.
+    fn flush(&mut self) {
+        if let Some((m, c)) = self.minute.take() {
+            self.minutes.entry(m).or_default().merge(&c);
+        }
+        if let Some((k, n)) = self.code_minute.take() {
+            *self.code_minutes.entry(k).or_default() += n;
         }
     }
 
@@ -283,60 +370,91 @@ impl Partial {
         self.by_type.merge(&other.by_type);
         self.first = min_opt(self.first, other.first);
         self.last = max_opt(self.last, other.last);
-        let remap: Vec<u32> = other
-            .strings
-            .strings
-            .iter()
-            .map(|s| self.strings.intern(s))
-            .collect();
-        let map = |id: u32| remap[id as usize];
-        for (k, v) in other.cells {
-            let key = CellKey {
-                vmta: map(k.vmta),
-                source_ip: map(k.source_ip),
-                rcpt_domain: map(k.rcpt_domain),
-                code: k.code,
-                pool: map(k.pool),
-            };
-            self.cells.entry(key).or_default().merge(&v);
+        // Senders and domains first: they add their parts' ids and stats as they are new.
+        let mut senders = Vec::with_capacity(other.senders.len());
+        for (i, dims) in other.sender_dims.iter().enumerate() {
+            let id = self.sender(
+                other.vmtas.get(dims[0]),
+                other.ips.get(dims[1]),
+                other.pools.get(dims[2]),
+            );
+            self.sender_counts[id as usize].merge(&other.sender_counts[i]);
+            senders.push(id);
         }
-        for (d, h) in other.hints {
-            let mine = self.hints.entry(map(d)).or_default();
-            mine.microsoft_mx |= h.microsoft_mx;
-            if let Some(q) = h.queue_rollup.map(map) {
-                // Keep the smallest name so the merge order cannot change the result.
-                let keep = match mine.queue_rollup {
-                    Some(cur) if self.strings.get(cur) <= self.strings.get(q) => cur,
-                    _ => q,
-                };
-                mine.queue_rollup = Some(keep);
-            }
+        let mut domains = Vec::with_capacity(other.domains.len());
+        for (i, name) in other.domains.iter().enumerate() {
+            let id = self.domain(name);
+            let theirs = &other.domain_stats[i];
+            let mine = &mut self.domain_stats[id as usize];
+            mine.counts.merge(&theirs.counts);
+            mine.microsoft_mx |= theirs.microsoft_mx;
+            domains.push(id);
+        }
+        let pools = self.pools.absorb(&other.pools);
+        let rollups = self.rollups.absorb(&other.rollups);
+        let (s, d) = (
+            |id: u32| senders[id as usize],
+            |id: u32| domains[id as usize],
+        );
+        for (dom, q) in other.queue_rollups {
+            let (dom, q) = (d(dom), rollups[q as usize]);
+            let smallest = match self.queue_rollups.get(&dom) {
+                Some(&cur) if self.rollups.get(cur) <= self.rollups.get(q) => cur,
+                _ => q,
+            };
+            self.queue_rollups.insert(dom, smallest);
+        }
+        for (code, c) in other.codes {
+            self.codes.entry(code).or_default().merge(&c);
+        }
+        for ((sender, code), n) in other.sender_codes {
+            *self.sender_codes.entry((s(sender), code)).or_default() += n;
+        }
+        for ((dom, code), n) in other.domain_codes {
+            *self.domain_codes.entry((d(dom), code)).or_default() += n;
         }
         for (m, c) in other.minutes {
             self.minutes.entry(m).or_default().merge(&c);
         }
-        for ((m, code, ip), n) in other.code_minutes {
-            *self.code_minutes.entry((m, code, map(ip))).or_default() += n;
+        for (k, n) in other.code_minutes {
+            *self.code_minutes.entry(k).or_default() += n;
         }
-        for ((day, d, ip), c) in other.days {
-            self.days
-                .entry((day, map(d), map(ip)))
+        for ((dom, sender), c) in other.ms_senders {
+            self.ms_senders
+                .entry((d(dom), s(sender)))
                 .or_default()
                 .merge(&c);
+        }
+        for ((day, dom, sender), c) in other.ms_days {
+            self.ms_days
+                .entry((day, d(dom), s(sender)))
+                .or_default()
+                .merge(&c);
+        }
+        for ((dom, sender, code), n) in other.ms_codes {
+            *self.ms_codes.entry((d(dom), s(sender), code)).or_default() += n;
+        }
+        for ((dom, pool), n) in other.smtp_pools {
+            *self
+                .smtp_pools
+                .entry((d(dom), pools[pool as usize]))
+                .or_default() += n;
         }
     }
 
     /// What the scan saw about each recipient domain's rollup (lowercased domain).
     pub fn domain_hints(&self) -> FxHashMap<String, DomainHints> {
         let mut out: FxHashMap<String, DomainHints> = FxHashMap::default();
-        for (d, h) in &self.hints {
+        for (id, stat) in self.domain_stats.iter().enumerate() {
+            let queue_rollup = self.queue_rollups.get(&(id as u32));
+            if !stat.microsoft_mx && queue_rollup.is_none() {
+                continue;
+            }
             let hints = DomainHints {
-                queue_rollup: h
-                    .queue_rollup
-                    .map(|q| lossy_lower(self.strings.get(q)).into_owned()),
-                microsoft_mx: h.microsoft_mx,
+                queue_rollup: queue_rollup.map(|q| lower(self.rollups.get(*q))),
+                microsoft_mx: stat.microsoft_mx,
             };
-            out.entry(lossy_lower(self.strings.get(*d)).into_owned())
+            out.entry(lower(self.domains.get(id as u32)))
                 .or_default()
                 .merge(&hints);
         }
@@ -347,78 +465,28 @@ impl Partial {
     /// everything deterministically.
     pub fn finish(mut self, rollup: &Rollup, hints: &FxHashMap<String, DomainHints>) -> Aggregates {
         self.flush();
-        let text: Vec<Arc<str>> = self
-            .strings
-            .strings
-            .iter()
-            .map(|s| Arc::from(String::from_utf8_lossy(s).as_ref()))
-            .collect();
-        let mut domains: FxHashMap<u32, (Arc<str>, Arc<str>)> = FxHashMap::default();
-        let mut resolve = |id: u32| {
-            domains
-                .entry(id)
-                .or_insert_with(|| {
-                    let lower: Arc<str> = Arc::from(text[id as usize].to_lowercase());
-                    let rolled = rollup.resolve(&lower, hints.get(lower.as_ref()));
-                    let rolled = if rolled == *lower {
-                        Arc::clone(&lower)
-                    } else {
-                        Arc::from(rolled)
-                    };
-                    (lower, rolled)
-                })
-                .clone()
-        };
-        let mut merged: BTreeMap<CellId, CellCounts> = BTreeMap::new();
-        for (k, v) in self.cells {
-            let (rcpt_domain, domain) = resolve(k.rcpt_domain);
-            let id = CellId {
-                domain,
-                rcpt_domain,
-                vmta: Arc::clone(&text[k.vmta as usize]),
-                source_ip: Arc::clone(&text[k.source_ip as usize]),
-                pool: Arc::clone(&text[k.pool as usize]),
-                code: k.code,
-            };
-            merged.entry(id).or_default().merge(&v);
-        }
-        let cells = merged
-            .into_iter()
-            .map(|(id, counts)| Cell { id, counts })
-            .collect();
-        let mut code_minutes: BTreeMap<(i64, Code, Arc<str>), u64> = BTreeMap::new();
-        for ((m, code, ip), n) in self.code_minutes {
-            *code_minutes
-                .entry((m, code, Arc::clone(&text[ip as usize])))
-                .or_default() += n;
-        }
-        let mut days: BTreeMap<(i64, Arc<str>, Arc<str>), TypeCounts> = BTreeMap::new();
-        for ((day, d, ip), c) in self.days {
-            let (_, domain) = resolve(d);
-            days.entry((day, domain, Arc::clone(&text[ip as usize])))
-                .or_default()
-                .merge(&c);
-        }
-        Aggregates {
-            records: self.records,
-            by_type: self.by_type,
-            first: self.first,
-            last: self.last,
-            cells,
-            minutes: self.minutes.into_iter().collect(),
-            code_minutes,
-            days,
-        }
+        resolved::finish(self, rollup, hints)
     }
 }
 
-fn lossy_lower(b: &[u8]) -> std::borrow::Cow<'_, str> {
-    let s = String::from_utf8_lossy(b);
-    if s.bytes().any(|c| c.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(s.to_ascii_lowercase())
-    } else {
-        s
-    }
+/// A domain or name lowercased as the rollup compares them.
+fn lower(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_lowercase()
+}
+
+/// Rows of one SMTP transaction or attempt by one of our VMTAs.
+fn is_smtp(kind: RecordKind) -> bool {
+    matches!(
+        kind,
+        RecordKind::Delivered
+            | RecordKind::Transient
+            | RecordKind::Bounced
+            | RecordKind::TransientQueue
+    )
+}
+
+fn attributed(vmta: &[u8]) -> bool {
+    vmta != NONE_KEY.as_bytes() && vmta != UNATTRIBUTED_KEY.as_bytes()
 }
 
 fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
@@ -432,339 +500,5 @@ fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
-    }
-}
-
-/// The resolved dimensions of a cell. Ordered, so iteration order never depends on hashing.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CellId {
-    /// Rolled-up destination (`outlook.com`).
-    pub domain: Arc<str>,
-    /// Recipient domain, lowercased (`hotmail.de`).
-    pub rcpt_domain: Arc<str>,
-    pub vmta: Arc<str>,
-    pub source_ip: Arc<str>,
-    pub pool: Arc<str>,
-    pub code: Code,
-}
-
-/// One resolved cube cell.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cell {
-    pub id: CellId,
-    pub counts: CellCounts,
-}
-
-/// A dimension to group cells by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dim {
-    Vmta,
-    SourceIp,
-    Domain,
-    RcptDomain,
-    Pool,
-    Code,
-}
-
-/// A group of cells under one key, for reports and views.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Bucket<K> {
-    pub key: K,
-    pub counts: CellCounts,
-}
-
-impl<K> Bucket<K> {
-    pub fn total(&self) -> u64 {
-        self.counts.counts.total()
-    }
-}
-
-/// The merged result of a scan: the numbers every front end shows.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Aggregates {
-    pub records: u64,
-    pub by_type: TypeCounts,
-    pub first: Option<i64>,
-    pub last: Option<i64>,
-    /// Cube cells ordered by [`CellId`].
-    pub cells: Vec<Cell>,
-    /// Rows per minute (start of minute, Unix seconds) and type.
-    pub minutes: BTreeMap<i64, TypeCounts>,
-    /// Rows with a response per minute, code and sending IP.
-    pub code_minutes: BTreeMap<(i64, Code, Arc<str>), u64>,
-    /// Delivery attempts (every kind but `r` and `f`) per UTC day (start, Unix seconds), rolled-up
-    /// destination and sending IP.
-    pub days: BTreeMap<(i64, Arc<str>, Arc<str>), TypeCounts>,
-}
-
-impl Aggregates {
-    /// Groups the cells accepted by `keep` under a string dimension, ordered by total descending
-    /// then key ascending.
-    pub fn group_where(&self, dim: Dim, keep: impl Fn(&CellId) -> bool) -> Vec<Bucket<Arc<str>>> {
-        let mut map: BTreeMap<&Arc<str>, CellCounts> = BTreeMap::new();
-        for c in self.cells.iter().filter(|c| keep(&c.id)) {
-            let key = match dim {
-                Dim::Vmta => &c.id.vmta,
-                Dim::SourceIp => &c.id.source_ip,
-                Dim::Domain => &c.id.domain,
-                Dim::RcptDomain => &c.id.rcpt_domain,
-                Dim::Pool => &c.id.pool,
-                Dim::Code => continue,
-            };
-            map.entry(key).or_default().merge(&c.counts);
-        }
-        sorted(
-            map.into_iter()
-                .map(|(k, counts)| Bucket {
-                    key: Arc::clone(k),
-                    counts,
-                })
-                .collect(),
-            std::cmp::Ord::cmp,
-        )
-    }
-
-    pub fn group(&self, dim: Dim) -> Vec<Bucket<Arc<str>>> {
-        self.group_where(dim, |_| true)
-    }
-
-    /// Groups the cells accepted by `keep` by response code (rows with a response only), ordered
-    /// by total descending then by `name` of the code ascending.
-    pub fn codes_where(
-        &self,
-        keep: impl Fn(&CellId) -> bool,
-        name: impl Fn(Code) -> String,
-    ) -> Vec<Bucket<Code>> {
-        let mut map: BTreeMap<Code, CellCounts> = BTreeMap::new();
-        for c in self.cells.iter().filter(|c| keep(&c.id)) {
-            let mut counts = c.counts;
-            // Only rows that carry a response have a code; the rest of the cell's rows
-            // (delivered, received, complaints) were keyed with `Code::None` and are not codes.
-            for k in RecordKind::ALL {
-                if !k.has_response() {
-                    counts.counts.0[k.index()] = 0;
-                }
-            }
-            if counts.counts.total() > 0 {
-                map.entry(c.id.code).or_default().merge(&counts);
-            }
-        }
-        let named: Vec<(String, Bucket<Code>)> = map
-            .into_iter()
-            .map(|(key, counts)| (name(key), Bucket { key, counts }))
-            .collect();
-        let mut named = named;
-        named.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then_with(|| a.0.cmp(&b.0)));
-        named.into_iter().map(|(_, b)| b).collect()
-    }
-
-    /// Attempts per (UTC day, sending IP) toward one rolled-up destination.
-    pub fn days_to(&self, domain: &str) -> BTreeMap<(i64, Arc<str>), TypeCounts> {
-        let mut out: BTreeMap<(i64, Arc<str>), TypeCounts> = BTreeMap::new();
-        for ((day, d, ip), c) in &self.days {
-            if &**d == domain {
-                out.entry((*day, Arc::clone(ip))).or_default().merge(c);
-            }
-        }
-        out
-    }
-
-    /// Member domains of one rolled-up destination.
-    pub fn members(&self, domain: &str) -> Vec<Bucket<Arc<str>>> {
-        self.group_where(Dim::RcptDomain, |id| &*id.domain == domain)
-    }
-}
-
-fn sorted<K>(
-    mut v: Vec<Bucket<K>>,
-    key_cmp: impl Fn(&K, &K) -> std::cmp::Ordering,
-) -> Vec<Bucket<K>> {
-    v.sort_by(|a, b| {
-        b.total()
-            .cmp(&a.total())
-            .then_with(|| key_cmp(&a.key, &b.key))
-    });
-    v
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{EnhancedStatus, SmtpCode};
-
-    fn row<'a>(
-        kind: RecordKind,
-        vmta: &'a str,
-        domain: &'a str,
-        code: Code,
-        t: i64,
-    ) -> RowKeys<'a> {
-        RowKeys {
-            kind,
-            time: Some(t),
-            vmta: vmta.as_bytes(),
-            source_ip: b"192.0.2.1",
-            rcpt_domain: domain.as_bytes(),
-            pool: b"(none)",
-            code,
-            queue_rollup: None,
-            microsoft_mx: false,
-        }
-    }
-
-    fn sample_rows() -> Vec<RowKeys<'static>> {
-        let s = Code::Status(EnhancedStatus::parse(b"5.1.1").expect("valid"));
-        vec![
-            row(RecordKind::Delivered, "v1", "Hotmail.com", Code::None, 100),
-            row(RecordKind::Delivered, "v2", "gmail.com", Code::None, 160),
-            row(
-                RecordKind::Transient,
-                "v1",
-                "live.de",
-                Code::Smtp(SmtpCode(421)),
-                130,
-            ),
-            row(RecordKind::Bounced, "v2", "hotmail.com", s, 90),
-            row(RecordKind::Delivered, "v1", "example.org", Code::None, 200),
-            row(RecordKind::Delivered, "v1", "live.com", Code::None, DAY + 5),
-            row(RecordKind::Feedback, "v1", "live.com", Code::None, DAY + 9),
-        ]
-    }
-
-    fn fold(rows: &[RowKeys<'_>], split: usize) -> Aggregates {
-        let mut a = Partial::default();
-        let mut b = Partial::default();
-        for r in &rows[..split] {
-            a.add(r);
-        }
-        for r in &rows[split..] {
-            b.add(r);
-        }
-        // merge in both directions must agree
-        a.merge(b);
-        let hints = a.domain_hints();
-        a.finish(&Rollup::default(), &hints)
-    }
-
-    #[test]
-    fn merge_is_independent_of_split_and_order() {
-        let rows = sample_rows();
-        let whole = fold(&rows, rows.len());
-        for split in 0..rows.len() {
-            assert_eq!(fold(&rows, split), whole, "split at {split}");
-        }
-        let mut rev = rows.clone();
-        rev.reverse();
-        assert_eq!(fold(&rev, 2), whole);
-    }
-
-    #[test]
-    fn hints_survive_the_row_cache_and_merges() {
-        let mut ms = row(RecordKind::Delivered, "v1", "Example.net", Code::None, 100);
-        ms.microsoft_mx = true;
-        let mut queued = row(RecordKind::Delivered, "v1", "example.org", Code::None, 100);
-        queued.queue_rollup = Some(b"Big.rollup");
-        let plain = row(RecordKind::Delivered, "v1", "example.org", Code::None, 100);
-        let mut a = Partial::default();
-        let mut b = Partial::default();
-        for r in [&plain, &ms, &ms, &queued, &plain] {
-            a.add(r);
-        }
-        b.add(&ms);
-        b.add(&plain);
-        a.merge(b);
-        a.add(&ms); // after a merge, the cell is cached and the domain already hinted
-        let hints = a.domain_hints();
-        assert_eq!(
-            hints.get("example.net"),
-            Some(&DomainHints {
-                queue_rollup: None,
-                microsoft_mx: true
-            })
-        );
-        assert_eq!(
-            hints.get("example.org"),
-            Some(&DomainHints {
-                queue_rollup: Some("big.rollup".into()),
-                microsoft_mx: false
-            })
-        );
-        let agg = a.finish(&Rollup::default(), &hints);
-        assert_eq!(agg.records, 8);
-        let total: u64 = agg.cells.iter().map(|c| c.counts.counts.total()).sum();
-        assert_eq!(total, 8, "every row in a cell once");
-    }
-
-    #[test]
-    fn distinct_codes_have_distinct_key_bytes() {
-        let status = |s: &[u8]| Code::Status(EnhancedStatus::parse(s).expect("valid"));
-        let codes = [
-            Code::None,
-            Code::Rule(0),
-            Code::Rule(1),
-            Code::Rule(256),
-            Code::Smtp(SmtpCode(1)),
-            Code::Smtp(SmtpCode(421)),
-            Code::Smtp(SmtpCode(550)),
-            status(b"4.7.0"),
-            status(b"4.0.7"),
-            status(b"5.7.1"),
-            status(b"5.1.7"),
-            status(b"5.7.650"),
-        ];
-        let bytes: std::collections::BTreeSet<[u8; 6]> =
-            codes.iter().map(|c| code_bytes(*c)).collect();
-        assert_eq!(bytes.len(), codes.len());
-    }
-
-    #[test]
-    fn groups_and_rollup() {
-        let agg = fold(&sample_rows(), 3);
-        assert_eq!(agg.records, 7);
-        assert_eq!((agg.first, agg.last), (Some(90), Some(DAY + 9)));
-        let domains: Vec<(String, u64)> = agg
-            .group(Dim::Domain)
-            .iter()
-            .map(|b| (b.key.to_string(), b.total()))
-            .collect();
-        assert_eq!(
-            domains,
-            [
-                ("outlook.com".to_string(), 5),
-                ("example.org".into(), 1),
-                ("gmail.com".into(), 1)
-            ]
-        );
-        let members: Vec<String> = agg
-            .members("outlook.com")
-            .iter()
-            .map(|b| b.key.to_string())
-            .collect();
-        assert_eq!(
-            members,
-            ["hotmail.com", "live.com", "live.de"],
-            "case folded before grouping"
-        );
-        let codes = agg.codes_where(|_| true, |c| format!("{c:?}"));
-        assert_eq!(codes.len(), 2, "delivered rows are not codes");
-        assert_eq!(agg.minutes.len(), 4);
-        assert_eq!(agg.minutes[&120].total(), 2);
-    }
-
-    #[test]
-    fn days_count_attempts_per_utc_day_and_rolled_up_domain() {
-        let agg = fold(&sample_rows(), 4);
-        let days: Vec<(i64, u64, u64)> = agg
-            .days_to("outlook.com")
-            .iter()
-            .map(|((day, _), c)| (*day, c.attempts(), c.delivered()))
-            .collect();
-        // day 0: hotmail.com d + b, live.de t; day 1: live.com d (the `f` row is no attempt)
-        assert_eq!(days, [(0, 3, 1), (DAY, 1, 1)]);
-        assert_eq!(
-            agg.days.len(),
-            4,
-            "outlook.com x 2 days, example.org, gmail.com"
-        );
     }
 }

@@ -11,14 +11,17 @@ pub mod retry;
 pub mod snds;
 pub mod tiers;
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::acct::discover::Input;
+use crate::aggregate;
 use crate::classify::Classifier;
 use crate::filter::Filter;
 use crate::model::{Code, Severity};
 use crate::rollup::Rollup;
-use crate::scan::{self, Engine, Row, ScanOptions, ScanResult};
+use crate::scan::{self, Driver, Engine, Row, ScanOptions, ScanResult};
 
 pub use bursts::Burst;
 pub use complaints::Complaints;
@@ -115,7 +118,7 @@ fn burst_codes(params: &AnalysisParams, classifier: &Classifier) -> Vec<Code> {
 
 /// What the analyses need to see of the rows during the main scan (rows of the burst codes,
 /// RP-001 deferrals, complaints): small, and bounded by the rows that have them.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Collected {
     minutes: bursts::CodeMinutes,
     blocks: retry::Blocks,
@@ -141,7 +144,7 @@ impl Plan {
 }
 
 impl Collected {
-    /// Looks at one counted row (a side collector of the main scan, see `scan::run_with`).
+    /// Looks at one counted row (a side collector of the main scan, see [`scan::run_with`]).
     #[inline]
     pub fn row(&mut self, plan: &Plan, row: &Row<'_>) {
         self.minutes.row(&plan.burst_codes, row);
@@ -168,31 +171,29 @@ pub fn run(
     opts: &ScanOptions,
     classifier: &Classifier,
     filter: &Filter,
-    rollup: &Rollup,
+    plan: &Arc<aggregate::Plan>,
     params: &AnalysisParams,
 ) -> (ScanResult, Analyses) {
     // The follow-up pass reads the same mappings.
     let opts = &opts.sharing_maps();
-    let plan = Plan::new(params, classifier);
-    let (scan, chunks) = scan::run_with(
+    let collect = Plan::new(params, classifier);
+    let mut collected = Collected::default();
+    let scan = scan::run_with(
         inputs,
         opts,
         classifier,
         filter,
-        rollup,
+        plan,
         Collected::default,
-        |c, row| c.row(&plan, row),
+        |c, row| c.row(&collect, row),
+        |c, _| collected.merge(c),
     );
-    let mut collected = Collected::default();
-    for c in chunks {
-        collected.merge(c);
-    }
     let ctx = Context {
         inputs,
         opts,
         classifier,
         filter,
-        rollup,
+        rollup: &plan.rollup,
         scan: &scan,
         params,
     };
@@ -200,46 +201,28 @@ pub fn run(
     (scan, analyses)
 }
 
-/// Runs every analysis on a scan made without collecting (reads the rows once more to collect).
-pub fn analyze(ctx: &Context<'_>) -> Analyses {
-    let plan = Plan::new(ctx.params, ctx.classifier);
-    let mut collected = Collected::default();
-    for c in pass(
-        ctx,
-        Collected::default,
-        |c: &mut Collected, row: &Row<'_>| {
-            c.row(&plan, row);
-        },
-    ) {
-        collected.merge(c);
-    }
-    analyze_collected(ctx, collected)
-}
-
-/// Reads the rows once more, with the scan's filter, one state per chunk in input order.
-fn pass<T, I, F>(ctx: &Context<'_>, init: I, f: F) -> Vec<T>
+/// Reads the rows once more, with the scan's filter, handing each piece's state to `consume`
+/// in input order.
+fn pass<S>(ctx: &Context<'_>, sink: &S, mut consume: impl FnMut(S::Chunk))
 where
-    T: Send,
-    I: Fn() -> T + Sync,
-    F: scan::Side<T>,
+    S: scan::Sink<Fold = ()>,
 {
     // `domain=` filters need every domain's rollup, as the scan had: its aggregates hold every
     // domain that can match.
     let domain_map = ctx
         .filter
         .needs_domain()
-        .then(|| scan::domain_map(&ctx.scan.aggregates));
+        .then(|| ctx.scan.aggregates.domain_map());
     let eng = Engine {
         classifier: ctx.classifier,
         filter: ctx.filter,
         rollup: ctx.rollup,
         domain_map: domain_map.as_ref(),
     };
-    let quiet = ScanOptions {
-        progress: None,
-        ..ctx.opts.clone()
-    };
-    scan::visit_side(ctx.inputs, &quiet, &eng, init, f).0
+    Driver::new(ctx.inputs, &ctx.opts.quiet()).run(&eng, sink, |c, _| {
+        consume(c);
+        ControlFlow::Continue(())
+    });
 }
 
 /// What the second pass collects in one chunk.
@@ -257,11 +240,21 @@ struct FollowUp<'a> {
     complainers: &'a rustc_hash::FxHashSet<Box<[u8]>>,
 }
 
-impl scan::Side<Second> for FollowUp<'_> {
+impl scan::Sink for FollowUp<'_> {
+    type Fold = ();
+    type Chunk = Second;
+
+    fn new_fold(&self) {}
+
+    fn new_chunk(&self) -> Second {
+        Second::default()
+    }
+
+    fn merge(&self, (): &mut (), (): ()) {}
+
     #[inline]
     fn wants<'d>(
         &self,
-        _: &mut Second,
         kind: crate::model::RecordKind,
         field: &dyn Fn(crate::acct::header::Col) -> &'d [u8],
     ) -> bool {
@@ -271,18 +264,50 @@ impl scan::Side<Second> for FollowUp<'_> {
     const SKIMS: bool = true;
 
     #[inline]
-    fn skim(&self, _: &mut Second, line: &[u8], header: &crate::acct::header::Header) -> bool {
+    fn skim(&self, line: &[u8], header: &crate::acct::header::Header) -> bool {
         self.want.may_want(line, header)
     }
 
     #[inline]
-    fn row(&self, st: &mut Second, row: &Row<'_>) {
+    fn row(&self, (): &mut (), st: &mut Second, row: &Row<'_>) {
         if !self.targets.is_empty() {
             st.next.row(self.targets, row);
         }
         if !self.complainers.is_empty() {
             st.deliveries.row(self.complainers, row);
         }
+    }
+}
+
+/// The third pass: deliveries of the jobs complained about.
+struct JobPass<'a> {
+    jobs: &'a rustc_hash::FxHashSet<Box<[u8]>>,
+}
+
+impl scan::Sink for JobPass<'_> {
+    type Fold = ();
+    type Chunk = complaints::JobCounts;
+
+    fn new_fold(&self) {}
+
+    fn new_chunk(&self) -> complaints::JobCounts {
+        complaints::JobCounts::default()
+    }
+
+    fn merge(&self, (): &mut (), (): ()) {}
+
+    #[inline]
+    fn wants<'d>(
+        &self,
+        kind: crate::model::RecordKind,
+        _field: &dyn Fn(crate::acct::header::Col) -> &'d [u8],
+    ) -> bool {
+        kind == crate::model::RecordKind::Delivered
+    }
+
+    #[inline]
+    fn row(&self, (): &mut (), st: &mut complaints::JobCounts, row: &Row<'_>) {
+        st.row(self.jobs, row);
     }
 }
 
@@ -293,7 +318,14 @@ pub fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
     let agg = &ctx.scan.aggregates;
     let p = ctx.params;
     let codes = burst_codes(p, ctx.classifier);
-    let mut found_bursts = bursts::find(agg, ctx.classifier, &codes, p.burst_window, p.burst_min);
+    let mut found_bursts = bursts::find(
+        &first.minutes,
+        agg.minutes.len(),
+        ctx.classifier,
+        &codes,
+        p.burst_window,
+        p.burst_min,
+    );
     let windows = bursts::Windows::new(&found_bursts, ctx.classifier);
     bursts::Detail::from_minutes(&windows, &first.minutes).fill(
         &mut found_bursts,
@@ -310,10 +342,10 @@ pub fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
             targets: &targets,
             complainers: &wanted,
         };
-        for c in pass(ctx, Second::default, side) {
+        pass(ctx, &side, |c| {
             second.next.merge(c.next);
             second.deliveries.merge(c.deliveries);
-        }
+        });
     }
     let retry_hygiene = retry::finish(&targets, &second.next, p.rp001_min_retry, ctx.classifier);
 
@@ -322,13 +354,7 @@ pub fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
     let mut job_counts = first.jobs;
     if !jobs.is_empty() && !job_counts.complete() {
         job_counts = complaints::JobCounts::default();
-        for c in pass(
-            ctx,
-            complaints::JobCounts::default,
-            |st: &mut complaints::JobCounts, row: &Row<'_>| st.row(&jobs, row),
-        ) {
-            job_counts.merge(c);
-        }
+        pass(ctx, &JobPass { jobs: &jobs }, |c| job_counts.merge(c));
     }
     let complaints = complaints::finish(&matched, &job_counts, agg, ctx.rollup, &ctx.scan.hints);
 

@@ -288,7 +288,7 @@ fn dashboard(cli: Cli) -> anyhow::Result<ExitCode> {
     let classifier = classifier(cli.global.rules.as_deref())?;
     let setup = connections::Setup::load(&cli.global.connections, &cli.select.paths)?;
     crate::tui::run(&crate::tui::Options {
-        rollup: setup.rollup(),
+        plan: setup.plan(),
         budget: setup.has_budget().then(|| std::sync::Arc::new(setup)),
         params: cli.tuning.params(&classifier)?,
         classifier,
@@ -363,13 +363,14 @@ fn summary(
     let setup = connections::Setup::load(&global.connections, &select.paths)?;
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
-    let rollup = setup.rollup();
+    let plan = setup.plan();
+    let rollup = &plan.rollup;
     let (result, analyses, rows) = connections::scan_and_analyze(
         &p.inputs,
         opts,
         &p.classifier,
         &p.filter,
-        &rollup,
+        &plan,
         &params,
         setup.pmta_log.as_deref(),
         setup.has_budget_source(),
@@ -377,7 +378,7 @@ fn summary(
     let (budget, log_failed) = setup.connections(
         &result,
         rows.as_ref(),
-        &rollup,
+        rollup,
         &p.classifier,
         &p.inputs,
         opts,
@@ -424,13 +425,13 @@ fn rows(
     global: &Global,
 ) -> anyhow::Result<ExitCode> {
     let p = prepare(select, global)?;
-    let rollup = connections::Setup::load(&global.connections, &select.paths)?.rollup();
+    let plan = connections::Setup::load(&global.connections, &select.paths)?.plan();
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     // `domain=` needs every domain's rollup, learned from the whole input first.
     let pre;
     let domain_map = if p.filter.needs_domain() {
-        pre = scan::domain_map_of(&p.inputs, opts, &p.classifier, &rollup);
+        pre = scan::domain_map_of(&p.inputs, opts, &p.classifier, &plan);
         Some(&pre)
     } else {
         None
@@ -438,7 +439,7 @@ fn rows(
     let eng = Engine {
         classifier: &p.classifier,
         filter: &p.filter,
-        rollup: &rollup,
+        rollup: &plan.rollup,
         domain_map,
     };
     let stdout = io::stdout();

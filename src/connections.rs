@@ -14,6 +14,7 @@ pub mod volume;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -25,12 +26,30 @@ pub use log::{LogConnection, LogReport};
 pub use timeline::{Point, Span, Stats, Steps};
 
 use crate::acct::discover::Input;
-use crate::aggregate::Aggregates;
+use crate::aggregate::{Aggregates, Plan};
 use crate::classify::Classifier;
 use crate::config::{Config, DEFAULT_MAX_SMTP_OUT};
 use crate::model::{NONE_KEY, RecordKind, UNATTRIBUTED_KEY};
 use crate::rollup::{self, DomainHints, Rollup};
 use crate::scan::{ScanOptions, ScanResult};
+
+/// What a scan counts for the connection analysis: `rollup`, the SMTP rows per destination and
+/// pool, and the config's pool of each VMTA for rows that name none.
+pub fn plan(rollup: Rollup, config: Option<&Config>) -> Arc<Plan> {
+    let mut vmta_pools: FxHashMap<Box<[u8]>, Box<[u8]>> = FxHashMap::default();
+    for p in config.iter().flat_map(|c| &c.pools) {
+        for m in &p.members {
+            vmta_pools
+                .entry(m.to_ascii_lowercase().into_bytes().into())
+                .or_insert_with(|| p.name.as_bytes().into());
+        }
+    }
+    Arc::new(Plan {
+        rollup: Arc::new(rollup),
+        pool_groups: true,
+        vmta_pools,
+    })
+}
 
 /// Tuning of the connection analysis.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -198,18 +217,11 @@ type Groups = BTreeMap<(String, String), Group>;
 /// Budget and observed connections per destination and pool.
 pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
     let agg = ctx.aggregates;
-    let mut destinations: FxHashMap<&str, &str> = FxHashMap::default();
-    let mut vmta_pools: BTreeMap<&str, &str> = BTreeMap::new();
-    for c in &agg.cells {
-        destinations.insert(&c.id.rcpt_domain, &c.id.domain);
-        if &*c.id.pool != NONE_KEY {
-            vmta_pools.entry(&c.id.vmta).or_insert(&c.id.pool);
-        }
-    }
+    let vmta_pools = agg.vmta_pools();
     let resolve = |d: &str| -> String {
-        let d = d.trim_end_matches('.').to_ascii_lowercase();
-        match destinations.get(d.as_str()) {
-            Some(dest) => (*dest).to_owned(),
+        let d = d.trim_end_matches('.').to_lowercase();
+        match agg.destination_of(&d) {
+            Some(dest) => dest.to_string(),
             None => ctx.rollup.resolve(&d, ctx.hints.get(&d)),
         }
     };
@@ -300,10 +312,10 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
 /// Which VMTA sends from which IP, as the rows say (to place log lines): (IP, VMTA) -> rows.
 fn ip_vmta(agg: &Aggregates) -> FxHashMap<(String, String), u64> {
     let mut out: FxHashMap<(String, String), u64> = FxHashMap::default();
-    for c in &agg.cells {
-        if &*c.id.source_ip != NONE_KEY && &*c.id.vmta != UNATTRIBUTED_KEY {
-            *out.entry((c.id.source_ip.to_string(), c.id.vmta.to_string()))
-                .or_default() += c.counts.counts.total();
+    for s in agg.senders() {
+        if &*s.source_ip != NONE_KEY && &*s.vmta != UNATTRIBUTED_KEY {
+            *out.entry((s.source_ip.to_string(), s.vmta.to_string()))
+                .or_default() += s.counts.total();
         }
     }
     out
@@ -328,26 +340,36 @@ fn needs_rows(
         })
 }
 
-/// Destinations and pools with SMTP rows in the aggregates, with their VMTAs and row counts.
+/// Destinations and pools with SMTP rows in the aggregates, with their VMTAs (the pool's
+/// VMTAs with SMTP rows to any destination: `PowerMTA` may use each of them for every
+/// destination the pool serves) and row counts.
 fn aggregated_groups(agg: &Aggregates, config: Option<&Config>) -> Groups {
-    let mut groups = Groups::new();
-    for c in &agg.cells {
-        let vmta: &str = &c.id.vmta;
-        if vmta == NONE_KEY || vmta == UNATTRIBUTED_KEY {
-            continue;
-        }
-        let n = c.counts.counts;
+    // The VMTAs of each pool as the budget names pools: the row's, else the config's.
+    let mut members: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for s in agg.senders() {
+        let vmta: &str = &s.vmta;
+        let n = &s.counts;
         let smtp = n.get(RecordKind::Delivered)
             + n.get(RecordKind::Transient)
             + n.get(RecordKind::Bounced)
             + n.get(RecordKind::TransientQueue);
-        if smtp == 0 {
+        if vmta == NONE_KEY || vmta == UNATTRIBUTED_KEY || smtp == 0 {
             continue;
         }
-        let pool = pool_of(&c.id.pool, vmta, config);
-        let g = groups.entry((c.id.domain.to_string(), pool)).or_default();
-        g.vmtas.insert(vmta.to_owned());
-        g.smtp_rows += smtp;
+        members
+            .entry(pool_of(&s.pool, vmta, config))
+            .or_default()
+            .insert(vmta.to_owned());
+    }
+    let mut groups = Groups::new();
+    for ((dest, pool), n) in agg.smtp_groups() {
+        let g = groups
+            .entry((dest.to_string(), pool.to_string()))
+            .or_default();
+        if let Some(m) = members.get(&**pool) {
+            g.vmtas.clone_from(m);
+        }
+        g.smtp_rows += n;
     }
     groups
 }

@@ -148,11 +148,8 @@ impl Rollup {
 
     /// The bucket for a lowercase recipient domain, given what the scan saw about it.
     pub fn resolve(&self, domain: &str, hints: Option<&DomainHints>) -> String {
-        if let Some(r) = self.operator.get(domain) {
-            return r.clone();
-        }
-        if MICROSOFT_FAMILY.contains(&domain) {
-            return MICROSOFT.to_string();
+        if let Some(r) = self.fixed(domain) {
+            return r.to_string();
         }
         if let Some(h) = hints {
             if let Some(r) = &h.queue_rollup {
@@ -163,6 +160,15 @@ impl Rollup {
             }
         }
         domain.to_string()
+    }
+
+    /// The bucket a lowercase domain goes to whatever the scan sees about it (the operator's
+    /// rollups, then the built-in Microsoft family), or `None` when hints decide.
+    pub fn fixed(&self, domain: &str) -> Option<&str> {
+        if let Some(r) = self.operator.get(domain) {
+            return Some(r);
+        }
+        MICROSOFT_FAMILY.contains(&domain).then_some(MICROSOFT)
     }
 }
 

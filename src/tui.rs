@@ -36,7 +36,6 @@ use crate::acct::discover::discover;
 use crate::analysis::AnalysisParams;
 use crate::classify::Classifier;
 use crate::filter::Filter;
-use crate::rollup::Rollup;
 
 /// How the dashboard was asked for on the command line.
 #[derive(Clone, Debug)]
@@ -52,8 +51,9 @@ pub struct Options {
     pub threads: Option<usize>,
     pub chunk_size: usize,
     pub mmap: bool,
-    /// The config's rollups ahead of the built-in ones (as the summary uses them).
-    pub rollup: Rollup,
+    /// What the scan counts: the config's rollups ahead of the built-in ones and its pools (as
+    /// the summary uses them).
+    pub plan: Arc<crate::aggregate::Plan>,
     /// The connection budget's sources, when there are any.
     pub budget: Option<Arc<crate::cli::connections::Setup>>,
 }
@@ -101,7 +101,7 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
         mmap: o.mmap,
         row_cap: loader::ROW_CAP,
         classifier: Arc::clone(&classifier),
-        rollup: Arc::new(o.rollup.clone()),
+        plan: Arc::clone(&o.plan),
         params: o.params.clone(),
         budget: o.budget.clone(),
         panic_in_worker: std::env::var_os("PMTA_LENS_TEST_PANIC").is_some(),

@@ -60,7 +60,13 @@ fn allocations_to_aggregate(path: &Path) -> (u64, u64) {
         ..ScanOptions::default()
     };
     let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let (partial, report) = scan::aggregate(&inputs, &opts, &eng);
+    let sink = scan::Counting {
+        plan: std::sync::Arc::default(),
+        init: || (),
+        side: |(): &mut (), _: &scan::Row<'_>| {},
+    };
+    let (partial, report) = scan::Driver::new(&inputs, &opts)
+        .run(&eng, &sink, |(), _| std::ops::ControlFlow::Continue(()));
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     drop(partial);
     assert_eq!(report.malformed, 0);

@@ -12,12 +12,13 @@ use std::process::Command;
 
 use pmta_lens::acct::discover::{Input, InputKind, discover};
 use pmta_lens::aggregate::{DAY, Partial, RowKeys};
-use pmta_lens::analysis::{self, Analyses, AnalysisParams, Context, tiers};
+use pmta_lens::analysis::{self, Analyses, AnalysisParams, tiers};
 use pmta_lens::classify::Classifier;
+use pmta_lens::connections;
 use pmta_lens::filter::Filter;
 use pmta_lens::model::{Code, RecordKind, Severity};
 use pmta_lens::rollup::Rollup;
-use pmta_lens::scan::{self, ScanOptions};
+use pmta_lens::scan::ScanOptions;
 
 /// 2026-01-14 00:00:00 UTC.
 const T0: i64 = 1_768_348_800;
@@ -104,21 +105,12 @@ fn write(dir: &tempfile::TempDir, name: &str, data: &str) -> Input {
 fn analyse(inputs: &[Input], chunk_size: usize, params: &AnalysisParams) -> Analyses {
     let classifier = Classifier::builtin();
     let filter = Filter::default();
-    let rollup = Rollup::default();
     let opts = ScanOptions {
         chunk_size,
         ..ScanOptions::default()
     };
-    let result = scan::run(inputs, &opts, &classifier, &filter, &rollup);
-    analysis::analyze(&Context {
-        inputs,
-        opts: &opts,
-        classifier: &classifier,
-        filter: &filter,
-        rollup: &rollup,
-        scan: &result,
-        params,
-    })
+    let plan = connections::plan(Rollup::default(), None);
+    analysis::run(inputs, &opts, &classifier, &filter, &plan, params).1
 }
 
 /// Every analysis is the same whatever the chunking: this runs whole files and tiny chunks.

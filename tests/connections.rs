@@ -96,7 +96,8 @@ fn scan_with(
     let classifier = Classifier::builtin();
     let rollup = Rollup::new(config.rollups());
     let opts = ScanOptions::default();
-    let result = scan::run(&inputs, &opts, &classifier, &Filter::default(), &rollup);
+    let plan = connections::plan(rollup.clone(), Some(config));
+    let result = scan::run(&inputs, &opts, &classifier, &Filter::default(), &plan);
     let mut ctx = Context::new(&result, &rollup, &classifier, &inputs, &opts);
     ctx.config = Some(config);
     ctx.pmta_log = log;

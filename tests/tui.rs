@@ -54,7 +54,7 @@ fn spec(paths: Vec<PathBuf>, filter: Filter, follow: bool) -> Spec {
         mmap: true,
         row_cap: loader::ROW_CAP,
         classifier: Arc::new(Classifier::builtin()),
-        rollup: Arc::new(Rollup::default()),
+        plan: pmta_lens::connections::plan(Rollup::default(), setup.config.as_ref()),
         params: AnalysisParams::default(),
         budget: setup.has_budget().then(|| Arc::new(setup)),
         panic_in_worker: false,
@@ -583,7 +583,7 @@ fn the_dashboard_counts_what_the_summary_counts() {
         &pmta_lens::scan::ScanOptions::default(),
         &classifier,
         &Filter::default(),
-        &Rollup::default(),
+        &spec(vec![samples()], Filter::default(), false).plan,
     );
     assert_eq!(*app.data.aggregates, r.aggregates);
     assert_eq!(app.data.report.malformed, r.report.malformed);

@@ -133,6 +133,14 @@ impl MapCache {
         Ok(opened)
     }
 
+    /// Drops the mapping of a file (it grew: the next [`Self::open`] maps it anew).
+    pub fn forget(&self, path: &std::path::Path) {
+        self.maps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(path);
+    }
+
     /// Standard input the first time, copied into a spool as it is read; the spool after.
     fn open_stdin(&self) -> Opened {
         let mut spool = self.stdin.lock().unwrap_or_else(PoisonError::into_inner);
@@ -192,6 +200,39 @@ fn warn_no_copy(e: &io::Error) {
         "pmta-lens: cannot keep a copy of standard input in the temporary directory ({e}): \
          analyses that read the rows twice (RP-001 retries, complaints) will miss rows"
     );
+}
+
+/// Reads a stream on a thread of its own, in blocks that end on record boundaries, at most
+/// `depth` blocks ahead of the reader of the channel (so memory is bounded whatever the
+/// stream's size). The thread ends at the end of the stream, after a read error (sent as the
+/// last item), or when the receiver is dropped.
+///
+/// # Errors
+///
+/// The thread could not be started.
+pub fn read_ahead(
+    stream: Box<dyn Read + Send>,
+    block: usize,
+    depth: usize,
+) -> io::Result<std::sync::mpsc::Receiver<io::Result<Arc<Vec<u8>>>>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(depth.max(1));
+    std::thread::Builder::new()
+        .name("pmta-lens-read".into())
+        .spawn(move || {
+            let mut reader = BlockReader::new(stream, block);
+            loop {
+                let item = match reader.next_block() {
+                    Ok(Some(b)) => Ok(Arc::new(b.to_vec())),
+                    Ok(None) => return,
+                    Err(e) => Err(e),
+                };
+                let last = item.is_err();
+                if tx.send(item).is_err() || last {
+                    return;
+                }
+            }
+        })?;
+    Ok(rx)
 }
 
 /// Reads a stream in blocks that end on record boundaries.

@@ -1,7 +1,7 @@
 //! Bursts of one response code (RP-002 by default, any `--burst-code`): spans where the code came
-//! back much faster than its background rate, overall and per sending IP. Detection reads only the
-//! per-minute counts of the aggregates; the VMTAs and domains of each burst come from one pass over
-//! the rows inside the bursts (see [`Detail`]).
+//! back much faster than its background rate, overall and per sending IP. Detection reads the
+//! per-minute counts of the burst codes that the main scan collects ([`CodeMinutes`]); the VMTAs
+//! and domains of each burst come from the same counts (see [`Detail`]).
 //!
 //! The rule (docs/analyses.md explains it with the defaults):
 //! 1. background `b` = median count per minute of the code over every minute of the scan that has
@@ -15,11 +15,9 @@
 //! 5. spans whose quiet gap is shorter than a window are merged.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::aggregate::Aggregates;
 use crate::classify::Classifier;
 use crate::model::Code;
 use crate::rollup::Rollup;
@@ -176,39 +174,49 @@ fn action(classifier: &Classifier, code: Code) -> String {
 }
 
 /// Detects the bursts of every code in `codes`, overall and per sending IP, ordered by start,
-/// then scope (overall first, then IP), then code. VMTAs and domains are left empty for
-/// [`Detail`] to fill.
+/// then scope (overall first, then IP), then code. `active_minutes` is how many minutes of the
+/// scan had any row. VMTAs and domains are left empty for [`Detail`] to fill.
 pub fn find(
-    agg: &Aggregates,
+    minutes: &CodeMinutes,
+    active_minutes: usize,
     classifier: &Classifier,
     codes: &[Code],
     window: i64,
     burst_min: u64,
 ) -> Vec<Burst> {
-    let active = agg.minutes.len();
+    // (code, minute, sending IP) -> rows: the collected rows without their VMTA and domain.
+    let mut per_minute: BTreeMap<(Code, i64, &[u8]), u64> = BTreeMap::new();
+    for ((m, c, ip, _, _), n) in &minutes.counts {
+        *per_minute.entry((*c, *m, ip)).or_default() += n;
+    }
     let mut out = Vec::new();
     for &code in codes {
         let mut overall: BTreeMap<i64, u64> = BTreeMap::new();
-        let mut per_ip: BTreeMap<&Arc<str>, BTreeMap<i64, u64>> = BTreeMap::new();
-        for ((m, c, ip), n) in &agg.code_minutes {
-            if *c == code {
-                *overall.entry(*m).or_default() += n;
-                *per_ip.entry(ip).or_default().entry(*m).or_default() += n;
+        let mut per_ip: BTreeMap<&[u8], BTreeMap<i64, u64>> = BTreeMap::new();
+        let of_code = per_minute.range((code, i64::MIN, &b""[..])..);
+        for ((c, m, ip), n) in of_code.clone() {
+            if *c != code {
+                break;
             }
+            *overall.entry(*m).or_default() += n;
+            *per_ip.entry(ip).or_default().entry(*m).or_default() += n;
         }
         let name = classifier.code_name(code);
         let act = action(classifier, code);
-        let scopes = std::iter::once((None, overall))
-            .chain(per_ip.into_iter().map(|(ip, s)| (Some(ip.to_string()), s)));
+        let scopes = std::iter::once((None, overall)).chain(
+            per_ip
+                .into_iter()
+                .map(|(ip, s)| (Some(String::from_utf8_lossy(ip).into_owned()), s)),
+        );
         for (scope, series) in scopes {
-            let d = detect(&series, active, window, burst_min);
+            let d = detect(&series, active_minutes, window, burst_min);
             for s in d.spans {
-                let mut ips: BTreeMap<&str, u64> = BTreeMap::new();
-                for ((m, c, ip), n) in agg.code_minutes.range((s.start, code, Arc::from(""))..) {
-                    if *m > s.end {
+                let mut ips: BTreeMap<&[u8], u64> = BTreeMap::new();
+                for ((c, m, ip), n) in per_minute.range((code, s.start, &b""[..])..) {
+                    if *c != code || *m > s.end {
                         break;
                     }
-                    if *c == code && scope.as_deref().is_none_or(|sc| sc == &**ip) {
+                    if scope.as_deref().is_none_or(|sc| sc.as_bytes() == *ip) {
                         *ips.entry(ip).or_default() += n;
                     }
                 }
@@ -219,7 +227,10 @@ pub fn find(
                     end: s.end,
                     count: s.count,
                     peak_per_minute: s.peak,
-                    source_ips: ranked(ips.into_iter().map(|(k, n)| (k.to_string(), n))),
+                    source_ips: ranked(
+                        ips.into_iter()
+                            .map(|(k, n)| (String::from_utf8_lossy(k).into_owned(), n)),
+                    ),
                     vmtas: Vec::new(),
                     domains: Vec::new(),
                     action: act.clone(),
@@ -281,7 +292,7 @@ type MinuteKey = (i64, Code, Box<[u8]>, Box<[u8]>, Box<[u8]>);
 /// Rows of the burst codes per minute, sending IP, VMTA and recipient domain: collected during
 /// the main scan (bounded by the number of rows with a burst code), so finding which VMTAs and
 /// domains a burst hit needs no second read of the files.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct CodeMinutes {
     counts: FxHashMap<MinuteKey, u64>,
 }

@@ -1,7 +1,7 @@
 //! Findings from the response codes seen: every code of the rule table that occurred becomes a
 //! finding with the rule's severity and action, and the evidence of where and when it came.
 
-use crate::aggregate::{Aggregates, Dim};
+use crate::aggregate::Aggregates;
 use crate::classify::Classifier;
 use crate::fmt::{percent, thousands, utc};
 use crate::model::Code;
@@ -13,7 +13,7 @@ const TOP_IPS: usize = 3;
 
 /// One finding per rule code seen, largest first within a severity.
 pub fn findings(agg: &Aggregates, classifier: &Classifier) -> Vec<Finding> {
-    let codes = agg.codes_where(|_| true, |c| classifier.code_name(c));
+    let codes = agg.codes(|c| classifier.code_name(c));
     let with_response: u64 = codes.iter().map(crate::aggregate::Bucket::total).sum();
     let mut out: Vec<Finding> = codes
         .iter()
@@ -22,7 +22,7 @@ pub fn findings(agg: &Aggregates, classifier: &Classifier) -> Vec<Finding> {
                 return None;
             };
             let rule = classifier.rule(id);
-            let ips = agg.group_where(Dim::SourceIp, |c| c.code == b.key);
+            let ips = agg.code_source_ips(b.key);
             let named: Vec<String> = ips
                 .iter()
                 .take(TOP_IPS)

@@ -51,7 +51,7 @@ struct Report {
 }
 
 /// Pass 1, per chunk: the complaints, in order.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Reports {
     reports: Vec<Report>,
     buf: Vec<u8>,
@@ -142,7 +142,7 @@ pub const JOB_CAP: usize = 10_000;
 
 /// Deliveries per job: every job in pass 1 (up to [`JOB_CAP`]), else the jobs complained about in
 /// pass 3.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct JobCounts {
     counts: FxHashMap<Box<[u8]>, u64>,
     /// More than [`JOB_CAP`] jobs were seen: the counts are incomplete.
@@ -373,32 +373,48 @@ pub fn recipient_list(
     opts: &ScanOptions,
     eng: &Engine<'_>,
 ) -> (Vec<String>, ScanReport) {
+    /// Each piece's recipients, first spelling kept.
     #[derive(Default)]
     struct Chunk {
         seen: FxHashSet<Box<[u8]>>,
         list: Vec<Box<[u8]>>,
         buf: Vec<u8>,
     }
-    let (chunks, report) = scan::visit(inputs, opts, eng, Chunk::default, |c, row| {
-        let r = recipient(row);
-        if r.is_empty() {
-            return;
+    struct Recipients;
+    impl scan::Sink for Recipients {
+        type Fold = ();
+        type Chunk = Chunk;
+
+        fn new_fold(&self) {}
+
+        fn new_chunk(&self) -> Chunk {
+            Chunk::default()
         }
-        let l = lower(&mut c.buf, r);
-        if !c.seen.contains(l) {
-            c.seen.insert(l.into());
-            c.list.push(r.into());
+
+        fn merge(&self, (): &mut (), (): ()) {}
+
+        fn row(&self, (): &mut (), c: &mut Chunk, row: &Row<'_>) {
+            let r = recipient(row);
+            if r.is_empty() {
+                return;
+            }
+            let l = lower(&mut c.buf, r);
+            if !c.seen.contains(l) {
+                c.seen.insert(l.into());
+                c.list.push(r.into());
+            }
         }
-    });
+    }
     let mut seen: FxHashSet<Vec<u8>> = FxHashSet::default();
     let mut out = Vec::new();
-    for c in chunks {
+    let ((), report) = scan::Driver::new(inputs, opts).run(eng, &Recipients, |c, _| {
         for r in c.list {
             if seen.insert(r.to_ascii_lowercase()) {
                 out.push(String::from_utf8_lossy(&r).into_owned());
             }
         }
-    }
+        std::ops::ControlFlow::Continue(())
+    });
     (out, report)
 }
 

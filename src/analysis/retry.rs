@@ -47,7 +47,7 @@ struct Block {
 type Key = (Scope, Box<[u8]>);
 
 /// Pass 1, per chunk: the RP-001 rows by (scope, key).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Blocks {
     by_key: FxHashMap<Key, Vec<Block>>,
 }

@@ -7,9 +7,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::aggregate::{Aggregates, Dim};
+use crate::aggregate::Aggregates;
 use crate::classify::Classifier;
-use crate::rollup::MICROSOFT;
 use crate::scan::Malformed;
 
 /// Columns of an SNDS export line.
@@ -191,7 +190,7 @@ pub fn parse(data: &[u8], name: &str) -> (Vec<SndsRow>, Vec<Malformed>) {
 /// Joins SNDS rows with our traffic toward Microsoft, per IP.
 pub fn join(rows: &[SndsRow], agg: &Aggregates, classifier: &Classifier) -> Vec<SndsIp> {
     let mut ours: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for b in agg.group_where(Dim::SourceIp, |id| &*id.domain == MICROSOFT) {
+    for b in agg.microsoft_source_ips() {
         let c = &b.counts.counts;
         if super::tiers::is_sending_ip(&b.key) && c.attempts() > 0 {
             ours.insert(b.key.to_string(), (c.attempts(), c.delivered()));
@@ -212,14 +211,7 @@ pub fn join(rows: &[SndsRow], agg: &Aggregates, classifier: &Classifier) -> Vec<
             let lines = theirs.get(ip).map(Vec::as_slice).unwrap_or_default();
             let status = lines.iter().map(|r| r.colour).max();
             let codes = if attempts > 0 {
-                let mut c: Vec<(String, u64)> = agg
-                    .codes_where(
-                        |id| &*id.domain == MICROSOFT && &*id.source_ip == ip,
-                        |c| classifier.code_name(c),
-                    )
-                    .into_iter()
-                    .map(|b| (classifier.code_name(b.key), b.total()))
-                    .collect();
+                let mut c = agg.microsoft_codes(ip, |c| classifier.code_name(c));
                 c.truncate(TOP_CODES);
                 c
             } else {

@@ -117,9 +117,9 @@ fn day_range(agg: &Aggregates) -> Vec<i64> {
 
 /// Daily volume to Microsoft and its tiers.
 pub fn tiers(agg: &Aggregates) -> Tiers {
-    let by_day_ip = agg.days_to(MICROSOFT);
+    let by_day_ip = agg.microsoft_days();
     let mut per_day: BTreeMap<i64, (TypeCounts, u64)> = BTreeMap::new();
-    for ((day, ip), c) in &by_day_ip {
+    for ((day, ip), c) in by_day_ip {
         let e = per_day.entry(*day).or_default();
         e.0.merge(c);
         if is_sending_ip(ip) && c.attempts() > 0 {
@@ -215,13 +215,14 @@ pub fn consistency(agg: &Aggregates) -> Consistency {
     let judged = days.len() >= MIN_DAYS;
     let index: BTreeMap<i64, usize> = days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
     let mut vols: BTreeMap<Arc<str>, Vec<u64>> = BTreeMap::new();
-    for ((day, ip), c) in agg.days_to(MICROSOFT) {
+    for ((day, ip), c) in agg.microsoft_days() {
         // Rows without a sending IP (`b` rows PowerMTA bounced itself) say nothing about an IP.
-        if !is_sending_ip(&ip) || c.attempts() == 0 {
+        if !is_sending_ip(ip) || c.attempts() == 0 {
             continue;
         }
-        if let Some(&i) = index.get(&day) {
-            vols.entry(ip).or_insert_with(|| vec![0; days.len()])[i] += c.attempts();
+        if let Some(&i) = index.get(day) {
+            vols.entry(Arc::clone(ip))
+                .or_insert_with(|| vec![0; days.len()])[i] += c.attempts();
         }
     }
     let ips = vols

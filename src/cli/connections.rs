@@ -9,18 +9,20 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args as ClapArgs, ValueEnum};
 
 use crate::acct::discover::{DEFAULT_DIR, Input, discover};
+use crate::aggregate::Plan;
 use crate::analysis::{self, Analyses, AnalysisParams};
 use crate::classify::Classifier;
 use crate::config::lint::{self, Volume};
 use crate::config::{self, Config};
 use crate::connections::{self, Connections, Overrides, Settings, estimate};
 use crate::filter::Filter;
-use crate::rollup::{MICROSOFT, Rollup};
+use crate::rollup::Rollup;
 use crate::scan::{self, ScanOptions, ScanResult};
 
 /// The summary's scan: the analyses and, when the rows are not filtered and no
@@ -32,23 +34,26 @@ pub fn scan_and_analyze(
     opts: &ScanOptions,
     classifier: &Classifier,
     filter: &Filter,
-    rollup: &Rollup,
+    plan: &Arc<Plan>,
     params: &AnalysisParams,
     pmta_log: Option<&Path>,
     collect_estimate: bool,
 ) -> (ScanResult, Analyses, Option<estimate::Rows>) {
     if !filter.is_empty() || pmta_log.is_some() || !collect_estimate {
         // Connections are not filtered: the estimate reads its rows in a pass of its own.
-        let (result, analyses) = analysis::run(inputs, opts, classifier, filter, rollup, params);
+        let (result, analyses) = analysis::run(inputs, opts, classifier, filter, plan, params);
         return (result, analyses, None);
     }
-    let plan = analysis::Plan::new(params, classifier);
-    let (result, chunks) = scan::run_with(
+    let opts = &opts.sharing_maps();
+    let collect = analysis::Plan::new(params, classifier);
+    let mut collected = analysis::Collected::default();
+    let mut estimate_chunks = Vec::new();
+    let result = scan::run_with(
         inputs,
         opts,
         classifier,
         filter,
-        rollup,
+        plan,
         || {
             (
                 analysis::Collected::default(),
@@ -56,22 +61,20 @@ pub fn scan_and_analyze(
             )
         },
         |(a, e), row| {
-            a.row(&plan, row);
+            a.row(&collect, row);
             e.row(row);
         },
+        |(a, e), _| {
+            collected.merge(a);
+            estimate_chunks.push(e);
+        },
     );
-    let mut collected = analysis::Collected::default();
-    let mut estimate_chunks = Vec::with_capacity(chunks.len());
-    for (a, e) in chunks {
-        collected.merge(a);
-        estimate_chunks.push(e);
-    }
     let ctx = analysis::Context {
         inputs,
         opts,
         classifier,
         filter,
-        rollup,
+        rollup: &plan.rollup,
         scan: &result,
         params,
     };
@@ -179,6 +182,19 @@ impl Setup {
             || self.overrides.pool_size.is_some()
     }
 
+    /// What the scan counts: the rollup, the config's pools of the VMTAs, and the SMTP rows per
+    /// destination and pool when there is a budget to hold them against.
+    pub fn plan(&self) -> Arc<Plan> {
+        let plan = connections::plan(self.rollup(), self.config.as_ref());
+        if self.has_budget_source() {
+            return plan;
+        }
+        Arc::new(Plan {
+            pool_groups: false,
+            ..(*plan).clone()
+        })
+    }
+
     /// The rollup: the config's (`queue-to`, the article's `mx-rollup`) ahead of the built-in
     /// Microsoft family.
     pub fn rollup(&self) -> Rollup {
@@ -284,23 +300,28 @@ pub fn check_config(
         }
         failed |= !errors.is_empty();
         let classifier = Classifier::builtin();
-        let rollup = setup.rollup();
-        let result = scan::run(&inputs, opts, &classifier, &Filter::default(), &rollup);
+        let result = scan::run(
+            &inputs,
+            opts,
+            &classifier,
+            &Filter::default(),
+            &setup.plan(),
+        );
         for e in &result.report.errors {
             eprintln!("pmta-lens: {e} (skipped)");
         }
         failed |= !result.report.errors.is_empty();
-        let attributed = |p: &str| p != crate::model::UNATTRIBUTED_KEY;
-        for c in result
-            .aggregates
-            .cells
-            .iter()
-            .filter(|c| &*c.id.domain == MICROSOFT && attributed(&c.id.vmta))
-        {
-            let pool = if &*c.id.pool == crate::model::NONE_KEY {
-                config.pools_of(&c.id.vmta).first().map(|p| p.name.clone())
+        for (sender, _) in result.aggregates.microsoft_senders() {
+            if sender.vmta.as_ref() == crate::model::UNATTRIBUTED_KEY {
+                continue;
+            }
+            let pool = if sender.pool.as_ref() == crate::model::NONE_KEY {
+                config
+                    .pools_of(&sender.vmta)
+                    .first()
+                    .map(|p| p.name.clone())
             } else {
-                Some(c.id.pool.to_string())
+                Some(sender.pool.to_string())
             };
             if let Some(p) = pool
                 && !pools.contains(&p)
@@ -309,13 +330,7 @@ pub fn check_config(
             }
         }
         pools.sort();
-        let v = connections::volume::microsoft_daily(
-            &inputs,
-            opts,
-            &classifier,
-            &rollup,
-            &result.aggregates,
-        );
+        let v = connections::volume::microsoft_daily(&result.aggregates);
         Some(match v {
             Some(v) => Volume {
                 daily: v.delivered,

@@ -24,7 +24,7 @@ use serde::Serialize;
 use super::timeline::Span;
 use crate::acct::discover::Input;
 use crate::acct::header::Col;
-use crate::aggregate::Interner;
+use crate::aggregate::Dict as Interner;
 use crate::classify::Classifier;
 use crate::model::{NONE_KEY, RecordKind};
 use crate::rollup::{self, Rollup};
@@ -121,7 +121,7 @@ pub struct Rows {
 /// [`scan::run_with`]), or of its own pass ([`collect`]). [`Collector::default`] leaves out
 /// the MX hosts (only a log without queue names needs them); [`Collector::with_hosts`] keeps
 /// them.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Collector {
     hosts: bool,
     strings: Interner,
@@ -230,16 +230,35 @@ pub fn collect(
     classifier: &Classifier,
     rollup: &Rollup,
 ) -> Rows {
-    let chunks = scan::visit_all(
-        inputs,
-        opts,
-        classifier,
-        rollup,
-        Collector::with_hosts,
-        |c, row| {
+    struct Smtp;
+    impl scan::Sink for Smtp {
+        type Fold = ();
+        type Chunk = Collector;
+
+        fn new_fold(&self) {}
+
+        fn new_chunk(&self) -> Collector {
+            Collector::with_hosts()
+        }
+
+        fn merge(&self, (): &mut (), (): ()) {}
+
+        fn row(&self, (): &mut (), c: &mut Collector, row: &Row<'_>) {
             c.row(row);
-        },
-    );
+        }
+    }
+    let unfiltered = crate::filter::Filter::default();
+    let eng = scan::Engine {
+        classifier,
+        filter: &unfiltered,
+        rollup,
+        domain_map: None,
+    };
+    let mut chunks = Vec::new();
+    scan::Driver::new(inputs, &opts.quiet()).run(&eng, &Smtp, |c, _| {
+        chunks.push(c);
+        std::ops::ControlFlow::Continue(())
+    });
     merge(chunks)
 }
 

@@ -61,7 +61,7 @@ impl Summary {
     ) -> Summary {
         let agg = &scan.aggregates;
         let by_code = agg
-            .codes_where(|_| true, |c| classifier.code_name(c))
+            .codes(|c| classifier.code_name(c))
             .into_iter()
             .map(|bucket| CodeRow {
                 name: classifier.code_name(bucket.key),

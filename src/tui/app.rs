@@ -12,10 +12,10 @@ use super::action::{Action, ProgressView};
 use super::data::{Burst, Snapshot};
 use super::reader::{ParsedRow, Reader};
 use super::theme::Theme;
-use crate::aggregate::{Aggregates, CellCounts, CellId};
+use crate::aggregate::{Aggregates, CellCounts, SenderLine};
 use crate::classify::{Classifier, CodeInfo};
 use crate::filter::Filter;
-use crate::model::{Code, RecordKind, TypeCounts};
+use crate::model::{Code, TypeCounts};
 
 /// The views, in tab order (keys `1`..`7`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -101,11 +101,11 @@ impl Group {
         }
     }
 
-    fn key(self, id: &CellId) -> &Arc<str> {
+    fn key(self, s: &SenderLine) -> &Arc<str> {
         match self {
-            Group::Vmta => &id.vmta,
-            Group::SourceIp => &id.source_ip,
-            Group::Pool => &id.pool,
+            Group::Vmta => &s.vmta,
+            Group::SourceIp => &s.source_ip,
+            Group::Pool => &s.pool,
         }
     }
 
@@ -798,7 +798,7 @@ impl App {
             ..Derived::default()
         };
         d.codes = agg
-            .codes_where(|_| true, |code| c.code_name(code))
+            .codes(|code| c.code_name(code))
             .into_iter()
             .map(|b| CodeRow {
                 name: c.code_name(b.key),
@@ -816,28 +816,53 @@ impl App {
             .collect();
         sort_codes(&mut d.codes, self.sorts[View::Codes.index()]);
         let group = self.group;
-        d.senders = lines(&agg, &c, &d.ms_codes, |id| Some(group.key(id)));
+        let mut senders: FxHashMap<Arc<str>, Tally> = FxHashMap::default();
+        let sender_list = agg.senders();
+        for s in sender_list {
+            senders
+                .entry(Arc::clone(group.key(s)))
+                .or_default()
+                .0
+                .merge(&s.counts);
+        }
+        for (s, code, n) in agg.sender_codes() {
+            let key = group.key(&sender_list[*s as usize]);
+            if let Some(t) = senders.get_mut(key) {
+                *t.1.entry(*code).or_default() += n;
+            }
+        }
+        d.senders = lines(&c, &d.ms_codes, senders);
         sort_lines(&mut d.senders, self.sorts[View::Senders.index()]);
-        let mut domains: Vec<DomainRow> = lines(&agg, &c, &d.ms_codes, |id| Some(&id.domain))
+        let mut dests: FxHashMap<Arc<str>, Tally> = agg
+            .destinations()
+            .map(|(k, counts)| (Arc::clone(k), (*counts, FxHashMap::default())))
+            .collect();
+        for ((k, code), n) in agg.destination_codes() {
+            if let Some(t) = dests.get_mut(k) {
+                *t.1.entry(code).or_default() += n;
+            }
+        }
+        let mut domains: Vec<DomainRow> = lines(&c, &d.ms_codes, dests)
             .into_iter()
             .map(|line| DomainRow {
                 members: Vec::new(),
                 line,
             })
             .collect();
-        let members = lines(&agg, &c, &d.ms_codes, |id| Some(&id.rcpt_domain));
-        let parent: FxHashMap<&str, &str> = agg
-            .cells
-            .iter()
-            .map(|cell| (&*cell.id.rcpt_domain, &*cell.id.domain))
-            .collect();
+        let mut parent: FxHashMap<Arc<str>, Arc<str>> = FxHashMap::default();
+        let mut rcpts: FxHashMap<Arc<str>, Tally> = FxHashMap::default();
+        for r in agg.rcpt_lines() {
+            parent.insert(Arc::clone(&r.name), Arc::clone(r.destination));
+            rcpts.insert(r.name, (r.counts, r.codes.into_iter().collect()));
+        }
+        let members = lines(&c, &d.ms_codes, rcpts);
         let index: FxHashMap<Arc<str>, usize> = domains
             .iter()
             .enumerate()
             .map(|(i, r)| (Arc::clone(&r.line.key), i))
             .collect();
         for m in members {
-            if let Some(&i) = parent.get(&*m.key).and_then(|p| index.get(*p)) {
+            if let Some(&i) = parent.get(&m.key).and_then(|p| index.get(p)) {
                 domains[i].members.push(m);
             }
         }
@@ -879,37 +904,17 @@ fn term(field: &str, value: &str) -> String {
     }
 }
 
-/// Rows with a response in a cell (those are the rows that have a code).
-fn responses(c: &TypeCounts) -> u64 {
-    RecordKind::ALL
-        .iter()
-        .filter(|k| k.has_response())
-        .map(|k| c.get(*k))
-        .sum()
-}
+/// Counts of a group of rows, and its rows with a response per code.
+type Tally = (TypeCounts, FxHashMap<Code, u64>);
 
-/// Groups cells by `key`, with the Microsoft code counts and the top code of each group.
-fn lines<'a>(
-    agg: &'a Aggregates,
-    c: &Classifier,
-    ms_codes: &[String],
-    key: impl Fn(&'a CellId) -> Option<&'a Arc<str>>,
-) -> Vec<Line> {
-    let mut map: FxHashMap<&Arc<str>, (TypeCounts, FxHashMap<Code, u64>)> = FxHashMap::default();
-    for cell in &agg.cells {
-        let Some(k) = key(&cell.id) else { continue };
-        let e = map.entry(k).or_default();
-        e.0.merge(&cell.counts.counts);
-        let n = responses(&cell.counts.counts);
-        if n > 0 && cell.id.code != Code::None {
-            *e.1.entry(cell.id.code).or_default() += n;
-        }
-    }
+/// Lines of groups of rows, with the Microsoft code counts and the top code of each group.
+fn lines(c: &Classifier, ms_codes: &[String], map: FxHashMap<Arc<str>, Tally>) -> Vec<Line> {
     let mut out: Vec<Line> = map
         .into_iter()
         .map(|(k, (counts, codes))| {
             let named: FxHashMap<String, u64> = codes
                 .iter()
+                .filter(|(code, _)| **code != Code::None)
                 .map(|(code, n)| (c.code_name(*code), *n))
                 .collect();
             let top_code = named
@@ -917,7 +922,7 @@ fn lines<'a>(
                 .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
                 .map(|(name, n)| (name.clone(), *n));
             Line {
-                key: Arc::clone(k),
+                key: k,
                 counts,
                 ms: ms_codes
                     .iter()
@@ -988,7 +993,7 @@ fn sort_codes(v: &mut [CodeRow], s: Sort) {
 /// codes, and the deferrals of every minute of the range (gaps filled) for the charts.
 fn minutes(agg: &Aggregates, c: &Classifier, d: &mut Derived) {
     let mut per_code: FxHashMap<Code, u64> = FxHashMap::default();
-    for ((_, code, _), n) in &agg.code_minutes {
+    for ((_, code), n) in &agg.code_minutes {
         if *code != Code::None {
             *per_code.entry(*code).or_default() += n;
         }
@@ -1010,7 +1015,7 @@ fn minutes(agg: &Aggregates, c: &Classifier, d: &mut Derived) {
             codes: vec![0; top.len()],
         })
         .collect();
-    for ((t, code, _), n) in &agg.code_minutes {
+    for ((t, code), n) in &agg.code_minutes {
         if let (Ok(i), Some(k)) = (rows.binary_search_by_key(t, |r| r.t), col.get(code)) {
             rows[i].codes[*k] += n;
         }

@@ -1,11 +1,14 @@
-//! The background scan: reads the inputs file by file (so the views fill in as it goes), sends a
-//! [`Snapshot`] after each file, runs the analyses at the end, and with `--follow` keeps looking
+//! The background scan: one pass of the scan driver over the inputs, the same pass `summary`
+//! makes (counts, what the analyses collect, the connection estimate's rows), with a
+//! [`Snapshot`] every so often so the views fill in; the analyses at the end, from what the
+//! pass collected and the same follow-up pass as `summary`. With `--follow` it keeps looking
 //! about once a second for bytes appended to the files and for new files that rotation creates
-//! in a watched directory. The UI never waits on it: it only receives snapshots.
+//! in a watched directory, and scans only those. The UI never waits on it: it only receives
+//! snapshots.
 //!
 //! [`Scanner`] is the synchronous part (tests drive it directly); [`spawn`] runs it on a thread.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,21 +18,16 @@ use std::time::{Duration, Instant};
 use rustc_hash::FxHashMap;
 
 use super::data::{Burst, ReportView, RowIndex, Segment, Snapshot};
-use crate::acct::chunk::next_boundary;
-use crate::acct::discover::{Input, InputKind, discover};
+use crate::acct::discover::{Input, discover};
 use crate::acct::header::Header;
-use crate::acct::source::{BlockReader, Opened, open};
-use crate::aggregate::Partial;
-use crate::analysis::{self, Analyses, AnalysisParams};
+use crate::aggregate::{Aggregates, Partial, Plan};
+use crate::analysis::{self, Analyses, AnalysisParams, Collected};
 use crate::classify::Classifier;
-use crate::connections::{self, Connections};
+use crate::connections::{self, Connections, estimate};
 use crate::filter::Filter;
-use crate::rollup::Rollup;
-use crate::scan::{
-    self, BlockScan, Engine, FileReport, Malformed, Progress, ScanOptions, ScanReport,
-};
+use crate::scan::{self, ChunkAt, Driver, Engine, Progress, Row, ScanOptions, ScanReport, Step};
 
-/// The most bytes of a plain file read (and shown) at once, so big files fill the views in.
+/// The fewest bytes read between two snapshots of a big scan.
 pub const BLOCK: usize = 64 << 20;
 
 /// The most matching rows the Rows view can list (16 bytes each).
@@ -38,8 +36,12 @@ pub const ROW_CAP: usize = 1_000_000;
 /// How often `--follow` looks for new data.
 pub const FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
-/// How often the analyses are run again while following (they may read the inputs again).
+/// How often the analyses are run again while following (their follow-up pass reads the
+/// inputs again, skimming).
 const ANALYSES_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The most decompressed bytes kept in memory for the Rows view.
+pub const STREAM_KEEP: usize = 256 << 20;
 
 /// What to scan and how. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -49,13 +51,15 @@ pub struct Spec {
     pub filter: Filter,
     pub follow: bool,
     pub chunk_size: usize,
-    /// Bytes of a plain file read at once ([`BLOCK`]; smaller in tests).
+    /// Bytes read between two snapshots at least ([`BLOCK`]; smaller in tests).
     pub block: usize,
     pub mmap: bool,
     /// The most rows to locate for the Rows view.
     pub row_cap: usize,
     pub classifier: Arc<Classifier>,
-    pub rollup: Arc<Rollup>,
+    /// What the scan counts: the rollup (the config's ahead of the built-in ones), the config's
+    /// pools.
+    pub plan: Arc<Plan>,
     pub params: AnalysisParams,
     /// Where the connection budget comes from (`--config`, a `pmta-config` in a directory
     /// argument, `--max-smtp-out` / `--pool-size`; `--pmta-log`); `None`: no budget source, the
@@ -66,36 +70,171 @@ pub struct Spec {
     pub panic_in_worker: bool,
 }
 
-/// One followed input.
-#[derive(Debug)]
-struct FileState {
-    input: Input,
-    /// Bytes read so far (up to the end of the last complete line when following).
-    consumed: u64,
-    header: Option<Arc<Header>>,
-    lines: u64,
-    /// A stream (gzip, stdin) is read once, whole.
-    done: bool,
+impl Spec {
+    /// Whether the connection estimate's rows are collected during the pass (as `summary`
+    /// does): a budget source, unfiltered rows and no `log-connections` log.
+    fn collects_estimate(&self) -> bool {
+        self.budget.as_ref().is_some_and(|b| b.pmta_log.is_none()) && self.filter.is_empty()
+    }
+}
+
+/// What each piece of input gives the dashboard besides the counts.
+struct Piece {
+    collected: Collected,
+    estimate: Option<estimate::Collector>,
+    /// Matching rows: (address of the row's first byte, length), and the header of each run.
+    rows: Vec<(usize, u32)>,
+    headers: Vec<(usize, Arc<Header>)>,
+}
+
+/// The dashboard's pass: counts, what the analyses collect, row locations.
+struct Dash {
+    plan: Arc<Plan>,
+    collect: analysis::Plan,
+    estimate: bool,
+}
+
+impl scan::Sink for Dash {
+    type Fold = Partial;
+    type Chunk = Piece;
+
+    fn new_fold(&self) -> Partial {
+        Partial::new(Arc::clone(&self.plan))
+    }
+
+    fn new_chunk(&self) -> Piece {
+        Piece {
+            collected: Collected::default(),
+            estimate: self.estimate.then(estimate::Collector::default),
+            rows: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn merge(&self, into: &mut Partial, from: Partial) {
+        into.merge(from);
+    }
+
+    #[inline]
+    fn row(&self, fold: &mut Partial, p: &mut Piece, row: &Row<'_>) {
+        fold.add(&row.keys);
+        p.collected.row(&self.collect, row);
+        if let Some(e) = &mut p.estimate {
+            e.row(row);
+        }
+        if p.headers
+            .last()
+            .is_none_or(|(_, h)| !Arc::ptr_eq(h, row.header))
+        {
+            p.headers.push((p.rows.len(), Arc::clone(row.header)));
+        }
+        p.rows.push((
+            row.raw.as_ptr().addr(),
+            u32::try_from(row.raw.len()).unwrap_or(u32::MAX),
+        ));
+    }
+}
+
+/// What the pass has handed back so far, in input order.
+#[derive(Default)]
+struct Gathered {
+    collected: Collected,
+    estimate: Vec<estimate::Collector>,
+    rows: RowIndex,
+    /// Decompressed bytes kept for the Rows view.
+    kept: usize,
+    unbrowsable: Vec<String>,
+    /// Bytes handed back since the last snapshot.
+    since_snapshot: usize,
+}
+
+impl Gathered {
+    fn take(&mut self, p: Piece, at: &ChunkAt<'_>, names: &[String]) {
+        self.collected.merge(p.collected);
+        if let Some(e) = p.estimate {
+            self.estimate.push(e);
+        }
+        self.since_snapshot += at.data.len();
+        let room = self.rows.cap.saturating_sub(self.rows.len);
+        let keep = match at.block {
+            None => true,
+            Some(_) => self.kept + at.data.len() <= STREAM_KEEP,
+        };
+        if !keep || p.rows.len() > room {
+            let lost = if keep {
+                p.rows.len() - room
+            } else {
+                p.rows.len()
+            };
+            self.rows.unlocated += lost as u64;
+            if !keep {
+                let name = names.get(at.file).cloned().unwrap_or_default();
+                if lost > 0 && !self.unbrowsable.contains(&name) {
+                    self.unbrowsable.push(name);
+                }
+                return;
+            }
+        }
+        let take = p.rows.len().min(room);
+        if take == 0 {
+            return;
+        }
+        // A file's rows are located by their offset in the file; a stream's by their offset in
+        // its block, which the segment keeps.
+        let rows = p.rows[..take]
+            .iter()
+            .map(|(addr, len)| {
+                let off = match at.block {
+                    Some(b) => (addr - b.as_ptr().addr()) as u64,
+                    None => at.offset + (addr - at.data.as_ptr().addr()) as u64,
+                };
+                (off, *len)
+            })
+            .collect();
+        let headers = p.headers.into_iter().filter(|(i, _)| *i < take).collect();
+        let buffer = at.block.map(|b| {
+            self.kept += b.len();
+            Arc::clone(b)
+        });
+        self.rows.push(Segment {
+            file: at.file,
+            rows,
+            headers,
+            buffer,
+        });
+    }
 }
 
 /// The scan's state: everything read so far.
-#[derive(Debug)]
 pub struct Scanner {
     spec: Spec,
     opts: ScanOptions,
-    files: Vec<FileState>,
-    partial: Partial,
-    report: ReportView,
-    rows: RowIndex,
+    driver: Driver<Partial>,
+    sink: Dash,
+    gathered: Gathered,
     /// Lowercased recipient domain -> rollup, when the filter tests `domain`.
     domain_map: Option<FxHashMap<String, String>>,
+    /// The inputs' names as reports show them.
+    names: Vec<String>,
+    /// Problems found before reading (paths that do not exist).
+    errors: Vec<String>,
+    shrunk: Vec<String>,
+    aggregates: Arc<Aggregates>,
+    hints: FxHashMap<String, crate::rollup::DomainHints>,
     findings: Arc<Vec<analysis::Finding>>,
     bursts: Option<Arc<Vec<Burst>>>,
     connections: Option<Arc<Connections>>,
     complete: bool,
     generation: u64,
-    /// Decompressed bytes kept for the Rows view.
-    kept: usize,
+}
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("generation", &self.generation)
+            .field("complete", &self.complete)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Scanner {
@@ -106,89 +245,93 @@ impl Scanner {
             chunk_size: spec.chunk_size,
             mmap: spec.mmap,
             progress,
-            // Files grow while the dashboard runs: every look maps them anew.
-            maps: None,
+            // The follow-up pass reads the same mappings (and standard input's spool); a file
+            // that grows is mapped anew.
+            maps: Some(Arc::default()),
         };
-        let mut s = Scanner {
-            rows: RowIndex {
-                cap: spec.row_cap,
-                ..RowIndex::default()
-            },
+        let driver = Driver::new(&inputs, &opts).following(spec.follow);
+        let sink = Dash {
+            plan: Arc::clone(&spec.plan),
+            collect: analysis::Plan::new(&spec.params, &spec.classifier),
+            estimate: spec.collects_estimate(),
+        };
+        let mut gathered = Gathered::default();
+        gathered.rows.cap = spec.row_cap;
+        gathered.rows.paths = Arc::new(inputs.iter().map(|i| i.path.clone()).collect());
+        Scanner {
             spec,
             opts,
-            files: Vec::new(),
-            partial: Partial::default(),
-            report: ReportView {
-                errors: errors.iter().map(ToString::to_string).collect(),
-                ..ReportView::default()
-            },
+            driver,
+            sink,
+            gathered,
             domain_map: None,
+            names: inputs.iter().map(Input::display).collect(),
+            errors: errors.iter().map(ToString::to_string).collect(),
+            shrunk: Vec::new(),
+            aggregates: Arc::default(),
+            hints: FxHashMap::default(),
             findings: Arc::default(),
             bursts: None,
             connections: None,
             complete: false,
             generation,
-            kept: 0,
-        };
-        s.add_inputs(inputs);
-        s
+        }
     }
 
-    fn add_inputs(&mut self, inputs: Vec<Input>) {
-        for input in inputs {
-            if let Some(p) = &self.opts.progress {
-                let size = std::fs::metadata(&input.path).map_or(0, |m| m.len());
-                if input.kind == InputKind::Plain {
-                    p.bytes_total.fetch_add(size, Ordering::Relaxed);
-                }
-            }
-            self.report.files.push(FileReport {
-                path: input.display(),
-                ..FileReport::default()
-            });
-            self.files.push(FileState {
-                input,
-                consumed: 0,
-                header: None,
-                lines: 0,
-                done: false,
-            });
-        }
-        self.rows.paths = Arc::new(self.files.iter().map(|f| f.input.path.clone()).collect());
-    }
-
-    /// Reads every input once, calling `each` with a snapshot after each file. Stops early (and
-    /// returns false) when `cancel` is set.
-    pub fn initial(&mut self, cancel: &AtomicBool, mut each: impl FnMut(Snapshot)) -> bool {
-        if self.spec.filter.needs_domain() {
-            let inputs: Vec<Input> = self.files.iter().map(|f| f.input.clone()).collect();
-            let quiet = ScanOptions {
-                progress: None,
-                ..self.opts.clone()
-            };
-            self.domain_map = Some(scan::domain_map_of(
-                &inputs,
-                &quiet,
-                &self.spec.classifier,
-                &self.spec.rollup,
-            ));
-        }
-        for i in 0..self.files.len() {
+    /// Reads what can be read now, calling `each` with a snapshot every so often. Stops early
+    /// (and returns false) when `cancel` is set.
+    fn read(&mut self, cancel: &AtomicBool, each: &mut dyn FnMut(Snapshot)) -> bool {
+        let mut last = Instant::now();
+        let mut cost = Duration::ZERO;
+        loop {
             if cancel.load(Ordering::Relaxed) {
                 return false;
             }
-            // a big file is read in blocks, with a snapshot after each, so the views fill in
-            while self.read_file(i) {
-                if cancel.load(Ordering::Relaxed) {
-                    return false;
-                }
-                self.refresh_findings();
-                each(self.snapshot());
+            let names = &self.names;
+            let eng = Engine {
+                classifier: &self.spec.classifier,
+                filter: &self.spec.filter,
+                rollup: &self.spec.plan.rollup,
+                domain_map: self.domain_map.as_ref(),
+            };
+            let gathered = &mut self.gathered;
+            let step = self.driver.step(&eng, &self.sink, &mut |p, at| {
+                gathered.take(p, at, names);
+                ControlFlow::Continue(())
+            });
+            if step != Step::More {
+                return true;
             }
-            self.refresh_findings();
-            each(self.snapshot());
+            // A snapshot merges every worker's counts: often enough that the views fill in,
+            // rarely enough that it costs a small part of the scan.
+            if self.gathered.since_snapshot >= self.spec.block && last.elapsed() >= cost * 4 {
+                let t = Instant::now();
+                self.refresh(false);
+                each(self.snapshot());
+                self.gathered.since_snapshot = 0;
+                cost = t.elapsed();
+                last = Instant::now();
+            }
+        }
+    }
+
+    /// Reads every input once, calling `each` with snapshots along the way and a complete one
+    /// at the end. Stops early (and returns false) when `cancel` is set.
+    pub fn initial(&mut self, cancel: &AtomicBool, mut each: impl FnMut(Snapshot)) -> bool {
+        if self.spec.filter.needs_domain() {
+            let inputs: Vec<Input> = self.driver.inputs().cloned().collect();
+            self.domain_map = Some(scan::domain_map_of(
+                &inputs,
+                &self.opts.quiet(),
+                &self.spec.classifier,
+                &self.spec.plan,
+            ));
+        }
+        if !self.read(cancel, &mut each) {
+            return false;
         }
         self.complete = true;
+        self.refresh(true);
         self.analyze();
         each(self.snapshot());
         true
@@ -198,92 +341,139 @@ impl Scanner {
     pub fn poll(&mut self) -> bool {
         if self.spec.paths.iter().any(|p| p.is_dir()) {
             let (found, _) = discover(&self.spec.paths);
-            let new: Vec<Input> = found
-                .into_iter()
-                .filter(|i| self.files.iter().all(|f| f.input.path != i.path))
-                .collect();
-            self.add_inputs(new);
+            let known: Vec<PathBuf> = self.driver.inputs().map(|i| i.path.clone()).collect();
+            let mut paths: Vec<PathBuf> = (*self.gathered.rows.paths).clone();
+            for i in found.into_iter().filter(|i| !known.contains(&i.path)) {
+                paths.push(i.path.clone());
+                self.names.push(i.display());
+                self.driver.add_input(i);
+            }
+            self.gathered.rows.paths = Arc::new(paths);
         }
-        let before = self.partial.records + self.report.malformed;
-        let files_before = self.report.files.iter().filter(|f| f.bytes > 0).count();
-        for i in 0..self.files.len() {
-            while self.read_file(i) {}
+        for i in self.driver.grow() {
+            let name = self.names[i].clone();
+            if !self.shrunk.contains(&name) {
+                self.shrunk.push(name);
+            }
         }
-        let changed = self.partial.records + self.report.malformed != before
-            || self.report.files.iter().filter(|f| f.bytes > 0).count() != files_before;
+        let before = self.driver.report().records() + self.driver.report().malformed;
+        let files_before = self.files_with_bytes();
+        self.read(&AtomicBool::new(false), &mut |_| {});
+        let changed = self.driver.report().records() + self.driver.report().malformed != before
+            || self.files_with_bytes() != files_before;
         if changed {
-            self.refresh_findings();
+            self.refresh(true);
         }
         changed
     }
 
-    /// The findings of the rule codes seen so far (cheap: from the aggregates only).
-    fn refresh_findings(&mut self) {
-        self.findings = Arc::new(analysis::codes::findings(
-            &self.finish_partial(),
-            &self.spec.classifier,
-        ));
+    fn files_with_bytes(&self) -> usize {
+        self.driver
+            .report()
+            .files
+            .iter()
+            .filter(|f| f.bytes > 0)
+            .count()
     }
 
-    fn finish_partial(&self) -> crate::aggregate::Aggregates {
-        let hints = self.partial.domain_hints();
-        self.partial.clone().finish(&self.spec.rollup, &hints)
+    /// The counts so far (`settled`: the pass is complete for now, so the workers' counts are
+    /// merged for good), and the findings of the rule codes among them.
+    fn refresh(&mut self, settled: bool) {
+        let partial = if settled {
+            let eng = Engine {
+                classifier: &self.spec.classifier,
+                filter: &self.spec.filter,
+                rollup: &self.spec.plan.rollup,
+                domain_map: self.domain_map.as_ref(),
+            };
+            self.driver.settle(&eng, &self.sink)
+        } else {
+            self.driver.fold_snapshot(&self.sink)
+        };
+        self.hints = partial.domain_hints();
+        self.aggregates = Arc::new(partial.finish(&self.spec.plan.rollup, &self.hints));
+        if self.bursts.is_none() {
+            self.findings = Arc::new(analysis::codes::findings(
+                &self.aggregates,
+                &self.spec.classifier,
+            ));
+        }
+    }
+
+    fn report_view(&self) -> ReportView {
+        let r = self.driver.report();
+        let mut errors = self.errors.clone();
+        errors.extend(r.errors.iter().map(ToString::to_string));
+        ReportView {
+            files: r.files.clone(),
+            malformed: r.malformed,
+            malformed_samples: r.malformed_samples.clone(),
+            errors,
+            unbrowsable: self.gathered.unbrowsable.clone(),
+            shrunk: self.shrunk.clone(),
+        }
     }
 
     /// The current state as the views show it.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             generation: self.generation,
-            aggregates: Arc::new(self.finish_partial()),
-            report: Arc::new(self.report.clone()),
+            aggregates: Arc::clone(&self.aggregates),
+            report: Arc::new(self.report_view()),
             findings: Arc::clone(&self.findings),
             bursts: self.bursts.clone(),
             connections: self.connections.clone(),
             budget_expected: self.spec.budget.is_some(),
-            rows: self.rows.clone(),
+            rows: self.gathered.rows.clone(),
             complete: self.complete,
         }
     }
 
-    /// Runs every analysis on what was read (findings, and bursts once they exist).
+    /// Runs every analysis on what was read: from what the pass collected, plus the same
+    /// follow-up pass as `summary` (RP-001 retries, complaints), and the connections.
     pub fn analyze(&mut self) {
-        let inputs: Vec<Input> = self.files.iter().map(|f| f.input.clone()).collect();
-        let hints = self.partial.domain_hints();
+        let inputs: Vec<Input> = self.driver.inputs().cloned().collect();
+        let hints = self.hints.clone();
+        let r = self.driver.report();
         let result = scan::ScanResult {
-            aggregates: self.partial.clone().finish(&self.spec.rollup, &hints),
+            aggregates: (*self.aggregates).clone(),
             report: ScanReport {
-                files: self.report.files.clone(),
-                malformed: self.report.malformed,
-                malformed_samples: self.report.malformed_samples.clone(),
+                files: r.files.clone(),
+                malformed: r.malformed,
+                malformed_samples: r.malformed_samples.clone(),
                 errors: Vec::new(),
             },
             hints,
         };
-        let quiet = ScanOptions {
-            progress: None,
-            ..self.opts.clone()
-        };
-        let analyses = analysis::analyze(&analysis::Context {
+        let quiet = self.opts.quiet();
+        let ctx = analysis::Context {
             inputs: &inputs,
             opts: &quiet,
             classifier: &self.spec.classifier,
             filter: &self.spec.filter,
-            rollup: &self.spec.rollup,
+            rollup: &self.spec.plan.rollup,
             scan: &result,
             params: &self.spec.params,
-        });
+        };
+        let analyses = analysis::analyze_collected(&ctx, self.gathered.collected.clone());
         self.bursts = Some(bursts_of(&analyses));
         self.findings = Arc::new(analyses.findings);
         if let Some(setup) = &self.spec.budget {
-            // The estimate reads the inputs once more (connections are not filtered); a log
-            // that cannot be read leaves the estimate, and the view says why.
+            // Connections are not filtered: the estimate's rows come from this pass when it
+            // read them all, else from a pass of their own. A log that cannot be read leaves
+            // the estimate, and the view says why.
+            let rows = self
+                .sink
+                .estimate
+                .then(|| estimate::merge(self.gathered.estimate.clone()));
             let mut ctx = connections::Context::new(
                 &result,
-                &self.spec.rollup,
+                &self.spec.plan.rollup,
                 &self.spec.classifier,
                 &inputs,
                 &quiet,
             );
+            ctx.rows = rows.as_ref();
             ctx.config = setup.config.as_ref();
             ctx.pmta_log = setup.pmta_log.as_deref();
             ctx.only_aggregated = !self.spec.filter.is_empty();
@@ -294,229 +484,6 @@ impl Scanner {
             self.connections = Some(Arc::new(connections::analyze(&ctx, &settings)));
         }
     }
-
-    /// Reads what is new in one input, or the next block of it; true if more is waiting.
-    fn read_file(&mut self, i: usize) -> bool {
-        let f = &self.files[i];
-        if f.done {
-            return false;
-        }
-        match f.input.kind {
-            InputKind::Plain => self.read_plain(i),
-            InputKind::Gzip | InputKind::Stdin => {
-                self.read_stream(i);
-                false
-            }
-        }
-    }
-
-    /// Reads the next block (about `spec.block` bytes, whole records) of a plain file; true if
-    /// more is waiting.
-    fn read_plain(&mut self, i: usize) -> bool {
-        let f = &self.files[i];
-        let size = match std::fs::metadata(&f.input.path) {
-            Ok(m) => m.len(),
-            Err(e) => {
-                if f.consumed == 0 && self.report.files[i].error.is_none() {
-                    let msg = format!("{}: {e}", f.input.path.display());
-                    self.report.files[i].error = Some(msg.clone());
-                    self.report.errors.push(msg);
-                }
-                // A file that disappears (rotated away and compressed) keeps what was read.
-                self.files[i].done = !self.spec.follow;
-                return false;
-            }
-        };
-        if size < f.consumed {
-            let name = f.input.display();
-            if !self.report.shrunk.contains(&name) {
-                self.report.shrunk.push(name);
-            }
-            return false;
-        }
-        if size == f.consumed {
-            if !self.spec.follow {
-                self.files[i].done = true;
-            }
-            return false;
-        }
-        let bytes = match read_from(&f.input, f.consumed, self.spec.mmap) {
-            Ok(b) => b,
-            Err(msg) => {
-                self.report.files[i].error = Some(msg.clone());
-                self.report.errors.push(msg);
-                self.files[i].done = true;
-                return false;
-            }
-        };
-        let data = bytes.as_slice(f.consumed);
-        // While following, a last line without its newline is still being written: leave it.
-        let mut usable = if self.spec.follow {
-            memchr::memrchr(b'\n', data).map_or(0, |p| p + 1)
-        } else {
-            data.len()
-        };
-        let mut more = false;
-        if self.spec.mmap
-            && usable > self.spec.block
-            && let Some(cut) = next_boundary(&data[..usable], self.spec.block)
-        {
-            usable = cut;
-            more = true;
-        }
-        if usable == 0 {
-            return false;
-        }
-        let room = self.rows.cap.saturating_sub(self.rows.len);
-        let mut b = scan::scan_block(
-            &data[..usable],
-            f.consumed,
-            f.header.clone(),
-            &self.opts,
-            &self.engine(),
-            room,
-        );
-        self.tally(i, usable as u64, &mut b);
-        self.rows.push(Segment {
-            file: i,
-            rows: b.rows,
-            headers: b.row_headers,
-            buffer: None,
-        });
-        let f = &mut self.files[i];
-        f.consumed += usable as u64;
-        f.lines += b.lines;
-        f.header = b.header;
-        if !self.spec.follow && !more {
-            f.done = true;
-        }
-        more
-    }
-
-    /// Reads a compressed file or standard input once, in record-aligned blocks. Blocks are
-    /// kept in memory (up to [`STREAM_KEEP`] bytes in all) so the Rows view can list their rows;
-    /// past that, rows are counted but not listed.
-    fn read_stream(&mut self, i: usize) {
-        let input = self.files[i].input.clone();
-        let stream = match open(&input, self.spec.mmap) {
-            Ok(Opened::Stream(r)) => r,
-            Ok(_) => {
-                self.files[i].done = true;
-                return;
-            }
-            Err(e) => {
-                self.report.files[i].error = Some(e.to_string());
-                self.report.errors.push(e.to_string());
-                self.files[i].done = true;
-                return;
-            }
-        };
-        let path = input.display();
-        let mut reader = BlockReader::new(stream, self.opts.chunk_size.max(1 << 20));
-        let mut header: Option<Arc<Header>> = None;
-        loop {
-            let block = match reader.next_block() {
-                Ok(Some(b)) => b,
-                Ok(None) => break,
-                Err(e) => {
-                    let msg = format!("{path}: {e}");
-                    self.report.files[i].error = Some(msg.clone());
-                    self.report.errors.push(msg);
-                    break;
-                }
-            };
-            let keep = self.kept + block.len() <= STREAM_KEEP;
-            let room = if keep {
-                self.rows.cap.saturating_sub(self.rows.len)
-            } else {
-                0
-            };
-            let mut b = scan::scan_block(block, 0, header.take(), &self.opts, &self.engine(), room);
-            self.tally(i, block.len() as u64, &mut b);
-            if keep && !b.rows.is_empty() {
-                self.kept += block.len();
-                self.rows.push(Segment {
-                    file: i,
-                    rows: b.rows,
-                    headers: b.row_headers,
-                    buffer: Some(Arc::new(block.to_vec())),
-                });
-            } else if !keep && b.unlocated > 0 && !self.report.unbrowsable.contains(&path) {
-                self.report.unbrowsable.push(path.clone());
-            }
-            self.files[i].lines += b.lines;
-            header = b.header;
-        }
-        self.files[i].done = true;
-    }
-
-    /// What a block is scanned with: the spec's classifier, filter and rollup, and the domain map.
-    fn engine(&self) -> Engine<'_> {
-        Engine {
-            classifier: &self.spec.classifier,
-            filter: &self.spec.filter,
-            rollup: &self.spec.rollup,
-            domain_map: self.domain_map.as_ref(),
-        }
-    }
-
-    /// Counts block `b` of input `i` (`bytes` long, read after the input's lines so far) into
-    /// the aggregate and the report, and its rows past the Rows view's cap into the index. Takes
-    /// `b`'s aggregate and malformed samples; the caller files its rows and moves the input on.
-    fn tally(&mut self, i: usize, bytes: u64, b: &mut BlockScan) {
-        let path = self.files[i].input.display();
-        let line_base = self.files[i].lines;
-        self.partial.merge(std::mem::take(&mut b.partial));
-        let rep = &mut self.report.files[i];
-        rep.bytes += bytes;
-        rep.records += b.records;
-        rep.malformed += b.malformed;
-        self.report.malformed += b.malformed;
-        for (line, reason) in b.samples.drain(..) {
-            if self.report.malformed_samples.len() < scan::MAX_SAMPLES {
-                self.report.malformed_samples.push(Malformed {
-                    path: path.clone(),
-                    line: line_base + line + 1,
-                    reason,
-                });
-            }
-        }
-        self.rows.unlocated += b.unlocated;
-    }
-}
-
-/// The most decompressed bytes kept in memory for the Rows view.
-pub const STREAM_KEEP: usize = 256 << 20;
-
-/// The bytes of a file from an offset on: mapped, or read when `--no-mmap`.
-enum Bytes {
-    Mapped(Arc<memmap2::Mmap>),
-    Read(Vec<u8>),
-}
-
-impl Bytes {
-    fn as_slice(&self, from: u64) -> &[u8] {
-        match self {
-            Bytes::Mapped(m) => m.get(from as usize..).unwrap_or_default(),
-            Bytes::Read(v) => v,
-        }
-    }
-}
-
-fn read_from(input: &Input, from: u64, mmap: bool) -> Result<Bytes, String> {
-    if mmap {
-        return match open(input, true) {
-            Ok(Opened::Mapped(m)) => Ok(Bytes::Mapped(m)),
-            Ok(_) => Ok(Bytes::Read(Vec::new())),
-            Err(e) => Err(e.to_string()),
-        };
-    }
-    let err = |e: std::io::Error| format!("{}: {e}", input.path.display());
-    let mut f = std::fs::File::open(&input.path).map_err(err)?;
-    f.seek(SeekFrom::Start(from)).map_err(err)?;
-    let mut v = Vec::new();
-    f.read_to_end(&mut v).map_err(err)?;
-    Ok(Bytes::Read(v))
 }
 
 /// The bursts the analyses found.
@@ -548,7 +515,7 @@ impl Loader {
         self.paused.store(paused, Ordering::Relaxed);
     }
 
-    /// Asks the thread to stop at its next file or poll; does not wait for it.
+    /// Asks the thread to stop at its next window or poll; does not wait for it.
     pub fn cancel(&mut self) {
         self.cancel.store(true, Ordering::Relaxed);
         self.handle.take();
@@ -637,8 +604,8 @@ fn follow_loop(
         }
         let changed = s.poll();
         analyses_behind |= changed;
-        // The counts are sent every time they change; the analyses (which may read the inputs
-        // again) catch up at their own pace.
+        // The counts are sent every time they change; the analyses (whose follow-up pass
+        // reads the inputs again) catch up at their own pace.
         let analyse = analyses_behind && analysed.elapsed() >= ANALYSES_INTERVAL;
         if analyse {
             s.analyze();

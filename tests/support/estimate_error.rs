@@ -217,7 +217,8 @@ pub fn measure(s: &Scenario, dir: &Path, params: Params) -> Vec<Pair> {
     let classifier = Classifier::builtin();
     let rollup = Rollup::new(config.rollups());
     let opts = ScanOptions::default();
-    let result = scan::run(&inputs, &opts, &classifier, &Filter::default(), &rollup);
+    let plan = pmta_lens::connections::plan(rollup.clone(), Some(&config));
+    let result = scan::run(&inputs, &opts, &classifier, &Filter::default(), &plan);
     let mut ctx = Context::new(&result, &rollup, &classifier, &inputs, &opts);
     ctx.config = Some(&config);
     let settings = Settings {

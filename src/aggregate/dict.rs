@@ -1,0 +1,167 @@
+//! Interned byte strings with dense `u32` ids: every distinct VMTA, IP, pool or domain is stored
+//! once, in one growing buffer, and the hash table holds only ids. A string costs its bytes plus
+//! about 16 bytes, so a table keyed by ids grows with the number of distinct values, not rows.
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
+use rustc_hash::FxBuildHasher;
+
+/// Distinct byte strings, each with a dense id in insertion order.
+#[derive(Clone, Default)]
+pub struct Dict {
+    /// Every string, back to back.
+    bytes: Vec<u8>,
+    /// Where each string ends in `bytes` (it starts where the one before ends).
+    ends: Vec<usize>,
+    /// Ids, found by the hash of their bytes.
+    table: HashTable<u32>,
+}
+
+impl std::fmt::Debug for Dict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dict").field("len", &self.len()).finish()
+    }
+}
+
+#[inline]
+fn hash(s: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(s)
+}
+
+#[inline]
+fn slice<'a>(bytes: &'a [u8], ends: &[usize], id: u32) -> &'a [u8] {
+    let i = id as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &bytes[start..ends[i]]
+}
+
+impl Dict {
+    /// The id of `s`, adding it if it is new.
+    ///
+    /// # Panics
+    ///
+    /// Past `u32::MAX` distinct strings (some 4 billion: far beyond any memory budget).
+    #[inline]
+    pub fn intern(&mut self, s: &[u8]) -> u32 {
+        self.intern_new(s).0
+    }
+
+    /// The id of `s` and whether it was added by this call.
+    #[inline]
+    pub fn intern_new(&mut self, s: &[u8]) -> (u32, bool) {
+        let (bytes, ends) = (&self.bytes, &self.ends);
+        let entry = self.table.entry(
+            hash(s),
+            |&id| slice(bytes, ends, id) == s,
+            |&id| hash(slice(bytes, ends, id)),
+        );
+        match entry {
+            Entry::Occupied(e) => (*e.get(), false),
+            Entry::Vacant(e) => {
+                let id = u32::try_from(self.ends.len()).expect("fewer than 2^32 distinct strings");
+                e.insert(id);
+                self.bytes.extend_from_slice(s);
+                self.ends.push(self.bytes.len());
+                (id, true)
+            }
+        }
+    }
+
+    /// The id of `s`, if it is in the dictionary.
+    pub fn find(&self, s: &[u8]) -> Option<u32> {
+        self.table
+            .find(hash(s), |&id| slice(&self.bytes, &self.ends, id) == s)
+            .copied()
+    }
+
+    /// The string of an id from this dictionary.
+    #[inline]
+    pub fn get(&self, id: u32) -> &[u8] {
+        slice(&self.bytes, &self.ends, id)
+    }
+
+    /// The string of an id as text (invalid UTF-8 replaced).
+    pub fn text(&self, id: u32) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.get(id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Every string, by id.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> {
+        (0..self.ends.len()).map(|i| slice(&self.bytes, &self.ends, i as u32))
+    }
+
+    /// Adds every string of `other`; returns the id in `self` of each id of `other`.
+    pub fn absorb(&mut self, other: &Dict) -> Vec<u32> {
+        other.iter().map(|s| self.intern(s)).collect()
+    }
+
+    /// Heap bytes held (for tests and `--stats`).
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity()
+            + self.ends.capacity() * std::mem::size_of::<usize>()
+            + self.table.allocation_size()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_dense_stable_and_round_trip() {
+        let mut d = Dict::default();
+        let words: [&[u8]; 5] = [
+            b"hotmail.com",
+            b"",
+            b"gmail.com",
+            b"Hotmail.com",
+            b"\xff\x00x",
+        ];
+        let ids: Vec<u32> = words.iter().map(|w| d.intern(w)).collect();
+        assert_eq!(ids, [0, 1, 2, 3, 4]);
+        for (w, id) in words.iter().zip(&ids) {
+            assert_eq!(d.intern(w), *id, "interning again gives the same id");
+            assert_eq!(d.get(*id), *w);
+            assert_eq!(d.find(w), Some(*id));
+        }
+        assert_eq!(d.find(b"yahoo.com"), None);
+        assert_eq!(d.intern_new(b"gmail.com"), (2, false));
+        assert_eq!(d.intern_new(b"yahoo.com"), (5, true));
+        assert_eq!(d.len(), 6);
+    }
+
+    #[test]
+    fn many_strings_survive_growth() {
+        let mut d = Dict::default();
+        for i in 0..50_000u32 {
+            assert_eq!(d.intern(format!("d{i}.example").as_bytes()), i);
+        }
+        for i in (0..50_000u32).step_by(997) {
+            assert_eq!(d.find(format!("d{i}.example").as_bytes()), Some(i));
+            assert_eq!(d.text(i), format!("d{i}.example"));
+        }
+    }
+
+    #[test]
+    fn absorb_maps_ids() {
+        let mut a = Dict::default();
+        a.intern(b"x");
+        a.intern(b"y");
+        let mut b = Dict::default();
+        b.intern(b"y");
+        b.intern(b"z");
+        let map = a.absorb(&b);
+        assert_eq!(map, [1, 2]);
+        assert_eq!(a.get(2), b"z");
+    }
+}

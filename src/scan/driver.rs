@@ -1,0 +1,766 @@
+//! The one driver of every pass: opens the inputs (mapped files; gzip, standard input and pipes
+//! decompressed and read ahead on threads of their own, several at once), cuts them into
+//! record-aligned pieces, decides the header each piece starts under, scans a window of pieces
+//! in parallel and hands each piece's state to the caller in input order, with its file, byte
+//! offset and first line. Memory is bounded by the window, whatever the inputs' size.
+//!
+//! Headers: a mapped file's pieces start *speculatively* with the header the window opens with
+//! (searching every file for `type,` lines first cost a good part of a scan); a window whose
+//! guess fails (a `record-fields` change in mid-file) is scanned again with its headers found
+//! exactly, and since the workers' counts then hold part of it twice, they are redone at the end
+//! from the start, exactly, without delivering anything twice. Streams arrive block by block:
+//! their header lines are found exactly (cheap next to decompression).
+
+use std::io;
+use std::ops::ControlFlow;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use memmap2::Mmap;
+use rayon::prelude::*;
+
+use super::records::{ChunkReport, Target, scan_chunk};
+use super::{Engine, FileReport, MAX_SAMPLES, Malformed, Progress, Row, ScanOptions, ScanReport};
+use crate::acct::chunk::{changes_header, split_points};
+use crate::acct::discover::Input;
+use crate::acct::header::{Col, Header};
+use crate::acct::record::FieldSplitter;
+use crate::acct::source::{Opened, open, read_ahead};
+use crate::error::InputError;
+use crate::model::RecordKind;
+
+/// The largest block a stream is read in.
+const STREAM_BLOCK: usize = 1 << 20;
+
+/// What a pass does with rows. Each worker folds rows into its own [`Sink::Fold`] (merged at
+/// the end: counts); each piece fills its own [`Sink::Chunk`], handed back in input order
+/// (sequences, output, anything whose order matters or that must not be kept whole).
+pub trait Sink: Sync {
+    type Fold: Send;
+    type Chunk: Send;
+
+    fn new_fold(&self) -> Self::Fold;
+
+    fn new_chunk(&self) -> Self::Chunk;
+
+    fn merge(&self, into: &mut Self::Fold, from: Self::Fold);
+
+    /// Whether a well-formed row of this type, with these fields, can matter to the sink: asked
+    /// before the row's timestamp is parsed, its response classified and the filter applied, so
+    /// a pass that needs few rows skips the rest cheaply. A declined row is counted neither as a
+    /// record nor as malformed (such passes discard their report).
+    #[inline]
+    fn wants<'d>(&self, _kind: RecordKind, _field: &dyn Fn(Col) -> &'d [u8]) -> bool {
+        true
+    }
+
+    /// Whether [`Self::skim`] can decline rows: then the scan offers it each single-line
+    /// record before splitting it into fields.
+    const SKIMS: bool = false;
+
+    /// Whether a record (one line, without its line ending, `header` in effect) may matter:
+    /// a conservative look at its raw bytes, cheaper than splitting it. `false` skips the row
+    /// unread (as [`Self::wants`] does); when unsure, say `true`.
+    #[inline]
+    fn skim(&self, _line: &[u8], _header: &Header) -> bool {
+        true
+    }
+
+    fn row(&self, fold: &mut Self::Fold, chunk: &mut Self::Chunk, row: &Row<'_>);
+}
+
+/// Where a piece of input was, as its state is handed back.
+#[derive(Debug)]
+pub struct ChunkAt<'a> {
+    /// Index of the input.
+    pub file: usize,
+    /// Offset of the piece's first byte in the input (decompressed, for a stream).
+    pub offset: u64,
+    /// 0-based line number of the piece's first line.
+    pub line: u64,
+    /// The piece's bytes.
+    pub data: &'a [u8],
+    /// For a stream, the block the bytes are in, for a consumer that keeps them.
+    pub block: Option<&'a Arc<Vec<u8>>>,
+}
+
+/// What one [`Driver::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Read a window; there may be more.
+    More,
+    /// Nothing to read now (following: the files may grow).
+    Idle,
+    /// Every input was read.
+    Done,
+    /// The consumer asked to stop.
+    Stopped,
+}
+
+/// How an input is being read.
+enum Source {
+    Unopened,
+    Mapped {
+        map: Arc<Mmap>,
+        /// Piece starts from the read position on, and where the readable part ends.
+        starts: Vec<usize>,
+        next: usize,
+        end: usize,
+    },
+    Stream(Receiver<io::Result<Arc<Vec<u8>>>>),
+    Done,
+}
+
+/// One input and how far it was read.
+struct Cursor {
+    input: Input,
+    source: Source,
+    /// Bytes scanned so far (decompressed, for a stream).
+    offset: u64,
+    line: u64,
+    /// The header in effect at `offset`.
+    header: Option<Arc<Header>>,
+    /// Find this file's header lines exactly (a guess failed).
+    exact: bool,
+}
+
+impl Cursor {
+    fn new(input: Input) -> Cursor {
+        Cursor {
+            input,
+            source: Source::Unopened,
+            offset: 0,
+            line: 0,
+            header: None,
+            exact: false,
+        }
+    }
+}
+
+/// One piece of a window: its bytes and, for a stream, the block that owns them.
+struct Piece<'a> {
+    data: &'a [u8],
+    block: Option<&'a Arc<Vec<u8>>>,
+}
+
+/// Reads inputs for one pass; see the module documentation.
+pub struct Driver<F> {
+    opts: ScanOptions,
+    /// Leave a last line without its newline for later (the file is being written).
+    follow: bool,
+    cursors: Vec<Cursor>,
+    /// Index of the first input not read to its end.
+    current: usize,
+    /// One state per worker thread.
+    folds: Vec<Mutex<Option<F>>>,
+    /// A window was scanned twice: the folds must be redone from the start.
+    redo: bool,
+    report: ScanReport,
+}
+
+impl<F: Send> Driver<F> {
+    /// A driver over `inputs` (nothing is opened yet). Uses the current rayon pool.
+    pub fn new(inputs: &[Input], opts: &ScanOptions) -> Driver<F> {
+        let mut d = Driver {
+            opts: opts.clone(),
+            follow: false,
+            cursors: Vec::new(),
+            current: 0,
+            folds: (0..rayon::current_num_threads().max(1))
+                .map(|_| Mutex::new(None))
+                .collect(),
+            redo: false,
+            report: ScanReport::default(),
+        };
+        for input in inputs {
+            d.add_input(input.clone());
+        }
+        d
+    }
+
+    /// Leaves the last line of a file without its newline unread, and keeps files open for
+    /// what is appended (see [`Self::grow`]).
+    #[must_use]
+    pub fn following(mut self, follow: bool) -> Self {
+        self.follow = follow;
+        self
+    }
+
+    /// Adds an input after the others (a file that rotation created).
+    pub fn add_input(&mut self, input: Input) {
+        self.report.files.push(FileReport {
+            path: input.display(),
+            ..FileReport::default()
+        });
+        self.cursors.push(Cursor::new(input));
+    }
+
+    pub fn inputs(&self) -> impl Iterator<Item = &Input> {
+        self.cursors.iter().map(|c| &c.input)
+    }
+
+    pub fn report(&self) -> &ScanReport {
+        &self.report
+    }
+
+    /// Reads and scans the next window of pieces, handing each piece's state to `consume` in
+    /// input order.
+    pub fn step<S, C>(&mut self, eng: &Engine<'_>, sink: &S, consume: &mut C) -> Step
+    where
+        S: Sink<Fold = F>,
+        C: FnMut(S::Chunk, &ChunkAt<'_>) -> ControlFlow<()>,
+    {
+        self.step_with(eng, sink, consume, true)
+    }
+
+    /// [`Self::step`]; with `deliver` false (recounting), nothing is handed back or reported.
+    fn step_with<S, C>(
+        &mut self,
+        eng: &Engine<'_>,
+        sink: &S,
+        consume: &mut C,
+        deliver: bool,
+    ) -> Step
+    where
+        S: Sink<Fold = F>,
+        C: FnMut(S::Chunk, &ChunkAt<'_>) -> ControlFlow<()>,
+    {
+        let threads = self.folds.len();
+        while self.current < self.cursors.len() {
+            let i = self.current;
+            if matches!(self.cursors[i].source, Source::Unopened) {
+                self.open(i);
+                self.read_ahead_from(i + 1);
+            }
+            let window = match &mut self.cursors[i].source {
+                Source::Mapped {
+                    map,
+                    starts,
+                    next,
+                    end,
+                } => {
+                    if *next >= starts.len() {
+                        if self.follow {
+                            // Stay on this file: later ones are read once it stops growing.
+                            self.current += 1;
+                            continue;
+                        }
+                        self.cursors[i].source = Source::Done;
+                        self.current += 1;
+                        continue;
+                    }
+                    let take = (threads * 4).min(starts.len() - *next);
+                    let bounds: Vec<(usize, usize)> = (*next..*next + take)
+                        .map(|k| (starts[k], starts.get(k + 1).copied().unwrap_or(*end)))
+                        .collect();
+                    *next += take;
+                    Window::Mapped(Arc::clone(map), bounds)
+                }
+                Source::Stream(rx) => {
+                    let mut blocks = Vec::new();
+                    let mut failed = None;
+                    let mut ended = false;
+                    while blocks.len() < threads * 2 {
+                        match rx.recv() {
+                            Ok(Ok(b)) => blocks.push(b),
+                            Ok(Err(e)) => {
+                                failed = Some(e);
+                                break;
+                            }
+                            Err(_) => {
+                                ended = true;
+                                break;
+                            }
+                        }
+                    }
+                    if failed.is_some() || ended {
+                        self.cursors[i].source = Source::Done;
+                        self.current += 1;
+                    }
+                    if let Some(e) = failed {
+                        self.fail(i, e);
+                    }
+                    if blocks.is_empty() {
+                        continue;
+                    }
+                    Window::Stream(blocks)
+                }
+                Source::Done | Source::Unopened => {
+                    self.current += 1;
+                    continue;
+                }
+            };
+            let stopped = self.scan_window(i, eng, sink, &window, consume, deliver);
+            return if stopped { Step::Stopped } else { Step::More };
+        }
+        if self.follow { Step::Idle } else { Step::Done }
+    }
+
+    /// Opens input `i`; a failure is reported and the input skipped.
+    fn open(&mut self, i: usize) {
+        let input = &self.cursors[i].input;
+        let opened = match &self.opts.maps {
+            Some(cache) => cache.open(input, self.opts.mmap),
+            None => open(input, self.opts.mmap),
+        };
+        let source = match opened {
+            Ok(Opened::Mapped(map)) => {
+                let end = if self.follow {
+                    memchr::memrchr(b'\n', &map).map_or(0, |p| p + 1)
+                } else {
+                    map.len()
+                };
+                if let Some(p) = &self.opts.progress {
+                    p.bytes_total.fetch_add(map.len() as u64, Ordering::Relaxed);
+                }
+                Source::Mapped {
+                    starts: split_points(&map[..end], self.opts.chunk_size),
+                    map,
+                    next: 0,
+                    end,
+                }
+            }
+            Ok(Opened::Empty) => Source::Done,
+            Ok(Opened::Stream(s)) => {
+                let block = self.opts.chunk_size.clamp(64, STREAM_BLOCK);
+                match read_ahead(s, block, self.folds.len() * 2) {
+                    Ok(rx) => Source::Stream(rx),
+                    Err(e) => {
+                        self.fail(i, e);
+                        Source::Done
+                    }
+                }
+            }
+            Err(e) => {
+                self.report.files[i].error = Some(e.to_string());
+                self.report.errors.push(e);
+                Source::Done
+            }
+        };
+        self.cursors[i].source = source;
+    }
+
+    /// Starts reading ahead the streams after input `from`, so that several decompress at
+    /// once (as many as there are workers).
+    fn read_ahead_from(&mut self, from: usize) {
+        let busy = self.cursors[self.current..from]
+            .iter()
+            .filter(|c| matches!(c.source, Source::Stream(_)))
+            .count();
+        let mut room = self.folds.len().saturating_sub(busy);
+        for i in from..self.cursors.len() {
+            if room == 0 {
+                break;
+            }
+            let c = &self.cursors[i];
+            if matches!(c.source, Source::Unopened)
+                && c.input.kind != crate::acct::discover::InputKind::Plain
+            {
+                self.open(i);
+                room -= 1;
+            }
+        }
+    }
+
+    /// Records a read error of input `i` (what was read before it counts).
+    fn fail(&mut self, i: usize, source: io::Error) {
+        let e = InputError::Io {
+            path: self.cursors[i].input.path.clone(),
+            source,
+        };
+        self.report.files[i].error = Some(e.to_string());
+        self.report.errors.push(e);
+    }
+
+    /// Scans one window of input `i` and delivers its pieces; true if the consumer stopped.
+    fn scan_window<S, C>(
+        &mut self,
+        i: usize,
+        eng: &Engine<'_>,
+        sink: &S,
+        window: &Window,
+        consume: &mut C,
+        deliver: bool,
+    ) -> bool
+    where
+        S: Sink<Fold = F>,
+        C: FnMut(S::Chunk, &ChunkAt<'_>) -> ControlFlow<()>,
+    {
+        let pieces = window.pieces();
+        let initial = self.cursors[i].header.clone();
+        let exact = self.cursors[i].exact || matches!(window, Window::Stream(_));
+        let progress = self.opts.progress.as_deref().filter(|_| deliver);
+        let guess = if exact {
+            exact_headers(&pieces, initial.clone())
+        } else {
+            guess_headers(&pieces, initial.clone())
+        };
+        let mut done = scan_pieces(&self.folds, eng, sink, &pieces, &guess.headers, progress);
+        if !guess.held(&done) {
+            // A header line changed the columns inside the window: scan it again with its
+            // headers found exactly. The folds now count part of it twice: redo them at the end.
+            unreport(progress, &done);
+            self.cursors[i].exact = true;
+            self.redo = true;
+            let exact = exact_headers(&pieces, initial);
+            done = scan_pieces(&self.folds, eng, sink, &pieces, &exact.headers, progress);
+        }
+        if !deliver {
+            // Recounting: only the position moves on.
+            for (_, rep) in done {
+                let c = &mut self.cursors[i];
+                c.offset += rep.bytes;
+                c.line += rep.lines;
+                c.header = rep.header;
+            }
+            return false;
+        }
+        for ((state, rep), piece) in done.into_iter().zip(&pieces) {
+            let f = &mut self.report.files[i];
+            let c = &mut self.cursors[i];
+            let at = ChunkAt {
+                file: i,
+                offset: c.offset,
+                line: c.line,
+                data: piece.data,
+                block: piece.block,
+            };
+            f.records += rep.records;
+            f.malformed += rep.malformed;
+            f.bytes += rep.bytes;
+            self.report.malformed += rep.malformed;
+            for (line, reason) in rep.samples {
+                if self.report.malformed_samples.len() < MAX_SAMPLES {
+                    self.report.malformed_samples.push(Malformed {
+                        path: f.path.clone(),
+                        line: c.line + line + 1,
+                        reason,
+                    });
+                }
+            }
+            c.offset += rep.bytes;
+            c.line += rep.lines;
+            c.header = rep.header;
+            if consume(state, &at).is_break() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Following: looks at the mapped files again for appended bytes (whole lines only) and
+    /// makes them the next pieces to read. Returns the inputs that are now shorter than what was
+    /// read of them (truncated or replaced in place).
+    pub fn grow(&mut self) -> Vec<usize> {
+        let mut shrunk = Vec::new();
+        for (i, c) in self.cursors.iter_mut().enumerate() {
+            let Source::Mapped {
+                map,
+                starts,
+                next,
+                end,
+            } = &mut c.source
+            else {
+                continue;
+            };
+            if *next < starts.len() {
+                continue;
+            }
+            let Ok(size) = std::fs::metadata(&c.input.path).map(|m| m.len()) else {
+                continue;
+            };
+            if size < c.offset {
+                shrunk.push(i);
+                continue;
+            }
+            if size <= map.len() as u64 {
+                continue;
+            }
+            if let Some(cache) = &self.opts.maps {
+                cache.forget(&c.input.path);
+            }
+            let Ok(Opened::Mapped(grown)) = open(&c.input, true) else {
+                continue;
+            };
+            let from = usize::try_from(c.offset)
+                .unwrap_or(usize::MAX)
+                .min(grown.len());
+            let usable = memchr::memrchr(b'\n', &grown[from..]).map_or(from, |p| from + p + 1);
+            if let Some(p) = &self.opts.progress {
+                p.bytes_total
+                    .fetch_add((grown.len() - map.len()) as u64, Ordering::Relaxed);
+            }
+            *starts = split_points(&grown[from..usable], self.opts.chunk_size)
+                .into_iter()
+                .map(|s| s + from)
+                .collect();
+            *next = 0;
+            *end = usable;
+            *map = grown;
+        }
+        self.current = 0;
+        shrunk
+    }
+
+    /// Merges the workers' folds into one (redoing them first if a window was scanned twice)
+    /// and returns a copy: for a front end that shows a complete scan and keeps following.
+    pub fn settle<S>(&mut self, eng: &Engine<'_>, sink: &S) -> F
+    where
+        S: Sink<Fold = F>,
+        F: Clone,
+    {
+        if self.redo {
+            self.recount(eng, sink);
+            self.redo = false;
+        }
+        let mut all = sink.new_fold();
+        for slot in &self.folds {
+            if let Some(f) = slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                sink.merge(&mut all, f);
+            }
+        }
+        let copy = all.clone();
+        *self.folds[0].lock().unwrap_or_else(PoisonError::into_inner) = Some(all);
+        copy
+    }
+
+    /// Reads every input to its end (or until `consume` stops), then merges the workers' folds.
+    pub fn run<S>(
+        mut self,
+        eng: &Engine<'_>,
+        sink: &S,
+        mut consume: impl FnMut(S::Chunk, &ChunkAt<'_>) -> ControlFlow<()>,
+    ) -> (F, ScanReport)
+    where
+        S: Sink<Fold = F>,
+    {
+        while self.step(eng, sink, &mut consume) == Step::More {}
+        self.finish(eng, sink)
+    }
+
+    /// The workers' folds merged into one (a copy: the scan can go on).
+    pub fn fold_snapshot<S>(&self, sink: &S) -> F
+    where
+        S: Sink<Fold = F>,
+        F: Clone,
+    {
+        let mut out = sink.new_fold();
+        for slot in &self.folds {
+            let slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(f) = slot.as_ref() {
+                sink.merge(&mut out, f.clone());
+            }
+        }
+        out
+    }
+
+    /// The workers' folds merged into one, and the report. Redoes the folds first if a window
+    /// was scanned twice.
+    pub fn finish<S>(mut self, eng: &Engine<'_>, sink: &S) -> (F, ScanReport)
+    where
+        S: Sink<Fold = F>,
+    {
+        if self.redo {
+            self.recount(eng, sink);
+        }
+        let mut out = sink.new_fold();
+        for slot in self.folds {
+            if let Some(f) = slot.into_inner().unwrap_or_else(PoisonError::into_inner) {
+                sink.merge(&mut out, f);
+            }
+        }
+        (out, self.report)
+    }
+
+    /// Counts every input again from the start, exactly where a guess failed, delivering
+    /// nothing: the folds of a pass in which a window was scanned twice.
+    fn recount<S>(&mut self, eng: &Engine<'_>, sink: &S)
+    where
+        S: Sink<Fold = F>,
+    {
+        for slot in &self.folds {
+            *slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        }
+        let exact: Vec<bool> = self.cursors.iter().map(|c| c.exact).collect();
+        let inputs: Vec<Input> = self.cursors.iter().map(|c| c.input.clone()).collect();
+        let mut again: Driver<F> = Driver {
+            opts: self.opts.quiet(),
+            follow: self.follow,
+            cursors: inputs.into_iter().map(Cursor::new).collect(),
+            current: 0,
+            folds: std::mem::take(&mut self.folds),
+            redo: false,
+            report: ScanReport::default(),
+        };
+        for (c, x) in again.cursors.iter_mut().zip(exact) {
+            c.exact = x;
+        }
+        again.report.files.clone_from(&self.report.files);
+        let mut nothing = |_: S::Chunk, _: &ChunkAt<'_>| ControlFlow::Continue(());
+        while again.step_with(eng, sink, &mut nothing, false) == Step::More {}
+        self.folds = again.folds;
+    }
+}
+
+/// Scans pieces in parallel, each starting under its header, into the workers' folds.
+fn scan_pieces<F: Send, S>(
+    folds: &[Mutex<Option<F>>],
+    eng: &Engine<'_>,
+    sink: &S,
+    pieces: &[Piece<'_>],
+    headers: &[Option<Arc<Header>>],
+    progress: Option<&Progress>,
+) -> Vec<(S::Chunk, ChunkReport)>
+where
+    S: Sink<Fold = F>,
+{
+    pieces
+        .par_iter()
+        .zip(headers)
+        .map(|(piece, header)| {
+            let worker = rayon::current_thread_index().unwrap_or(0) % folds.len();
+            let mut slot = folds[worker].lock().unwrap_or_else(PoisonError::into_inner);
+            let fold = slot.get_or_insert_with(|| sink.new_fold());
+            let mut chunk = sink.new_chunk();
+            let rep = scan_chunk(
+                eng,
+                piece.data,
+                header.clone(),
+                &mut Target {
+                    sink,
+                    fold,
+                    chunk: &mut chunk,
+                },
+            );
+            if let Some(p) = progress {
+                p.bytes_done.fetch_add(rep.bytes, Ordering::Relaxed);
+                p.records.fetch_add(rep.records, Ordering::Relaxed);
+            }
+            (chunk, rep)
+        })
+        .collect()
+}
+
+/// The pieces of one window and what holds their bytes.
+enum Window {
+    Mapped(Arc<Mmap>, Vec<(usize, usize)>),
+    Stream(Vec<Arc<Vec<u8>>>),
+}
+
+impl Window {
+    fn pieces(&self) -> Vec<Piece<'_>> {
+        match self {
+            Window::Mapped(map, bounds) => bounds
+                .iter()
+                .map(|(s, e)| Piece {
+                    data: &map[*s..*e],
+                    block: None,
+                })
+                .collect(),
+            Window::Stream(blocks) => blocks
+                .iter()
+                .map(|b| Piece {
+                    data: b,
+                    block: Some(b),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The header each piece of a window starts under.
+struct StartHeaders {
+    headers: Vec<Option<Arc<Header>>>,
+    /// Header changes the pieces before the last may report without invalidating the guess
+    /// (1 when the window opens with a header line other than the one in effect); `None`:
+    /// found exactly.
+    expected: Option<u64>,
+}
+
+impl StartHeaders {
+    /// Whether every piece started under the right header, given what scanning them found.
+    fn held<T>(&self, done: &[(T, ChunkReport)]) -> bool {
+        let before_last = &done[..done.len().saturating_sub(1)];
+        self.expected.is_none_or(|n| {
+            before_last
+                .iter()
+                .map(|(_, r)| r.header_changes)
+                .sum::<u64>()
+                == n
+        })
+    }
+}
+
+/// The guess: the first piece starts under `initial`, the others under the header the window
+/// opens with (its first line, when that is a header line, else `initial`).
+fn guess_headers(pieces: &[Piece<'_>], initial: Option<Arc<Header>>) -> StartHeaders {
+    let (mut later, mut expected) = (initial.clone(), 0);
+    if let Some(first) = pieces.first()
+        && first.data.starts_with(b"type,")
+    {
+        let line = first_line(first.data);
+        if changes_header(initial.as_ref(), line) {
+            later = Header::parse(line);
+            expected = 1;
+        }
+    }
+    let mut headers = vec![later; pieces.len()];
+    if let Some(h) = headers.first_mut() {
+        *h = initial;
+    }
+    StartHeaders {
+        headers,
+        expected: Some(expected),
+    }
+}
+
+/// The exact start headers: every header line of every piece found first (in parallel).
+fn exact_headers(pieces: &[Piece<'_>], initial: Option<Arc<Header>>) -> StartHeaders {
+    let last_lines: Vec<Option<&[u8]>> = pieces
+        .par_iter()
+        .map(|p| last_header_line(p.data))
+        .collect();
+    let mut headers = Vec::with_capacity(pieces.len());
+    let mut current = initial;
+    for line in last_lines {
+        headers.push(current.clone());
+        if let Some(line) = line
+            && changes_header(current.as_ref(), line)
+        {
+            current = Header::parse(line);
+        }
+    }
+    StartHeaders {
+        headers,
+        expected: None,
+    }
+}
+
+/// The last header line (`type,...`, without its line ending) that starts in `data`.
+fn last_header_line(data: &[u8]) -> Option<&[u8]> {
+    let at = if let Some(p) = memchr::memmem::rfind(data, b"\ntype,") {
+        p + 1
+    } else if data.starts_with(b"type,") {
+        0
+    } else {
+        return None;
+    };
+    Some(first_line(&data[at..]))
+}
+
+/// The first record of `data` as the splitter reads it, without its line ending.
+fn first_line(data: &[u8]) -> &[u8] {
+    let split = FieldSplitter::default().split(data, 0);
+    &data[..split.content_end]
+}
+
+/// Takes back the progress of pieces that are scanned again.
+fn unreport<T>(progress: Option<&Progress>, done: &[(T, ChunkReport)]) {
+    if let Some(p) = progress {
+        for (_, rep) in done {
+            p.bytes_done.fetch_sub(rep.bytes, Ordering::Relaxed);
+            p.records.fetch_sub(rep.records, Ordering::Relaxed);
+        }
+    }
+}
