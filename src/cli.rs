@@ -372,8 +372,7 @@ fn summary(
         &p.filter,
         &plan,
         &params,
-        setup.pmta_log.as_deref(),
-        setup.has_budget_source(),
+        &setup,
     );
     let (budget, log_failed) = setup.connections(
         &result,

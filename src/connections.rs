@@ -8,6 +8,7 @@
 pub mod budget;
 pub mod estimate;
 pub mod log;
+pub mod stream;
 pub mod timeline;
 pub mod volume;
 
@@ -16,14 +17,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 pub use budget::{Budget, Overrides};
 pub use estimate::Params;
 pub use log::{LogConnection, LogReport};
-pub use timeline::{Point, Span, Stats, Steps};
+pub use stream::Estimated;
+pub use timeline::{Live, Point, Span, Stats, Steps};
 
 use crate::acct::discover::Input;
 use crate::aggregate::{Aggregates, Plan};
@@ -70,12 +71,14 @@ pub struct Context<'a> {
     pub hints: &'a FxHashMap<String, DomainHints>,
     pub rollup: &'a Rollup,
     pub classifier: &'a Classifier,
-    /// The accounting inputs, read once more for the estimate when `rows` is `None`; `None`:
-    /// no estimate.
+    /// The accounting inputs, read once more for the estimate when `estimated` is `None`;
+    /// `None`: no estimate.
     pub inputs: Option<(&'a [Input], &'a ScanOptions)>,
-    /// The SMTP rows, when the scan already collected them (an unfiltered scan with an
-    /// [`estimate::Collector`] as side collector): no second pass then.
-    pub rows: Option<&'a estimate::Rows>,
+    /// The estimate, when the scan already made it (an unfiltered scan feeding a
+    /// [`stream::Stream`]): no second pass then.
+    pub estimated: Option<&'a Estimated>,
+    /// Keep each row's per-minute series (for a chart).
+    pub series: bool,
     pub config: Option<&'a Config>,
     /// A `PowerMTA` log written with `log-connections yes`.
     pub pmta_log: Option<&'a Path>,
@@ -99,7 +102,8 @@ impl<'a> Context<'a> {
             rollup,
             classifier,
             inputs: Some((inputs, opts)),
-            rows: None,
+            estimated: None,
+            series: false,
             config: None,
             pmta_log: None,
             only_aggregated: false,
@@ -162,8 +166,8 @@ pub struct BudgetRow {
     pub note: Option<String>,
     /// SMTP rows (`d`, `t`, `b`, `tq`) in the aggregates: how much mail this row stands for.
     pub smtp_rows: u64,
-    /// Open connections over time.
-    pub steps: Steps,
+    /// Open connections over time (with its per-minute series when the context asked for it).
+    pub timeline: Live,
     /// Per sending IP, busiest first.
     pub by_source_ip: Vec<SourceIpUsage>,
 }
@@ -190,7 +194,7 @@ impl Connections {
     /// budget line is `row.budget`).
     pub fn series(&self, row: &BudgetRow) -> Vec<Point> {
         match self.range {
-            Some((from, to)) => row.steps.series(from, to, self.bucket_secs),
+            Some((from, to)) => row.timeline.series(from, to, self.bucket_secs),
             None => Vec::new(),
         }
     }
@@ -206,8 +210,9 @@ impl Connections {
 struct Group {
     vmtas: BTreeSet<String>,
     smtp_rows: u64,
-    /// (source IP, VMTA) -> spans.
-    spans: BTreeMap<(String, String), Vec<Span>>,
+    /// The open connections over time, and per (source IP, VMTA) where they are known.
+    live: Option<Live>,
+    by_ip: BTreeMap<(String, String), Live>,
     queues: BTreeSet<String>,
 }
 
@@ -231,19 +236,25 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
         .pmta_log
         .map(|path| log::read(path).map_err(|e| format!("{}: {e}", path.display())));
     let read;
-    let rows = match ctx.rows {
+    let rows = match ctx.estimated {
         Some(r) => Some(r),
         None if needs_rows(ctx.config, log.as_ref()) => {
-            read = ctx
-                .inputs
-                .map(|(inputs, opts)| estimate::collect(inputs, opts, ctx.classifier, ctx.rollup));
+            read = ctx.inputs.map(|(inputs, opts)| {
+                stream::collect(
+                    inputs,
+                    opts,
+                    ctx.classifier,
+                    ctx.rollup,
+                    ctx.config,
+                    settings,
+                    ctx.series,
+                )
+            });
             read.as_ref()
         }
         None => None,
     };
-    let estimated = rows
-        .map(|r| estimated_groups(r, &resolve, ctx.config, settings))
-        .unwrap_or_default();
+    let estimated = rows.map(estimated_groups).unwrap_or_default();
     let (logged, log_report, log_error) = match log {
         Some(Ok((conns, rep))) => {
             let place = Placer {
@@ -251,7 +262,7 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
                 rows,
                 ip_vmta: &ip_vmta,
             };
-            let groups = logged_groups(&conns, &place, &vmta_pools, &resolve);
+            let groups = logged_groups(&conns, &place, &vmta_pools, &resolve, ctx.series);
             (groups, Some(rep), None)
         }
         Some(Err(e)) => (Groups::new(), None, Some(e)),
@@ -278,6 +289,7 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
         estimated: &estimated,
         observed,
         method,
+        series: ctx.series,
     };
     let mut out: Vec<BudgetRow> = keys
         .into_iter()
@@ -374,35 +386,22 @@ fn aggregated_groups(agg: &Aggregates, config: Option<&Config>) -> Groups {
     groups
 }
 
-/// The estimated connections of every queue, grouped by destination and pool.
-fn estimated_groups(
-    rows: &estimate::Rows,
-    resolve: &dyn Fn(&str) -> String,
-    config: Option<&Config>,
-    settings: &Settings,
-) -> Groups {
-    // Queues are rebuilt independently: on all workers.
-    let rebuilt: Vec<Vec<Span>> = rows
-        .queues
-        .par_iter()
-        .map(|(key, attempts)| {
-            let (cap, idle_ms) = queue_limits(config, &key.queue, &key.vmta, settings);
-            estimate::rebuild(attempts, cap, idle_ms, &settings.estimate)
+/// The estimated connections, grouped by destination and pool.
+fn estimated_groups(est: &Estimated) -> Groups {
+    est.groups
+        .iter()
+        .map(|g| {
+            (
+                (g.domain.clone(), g.pool.clone()),
+                Group {
+                    live: Some(g.live.clone()),
+                    by_ip: g.by_source_ip.iter().cloned().collect(),
+                    queues: g.queues.iter().cloned().collect(),
+                    ..Group::default()
+                },
+            )
         })
-        .collect();
-    let mut groups = Groups::new();
-    for ((key, _), spans) in rows.queues.iter().zip(rebuilt) {
-        let dest = resolve(&key.rcpt_domain);
-        let pool = pool_of(&key.pool, &key.vmta, config);
-        let g = groups.entry((dest, pool)).or_default();
-        g.vmtas.insert(key.vmta.clone());
-        g.queues.insert(key.queue.clone());
-        g.spans
-            .entry((key.source_ip.clone(), key.vmta.clone()))
-            .or_default()
-            .extend(spans);
-    }
-    groups
+        .collect()
 }
 
 /// The log's connections, placed on a destination, pool, IP and VMTA.
@@ -411,7 +410,11 @@ fn logged_groups(
     place: &Placer<'_>,
     vmta_pools: &BTreeMap<&str, &str>,
     resolve: &dyn Fn(&str) -> String,
+    series: bool,
 ) -> Groups {
+    // (destination, pool) -> (source IP, VMTA) -> spans.
+    type Key = (String, String);
+    let mut spans: BTreeMap<Key, BTreeMap<Key, Vec<Span>>> = BTreeMap::new();
     let mut groups = Groups::new();
     for c in conns {
         let (ip, vmta) = place.source(c);
@@ -421,17 +424,31 @@ fn logged_groups(
             Some(q) => resolve(q),
             None => place.destination(&c.mx_host, resolve),
         };
-        let g = groups.entry((dest, pool)).or_default();
+        let g = groups.entry((dest.clone(), pool.clone())).or_default();
         if vmta != NONE_KEY {
             g.vmtas.insert(vmta.clone());
         }
         if let Some(q) = &c.queue {
             g.queues.insert(q.clone());
         }
-        g.spans.entry((ip, vmta)).or_default().push(Span {
-            open: c.open_ms,
-            close: c.close_ms,
-        });
+        spans
+            .entry((dest, pool))
+            .or_default()
+            .entry((ip, vmta))
+            .or_default()
+            .push(Span {
+                open: c.open_ms,
+                close: c.close_ms,
+            });
+    }
+    for (key, per_ip) in spans {
+        let g = groups.entry(key).or_default();
+        let all: Vec<Span> = per_ip.values().flatten().copied().collect();
+        g.live = Some(Live::of(&all, series));
+        g.by_ip = per_ip
+            .into_iter()
+            .map(|(k, s)| (k, Live::of(&s, false)))
+            .collect();
     }
     groups
 }
@@ -442,6 +459,8 @@ struct Parts<'a> {
     estimated: &'a Groups,
     observed: &'a Groups,
     method: Method,
+    /// Keep the per-minute series of each row.
+    series: bool,
 }
 
 impl Parts<'_> {
@@ -467,24 +486,20 @@ impl Parts<'_> {
                 .unwrap_or_else(|| key.0.clone()),
         };
         let b = budget::budget(&config_queue, &key.1, &seen, config, s.overrides);
-        // Per sending IP first; the total is their sum (a merge, cheaper than sorting again).
-        let per_ip: Vec<(&(String, String), Steps)> = seen_obs
-            .spans
-            .iter()
-            .map(|(k, spans)| (k, Steps::of(spans)))
-            .collect();
-        let steps = Steps::sum(&per_ip.iter().map(|(_, s)| s).collect::<Vec<_>>());
-        let observed = steps.stats(Some(b.budget));
+        let timeline = seen_obs
+            .live
+            .clone()
+            .unwrap_or_else(|| Live::new(self.series));
+        let observed = timeline.stats(Some(b.budget));
         let estimate = (self.method == Method::Log)
             .then(|| self.estimated.get(&key))
             .flatten()
-            .map(|g| {
-                let spans: Vec<Span> = g.spans.values().flatten().copied().collect();
-                Steps::of(&spans).stats(Some(b.budget))
-            });
-        let mut by_source_ip: Vec<SourceIpUsage> = per_ip
+            .and_then(|g| g.live.as_ref())
+            .map(|l| l.stats(Some(b.budget)));
+        let mut by_source_ip: Vec<SourceIpUsage> = seen_obs
+            .by_ip
             .iter()
-            .map(|((ip, vmta), ip_steps)| {
+            .map(|((ip, vmta), ip_live)| {
                 let cap = b
                     .per_vmta
                     .iter()
@@ -494,7 +509,7 @@ impl Parts<'_> {
                     source_ip: ip.clone(),
                     vmta: vmta.clone(),
                     max_smtp_out: cap,
-                    stats: ip_steps.stats(Some(cap)),
+                    stats: ip_live.stats(Some(cap)),
                 }
             })
             .collect();
@@ -535,7 +550,7 @@ impl Parts<'_> {
             ceiling,
             note,
             smtp_rows: from_rows.smtp_rows,
-            steps,
+            timeline,
             by_source_ip,
         }
     }
@@ -607,7 +622,7 @@ fn auto_bucket(range: Option<(i64, i64)>) -> i64 {
 /// Places a log connection: our IP and VMTA, and its destination.
 struct Placer<'a> {
     config: Option<&'a Config>,
-    rows: Option<&'a estimate::Rows>,
+    rows: Option<&'a Estimated>,
     /// (source IP, VMTA) -> rows, from the aggregates.
     ip_vmta: &'a FxHashMap<(String, String), u64>,
 }

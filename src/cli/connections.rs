@@ -20,7 +20,8 @@ use crate::analysis::{self, Analyses, AnalysisParams};
 use crate::classify::Classifier;
 use crate::config::lint::{self, Volume};
 use crate::config::{self, Config};
-use crate::connections::{self, Connections, Overrides, Settings, estimate};
+use crate::connections::stream::Stream;
+use crate::connections::{self, Connections, Estimated, Overrides, Settings, estimate};
 use crate::filter::Filter;
 use crate::rollup::Rollup;
 use crate::scan::{self, ScanOptions, ScanResult};
@@ -36,10 +37,9 @@ pub fn scan_and_analyze(
     filter: &Filter,
     plan: &Arc<Plan>,
     params: &AnalysisParams,
-    pmta_log: Option<&Path>,
-    collect_estimate: bool,
-) -> (ScanResult, Analyses, Option<estimate::Rows>) {
-    if !filter.is_empty() || pmta_log.is_some() || !collect_estimate {
+    setup: &Setup,
+) -> (ScanResult, Analyses, Option<Estimated>) {
+    if !filter.is_empty() || setup.pmta_log.is_some() || !setup.has_budget_source() {
         // Connections are not filtered: the estimate reads its rows in a pass of its own.
         let (result, analyses) = analysis::run(inputs, opts, classifier, filter, plan, params);
         return (result, analyses, None);
@@ -47,7 +47,13 @@ pub fn scan_and_analyze(
     let opts = &opts.sharing_maps();
     let collect = analysis::Plan::new(params, classifier);
     let mut collected = analysis::Collected::default();
-    let mut estimate_chunks = Vec::new();
+    let mut stream = Stream::new(
+        Arc::clone(&plan.rollup),
+        setup.config.clone().map(Arc::new),
+        setup.settings(),
+        false,
+        false,
+    );
     let result = scan::run_with(
         inputs,
         opts,
@@ -66,7 +72,7 @@ pub fn scan_and_analyze(
         },
         |(a, e), _| {
             collected.merge(a);
-            estimate_chunks.push(e);
+            stream.push(e);
         },
     );
     let ctx = analysis::Context {
@@ -79,7 +85,8 @@ pub fn scan_and_analyze(
         params,
     };
     let analyses = analysis::analyze_collected(&ctx, collected);
-    (result, analyses, Some(estimate::merge(estimate_chunks)))
+    // Rows too far out of time order (inputs that overlap): the estimate reads them again.
+    (result, analyses, stream.finish().ok())
 }
 
 /// Names looked for in a directory given as an accounting path.
@@ -195,6 +202,14 @@ impl Setup {
         })
     }
 
+    /// The connection analysis's settings: the flags' overrides.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            overrides: self.overrides,
+            ..Settings::default()
+        }
+    }
+
     /// The rollup: the config's (`queue-to`, the article's `mx-rollup`) ahead of the built-in
     /// Microsoft family.
     pub fn rollup(&self) -> Rollup {
@@ -209,7 +224,7 @@ impl Setup {
     pub fn connections(
         &self,
         result: &ScanResult,
-        rows: Option<&estimate::Rows>,
+        estimated: Option<&Estimated>,
         rollup: &Rollup,
         classifier: &Classifier,
         inputs: &[Input],
@@ -217,7 +232,7 @@ impl Setup {
         filtered: bool,
     ) -> (Connections, bool) {
         let mut ctx = connections::Context::new(result, rollup, classifier, inputs, opts);
-        ctx.rows = rows;
+        ctx.estimated = estimated;
         ctx.config = self.config.as_ref();
         ctx.pmta_log = self.pmta_log.as_deref();
         ctx.only_aggregated = filtered;
@@ -226,11 +241,7 @@ impl Setup {
             // against: skip the estimate, whose rows grow with the input.
             ctx.inputs = None;
         }
-        let settings = Settings {
-            overrides: self.overrides,
-            ..Settings::default()
-        };
-        let c = connections::analyze(&ctx, &settings);
+        let c = connections::analyze(&ctx, &self.settings());
         let failed = if let Some(e) = &c.log_error {
             eprintln!("pmta-lens: --pmta-log {e} (connections estimated instead)");
             true

@@ -15,20 +15,18 @@
 //!
 //! The cap and the idle timeout come from the config (or `PowerMTA`'s defaults); the
 //! transaction and setup times are assumptions. docs/connections.md gives the error measured
-//! against simulated connections with known truth. Reads the rows through [`scan::visit`].
+//! against simulated connections with known truth. The rows come from the scan, chunk by chunk
+//! ([`Collector`]); `connections::stream` replays them as they come.
 
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::timeline::Span;
-use crate::acct::discover::Input;
 use crate::acct::header::Col;
 use crate::aggregate::Dict as Interner;
-use crate::classify::Classifier;
 use crate::model::{NONE_KEY, RecordKind};
-use crate::rollup::{self, Rollup};
-use crate::scan::{self, Row, ScanOptions};
+use crate::rollup;
+use crate::scan::Row;
 
 /// The assumptions of the estimate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -47,20 +45,6 @@ impl Default for Params {
             setup_ms: 900,
         }
     }
-}
-
-/// One queue of one VMTA as the rows name it (strings as written, lowercased where they are
-/// domains).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct QueueKey {
-    pub vmta: String,
-    pub source_ip: String,
-    /// The `queue` column's domain part (`hotmail.com`, `yahoo.rollup`), else the recipient's.
-    pub queue: String,
-    /// The recipient domain of the queue's rows (the first seen; a rollup queue holds several).
-    pub rcpt_domain: String,
-    /// `vmtaPool`, or `(none)`.
-    pub pool: String,
 }
 
 /// One SMTP row, reduced to what the estimate needs, in 8 bytes: the estimate keeps one per
@@ -98,23 +82,12 @@ impl Attempt {
     }
 
     /// The same row with another MX index (below 2^31).
-    fn with_mx(self, mx: u32) -> Attempt {
+    pub(super) fn with_mx(self, mx: u32) -> Attempt {
         Attempt {
             time: self.time,
             mx_failed: mx << 1 | (self.mx_failed & 1),
         }
     }
-}
-
-/// Everything the rows tell about connections: SMTP rows per queue, and which MX hosts served
-/// which recipient domains (to place log connections, which name only the MX host).
-#[derive(Clone, Debug, Default)]
-pub struct Rows {
-    pub queues: Vec<(QueueKey, Vec<Attempt>)>,
-    /// MX addresses (`dlvDestinationIp`); index 0 is the empty "unknown".
-    pub mx: Vec<String>,
-    /// (MX host lowercased, recipient domain lowercased) -> rows.
-    pub mx_hosts: FxHashMap<(String, String), u64>,
 }
 
 /// What one chunk of rows contributes: a side collector of the scan (see
@@ -128,6 +101,8 @@ pub struct Collector {
     /// (VMTA, IP, queue, recipient domain, pool) as bytes joined by NUL -> key id.
     keys: FxHashMap<Box<[u8]>, u32>,
     key_list: Vec<[u32; 5]>,
+    /// A row of the key went to a Microsoft consumer MX.
+    key_microsoft: Vec<bool>,
     /// The key of the row before, to skip the lookup when rows repeat it.
     scratch: Vec<u8>,
     last: Vec<u8>,
@@ -191,11 +166,15 @@ impl Collector {
             ];
             let id = u32::try_from(self.key_list.len()).unwrap_or(u32::MAX);
             self.key_list.push(key);
+            self.key_microsoft.push(false);
             self.keys.insert(self.scratch.as_slice().into(), id);
             id
         };
         std::mem::swap(&mut self.scratch, &mut self.last);
         self.last_id = id;
+        if k.microsoft_mx {
+            self.key_microsoft[id as usize] = true;
+        }
         let mx_ip = row.get(Col::DlvDestinationIp);
         let mx = if mx_ip.is_empty() {
             0
@@ -220,154 +199,34 @@ impl Collector {
             *self.mx_hosts.entry((host, id)).or_default() += 1;
         }
     }
-}
 
-/// Reads the SMTP rows of `inputs` in a pass of their own (all rows: the estimate is about
-/// connections, which a filter on codes or times would cut apart).
-pub fn collect(
-    inputs: &[Input],
-    opts: &ScanOptions,
-    classifier: &Classifier,
-    rollup: &Rollup,
-) -> Rows {
-    struct Smtp;
-    impl scan::Sink for Smtp {
-        type Fold = ();
-        type Chunk = Collector;
-
-        fn new_fold(&self) {}
-
-        fn new_chunk(&self) -> Collector {
-            Collector::with_hosts()
-        }
-
-        fn merge(&self, (): &mut (), (): ()) {}
-
-        fn row(&self, (): &mut (), c: &mut Collector, row: &Row<'_>) {
-            c.row(row);
+    /// What the chunk collected, taken apart.
+    pub(super) fn into_parts(self) -> Parts {
+        Parts {
+            strings: self.strings,
+            keys: self.key_list,
+            microsoft_mx: self.key_microsoft,
+            attempts: self.attempts,
+            mx_hosts: self.mx_hosts,
         }
     }
-    let unfiltered = crate::filter::Filter::default();
-    let eng = scan::Engine {
-        classifier,
-        filter: &unfiltered,
-        rollup,
-        domain_map: None,
-    };
-    let mut chunks = Vec::new();
-    scan::Driver::new(inputs, &opts.quiet()).run(&eng, &Smtp, |c, _| {
-        chunks.push(c);
-        std::ops::ControlFlow::Continue(())
-    });
-    merge(chunks)
 }
 
-/// (VMTA, source IP, queue, pool).
-type QueueOfVmta = (String, String, String, String);
-
-fn text(strings: &Interner, id: u32) -> String {
-    String::from_utf8_lossy(strings.get(id)).into_owned()
-}
-
-/// Combines the collectors of every chunk (in any order: the result is sorted). Each chunk's
-/// rows go straight into their queue's list, and each chunk's own list is freed as soon as it is
-/// read: at most one copy of the rows at a time.
-pub fn merge(chunks: Vec<Collector>) -> Rows {
-    // One queue name can come with several recipient domains (a rollup): one list per
-    // (VMTA, IP, queue, pool), under the first domain in name order, so the result does not
-    // depend on chunking.
-    let mut index: FxHashMap<QueueOfVmta, usize> = FxHashMap::default();
-    let mut lists: Vec<(QueueOfVmta, String, Vec<Attempt>)> = Vec::new();
-    let mut mx_ids: FxHashMap<String, u32> = FxHashMap::default();
-    let mut mx = vec![String::new()];
-    let mut mx_hosts: FxHashMap<(String, String), u64> = FxHashMap::default();
-    for c in chunks {
-        let mut rcpt_domains = Vec::with_capacity(c.key_list.len());
-        // Chunk key -> its list.
-        let slots: Vec<usize> = c
-            .key_list
-            .iter()
-            .map(|k| {
-                let queue = (
-                    text(&c.strings, k[0]),
-                    text(&c.strings, k[1]),
-                    text(&c.strings, k[2]).to_ascii_lowercase(),
-                    text(&c.strings, k[4]),
-                );
-                let rcpt_domain = text(&c.strings, k[3]).to_ascii_lowercase();
-                let slot = *index.entry(queue.clone()).or_insert_with(|| {
-                    lists.push((queue, rcpt_domain.clone(), Vec::new()));
-                    lists.len() - 1
-                });
-                if rcpt_domain < lists[slot].1 {
-                    lists[slot].1.clone_from(&rcpt_domain);
-                }
-                rcpt_domains.push(rcpt_domain);
-                slot
-            })
-            .collect();
-        // Chunk string id -> global MX id (0: not an MX address seen yet).
-        let mut local_mx: Vec<u32> = Vec::new();
-        for (key, a) in c.attempts {
-            let m = a.mx();
-            let m = if m == 0 {
-                0
-            } else {
-                let slot = (m - 1) as usize;
-                if slot >= local_mx.len() {
-                    local_mx.resize(slot + 1, 0);
-                }
-                if local_mx[slot] == 0 {
-                    let s = text(&c.strings, m - 1);
-                    local_mx[slot] = *mx_ids.entry(s.clone()).or_insert_with(|| {
-                        mx.push(s);
-                        u32::try_from(mx.len() - 1).unwrap_or(0)
-                    });
-                }
-                local_mx[slot]
-            };
-            lists[slots[key as usize]].2.push(a.with_mx(m));
-        }
-        for ((host, key), n) in c.mx_hosts {
-            let host = text(&c.strings, host)
-                .trim_end_matches('.')
-                .to_ascii_lowercase();
-            let rcpt = rcpt_domains[key as usize].clone();
-            *mx_hosts.entry((host, rcpt)).or_default() += n;
-        }
-    }
-    let mut queues: Vec<(QueueKey, Vec<Attempt>)> = lists
-        .into_par_iter()
-        .map(
-            |((vmta, source_ip, queue, pool), rcpt_domain, mut attempts)| {
-                if !attempts.is_sorted() {
-                    attempts.sort_unstable();
-                }
-                attempts.shrink_to_fit();
-                (
-                    QueueKey {
-                        vmta,
-                        source_ip,
-                        queue,
-                        rcpt_domain,
-                        pool,
-                    },
-                    attempts,
-                )
-            },
-        )
-        .collect();
-    queues.sort_by(|a, b| a.0.cmp(&b.0));
-    Rows {
-        queues,
-        mx,
-        mx_hosts,
-    }
+/// A chunk's SMTP rows: its strings, its queues' keys (VMTA, IP, queue, recipient domain,
+/// pool, as ids of `strings`), whether each key's rows went to a Microsoft MX, its rows (key,
+/// attempt whose MX is the string id of the address plus one) and (MX host, key) -> rows.
+pub(super) struct Parts {
+    pub strings: Interner,
+    pub keys: Vec<[u32; 5]>,
+    pub microsoft_mx: Vec<bool>,
+    pub attempts: Vec<(u32, Attempt)>,
+    pub mx_hosts: FxHashMap<(u32, u32), u64>,
 }
 
 /// The resolution of `timeLogged`.
 const RESOLUTION_MS: i64 = 250;
 
+#[derive(Clone, Copy)]
 struct Open {
     mx: u32,
     opened: i64,
@@ -375,20 +234,41 @@ struct Open {
     free_at: i64,
 }
 
+/// What a [`Replay`] tells as it goes: a connection opened, or one closed (with when it had
+/// opened, so a consumer can make spans of the two).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    Open(i64),
+    Close { opened: i64, at: i64 },
+}
+
 /// Rebuilds the connections of one queue from its rows (sorted by time): at most `cap` open at
 /// once, closing `idle_ms` after their last transaction.
 pub fn rebuild(attempts: &[Attempt], cap: u32, idle_ms: i64, p: &Params) -> Vec<Span> {
     let mut replay = Replay::new(cap, idle_ms, *p);
+    let mut events = Vec::new();
     for a in attempts {
-        replay.push(*a);
+        replay.push(*a, &mut events);
     }
-    replay.finish()
+    replay.finish(&mut events);
+    events
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Close { opened, at } => Some(Span {
+                open: opened,
+                close: at,
+            }),
+            Event::Open(_) => None,
+        })
+        .collect()
 }
 
-/// One queue's connections, rebuilt row by row in time order: what [`rebuild`] does, for a
-/// caller that feeds rows as it reads them. It holds the queue's open connections and the rows
-/// of the current second (their order within it is unknown, so they are spread evenly over it
-/// once the second is complete), and the connections found so far.
+/// One queue's connections, rebuilt row by row in time order. It holds the queue's open
+/// connections and the rows of the current second (their order within it is unknown, so they
+/// are spread evenly over it once the second is complete), and tells each connection's opening
+/// and closing as [`Event`]s: an opening as soon as it is decided, a closing once no later row
+/// can keep the connection.
+#[derive(Clone)]
 pub struct Replay {
     cap: usize,
     idle_ms: i64,
@@ -399,7 +279,6 @@ pub struct Replay {
     recent: Vec<i64>,
     /// The rows of the latest second.
     second: Vec<Attempt>,
-    spans: Vec<Span>,
 }
 
 impl Replay {
@@ -411,66 +290,74 @@ impl Replay {
             open: Vec::new(),
             recent: Vec::new(),
             second: Vec::new(),
-            spans: Vec::new(),
         }
     }
 
     /// The next row, in time order (a row from an earlier second counts as the current one).
-    pub fn push(&mut self, a: Attempt) {
+    pub fn push(&mut self, a: Attempt, out: &mut Vec<Event>) {
         if self.second.first().is_some_and(|s| a.time > s.time) {
-            self.flush_second();
+            self.flush_second(out);
         }
         self.second.push(a);
     }
 
-    /// The connections, once every row was pushed.
-    pub fn finish(mut self) -> Vec<Span> {
-        self.flush_second();
-        let idle_ms = self.idle_ms;
-        self.spans.extend(self.open.into_iter().map(|c| Span {
-            open: c.opened,
-            close: c.free_at + idle_ms,
-        }));
-        self.spans
-    }
-
-    /// Replays the rows of the buffered second, spread evenly over it.
-    fn flush_second(&mut self) {
+    /// Replays the rows buffered for the latest second (no more will come for it).
+    pub fn flush_second(&mut self, out: &mut Vec<Event>) {
         let rows = std::mem::take(&mut self.second);
         let k = rows.len().max(1) as i64;
         for (i, a) in rows.iter().enumerate() {
             let end = a.time() * 1000 + (1000 * (2 * i as i64 + 1)) / (2 * k);
-            self.replay(*a, end);
+            self.replay(*a, end, out);
         }
         self.second = rows;
         self.second.clear();
     }
 
-    /// One row whose transaction ended at `end` (ms).
-    fn replay(&mut self, a: Attempt, end: i64) {
-        let (p, cap, idle_ms) = (self.p, self.cap, self.idle_ms);
-        let start = end - p.transaction_ms;
-        // Connections idle for longer than the timeout by now have closed.
-        let (spans, recent) = (&mut self.spans, &mut self.recent);
+    /// Closes the connections idle since before `bound` ms: no row whose transaction starts at
+    /// or after `bound` could reuse them (the close a later row would find, found now).
+    pub fn sweep(&mut self, bound: i64, out: &mut Vec<Event>) {
+        let idle_ms = self.idle_ms;
+        let recent = &mut self.recent;
         self.open.retain(|c| {
             let closes = c.free_at + idle_ms;
-            if closes < start {
-                spans.push(Span {
-                    open: c.opened,
-                    close: closes,
-                });
+            if closes < bound {
+                out.push(close(c.opened, closes));
                 recent.push(closes);
                 false
             } else {
                 true
             }
         });
+    }
+
+    /// Whether the queue remembers nothing a row starting at or after `bound` ms would need.
+    pub fn is_idle(&self, bound: i64) -> bool {
+        self.open.is_empty()
+            && self.second.is_empty()
+            && self.recent.iter().all(|t| *t <= bound - self.p.setup_ms)
+    }
+
+    /// Closes everything, once every row was pushed.
+    pub fn finish(&mut self, out: &mut Vec<Event>) {
+        self.flush_second(out);
+        let idle_ms = self.idle_ms;
+        out.extend(
+            self.open
+                .drain(..)
+                .map(|c| close(c.opened, c.free_at + idle_ms)),
+        );
+    }
+
+    /// One row whose transaction ended at `end` (ms).
+    fn replay(&mut self, a: Attempt, end: i64, out: &mut Vec<Event>) {
+        let (p, cap) = (self.p, self.cap);
+        let start = end - p.transaction_ms;
+        // Connections idle for longer than the timeout by now have closed.
+        self.sweep(start, out);
         self.recent.retain(|&t| t > start - p.setup_ms);
         if a.failed() {
-            self.spans.push(Span {
-                open: end - p.setup_ms,
-                close: end,
-            });
+            out.push(Event::Open(end - p.setup_ms));
+            out.push(close(end - p.setup_ms, end));
             return;
         }
         let same_mx = |c: &Open| a.mx() == 0 || c.mx == 0 || c.mx == a.mx();
@@ -493,6 +380,7 @@ impl Replay {
                 let i = self.open.len() + self.recent.len() - cap;
                 opened = opened.max(self.recent[i]);
             }
+            out.push(Event::Open(opened));
             self.open.push(Open {
                 mx: a.mx(),
                 opened,
@@ -517,17 +405,23 @@ impl Replay {
         };
         let swap = first.free_at.max(start - p.setup_ms).min(end - 1);
         if swap > first.opened {
-            self.spans.push(Span {
-                open: first.opened,
-                close: swap,
-            });
+            out.push(close(first.opened, swap));
             self.recent.push(swap);
+            out.push(Event::Open(swap));
         }
         *first = Open {
             mx: a.mx(),
             opened: swap.max(first.opened),
             free_at: end,
         };
+    }
+}
+
+/// A closing, as [`crate::connections::Steps::of`] counts it: a connection lasts at least 1 ms.
+fn close(opened: i64, at: i64) -> Event {
+    Event::Close {
+        opened,
+        at: at.max(opened + 1),
     }
 }
 

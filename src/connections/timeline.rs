@@ -197,6 +197,176 @@ impl Steps {
     }
 }
 
+/// Open connections over time, accumulated from edges fed in time order: the numbers
+/// [`Steps::of`] then [`Steps::stats`] and [`Steps::series`] give, without keeping the steps.
+/// Memory is one count per connection level, plus one entry per minute with something open
+/// when the series is kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Live {
+    /// The instant whose edges are being gathered (all edges at one instant apply together),
+    /// and their net change.
+    at: i64,
+    delta: i64,
+    gathering: bool,
+    /// The open count since `since`.
+    open: u32,
+    since: i64,
+    /// Milliseconds spent at each open count (index: the count).
+    time_at: Vec<i64>,
+    peak: u32,
+    peak_at: i64,
+    /// Per minute with something open: (minute start, Unix seconds; most open; count x ms).
+    minutes: Option<Vec<(i64, u32, i64)>>,
+}
+
+impl Live {
+    /// An accumulator; `series`: keep the per-minute series too.
+    pub fn new(series: bool) -> Live {
+        Live {
+            minutes: series.then(Vec::new),
+            ..Live::default()
+        }
+    }
+
+    /// The accumulator of a whole set of spans (sorted here; [`Self::edge`] takes edges already
+    /// in time order).
+    pub fn of(spans: &[Span], series: bool) -> Live {
+        let mut edges: Vec<(i64, i64)> = Vec::with_capacity(spans.len() * 2);
+        for s in spans {
+            edges.push((s.open, 1));
+            edges.push((s.close.max(s.open + 1), -1));
+        }
+        edges.sort_unstable();
+        let mut live = Live::new(series);
+        for (t, d) in edges {
+            live.edge(t, d);
+        }
+        live.flush();
+        live
+    }
+
+    /// One edge (`+1` a connection opens, `-1` one closes) at `t` ms; edges must come in
+    /// time order (at one instant, in any order).
+    pub fn edge(&mut self, t: i64, delta: i64) {
+        if self.gathering && t != self.at {
+            self.apply();
+        }
+        if !self.gathering {
+            self.gathering = true;
+            self.at = t;
+            self.delta = 0;
+        }
+        self.delta += delta;
+    }
+
+    /// Applies the edges gathered so far (nothing more will come at their instant).
+    pub fn flush(&mut self) {
+        if self.gathering {
+            self.apply();
+        }
+    }
+
+    fn apply(&mut self) {
+        self.gathering = false;
+        let n = u32::try_from((i64::from(self.open) + self.delta).max(0)).unwrap_or(u32::MAX);
+        if n == self.open {
+            return;
+        }
+        self.account(self.since, self.at);
+        self.open = n;
+        self.since = self.at;
+        if n > self.peak {
+            self.peak = n;
+            self.peak_at = self.at.div_euclid(1000);
+        }
+    }
+
+    /// Counts `[from, to)` ms at the current open count.
+    fn account(&mut self, from: i64, to: i64) {
+        let n = self.open;
+        if n == 0 || to <= from {
+            return;
+        }
+        let level = n as usize;
+        if self.time_at.len() <= level {
+            self.time_at.resize(level + 1, 0);
+        }
+        self.time_at[level] += to - from;
+        if let Some(minutes) = &mut self.minutes {
+            let mut at = from;
+            while at < to {
+                let minute = at.div_euclid(60_000) * 60;
+                let upto = to.min((minute + 60) * 1000);
+                let area = i64::from(n) * (upto - at);
+                match minutes.last_mut() {
+                    Some(last) if last.0 == minute => {
+                        last.1 = last.1.max(n);
+                        last.2 += area;
+                    }
+                    _ => minutes.push((minute, n, area)),
+                }
+                at = upto;
+            }
+        }
+    }
+
+    /// Peak, p95 and time above `budget` (none when `budget` is `None`), as [`Steps::stats`].
+    pub fn stats(&self, budget: Option<u32>) -> Stats {
+        let total: i64 = self.time_at.iter().sum();
+        let over: i64 = match budget {
+            Some(b) => self.time_at.iter().skip(b as usize + 1).sum(),
+            None => 0,
+        };
+        let mut durations: Vec<(u32, i64)> = self
+            .time_at
+            .iter()
+            .enumerate()
+            .filter(|(_, ms)| **ms > 0)
+            .map(|(n, ms)| (u32::try_from(n).unwrap_or(u32::MAX), *ms))
+            .collect();
+        Stats {
+            peak: self.peak,
+            p95: percentile(&mut durations, 0.95),
+            seconds_over_budget: ms_to_secs(over),
+            active_seconds: ms_to_secs(total),
+            peak_at: if self.peak > 0 { self.peak_at } else { 0 },
+        }
+    }
+
+    /// The open count per bucket of `bucket_secs` (a multiple of 60), from the bucket holding
+    /// `from` to the one holding `to` (Unix seconds): max and time-weighted mean. Empty when
+    /// the series was not kept.
+    pub fn series(&self, from: i64, to: i64, bucket_secs: i64) -> Vec<Point> {
+        let Some(minutes) = &self.minutes else {
+            return Vec::new();
+        };
+        let bucket = bucket_secs.max(60);
+        let first = from.div_euclid(bucket) * bucket;
+        let last = to.div_euclid(bucket) * bucket;
+        if last < first {
+            return Vec::new();
+        }
+        let n = usize::try_from((last - first) / bucket + 1).unwrap_or(0);
+        let mut max = vec![0u32; n];
+        let mut area = vec![0i64; n];
+        for &(minute, m, a) in minutes {
+            if minute < first || minute >= last + bucket {
+                continue;
+            }
+            let b = usize::try_from((minute - first) / bucket).unwrap_or(0);
+            max[b] = max[b].max(m);
+            area[b] += a;
+        }
+        (0..n)
+            .map(|b| Point {
+                t: first + i64::try_from(b).unwrap_or(0) * bucket,
+                max: max[b],
+                mean: area[b] as f64 / (bucket * 1000) as f64,
+            })
+            .collect()
+    }
+}
+
 fn ms_to_secs(ms: i64) -> u64 {
     u64::try_from((ms + 500).div_euclid(1000)).unwrap_or(0)
 }
@@ -286,6 +456,48 @@ mod tests {
         let both = Steps::sum(&[&a, &b]);
         let all = Steps::of(&[span(0, 10), span(5, 15), span(5, 6)]);
         assert_eq!(both, all);
+    }
+
+    #[test]
+    fn live_accumulation_gives_what_the_steps_give() {
+        let mut x: u64 = 7;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..300 {
+            let n = 1 + (next() % 60) as usize;
+            let spans: Vec<Span> = (0..n)
+                .map(|_| {
+                    let open = (next() % 7_200_000) as i64 - 1_000_000;
+                    let len = [0, 1, 999, 1000, 45_000, 400_000][(next() % 6) as usize];
+                    Span {
+                        open,
+                        close: open + len + (next() % 3) as i64,
+                    }
+                })
+                .collect();
+            let steps = Steps::of(&spans);
+            let live = Live::of(&spans, true);
+            for budget in [None, Some(0), Some(1), Some(3)] {
+                assert_eq!(live.stats(budget), steps.stats(budget), "round {round}");
+            }
+            for bucket in [60, 300, 3600] {
+                let want = steps.series(-2000, 7000, bucket);
+                let got = live.series(-2000, 7000, bucket);
+                assert_eq!(want.len(), got.len(), "round {round} bucket {bucket}");
+                for (w, g) in want.iter().zip(&got) {
+                    assert_eq!((w.t, w.max), (g.t, g.max), "round {round} bucket {bucket}");
+                    assert!((w.mean - g.mean).abs() < 1e-9, "round {round}: {w:?} {g:?}");
+                }
+            }
+        }
+        assert!(
+            Live::new(false).series(0, 600, 60).is_empty(),
+            "no series kept"
+        );
     }
 
     #[test]

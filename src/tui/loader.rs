@@ -23,6 +23,7 @@ use crate::acct::header::Header;
 use crate::aggregate::{Aggregates, Partial, Plan};
 use crate::analysis::{self, Analyses, AnalysisParams, Collected};
 use crate::classify::Classifier;
+use crate::connections::stream::Stream;
 use crate::connections::{self, Connections, estimate};
 use crate::filter::Filter;
 use crate::scan::{self, ChunkAt, Driver, Engine, Progress, Row, ScanOptions, ScanReport, Step};
@@ -139,7 +140,8 @@ impl scan::Sink for Dash {
 #[derive(Default)]
 struct Gathered {
     collected: Collected,
-    estimate: Vec<estimate::Collector>,
+    /// The connection estimate, rebuilt as the rows come (when the pass collects its rows).
+    estimate: Option<Stream>,
     rows: RowIndex,
     /// Decompressed bytes kept for the Rows view.
     kept: usize,
@@ -151,8 +153,8 @@ struct Gathered {
 impl Gathered {
     fn take(&mut self, p: Piece, at: &ChunkAt<'_>, names: &[String]) {
         self.collected.merge(p.collected);
-        if let Some(e) = p.estimate {
-            self.estimate.push(e);
+        if let (Some(e), Some(stream)) = (p.estimate, &mut self.estimate) {
+            stream.push(e);
         }
         self.since_snapshot += at.data.len();
         let room = self.rows.cap.saturating_sub(self.rows.len);
@@ -256,6 +258,15 @@ impl Scanner {
             estimate: spec.collects_estimate(),
         };
         let mut gathered = Gathered::default();
+        if let (true, Some(setup)) = (spec.collects_estimate(), &spec.budget) {
+            gathered.estimate = Some(Stream::new(
+                Arc::clone(&spec.plan.rollup),
+                setup.config.clone().map(Arc::new),
+                setup.settings(),
+                true,
+                false,
+            ));
+        }
         gathered.rows.cap = spec.row_cap;
         gathered.rows.paths = Arc::new(inputs.iter().map(|i| i.path.clone()).collect());
         Scanner {
@@ -462,10 +473,13 @@ impl Scanner {
             // Connections are not filtered: the estimate's rows come from this pass when it
             // read them all, else from a pass of their own. A log that cannot be read leaves
             // the estimate, and the view says why.
-            let rows = self
-                .sink
+            // Rows too far out of time order (inputs that overlap): the estimate reads them
+            // again.
+            let estimated = self
+                .gathered
                 .estimate
-                .then(|| estimate::merge(self.gathered.estimate.clone()));
+                .as_ref()
+                .and_then(|s| s.estimate().ok());
             let mut ctx = connections::Context::new(
                 &result,
                 &self.spec.plan.rollup,
@@ -473,15 +487,12 @@ impl Scanner {
                 &inputs,
                 &quiet,
             );
-            ctx.rows = rows.as_ref();
+            ctx.estimated = estimated.as_ref();
+            ctx.series = true;
             ctx.config = setup.config.as_ref();
             ctx.pmta_log = setup.pmta_log.as_deref();
             ctx.only_aggregated = !self.spec.filter.is_empty();
-            let settings = connections::Settings {
-                overrides: setup.overrides,
-                ..connections::Settings::default()
-            };
-            self.connections = Some(Arc::new(connections::analyze(&ctx, &settings)));
+            self.connections = Some(Arc::new(connections::analyze(&ctx, &setup.settings())));
         }
     }
 }

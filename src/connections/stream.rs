@@ -1,0 +1,603 @@
+//! The connection estimate, rebuilt while the rows are read: each chunk's SMTP rows
+//! ([`Collector`]) come in input order, wait a minute (rows of one file are in time order to
+//! within seconds) and are replayed in time order, queue by queue ([`Replay`]); every
+//! connection's opening and closing goes to its destination and pool ([`Live`]) in time order.
+//! Only the queues with connections open are held, and the rows of the last minute, so memory
+//! does not grow with the files.
+//!
+//! Rows that come later than that (inputs that overlap in time, such as `t` rows written to a
+//! file of their own) cannot be replayed in order: when there are more than a few, the stream
+//! says so ([`Disorder`]) and the caller replays every row at the end instead (holding each SMTP
+//! row until then).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::estimate::{Attempt, Collector, Event, Replay};
+use super::timeline::Live;
+use super::{Settings, pool_of, queue_limits};
+use crate::acct::discover::Input;
+use crate::acct::header::Col;
+use crate::aggregate::Dict;
+use crate::classify::Classifier;
+use crate::config::{Config, Scope};
+use crate::filter::Filter;
+use crate::model::RecordKind;
+use crate::rollup::{MICROSOFT, Rollup};
+use crate::scan::{self, ScanOptions};
+
+/// How long a row may wait for rows of its time from later in the input, seconds.
+pub const SLACK_SECS: i64 = 60;
+
+/// How often queues idle past their timeout are closed (seconds of replayed time).
+const SWEEP_SECS: i64 = 10;
+
+/// The estimated connections of one destination and pool.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// The rolled-up destination.
+    pub domain: String,
+    pub pool: String,
+    /// The `PowerMTA` queues (domain or rollup names) its connections belonged to.
+    pub queues: Vec<String>,
+    pub live: Live,
+    /// Per (sending IP, VMTA), for destinations the config names and Microsoft.
+    pub by_source_ip: Vec<IpLive>,
+}
+
+/// The connections of one (sending IP, VMTA) within a [`Group`].
+pub type IpLive = ((String, String), Live);
+
+/// The finished estimate.
+#[derive(Clone, Debug, Default)]
+pub struct Estimated {
+    pub groups: Vec<Group>,
+    /// (MX host lowercased, recipient domain lowercased) -> rows, when the collectors kept
+    /// them (to place log connections that name only their MX host).
+    pub mx_hosts: FxHashMap<(String, String), u64>,
+    /// Rows that came too late to be replayed in time order and were replayed at the time
+    /// reached (few; more make the stream give up: see [`Disorder`]).
+    pub late: u64,
+}
+
+/// The rows were too far out of time order to be replayed as they came: replay them at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Disorder {
+    pub late: u64,
+    pub rows: u64,
+}
+
+/// A queue: (VMTA, IP, queue, pool), as ids of the stream's dictionary.
+type QueueKey = [u32; 4];
+
+/// A row waiting to be replayed.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    attempt: Attempt,
+    key: QueueKey,
+    rcpt: u32,
+    microsoft_mx: bool,
+}
+
+/// A queue with connections open (or closed too recently to forget).
+#[derive(Clone)]
+struct Active {
+    replay: Replay,
+    /// It has rows in the second being replayed.
+    in_second: bool,
+    group: u32,
+    /// Its (group, IP, VMTA) accumulator, when the group keeps them.
+    ip: Option<u32>,
+}
+
+/// One destination and pool as it is accumulated.
+#[derive(Clone)]
+struct GroupAcc {
+    dest: u32,
+    pool: u32,
+    queues: Vec<u32>,
+    live: Live,
+    tracked: bool,
+}
+
+/// Whose count an edge changes: a group, or a group's (IP, VMTA).
+const IP_TARGET: u32 = 1 << 31;
+
+/// The streaming rebuild; see the module documentation.
+#[derive(Clone)]
+pub struct Stream {
+    rollup: Arc<Rollup>,
+    config: Option<Arc<Config>>,
+    settings: Settings,
+    series: bool,
+    /// Replay nothing until the end (the inputs overlap in time).
+    keep_all: bool,
+    /// VMTAs, IPs, queues, pools, recipient domains and destinations (the last three
+    /// lowercased), and the MX addresses apart (their order decides ties, as in [`Replay`]).
+    names: Dict,
+    mx: Dict,
+    groups: Vec<GroupAcc>,
+    group_ids: FxHashMap<(u32, u32), u32>,
+    ips: Vec<(u32, u32, u32, Live)>,
+    ip_ids: FxHashMap<(u32, u32, u32), u32>,
+    /// (queue, VMTA or `u32::MAX` when the config's limits do not depend on the VMTA) ->
+    /// (max-smtp-out, idle timeout ms).
+    limits: FxHashMap<(u32, u32), (u32, i64)>,
+    per_vmta: bool,
+    active: FxHashMap<QueueKey, Active>,
+    /// Queues with rows in the second being replayed.
+    dirty: Vec<QueueKey>,
+    pending: Vec<Pending>,
+    /// The latest row time seen, and the second being replayed (rows before it are late).
+    high: i64,
+    second: Option<i64>,
+    /// The second of the last sweep, and its bound: every connection still open closes at or
+    /// after it, so no edge before it can come any more.
+    swept: i64,
+    swept_bound: i64,
+    edges: BinaryHeap<Reverse<(i64, u32, i64)>>,
+    events: Vec<Event>,
+    mx_hosts: FxHashMap<(u32, u32), u64>,
+    late: u64,
+    rows: u64,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream")
+            .field("rows", &self.rows)
+            .field("active", &self.active.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream {
+    /// A stream that replays rows as they come (`keep_all`: only at the end); `series`: keep
+    /// each destination's per-minute series (for a chart).
+    pub fn new(
+        rollup: Arc<Rollup>,
+        config: Option<Arc<Config>>,
+        settings: Settings,
+        series: bool,
+        keep_all: bool,
+    ) -> Stream {
+        let per_vmta = config
+            .as_ref()
+            .is_some_and(|c| c.domains.iter().any(|d| d.scope != Scope::Global));
+        Stream {
+            rollup,
+            config,
+            settings,
+            series,
+            keep_all,
+            names: Dict::default(),
+            mx: Dict::default(),
+            groups: Vec::new(),
+            group_ids: FxHashMap::default(),
+            ips: Vec::new(),
+            ip_ids: FxHashMap::default(),
+            limits: FxHashMap::default(),
+            per_vmta,
+            active: FxHashMap::default(),
+            dirty: Vec::new(),
+            pending: Vec::new(),
+            high: i64::MIN,
+            second: None,
+            swept: i64::MIN,
+            swept_bound: i64::MIN,
+            edges: BinaryHeap::new(),
+            events: Vec::new(),
+            mx_hosts: FxHashMap::default(),
+            late: 0,
+            rows: 0,
+        }
+    }
+
+    /// One chunk's SMTP rows, chunks in input order.
+    pub fn push(&mut self, c: Collector) {
+        let parts = c.into_parts();
+        // The chunk's strings as the stream's ids, queues and domains lowercased.
+        let mut plain: Vec<Option<u32>> = vec![None; parts.strings.len()];
+        let mut lower: Vec<Option<u32>> = vec![None; parts.strings.len()];
+        let mut mx: Vec<Option<u32>> = vec![None; parts.strings.len()];
+        let mut keys: Vec<(QueueKey, u32)> = Vec::with_capacity(parts.keys.len());
+        for k in &parts.keys {
+            let mut id = |i: usize| {
+                let id = k[i];
+                *plain[id as usize].get_or_insert_with(|| self.names.intern(parts.strings.get(id)))
+            };
+            let (v, ip, pool) = (id(0), id(1), id(4));
+            let queue = self_lower(&mut self.names, &mut lower, &parts.strings, k[2]);
+            let rcpt = self_lower(&mut self.names, &mut lower, &parts.strings, k[3]);
+            keys.push(([v, ip, queue, pool], rcpt));
+        }
+        for (key, a) in parts.attempts {
+            let m = a.mx();
+            let m = if m == 0 {
+                0
+            } else {
+                let local = m - 1;
+                let strings = &parts.strings;
+                let dict = &mut self.mx;
+                *mx[local as usize].get_or_insert_with(|| dict.intern(strings.get(local)) + 1)
+            };
+            let (k, rcpt) = keys[key as usize];
+            let time = a.time();
+            self.high = self.high.max(time);
+            self.rows += 1;
+            self.pending.push(Pending {
+                attempt: a.with_mx(m),
+                key: k,
+                rcpt,
+                microsoft_mx: parts.microsoft_mx[key as usize],
+            });
+        }
+        for ((host, key), n) in parts.mx_hosts {
+            let h = self_lower(&mut self.names, &mut lower, &parts.strings, host);
+            let rcpt = keys[key as usize].1;
+            *self.mx_hosts.entry((h, rcpt)).or_default() += n;
+        }
+        if !self.keep_all {
+            self.advance(self.high - SLACK_SECS);
+        }
+    }
+
+    /// Replays the waiting rows up to second `upto`, in time order.
+    fn advance(&mut self, upto: i64) {
+        if self.pending.is_empty() {
+            return;
+        }
+        // Stable: rows of one second keep the order of their MX address, as a queue's sorted
+        // rows did.
+        self.pending
+            .sort_by_key(|p| (p.attempt.time(), p.attempt.mx(), p.attempt.failed()));
+        let ready = self.pending.partition_point(|p| p.attempt.time() <= upto);
+        let rows: Vec<Pending> = self.pending.drain(..ready).collect();
+        for p in rows {
+            let mut t = p.attempt.time();
+            if let Some(s) = self.second {
+                if t < s {
+                    // Too late to be replayed at its time: at the time reached.
+                    self.late += 1;
+                    t = s;
+                } else if t > s {
+                    self.next_second(t);
+                }
+            } else {
+                self.second = Some(t);
+            }
+            let a = Attempt::new(t, p.attempt.mx(), p.attempt.failed()).unwrap_or(p.attempt);
+            self.replay(&p, a);
+        }
+    }
+
+    /// Starts second `t`: the queues' rows of the second before are replayed, idle connections
+    /// closed, and every edge that no later row can precede is counted.
+    fn next_second(&mut self, t: i64) {
+        let dirty = std::mem::take(&mut self.dirty);
+        for key in &dirty {
+            if let Some(q) = self.active.get_mut(key) {
+                q.in_second = false;
+                q.replay.flush_second(&mut self.events);
+                let (g, ip) = (q.group, q.ip);
+                self.route(g, ip);
+            }
+        }
+        self.dirty = dirty;
+        self.dirty.clear();
+        self.second = Some(t);
+        // Every later row ends at or after `t` s, so starts after `bound`.
+        let p = self.settings.estimate;
+        let bound = t * 1000 - p.transaction_ms;
+        if t >= self.swept.saturating_add(SWEEP_SECS) {
+            self.swept = t;
+            self.swept_bound = bound;
+            let mut idle = Vec::new();
+            let keys: Vec<QueueKey> = self.active.keys().copied().collect();
+            for key in keys {
+                let Some(q) = self.active.get_mut(&key) else {
+                    continue;
+                };
+                q.replay.sweep(bound, &mut self.events);
+                let (g, ip) = (q.group, q.ip);
+                if q.replay.is_idle(bound) {
+                    idle.push(key);
+                }
+                self.route(g, ip);
+            }
+            for key in idle {
+                self.active.remove(&key);
+            }
+        }
+        self.settle(self.swept_bound.min(bound - p.setup_ms));
+    }
+
+    /// Hands one row to its queue's replay, starting the queue if it had nothing open.
+    fn replay(&mut self, p: &Pending, a: Attempt) {
+        if !self.active.contains_key(&p.key) {
+            let q = self.start(p);
+            self.active.insert(p.key, q);
+        }
+        let Some(q) = self.active.get_mut(&p.key) else {
+            return;
+        };
+        if !q.in_second {
+            q.in_second = true;
+            self.dirty.push(p.key);
+        }
+        q.replay.push(a, &mut self.events);
+        let (g, ip) = (q.group, q.ip);
+        self.route(g, ip);
+    }
+
+    /// A queue's replay, with its limits and where its connections count.
+    fn start(&mut self, p: &Pending) -> Active {
+        let [vmta, ip, queue, pool] = p.key;
+        let limit_key = (queue, if self.per_vmta { vmta } else { u32::MAX });
+        let (cap, idle_ms) = if let Some(l) = self.limits.get(&limit_key) {
+            *l
+        } else {
+            let l = queue_limits(
+                self.config.as_deref(),
+                &self.names.text(queue),
+                &self.names.text(vmta),
+                &self.settings,
+            );
+            self.limits.insert(limit_key, l);
+            l
+        };
+        let dest = self.destination(p.rcpt, queue, p.microsoft_mx);
+        let pool_name = pool_of(
+            &self.names.text(pool),
+            &self.names.text(vmta),
+            self.config.as_deref(),
+        );
+        let pool = self.names.intern(pool_name.as_bytes());
+        let next = self.groups.len() as u32;
+        let group = *self.group_ids.entry((dest, pool)).or_insert(next);
+        if group == next {
+            let d = self.names.text(dest).into_owned();
+            let tracked = d == MICROSOFT
+                || self
+                    .config
+                    .as_ref()
+                    .is_some_and(|c| c.domains.iter().any(|b| b.pattern == d));
+            self.groups.push(GroupAcc {
+                dest,
+                pool,
+                queues: Vec::new(),
+                live: Live::new(self.series),
+                tracked,
+            });
+        }
+        let g = &mut self.groups[group as usize];
+        if !g.queues.contains(&queue) {
+            g.queues.push(queue);
+        }
+        let ip_slot = g.tracked.then(|| {
+            let next = self.ips.len() as u32;
+            let slot = *self.ip_ids.entry((group, ip, vmta)).or_insert(next);
+            if slot == next {
+                self.ips.push((group, ip, vmta, Live::new(false)));
+            }
+            slot
+        });
+        Active {
+            replay: Replay::new(cap, idle_ms, self.settings.estimate),
+            in_second: false,
+            group,
+            ip: ip_slot,
+        }
+    }
+
+    /// The destination of a queue's recipient domain, from what its first row tells: the
+    /// operator's rollups and the Microsoft family, a `NAME.rollup` queue, a Microsoft MX.
+    fn destination(&mut self, rcpt: u32, queue: u32, microsoft_mx: bool) -> u32 {
+        let r = self.names.text(rcpt).into_owned();
+        let q = self.names.text(queue).into_owned();
+        let dest = match self.rollup.fixed(&r) {
+            Some(d) => d.to_owned(),
+            None if q.ends_with(".rollup") => q,
+            None if microsoft_mx => MICROSOFT.to_owned(),
+            None => r,
+        };
+        self.names.intern(dest.as_bytes())
+    }
+
+    /// Queues the replay's events as edges of its group (and IP).
+    fn route(&mut self, group: u32, ip: Option<u32>) {
+        for e in self.events.drain(..) {
+            let (t, d) = match e {
+                Event::Open(t) => (t, 1),
+                Event::Close { at, .. } => (at, -1),
+            };
+            self.edges.push(Reverse((t, group, d)));
+            if let Some(i) = ip {
+                self.edges.push(Reverse((t, IP_TARGET | i, d)));
+            }
+        }
+    }
+
+    /// Counts every queued edge before `before` ms.
+    fn settle(&mut self, before: i64) {
+        while let Some(Reverse((t, target, d))) = self.edges.peek().copied() {
+            if t >= before {
+                break;
+            }
+            self.edges.pop();
+            if target & IP_TARGET == 0 {
+                self.groups[target as usize].live.edge(t, d);
+            } else {
+                self.ips[(target & !IP_TARGET) as usize].3.edge(t, d);
+            }
+        }
+    }
+
+    /// The estimate of what was pushed so far, and the stream goes on (a front end that follows
+    /// growing files).
+    pub fn estimate(&self) -> Result<Estimated, Disorder> {
+        self.clone().finish()
+    }
+
+    /// The estimate, once every chunk was pushed; [`Disorder`] when too many rows came too late
+    /// to be replayed in time order.
+    pub fn finish(mut self) -> Result<Estimated, Disorder> {
+        self.advance(i64::MAX);
+        if self.late > (self.rows / 1000).max(100) {
+            return Err(Disorder {
+                late: self.late,
+                rows: self.rows,
+            });
+        }
+        let keys: Vec<QueueKey> = self.active.keys().copied().collect();
+        for key in keys {
+            if let Some(mut q) = self.active.remove(&key) {
+                q.replay.finish(&mut self.events);
+                self.route(q.group, q.ip);
+            }
+        }
+        self.settle(i64::MAX);
+        let names = &self.names;
+        let text = |id: u32| names.text(id).into_owned();
+        let mut by_ip: BTreeMap<u32, Vec<IpLive>> = BTreeMap::new();
+        for (g, ip, vmta, mut live) in self.ips {
+            live.flush();
+            by_ip
+                .entry(g)
+                .or_default()
+                .push(((text(ip), text(vmta)), live));
+        }
+        let groups = self
+            .groups
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut g)| {
+                g.live.flush();
+                let mut queues: Vec<String> = g.queues.iter().map(|q| text(*q)).collect();
+                queues.sort();
+                let mut ips = by_ip.remove(&(i as u32)).unwrap_or_default();
+                ips.sort_by(|a, b| a.0.cmp(&b.0));
+                Group {
+                    domain: text(g.dest),
+                    pool: text(g.pool),
+                    queues,
+                    live: g.live,
+                    by_source_ip: ips,
+                }
+            })
+            .collect();
+        let mx_hosts = self
+            .mx_hosts
+            .into_iter()
+            .map(|((h, r), n)| ((text(h).trim_end_matches('.').to_owned(), text(r)), n))
+            .fold(FxHashMap::default(), |mut m, (k, n)| {
+                *m.entry(k).or_default() += n;
+                m
+            });
+        Ok(Estimated {
+            groups,
+            mx_hosts,
+            late: self.late,
+        })
+    }
+}
+
+/// The SMTP rows of one pass, chunk by chunk (`hosts`: with the MX hosts that served each
+/// recipient domain).
+struct SmtpRows {
+    hosts: bool,
+}
+
+impl scan::Sink for SmtpRows {
+    type Fold = ();
+    type Chunk = Collector;
+
+    fn new_fold(&self) {}
+
+    fn new_chunk(&self) -> Collector {
+        if self.hosts {
+            Collector::with_hosts()
+        } else {
+            Collector::default()
+        }
+    }
+
+    fn merge(&self, (): &mut (), (): ()) {}
+
+    #[inline]
+    fn wants<'d>(&self, kind: RecordKind, _field: &dyn Fn(Col) -> &'d [u8]) -> bool {
+        matches!(
+            kind,
+            RecordKind::Delivered
+                | RecordKind::Transient
+                | RecordKind::Bounced
+                | RecordKind::TransientQueue
+        )
+    }
+
+    #[inline]
+    fn row(&self, (): &mut (), c: &mut Collector, row: &scan::Row<'_>) {
+        c.row(row);
+    }
+}
+
+/// The estimate from a pass of its own over `inputs` (all rows: connections are not filtered),
+/// with the MX hosts of each recipient domain. Replays as it reads; when the inputs overlap
+/// in time, reads them again and replays everything at the end.
+#[allow(clippy::too_many_arguments)] // the pass's parts and the estimate's
+pub fn collect(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    rollup: &Rollup,
+    config: Option<&Config>,
+    settings: &Settings,
+    series: bool,
+) -> Estimated {
+    let unfiltered = Filter::default();
+    let eng = scan::Engine {
+        classifier,
+        filter: &unfiltered,
+        rollup,
+        domain_map: None,
+    };
+    let (rollup, config) = (
+        Arc::new(rollup.clone()),
+        config.map(|c| Arc::new(c.clone())),
+    );
+    let sink = SmtpRows { hosts: true };
+    let pass = |keep_all: bool| {
+        let mut stream = Stream::new(
+            Arc::clone(&rollup),
+            config.clone(),
+            *settings,
+            series,
+            keep_all,
+        );
+        scan::Driver::new(inputs, &opts.quiet()).run(&eng, &sink, |c, _| {
+            stream.push(c);
+            ControlFlow::Continue(())
+        });
+        stream.finish()
+    };
+    match pass(false) {
+        Ok(e) => e,
+        Err(_) => pass(true).unwrap_or_default(),
+    }
+}
+
+/// The stream's id of a chunk's string, lowercased (cached per chunk id).
+fn self_lower(names: &mut Dict, cache: &mut [Option<u32>], strings: &Dict, id: u32) -> u32 {
+    *cache[id as usize].get_or_insert_with(|| {
+        let s = strings.get(id);
+        if s.iter().any(u8::is_ascii_uppercase) {
+            names.intern(&s.to_ascii_lowercase())
+        } else {
+            names.intern(s)
+        }
+    })
+}
