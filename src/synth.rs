@@ -3717,6 +3717,26 @@ fn render(
 // ---------------------------------------------------------------------------------------------
 // A matching PowerMTA config
 
+/// `PowerMTA` rolls up by MX host: one pattern (`*.yahoodns.net`) per rollup name and MX
+/// domain of the profile's rollups.
+fn mx_rollup_patterns(p: &Profile) -> std::collections::BTreeMap<String, &str> {
+    let mut rollups = std::collections::BTreeMap::new();
+    for (domain, name) in &p.rollups {
+        if let Some(spec) = p
+            .domains
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(domain))
+        {
+            let (_, host) = mx_for(&spec.name, spec.provider, p.seed);
+            let labels: Vec<&str> = host.rsplitn(3, '.').collect();
+            if labels.len() == 3 {
+                rollups.insert(format!("*.{}.{}", labels[1], labels[0]), name.as_str());
+            }
+        }
+    }
+    rollups
+}
+
 /// A `PowerMTA` config for the sender of `p`, in the real syntax, for `pmta-lens --config` on a
 /// generated file: one `<virtual-mta>` per VMTA with its `smtp-source-host`, the pools, the
 /// profile's rollups as an `<mx-rollup-list>` (by the MX hosts of their domains), the named
@@ -3763,21 +3783,7 @@ pub fn pmta_config(p: &Profile) -> String {
         }
         let _ = writeln!(out, "</virtual-mta-pool>");
     }
-    // PowerMTA rolls up by MX host: one pattern per rollup name and MX domain.
-    let mut rollups: BTreeMap<String, &str> = BTreeMap::new();
-    for (domain, name) in &p.rollups {
-        if let Some(spec) = p
-            .domains
-            .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(domain))
-        {
-            let (_, host) = mx_for(&spec.name, spec.provider, p.seed);
-            let labels: Vec<&str> = host.rsplitn(3, '.').collect();
-            if labels.len() == 3 {
-                rollups.insert(format!("*.{}.{}", labels[1], labels[0]), name);
-            }
-        }
-    }
+    let rollups = mx_rollup_patterns(p);
     if !rollups.is_empty() {
         let _ = writeln!(out, "\n<mx-rollup-list>");
         for (pattern, name) in &rollups {
@@ -3792,15 +3798,26 @@ pub fn pmta_config(p: &Profile) -> String {
         .map(|s| s.name.as_str())
         .collect();
     if !microsoft.is_empty() {
+        // The pattern list retries as the profile's rows do (`retry_after_by_code`).
+        let reply = |code: &str| {
+            let retry = p
+                .retry_after_by_code
+                .iter()
+                .find(|(c, _)| c == code)
+                .map_or(String::new(), |(_, secs)| {
+                    format!(" retry-after={}m", (secs / 60).max(1))
+                });
+            format!("    reply /{code}/ mode=backoff{retry}\n")
+        };
         let _ = writeln!(
             out,
-            "\ndomain-macro microsoft {}\n\n\
-             <smtp-pattern-list microsoft>\n    reply /RP-001/ mode=backoff\n    \
-             reply /RP-002/ mode=backoff\n</smtp-pattern-list>\n\n\
+            "\ndomain-macro microsoft {}\n\n<smtp-pattern-list microsoft>\n{}{}\
+             </smtp-pattern-list>\n\n\
              <domain $microsoft>\n    max-smtp-out 5\n    max-msg-rate 2000/h\n    \
-             smtp-pattern-list microsoft\n    backoff-retry-after 2h\n    \
-             backoff-max-smtp-out 2\n</domain>",
-            microsoft.join(", ")
+             smtp-pattern-list microsoft\n    backoff-max-smtp-out 2\n</domain>",
+            microsoft.join(", "),
+            reply("RP-001"),
+            reply("RP-002")
         );
     }
     if p.domains.iter().any(|s| s.name == "gmail.com") {
