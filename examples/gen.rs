@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example gen -- --size 1G --seed 42 -o bench-data/acct-1g.csv
+//! cargo run --release --example gen -- --profile esp --size 1G -o esp.csv --config-out esp.config
 //! cargo run --release --example gen -- --rows 100000 --unix-times --crlf --gzip -o a.csv.gz
 //! cargo run --example gen -- sample sample-logs/
 //! ```
@@ -18,14 +19,24 @@ use flate2::write::GzEncoder;
 use pmta_lens::synth::{self, Profile, Size, Stats};
 
 const USAGE: &str = "\
-usage: gen [--size N[K|M|G] | --rows N] [--seed N] [-o PATH] [--unix-times] [--crlf] [--gzip]
-           [--start YYYY-MM-DD] [--offset +HHMM] [--no-burst] [--showcase]
+usage: gen [--profile narrow|esp|adversarial] [--size N[K|M|G] | --rows N] [--seed N] [-o PATH]
+           [--config-out PATH] [--unix-times] [--crlf] [--gzip] [--start YYYY-MM-DD]
+           [--offset +HHMM] [--no-burst] [--showcase]
        gen sample DIR
 
-Writes a synthetic PowerMTA accounting file (default: 100000 rows to stdout) from the bench
-profile: sender example.com, 2026-11-20, one RP-002 burst at 14:00 on 192.0.2.10/.11.
---gzip (or an -o path ending in .gz) compresses. `sample DIR` rewrites the sample-logs files (and pmta-log) and
-prints their ground truth (for sample-logs/README.md). Stats go to stderr.";
+Writes a synthetic PowerMTA accounting file (default: 100000 rows to stdout), 2026-11-20, with
+an RP-002 burst at 14:00 on 192.0.2.10/.11, from one of three profiles:
+  narrow       (default) the bench file: sender example.com, 7 VMTAs in 3 pools, 16 domains,
+               3 jobs; the same bytes as before profiles existed, for the same seed and size
+  esp          a large sender's day: 240 VMTAs in 6 pools, 2,400 jobs, the big providers plus
+               a Zipf tail of 300,000 reserved-name domains (75,000+ of them in 1 GiB), about
+               1.5 M distinct recipients per GiB, Gmail and Microsoft replies with per-row ids
+               and timestamps, RP-001/002/003 in three written forms, a burst of 600
+  adversarial  the narrow file with a new recipient domain, jobId and envId on every row
+--config-out writes a PowerMTA config for the profile's VMTAs and pools (for pmta-lens
+--config). --gzip (or an -o path ending in .gz) compresses. `sample DIR` rewrites the
+sample-logs files (and pmta-log) and prints their ground truth (for sample-logs/README.md).
+Stats go to stderr.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,13 +63,36 @@ fn main() -> ExitCode {
 struct Options {
     profile: Profile,
     out: Option<PathBuf>,
+    config_out: Option<PathBuf>,
     gzip: bool,
 }
 
+/// The profile named by `--profile` (looked for first, so that the other flags adjust it).
+fn base_profile(args: &[String]) -> Result<Profile, String> {
+    let name = args
+        .iter()
+        .position(|a| a == "--profile")
+        .map(|i| {
+            args.get(i + 1)
+                .ok_or_else(|| format!("--profile needs a value\n\n{USAGE}"))
+        })
+        .transpose()?
+        .map_or("narrow", String::as_str);
+    match name {
+        "narrow" => Ok(Profile::default_bench(42)),
+        "esp" => Ok(Profile::esp(42)),
+        "adversarial" => Ok(Profile::adversarial(42)),
+        other => Err(format!(
+            "unknown profile {other:?} (narrow, esp, adversarial)\n\n{USAGE}"
+        )),
+    }
+}
+
 fn parse(args: &[String]) -> Result<Options, String> {
-    let mut p = Profile::default_bench(42);
+    let mut p = base_profile(args)?;
     p.size = Size::Rows(100_000);
     let mut out = None;
+    let mut config_out = None;
     let mut gzip = false;
     let mut no_burst = false;
     let mut start = None;
@@ -73,6 +107,11 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--rows" => p.size = Size::Rows(parse_num(value()?)?),
             "--seed" => p.seed = parse_num(value()?)?,
             "-o" | "--output" => out = Some(PathBuf::from(value()?)),
+            "--config-out" => config_out = Some(PathBuf::from(value()?)),
+            // Read by base_profile.
+            "--profile" => {
+                value()?;
+            }
             "--unix-times" => p.iso_times = false,
             "--crlf" => p.crlf = true,
             "--gzip" => gzip = true,
@@ -98,6 +137,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(Options {
         profile: p,
         out,
+        config_out,
         gzip,
     })
 }
@@ -156,6 +196,13 @@ fn parse_offset(s: &str) -> Result<i32, String> {
 
 fn generate(args: &[String]) -> Result<(), String> {
     let opts = parse(args)?;
+    if let Some(path) = &opts.config_out {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::write(path, synth::pmta_config(&opts.profile))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     let began = Instant::now();
     let stats = write_to(&opts).map_err(|e| e.to_string())?;
     let secs = began.elapsed().as_secs_f64();

@@ -3,6 +3,12 @@
 //! truth), for tests, benches and the shipped `sample-logs/`. It only writes to the writer or
 //! directory it is given; the scan never calls it.
 //!
+//! The benches use three profiles: [`Profile::default_bench`] (narrow: one sender, a handful of
+//! VMTAs, domains and jobs), [`Profile::esp`] (a large sender's day: hundreds of VMTAs, thousands
+//! of jobs, a Zipf tail of domains, per-row ids in the replies) and [`Profile::adversarial`]
+//! (every row its own domain, job and envelope id). Output is streamed: memory does not grow
+//! with the file (recipients and tail domains are derived from numbers, not kept).
+//!
 //! Everything is a pure function of the [`Profile`] (seed included): the same profile gives the
 //! same bytes on every platform, which is what lets `sample-logs/` be checked against a rerun.
 
@@ -196,6 +202,28 @@ pub struct ScheduledSend {
     pub job: String,
 }
 
+/// A long tail of recipient domains after the named [`Profile::domains`]: the thousands of
+/// small company, ISP and vanity domains that a large sender's list reaches. Tail domain number
+/// `k` (1 ..= `domains`) has weight proportional to 1/k (Zipf, exponent 1), so a few tail domains
+/// are as big as the smaller named ones and most are seen a handful of times a day.
+///
+/// Names are reserved (RFC 2606) and derived from the rank: `shop{k}.example`,
+/// `n{k}.example.net`, `co{k}.example.org`, `biz{k}.example.com`. A share of them is hosted by
+/// Exchange Online (MX `*.mail.protection.outlook.com`), the rest have their own MX
+/// (`mx1.NAME`, addresses in 198.18.0.0/15). Nothing per tail domain is kept in memory but one
+/// cumulative weight. [`Profile::rollups`] do not apply to tail domains.
+#[derive(Clone, Debug)]
+pub struct DomainTail {
+    /// How many distinct tail domains exist (not all of them appear in a small file).
+    pub domains: u32,
+    /// The tail's share of the traffic, in the units of [`DomainSpec::weight`].
+    pub weight: u32,
+    /// Per mille of tail domains hosted by Exchange Online.
+    pub office365_permille: u32,
+    /// Only VMTAs of this pool send to the tail; `None`: any VMTA.
+    pub pool: Option<String>,
+}
+
 /// When to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Size {
@@ -261,6 +289,32 @@ pub struct Profile {
     pub retry_after_by_code: Vec<(String, u32)>,
     /// Recipients are `userN@domain` with N in 10000..10000+recipients.
     pub recipients: u32,
+    /// When set, the number of recipients scales with the file instead of `recipients`: this
+    /// many per GiB of `Size::Bytes`, or per [`ROWS_PER_GIB`] rows of `Size::Rows`. `None` by
+    /// default.
+    pub recipients_per_gib: Option<u64>,
+    /// Every recipient number has one domain, derived from the number (by the domains' weights),
+    /// so an address means one mailbox and the number of distinct recipients in a file is set
+    /// by `recipients` (or `recipients_per_gib`) and the row count. `false` by default: the
+    /// domain and the number are drawn independently, and nearly every row has its own address.
+    /// Only background rows and their follow-ups use it (bursts, sends and the showcase draw
+    /// their recipients as before).
+    pub stable_recipients: bool,
+    /// More recipient domains after `domains` (see [`DomainTail`]); `None` by default.
+    pub tail: Option<DomainTail>,
+    /// Write the per-row parts that real Gmail and Microsoft replies carry, so that nearly every
+    /// deferral and bounce text is distinct: Gmail's queue id in today's form
+    /// (`d2e1a72fcca58-6f2a1b9c7e3si1234567qkb.123 - gsmtp`, new on every attempt), Microsoft's
+    /// `[HOST TIMESTAMP ID]` trailer on every non-delivery reply (in place of the fixed host),
+    /// and a varying front-end tag in the RP-00x and SC-001 lines (`(BAY004-MC1F37)`).
+    /// `false` by default: the catalogue's texts as they are.
+    pub per_row_ids: bool,
+    /// Every row gets a recipient domain, jobId and envId of its own (`a{N}.example`, `j{N}`,
+    /// `e{N}`, N the row's number from 0), for the worst case of anything keyed by domain or
+    /// job. The destination's provider (and so the response) is drawn as usual; destinations
+    /// that are not Gmail, Yahoo or Microsoft consumer get MX hosts named after the row's domain.
+    /// `false` by default.
+    pub unique_per_row: bool,
     pub bursts: Vec<Burst>,
     /// Campaign sends on a schedule (see [`ScheduledSend`]); empty by default.
     pub sends: Vec<ScheduledSend>,
@@ -300,6 +354,11 @@ impl Profile {
             retry_after_secs: 1200,
             retry_after_by_code: Vec::new(),
             recipients: 1_000_000,
+            recipients_per_gib: None,
+            stable_recipients: false,
+            tail: None,
+            per_row_ids: false,
+            unique_per_row: false,
             bursts: Vec::new(),
             sends: Vec::new(),
             showcase: false,
@@ -324,6 +383,209 @@ impl Profile {
         });
         p
     }
+
+    /// A large sender's day (an ESP), for benchmarks with real cardinality: 240 VMTAs with one
+    /// documentation IP each in six pools (microsoft, gmail, yahoo, general, transactional,
+    /// warmup); 2,400 jobs of 600 customers whose volume falls off as 1/rank; the big mailbox
+    /// providers at realistic shares (Gmail 28 %, Microsoft consumer 20 % over 15 domains, Yahoo
+    /// and AOL 11 %, Office 365 business domains 3 %) and a [`DomainTail`] of 300,000
+    /// reserved-name domains taking the other 38 % (a quarter on Office 365); recipients that
+    /// scale with the file ([`Profile::stable_recipients`], about 1.5 M distinct per GiB);
+    /// [`Profile::per_row_ids`] in Gmail and Microsoft replies; RP-001/002/003 in all three
+    /// written forms (`421 4.7.0 RP-002 ...`, `421 RP-002 (BAY004-MC1F37) ...`,
+    /// `421 4.7.0 [RP-002] ...`); and an RP-002 burst of 600 deferrals in 5 minutes at 14:00 on
+    /// 192.0.2.10 and 192.0.2.11 (the first two Microsoft VMTAs), with ground truth in
+    /// [`Stats::bursts`]. 2026-11-20 UTC, 24 h, 200 000 rows; set `size` for the volume
+    /// (1 GiB is about 2.2 M rows).
+    #[must_use]
+    pub fn esp(seed: u64) -> Profile {
+        let start = unix_time(2026, 11, 20, 0, 0, 0);
+        let mut p = Profile::example_sender(seed, start);
+        p.size = Size::Rows(200_000);
+        p.vmtas = esp_vmtas();
+        p.domains = esp_domains();
+        p.campaigns = esp_campaigns();
+        p.tail = Some(DomainTail {
+            domains: 300_000,
+            weight: 380,
+            office365_permille: 250,
+            pool: Some("general-pool".to_owned()),
+        });
+        p.rollups = ["yahoo.com", "yahoo.co.uk", "ymail.com", "aol.com"]
+            .iter()
+            .map(|d| ((*d).to_owned(), "yahoo.rollup".to_owned()))
+            .collect();
+        p.stable_recipients = true;
+        p.recipients_per_gib = Some(ESP_RECIPIENTS_PER_GIB);
+        p.per_row_ids = true;
+        p.code_weights = [
+            "ms:RP-001/bracket",
+            "ms:RP-002/bracket",
+            "ms:RP-003/bracket",
+        ]
+        .iter()
+        .map(|id| ((*id).to_owned(), 1))
+        .collect();
+        // A sender who followed the article: RP-001 after 4 h, RP-002 after 2 h.
+        p.retry_after_by_code = vec![("RP-001".to_owned(), 4 * 3600), ("RP-002".to_owned(), 7200)];
+        p.bursts.push(Burst {
+            start: start + 14 * 3600,
+            duration_secs: 300,
+            code: "RP-002".to_owned(),
+            events: 600,
+            source_ips: vec!["192.0.2.10".to_owned(), "192.0.2.11".to_owned()],
+        });
+        p
+    }
+
+    /// The worst case for anything keyed by domain or job: the bench profile (its type and
+    /// response mix and its RP-002 burst) with a recipient domain, jobId and envId of its own on
+    /// every row ([`Profile::unique_per_row`]).
+    #[must_use]
+    pub fn adversarial(seed: u64) -> Profile {
+        let mut p = Profile::default_bench(seed);
+        p.unique_per_row = true;
+        p
+    }
+}
+
+/// Rows per GiB assumed by [`Profile::recipients_per_gib`] for `Size::Rows`: about what a GiB
+/// of the bench profiles holds (their rows average 530 to 560 bytes; real rows about 450).
+pub const ROWS_PER_GIB: u64 = 2_000_000;
+
+/// Recipients per GiB of [`Profile::esp`]: the list the day's mail is drawn from. About 1.5 M
+/// of them get mail in a GiB of rows (1.7 M background messages); the others get none that day.
+const ESP_RECIPIENTS_PER_GIB: u64 = 6_500_000;
+
+/// The ESP's VMTAs: (short name, pool, count, /24, first host) per pool, one IP each, all in the
+/// documentation ranges; the injector (192.0.2.250) is left out.
+fn esp_vmtas() -> Vec<Vmta> {
+    const POOLS: [(&str, &str, u32, &str, u32); 6] = [
+        ("ms", "microsoft-pool", 64, "192.0.2", 10),
+        ("gm", "gmail-pool", 56, "192.0.2", 100),
+        ("yh", "yahoo-pool", 32, "198.51.100", 10),
+        ("gen", "general-pool", 56, "198.51.100", 60),
+        ("tx", "transactional-pool", 12, "203.0.113", 10),
+        ("wu", "warmup-pool", 20, "203.0.113", 30),
+    ];
+    let mut out = Vec::new();
+    for (short, pool, count, net, first) in POOLS {
+        for k in 0..count {
+            out.push(Vmta {
+                name: format!("vmta-{short}-{:03}", k + 1),
+                ip: format!("{net}.{}", first + k),
+                pool: pool.to_owned(),
+            });
+        }
+    }
+    out
+}
+
+/// The big providers of the ESP's list; weights in per mille of all traffic, with the 380 of
+/// the [`DomainTail`].
+fn esp_domains() -> Vec<DomainSpec> {
+    let ms = (Provider::MicrosoftConsumer, "microsoft-pool");
+    let gm = (Provider::Gmail, "gmail-pool");
+    let yh = (Provider::Yahoo, "yahoo-pool");
+    let o365 = (Provider::Office365, "general-pool");
+    let other = (Provider::Other, "general-pool");
+    let list: [(&str, u32, (Provider, &str)); 26] = [
+        ("gmail.com", 275, gm),
+        ("googlemail.com", 5, gm),
+        ("hotmail.com", 70, ms),
+        ("outlook.com", 45, ms),
+        ("live.com", 20, ms),
+        ("hotmail.co.uk", 12, ms),
+        ("hotmail.fr", 10, ms),
+        ("hotmail.de", 8, ms),
+        ("msn.com", 8, ms),
+        ("hotmail.it", 5, ms),
+        ("live.co.uk", 5, ms),
+        ("hotmail.es", 4, ms),
+        ("live.fr", 4, ms),
+        ("live.de", 3, ms),
+        ("outlook.de", 2, ms),
+        ("outlook.fr", 2, ms),
+        ("windowslive.com", 1, ms),
+        ("yahoo.com", 75, yh),
+        ("aol.com", 25, yh),
+        ("yahoo.co.uk", 6, yh),
+        ("ymail.com", 4, yh),
+        ("example.org", 12, o365),
+        ("fabrikam.example", 6, o365),
+        ("contoso.example", 6, o365),
+        ("northwind.example", 4, o365),
+        ("example.net", 8, other),
+    ];
+    list.iter()
+        .map(|&(name, weight, (provider, pool))| DomainSpec {
+            name: name.to_owned(),
+            weight,
+            provider,
+            pool: Some(pool.to_owned()),
+        })
+        .collect()
+}
+
+/// 2,400 jobs of 600 customers (`brandNNNN.example`): job k has weight 1/k, so the biggest
+/// sends dominate and the smallest are a few dozen rows a day. Every 10th job is a customer's
+/// transactional stream (API, transactional pool), every 25th a send from a warming IP.
+fn esp_campaigns() -> Vec<Campaign> {
+    const SUBJECTS: [&str; 16] = [
+        "Your weekly picks are here",
+        "New arrivals, hand-picked for you",
+        "3 days left: \"Winter Sale\", up to 40% off",
+        "Black Friday starts now, 30% off everything",
+        "\"Doorbusters\" are live",
+        "We miss you: 20% off your next order",
+        "Your November newsletter",
+        "Last chance: free shipping ends tonight",
+        "Something new, just for you",
+        "Your points expire soon",
+        "Invitation: our winter webinar",
+        "Top stories this week",
+        "Price drop on items you viewed",
+        "Thanks for being a member",
+        "Your cart is waiting",
+        "Early access, members only",
+    ];
+    const TRANSACTIONAL: [&str; 4] = [
+        "Your order, \"#{n}\", has shipped",
+        "Receipt for order #{n}",
+        "Password reset requested",
+        "Your statement is ready",
+    ];
+    (1..=2_400u32)
+        .map(|k| {
+            let customer = (k * 7) % 600 + 1;
+            let brand = format!("brand{customer:04}.example");
+            let (job_id, pool, subjects): (String, Option<&str>, Vec<String>) = if k % 10 == 3 {
+                (
+                    format!("tx-{customer:04}-{k:04}"),
+                    Some("transactional-pool"),
+                    TRANSACTIONAL.iter().map(|s| (*s).to_owned()).collect(),
+                )
+            } else {
+                let first = (k as usize) % SUBJECTS.len();
+                let second = (k as usize * 5 + 3) % SUBJECTS.len();
+                let pool = (k % 25 == 7).then_some("warmup-pool");
+                (
+                    format!("c20261120-{k:04}"),
+                    pool,
+                    vec![SUBJECTS[first].to_owned(), SUBJECTS[second].to_owned()],
+                )
+            };
+            Campaign {
+                from: format!("Brand {customer} <news@{brand}>"),
+                orig: format!("bounce-{k}@bounce.example.com"),
+                subjects,
+                api: pool == Some("transactional-pool"),
+                pool: pool.map(str::to_owned),
+                weight: 1_000_000 / k,
+                job_id,
+            }
+        })
+        .collect()
 }
 
 /// The VMTAs of the example sender: four for Microsoft, two general, one transactional.
@@ -476,8 +738,8 @@ impl Stats {
         self.rows.iter().sum()
     }
 
-    /// Rows whose response is `CODE` in any form (`"RP-002"` counts `ms:RP-002/article` and
-    /// `ms:RP-002/log`), or exactly that id (`"gmail:4.7.28"`). Burst rows included.
+    /// Rows whose response is `CODE` in any form (`"RP-002"` counts `ms:RP-002/article`,
+    /// `ms:RP-002/log` and `ms:RP-002/bracket`), or exactly that id (`"gmail:4.7.28"`). Burst rows included.
     #[must_use]
     pub fn code_rows(&self, code: &str) -> u64 {
         self.responses
@@ -594,7 +856,9 @@ const BAD_MAILBOX: &str = "5.1.1 (bad destination mailbox address)";
 
 /// Texts follow the verbatim Microsoft responses in `reference/README.md` with documentation
 /// IPs; RP-002/RP-003 and the 5.7.1 DMARC line have no public verbatim, so they copy the shape
-/// of RP-001 and of the other 5.7.x lines.
+/// of RP-001 and of the other 5.7.x lines. Entries of weight 0 are opt-in (through
+/// [`Profile::code_weights`]): the default profiles never write them, not even in a burst or the
+/// showcase, so adding one leaves their output as it was.
 const CATALOGUE: &[Resp] = &[
     // --- Microsoft consumer (outlook.com, hotmail.*, live.*, msn.com)
     Resp {
@@ -629,6 +893,19 @@ const CATALOGUE: &[Resp] = &[
         cat: "policy-related",
         weight: 1,
     },
+    // The bracketed forms, opt-in (weight 0): some relays and pattern lists write the token in
+    // brackets, as Yahoo writes [TSS04].
+    Resp {
+        id: "ms:RP-001/bracket",
+        provider: MS,
+        kind: RespKind::Defer,
+        status: SEC_STATUS_4,
+        diag: "smtp;421 4.7.0 [RP-001] Unfortunately, some messages from [{ip}] weren't sent. \
+               Please try again. We have limits for how many messages can be sent per hour and \
+               per day.",
+        cat: "policy-related",
+        weight: 0,
+    },
     Resp {
         id: "ms:RP-002/article",
         provider: MS,
@@ -653,6 +930,17 @@ const CATALOGUE: &[Resp] = &[
         weight: 1,
     },
     Resp {
+        id: "ms:RP-002/bracket",
+        provider: MS,
+        kind: RespKind::Defer,
+        status: SEC_STATUS_4,
+        diag: "smtp;421 4.7.0 [RP-002] Unfortunately, some messages from [{ip}] weren't sent. \
+               Please try again. We have limits for how many messages can be sent per hour and \
+               per day.",
+        cat: "policy-related",
+        weight: 0,
+    },
+    Resp {
         id: "ms:RP-003/article",
         provider: MS,
         kind: RespKind::Defer,
@@ -672,6 +960,16 @@ const CATALOGUE: &[Resp] = &[
                http://mail.live.com/mail/troubleshooting.aspx#errors.",
         cat: "policy-related",
         weight: 1,
+    },
+    Resp {
+        id: "ms:RP-003/bracket",
+        provider: MS,
+        kind: RespKind::Defer,
+        status: SEC_STATUS_4,
+        diag: "smtp;421 4.7.0 [RP-003] Unfortunately, messages from {sdomain} weren't sent. \
+               Please try again later.",
+        cat: "policy-related",
+        weight: 0,
     },
     Resp {
         id: "ms:4.7.500",
@@ -1236,6 +1534,10 @@ enum Piece {
     Size,
     Qid,
     N,
+    /// A Microsoft front-end tag such as `BAY004-MC1F37`, per row ([`Profile::per_row_ids`]).
+    MsFrontend,
+    /// A Microsoft trailer `[HOST TIMESTAMP ID]`, per row ([`Profile::per_row_ids`]).
+    MsTrailer,
 }
 
 /// A template cut into pieces once, so rows are written without parsing or allocating.
@@ -1268,6 +1570,8 @@ impl Tpl {
                 "size" => Some(Piece::Size),
                 "qid" => Some(Piece::Qid),
                 "n" => Some(Piece::N),
+                "msfe" => Some(Piece::MsFrontend),
+                "mstrailer" => Some(Piece::MsTrailer),
                 _ => None,
             });
             if let (Some(piece), Some((_, close))) = (piece, token) {
@@ -1341,16 +1645,57 @@ impl Weighted {
         self.items.is_empty()
     }
 
+    fn total(&self) -> u64 {
+        self.cum.last().copied().unwrap_or(0)
+    }
+
     fn pick(&self, rng: &mut Rng) -> Option<usize> {
         let total = *self.cum.last()?;
-        let r = rng.below(total);
-        let at = self.cum.iter().position(|&c| r < c)?;
+        self.pick_at(rng.below(total))
+    }
+
+    /// The item whose share of the total holds `r` (which must be below the total).
+    fn pick_at(&self, r: u64) -> Option<usize> {
+        let at = self.cum.partition_point(|&c| c <= r);
         self.items.get(at).copied()
     }
 }
 
+/// The compiled [`DomainTail`]: Zipf weights as one cumulative table, and the two stand-in
+/// domains (own MX, Office 365) whose provider, pool and VMTAs the tail's rows use.
+struct CTail {
+    /// `cum[k - 1]` = sum of floor(2^32 / j) for j in 1..=k: integer arithmetic, so the same
+    /// bytes on every platform.
+    cum: Vec<u64>,
+    office365_permille: u64,
+    weight: u32,
+    /// Indices into [`Compiled::domains`].
+    own_mx: usize,
+    office365: usize,
+}
+
+impl CTail {
+    /// A rank (1-based) for a number below the total weight.
+    fn rank_at(&self, r: u64) -> u32 {
+        u32::try_from(self.cum.partition_point(|&c| c <= r) + 1).unwrap_or(u32::MAX)
+    }
+
+    fn total(&self) -> u64 {
+        self.cum.last().copied().unwrap_or(1).max(1)
+    }
+
+    /// The stand-in domain of a rank (which provider hosts it).
+    fn domain_of(&self, rank: u32, seed: u64) -> usize {
+        if msg_part(u64::from(rank), seed ^ 0x7a11_0365) % 1000 < self.office365_permille {
+            self.office365
+        } else {
+            self.own_mx
+        }
+    }
+}
+
 struct CDomain {
-    /// Lowercase, as it appears in recipient addresses.
+    /// Lowercase, as it appears in recipient addresses. Empty for a tail stand-in.
     name: String,
     provider: Provider,
     /// `domain` or the rollup name, without `/vmta`.
@@ -1425,6 +1770,13 @@ struct Compiled {
     bursts: Vec<CBurst>,
     sends: Vec<CSend>,
     multiline_subject: Tpl,
+    /// The number of recipients (see [`Profile::recipients_per_gib`]).
+    recipients: u64,
+    stable_recipients: bool,
+    tail: Option<CTail>,
+    per_row_ids: bool,
+    unique_per_row: bool,
+    seed: u64,
 }
 
 fn invalid(msg: String) -> io::Error {
@@ -1531,6 +1883,49 @@ impl Compiled {
             domain_pick.push(i, d.weight);
             provider_domains[d.provider.index()].push(i, d.weight);
         }
+        let tail = match &p.tail {
+            Some(t) if t.domains > 0 && t.weight > 0 => {
+                if p.connections.is_some() {
+                    return Err(invalid(
+                        "a domain tail does not work with the connection simulation".to_owned(),
+                    ));
+                }
+                let vm = match &t.pool {
+                    Some(pool) => pool_members(pool)?,
+                    None => (0..p.vmtas.len()).collect(),
+                };
+                // Two stand-ins after the named domains: the rows of the tail take their
+                // provider, VMTAs and ESMTP list; names and MX hosts come from the rank.
+                let own_mx = domains.len();
+                for provider in [Provider::Other, Provider::Office365] {
+                    let (mx, mx_host) = mx_for("tail.example", provider, p.seed);
+                    domains.push(CDomain {
+                        name: String::new(),
+                        provider,
+                        queue: String::new(),
+                        vmtas: vm.clone(),
+                        mx,
+                        mx_host,
+                        esmtp: esmtp_for(provider),
+                    });
+                }
+                domain_pick.push(own_mx, t.weight);
+                let mut cum = Vec::with_capacity(t.domains as usize);
+                let mut total = 0u64;
+                for k in 1..=u64::from(t.domains) {
+                    total += (1u64 << 32) / k;
+                    cum.push(total);
+                }
+                Some(CTail {
+                    cum,
+                    office365_permille: u64::from(t.office365_permille.min(1000)),
+                    weight: t.weight,
+                    own_mx,
+                    office365: own_mx + 1,
+                })
+            }
+            _ => None,
+        };
         if domain_pick.is_empty() {
             return Err(invalid("every domain has weight 0".to_owned()));
         }
@@ -1597,8 +1992,15 @@ impl Compiled {
             let mut resps = Weighted::default();
             let mut provider = None;
             for (i, r) in CATALOGUE.iter().enumerate() {
-                if r.kind == RespKind::Defer && id_matches(r.id, &b.code) {
-                    resps.push(i, r.weight.max(1));
+                // Every form of the code, with its catalogue weight; opt-in forms (catalogue
+                // weight 0) only when the profile turns them on.
+                let weight = if r.weight == 0 {
+                    weight_of(r)
+                } else {
+                    r.weight
+                };
+                if r.kind == RespKind::Defer && id_matches(r.id, &b.code) && weight > 0 {
+                    resps.push(i, weight);
                     provider = provider.or(r.provider);
                 }
             }
@@ -1674,7 +2076,17 @@ impl Compiled {
             campaign_pick,
             kind_pick,
             resp_lists,
-            diags: CATALOGUE.iter().map(|r| Tpl::new(r.diag)).collect(),
+            diags: CATALOGUE
+                .iter()
+                .map(|r| {
+                    let microsoft = matches!(r.provider, MS | O365);
+                    if p.per_row_ids && microsoft && r.kind != RespKind::Deliver {
+                        Tpl::new(&per_row_microsoft(r.diag))
+                    } else {
+                        Tpl::new(r.diag)
+                    }
+                })
+                .collect(),
             statuses: CATALOGUE.iter().map(|r| csv_field(r.status)).collect(),
             retry_after: CATALOGUE
                 .iter()
@@ -1692,7 +2104,37 @@ impl Compiled {
             } else {
                 "Your November statement\nis ready"
             }),
+            recipients: recipient_count(p),
+            stable_recipients: p.stable_recipients,
+            tail,
+            per_row_ids: p.per_row_ids,
+            unique_per_row: p.unique_per_row,
+            seed: p.seed,
         })
+    }
+
+    /// Whether the showcase and bursts may use a catalogue entry: every entry with a weight in
+    /// the catalogue, and the opt-in ones the profile turned on.
+    fn opted_in(&self, r: usize) -> bool {
+        CATALOGUE[r].weight > 0 || self.resp_lists.iter().any(|w| w.items.contains(&r))
+    }
+
+    /// The domain (index) and tail rank (0: none) of recipient number `user` when recipients
+    /// keep their domain ([`Profile::stable_recipients`]): drawn by weight from a hash of the
+    /// number.
+    fn domain_of_user(&self, user: u64) -> (usize, u32) {
+        let h = msg_part(user, self.seed ^ 0x05ab_1e00);
+        let domain = self
+            .domain_pick
+            .pick_at(h % self.domain_pick.total().max(1))
+            .unwrap_or(0);
+        match &self.tail {
+            Some(t) if domain == t.own_mx => {
+                let rank = t.rank_at(msg_part(h, 0x7a11) % t.total());
+                (t.domain_of(rank, self.seed), rank)
+            }
+            _ => (domain, 0),
+        }
     }
 
     fn resp_list(&self, provider: Provider, kind: RespKind) -> &Weighted {
@@ -1703,6 +2145,50 @@ impl Compiled {
             own
         }
     }
+}
+
+/// How many recipients the list has: `recipients`, or scaled with the size.
+fn recipient_count(p: &Profile) -> u64 {
+    let scaled = |per_gib: u64, part: u64, whole: u64| {
+        u64::try_from(u128::from(per_gib) * u128::from(part) / u128::from(whole))
+            .unwrap_or(u64::MAX)
+    };
+    match (p.recipients_per_gib, p.size) {
+        (Some(per_gib), Size::Bytes(n)) => scaled(per_gib, n, 1 << 30),
+        (Some(per_gib), Size::Rows(n)) => scaled(per_gib, n, ROWS_PER_GIB),
+        (None, _) => u64::from(p.recipients),
+    }
+    .max(1)
+}
+
+/// The per-row form of a Microsoft reply ([`Profile::per_row_ids`]): a front-end tag in
+/// parentheses (`(BAY004-MC1F37)`) becomes `{msfe}`, and the fixed `[HOST]` at the end (or the
+/// end itself) becomes `{mstrailer}`.
+fn per_row_microsoft(diag: &str) -> String {
+    if diag.is_empty() {
+        return String::new();
+    }
+    let mut text = diag.to_owned();
+    let mut from = 0;
+    while let Some(open) = text[from..].find('(').map(|i| i + from) {
+        let Some(close) = text[open..].find(')').map(|i| i + open) else {
+            break;
+        };
+        let inner = &text[open + 1..close];
+        if inner.contains("-MC") && !inner.contains(' ') {
+            text.replace_range(open + 1..close, "{msfe}");
+            from = open + "{msfe}".len();
+        } else {
+            from = close;
+        }
+    }
+    if text.ends_with(".outlook.com]")
+        && let Some(open) = text.rfind(" [")
+    {
+        text.truncate(open);
+    }
+    text.push_str(" {mstrailer}");
+    text
 }
 
 /// MX hosts and addresses of a destination (destination addresses are the providers' real
@@ -1971,6 +2457,8 @@ struct Event {
     msg: u64,
     user: u64,
     domain: usize,
+    /// Rank of a [`DomainTail`] domain (1-based; `domain` is then its stand-in), 0 for none.
+    rank: u32,
     vmta: usize,
     campaign: usize,
     subject: usize,
@@ -2226,7 +2714,8 @@ impl Gen<'_> {
                     .copied()
                     .unwrap_or(0)
             })
-            .sum();
+            .sum::<u64>()
+            + self.c.tail.as_ref().map_or(0, |t| u64::from(t.weight));
         let all = self.c.domain_pick.cum.last().copied().unwrap_or(1).max(1);
         let after_d = (u64::from(m.complaint_permille) * complaining
             + (u64::from(m.remote_bounce_permille) + u64::from(m.remote_status_permille))
@@ -2339,7 +2828,7 @@ impl Gen<'_> {
     ) -> Event {
         let subject = self.rng.index(self.c.campaigns[campaign].subjects.len());
         let msg = self.rng.next();
-        let user = self.rng.below(u64::from(self.p.recipients.max(1)));
+        let user = self.rng.below(self.c.recipients);
         let queued = match kind {
             Kind::R | Kind::Tq => t,
             _ if resp.is_some_and(|r| CATALOGUE[r].kind == RespKind::Expire) => {
@@ -2355,6 +2844,7 @@ impl Gen<'_> {
             msg,
             user,
             domain,
+            rank: 0,
             vmta,
             campaign,
             subject,
@@ -2377,7 +2867,14 @@ impl Gen<'_> {
             .pick(&mut self.rng)
             .and_then(|k| Kind::ALL.get(k).copied())
             .unwrap_or(Kind::D);
-        let domain = self.c.domain_pick.pick(&mut self.rng).unwrap_or(0);
+        let (domain, rank, user) = if self.c.stable_recipients {
+            let user = self.rng.below(self.c.recipients);
+            let (domain, rank) = self.c.domain_of_user(user);
+            (domain, rank, Some(user))
+        } else {
+            let (domain, rank) = self.pick_domain();
+            (domain, rank, None)
+        };
         let resp_kind = match kind {
             Kind::T => Some(RespKind::Defer),
             Kind::Tq => Some(RespKind::QueueDefer),
@@ -2396,7 +2893,25 @@ impl Gen<'_> {
                 Kind::D
             }
         };
-        self.new_event(kind, t, domain, resp)
+        let mut ev = self.new_event(kind, t, domain, resp);
+        ev.rank = rank;
+        if let Some(user) = user {
+            ev.user = user;
+        }
+        ev
+    }
+
+    /// A destination drawn by weight: a named domain (rank 0), or a [`DomainTail`] rank and its
+    /// stand-in. Without a tail this draws exactly what `domain_pick` alone did.
+    fn pick_domain(&mut self) -> (usize, u32) {
+        let domain = self.c.domain_pick.pick(&mut self.rng).unwrap_or(0);
+        match &self.c.tail {
+            Some(t) if domain == t.own_mx => {
+                let rank = t.rank_at(self.rng.below(t.total()));
+                (t.domain_of(rank, self.c.seed), rank)
+            }
+            _ => (domain, 0),
+        }
     }
 
     fn schedule_bursts(&mut self) {
@@ -2457,6 +2972,7 @@ impl Gen<'_> {
                 r.provider
                     .is_none_or(|p| !self.c.provider_domains[p.index()].is_empty())
             })
+            .filter(|(i, _)| self.c.opted_in(*i))
             .map(|(i, _)| i)
             .collect();
         // Two more slots: a received row, and a delivery that is reported as spam an hour later.
@@ -2468,8 +2984,9 @@ impl Gen<'_> {
             self.p.start + i64::try_from(at).unwrap_or(0)
         };
         let (t_r, t_d) = (slot_time(0, &mut self.rng), slot_time(1, &mut self.rng));
-        let domain = self.c.domain_pick.pick(&mut self.rng).unwrap_or(0);
-        let ev = self.new_event(Kind::R, t_r, domain, None);
+        let (domain, rank) = self.pick_domain();
+        let mut ev = self.new_event(Kind::R, t_r, domain, None);
+        ev.rank = rank;
         self.push(t_r, ev);
         let complaining = &self.c.provider_domains[Provider::MicrosoftConsumer.index()];
         if let Some(domain) = complaining.pick(&mut self.rng) {
@@ -2488,13 +3005,21 @@ impl Gen<'_> {
         for (k, &ri) in chosen.iter().enumerate() {
             let r = &CATALOGUE[ri];
             let corporate = self.c.provider_domains[Provider::Other.index()].pick(&mut self.rng);
-            let domain = match r.provider {
-                Some(p) => self.c.provider_domains[p.index()].pick(&mut self.rng),
-                None => corporate.or_else(|| self.c.domain_pick.pick(&mut self.rng)),
-            }
-            .unwrap_or(0);
+            let (domain, rank) = match r.provider {
+                Some(p) => (
+                    self.c.provider_domains[p.index()]
+                        .pick(&mut self.rng)
+                        .unwrap_or(0),
+                    0,
+                ),
+                None => match corporate {
+                    Some(d) => (d, 0),
+                    None => self.pick_domain(),
+                },
+            };
             let t = slot_time(k as u64 + 2, &mut self.rng);
-            let ev = self.new_event(Kind::for_resp(r.kind), t, domain, Some(ri));
+            let mut ev = self.new_event(Kind::for_resp(r.kind), t, domain, Some(ri));
+            ev.rank = rank;
             self.push(t, ev);
         }
     }
@@ -2612,7 +3137,14 @@ impl Gen<'_> {
         }
         let line = self.stats.lines + 1;
         let start = self.buf.len();
-        render(&self.c, &mut self.time, &ev, special, &mut self.buf);
+        render(
+            &self.c,
+            &mut self.time,
+            &ev,
+            special,
+            self.rows,
+            &mut self.buf,
+        );
         let ncols = self.c.cols.len();
         let truncate = truncate && ncols > 2;
         if truncate {
@@ -2722,7 +3254,217 @@ fn msg_part(msg: u64, salt: u64) -> u64 {
     r.next()
 }
 
-fn put_tpl(buf: &mut Vec<u8>, tpl: &Tpl, c: &Compiled, ev: &Event) {
+/// The recipient domain of one row as written, and the MX host its message went to.
+struct RowDomain<'a> {
+    dom: &'a CDomain,
+    /// The name when it is derived from a tail rank or the row's number.
+    derived: [u8; 40],
+    len: usize,
+    /// Seeds a derived name's MX addresses; `None` for a named domain.
+    key: Option<u64>,
+    /// Which of the destination's four MX addresses (0..4).
+    mx: usize,
+}
+
+impl<'a> RowDomain<'a> {
+    fn new(c: &'a Compiled, ev: &Event, serial: u64) -> RowDomain<'a> {
+        let mut rd = RowDomain {
+            dom: &c.domains[ev.domain],
+            derived: [0; 40],
+            len: 0,
+            key: None,
+            mx: usize::from((ev.msg >> 60).to_le_bytes()[0] & 3),
+        };
+        if c.unique_per_row {
+            rd.push(b"a");
+            rd.push_u64(serial);
+            rd.push(b".example");
+            rd.key = Some(serial);
+        } else if ev.rank > 0 {
+            let rank = u64::from(ev.rank);
+            let (prefix, suffix): (&[u8], &[u8]) = match msg_part(rank, c.seed ^ 0x7a11_4a3e) % 4 {
+                0 => (b"shop", b".example"),
+                1 => (b"n", b".example.net"),
+                2 => (b"co", b".example.org"),
+                _ => (b"biz", b".example.com"),
+            };
+            rd.push(prefix);
+            rd.push_u64(rank);
+            rd.push(suffix);
+            rd.key = Some(rank ^ c.seed.rotate_left(17));
+        }
+        rd
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        let end = (self.len + bytes.len()).min(self.derived.len());
+        self.derived[self.len..end].copy_from_slice(&bytes[..end - self.len]);
+        self.len = end;
+    }
+
+    fn push_u64(&mut self, mut v: u64) {
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (v % 10).to_le_bytes()[0];
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.push(&tmp[i..]);
+    }
+
+    fn name(&self) -> &[u8] {
+        if self.key.is_some() {
+            &self.derived[..self.len]
+        } else {
+            self.dom.name.as_bytes()
+        }
+    }
+
+    /// A derived name at a destination with its own MX hosts (own MX, Office 365) gets hosts
+    /// named after it; at Gmail, Yahoo and Microsoft consumer it uses the provider's.
+    fn own_hosts(&self) -> Option<u64> {
+        self.key
+            .filter(|_| matches!(self.dom.provider, Provider::Other | Provider::Office365))
+    }
+
+    fn put_queue(&self, buf: &mut Vec<u8>) {
+        if self.key.is_some() {
+            buf.extend_from_slice(self.name());
+        } else {
+            buf.extend_from_slice(self.dom.queue.as_bytes());
+        }
+    }
+
+    /// The host of MX number `mx` (0 or 1) of a derived name.
+    fn put_own_host(&self, buf: &mut Vec<u8>, mx: usize) {
+        if self.dom.provider == Provider::Office365 {
+            for &b in self.name() {
+                buf.push(if b == b'.' { b'-' } else { b });
+            }
+            buf.extend_from_slice(b".mail.protection.outlook.com");
+        } else {
+            buf.extend_from_slice(if mx.is_multiple_of(2) {
+                b"mx1."
+            } else {
+                b"mx2."
+            });
+            buf.extend_from_slice(self.name());
+        }
+    }
+
+    fn put_ip(&self, buf: &mut Vec<u8>) {
+        let Some(key) = self.own_hosts() else {
+            buf.extend_from_slice(&self.dom.mx[self.mx].ip);
+            return;
+        };
+        let h = msg_part(key, 0x6d78 + self.mx as u64);
+        if self.dom.provider == Provider::Office365 {
+            buf.extend_from_slice(b"52.101.");
+        } else {
+            // RFC 2544 benchmarking range: not routable, not ours.
+            buf.extend_from_slice(if h & 1 == 0 { b"198.18." } else { b"198.19." });
+        }
+        put_u64(buf, (h >> 8) % 256);
+        buf.push(b'.');
+        put_u64(buf, 1 + (h >> 16) % 250);
+    }
+
+    /// `dsnMta`: `host (ip)`.
+    fn put_dsn_mta(&self, buf: &mut Vec<u8>) {
+        if self.own_hosts().is_none() {
+            buf.extend_from_slice(&self.dom.mx[self.mx].dsn_mta);
+            return;
+        }
+        self.put_own_host(buf, self.mx);
+        buf.extend_from_slice(b" (");
+        self.put_ip(buf);
+        buf.push(b')');
+    }
+
+    /// `dsnReportingMta` of a remote DSN: the main MX host.
+    fn put_mx_host(&self, buf: &mut Vec<u8>) {
+        if self.own_hosts().is_some() {
+            self.put_own_host(buf, 0);
+        } else {
+            buf.extend_from_slice(self.dom.mx_host.as_bytes());
+        }
+    }
+}
+
+/// Seeds the per-row ids of [`Profile::per_row_ids`]: differs between a message's attempts.
+fn row_key(ev: &Event) -> u64 {
+    msg_part(
+        ev.msg
+            ^ (ev.logged as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (u64::from(ev.attempt) << 56)
+            ^ ((ev.kind as u64) << 48),
+        0x51d,
+    )
+}
+
+/// A Microsoft front-end tag such as `BAY004-MC1F37`.
+fn put_ms_frontend(buf: &mut Vec<u8>, key: u64) {
+    const SITES: [&[u8]; 8] = [
+        b"BAY004", b"SNT004", b"COL004", b"BLU004", b"DUB004", b"SNT0", b"COL0", b"BAY0",
+    ];
+    let h = msg_part(key, 0xfe);
+    buf.extend_from_slice(SITES[(h % 8) as usize]);
+    buf.extend_from_slice(b"-MC");
+    put_u64(buf, 1 + (h >> 8) % 9);
+    buf.push(b'F');
+    put_u64(buf, 1 + (h >> 16) % 60);
+}
+
+/// A Microsoft trailer: `[BL6PEPF00012345.namprd02.prod.outlook.com 2026-11-20T14:03:11.123Z
+/// 08DD0A1B2C3D4E5F]` (front-end host, UTC time with milliseconds, a transaction id).
+fn put_ms_trailer(buf: &mut Vec<u8>, key: u64, logged: i64) {
+    const HOSTS: [&[u8]; 12] = [
+        b"BL6", b"SN1", b"CH2", b"DM6", b"AM4", b"DB5", b"PH0", b"BN8", b"CY4", b"MW2", b"SA1",
+        b"LV3",
+    ];
+    const REGIONS: [&[u8]; 8] = [
+        b"namprd02",
+        b"namprd03",
+        b"namprd04",
+        b"namprd11",
+        b"namprd12",
+        b"eurprd04",
+        b"eurprd83",
+        b"apcprd06",
+    ];
+    let h = msg_part(key, 0x7a);
+    buf.push(b'[');
+    buf.extend_from_slice(HOSTS[(h % 12) as usize]);
+    buf.extend_from_slice(b"PEPF000");
+    put_hex(buf, h >> 8, 5, true);
+    buf.push(b'.');
+    buf.extend_from_slice(REGIONS[((h >> 40) % 8) as usize]);
+    buf.extend_from_slice(b".prod.outlook.com ");
+    let (year, month, day) = civil_from_days(logged.div_euclid(DAY));
+    let sod = logged.rem_euclid(DAY).unsigned_abs();
+    let mut stamp = *b"0000-00-00T00:00:00.000Z";
+    let year = year.clamp(0, 9999).unsigned_abs();
+    put2(&mut stamp, 0, year / 100);
+    put2(&mut stamp, 2, year % 100);
+    put2(&mut stamp, 5, month);
+    put2(&mut stamp, 8, day);
+    put2(&mut stamp, 11, sod / 3600);
+    put2(&mut stamp, 14, sod / 60 % 60);
+    put2(&mut stamp, 17, sod % 60);
+    let millis = (h >> 44) % 1000;
+    stamp[20] = b'0' + (millis / 100).to_le_bytes()[0];
+    put2(&mut stamp, 21, millis % 100);
+    buf.extend_from_slice(&stamp);
+    buf.extend_from_slice(b" 08DD");
+    put_hex(buf, msg_part(key, 0x1d), 12, true);
+    buf.push(b']');
+}
+
+fn put_tpl(buf: &mut Vec<u8>, tpl: &Tpl, c: &Compiled, ev: &Event, rd: &RowDomain) {
     if tpl.quoted {
         buf.push(b'"');
     }
@@ -2737,10 +3479,26 @@ fn put_tpl(buf: &mut Vec<u8>, tpl: &Tpl, c: &Compiled, ev: &Event) {
                 buf.extend_from_slice(c.sdomain.as_bytes());
                 buf.push(b'>');
             }
-            Piece::Rcpt => put_rcpt(buf, c, ev),
-            Piece::RDomain => buf.extend_from_slice(c.domains[ev.domain].name.as_bytes()),
+            Piece::Rcpt => put_rcpt(buf, rd, ev),
+            Piece::RDomain => buf.extend_from_slice(rd.name()),
             Piece::SDomain => buf.extend_from_slice(c.sdomain.as_bytes()),
             Piece::SDomainUpper => buf.extend_from_slice(c.sdomain_upper.as_bytes()),
+            Piece::Gid if c.per_row_ids => {
+                // Today's form, new on every attempt: d2e1a72fcca58-6f2a1b9c7e3si1234567qkb.123
+                let key = row_key(ev);
+                put_hex(buf, msg_part(key, 1), 13, false);
+                buf.push(b'-');
+                put_hex(buf, msg_part(key, 2), 11, false);
+                buf.extend_from_slice(b"si");
+                put_u64(buf, 1_000_000 + msg_part(key, 3) % 9_000_000);
+                let mut letters = msg_part(key, 4);
+                for _ in 0..3 {
+                    buf.push(b'a' + (letters % 26).to_le_bytes()[0]);
+                    letters /= 26;
+                }
+                buf.push(b'.');
+                put_u64(buf, 1 + msg_part(key, 5) % 999);
+            }
             Piece::Gid => {
                 let g = msg_part(ev.msg, 1);
                 put_hex(buf, g, 13, false);
@@ -2755,6 +3513,8 @@ fn put_tpl(buf: &mut Vec<u8>, tpl: &Tpl, c: &Compiled, ev: &Event) {
             Piece::Size => put_u64(buf, msg_size(ev.msg)),
             Piece::Qid => put_hex(buf, msg_part(ev.msg, 4), 10, true),
             Piece::N => put_u64(buf, 100_000 + msg_part(ev.msg, 5) % 900_000),
+            Piece::MsFrontend => put_ms_frontend(buf, row_key(ev)),
+            Piece::MsTrailer => put_ms_trailer(buf, row_key(ev), ev.logged),
         }
     }
     if tpl.quoted {
@@ -2766,11 +3526,11 @@ fn msg_size(msg: u64) -> u64 {
     8_000 + msg_part(msg, 6) % 80_000
 }
 
-fn put_rcpt(buf: &mut Vec<u8>, c: &Compiled, ev: &Event) {
+fn put_rcpt(buf: &mut Vec<u8>, rd: &RowDomain, ev: &Event) {
     buf.extend_from_slice(b"user");
     put_u64(buf, 10_000 + ev.user);
     buf.push(b'@');
-    buf.extend_from_slice(c.domains[ev.domain].name.as_bytes());
+    buf.extend_from_slice(rd.name());
 }
 
 /// The reporting MTA of a feedback report: Microsoft's or Yahoo's, never ours.
@@ -2805,14 +3565,22 @@ fn put_reporter(buf: &mut Vec<u8>, ev: &Event, provider: Provider, with_host: bo
 /// Writes one row (no line ending). The match says which columns each record type fills;
 /// anything not listed stays empty, as in real files.
 #[allow(clippy::too_many_lines)] // one arm per column keeps the layout readable in one place
-fn render(c: &Compiled, time: &mut TimeFmt, ev: &Event, special: Special, buf: &mut Vec<u8>) {
+/// `serial` is the row's number (from 0), for [`Profile::unique_per_row`].
+fn render(
+    c: &Compiled,
+    time: &mut TimeFmt,
+    ev: &Event,
+    special: Special,
+    serial: u64,
+    buf: &mut Vec<u8>,
+) {
     let k = ev.kind;
     let resp = ev.resp.map(|r| &CATALOGUE[r]);
     let expired = resp.is_some_and(|r| r.kind == RespKind::Expire);
-    let dom = &c.domains[ev.domain];
+    let rd = RowDomain::new(c, ev, serial);
+    let dom = rd.dom;
     let camp = &c.campaigns[ev.campaign];
     let vm = &c.vmtas[ev.vmta];
-    let mx = &dom.mx[usize::from((ev.msg >> 60).to_le_bytes()[0] & 3)];
     // Rows that went through an SMTP conversation from one of our IPs.
     let smtp_out = matches!(k, Kind::D | Kind::T) || (k == Kind::B && !expired);
     // Rows about a message in one of our queues (an expired bounce still names its queue).
@@ -2835,8 +3603,8 @@ fn render(c: &Compiled, time: &mut TimeFmt, ev: &Event, special: Special, buf: &
                 time.put(buf, ev.queued);
             }
             Col::Orig if message => buf.extend_from_slice(&camp.orig),
-            Col::Rcpt if message => put_rcpt(buf, c, ev),
-            Col::OriginalRecipient if k == Kind::F => put_rcpt(buf, c, ev),
+            Col::Rcpt if message => put_rcpt(buf, &rd, ev),
+            Col::OriginalRecipient if k == Kind::F => put_rcpt(buf, &rd, ev),
             Col::DsnAction => buf.extend_from_slice(match k {
                 Kind::D => b"relayed",
                 Kind::T | Kind::Rs => b"delayed",
@@ -2850,11 +3618,11 @@ fn render(c: &Compiled, time: &mut TimeFmt, ev: &Event, special: Special, buf: &
             }
             Col::DsnDiag => {
                 if let Some(r) = ev.resp {
-                    put_tpl(buf, &c.diags[r], c, ev);
+                    put_tpl(buf, &c.diags[r], c, ev, &rd);
                 }
             }
             Col::DsnMta if smtp_out || matches!(k, Kind::Tq | Kind::Rb | Kind::Rs) => {
-                buf.extend_from_slice(&mx.dsn_mta);
+                rd.put_dsn_mta(buf);
             }
             Col::BounceCat if matches!(k, Kind::T | Kind::B | Kind::Rb) => {
                 if let Some(r) = resp {
@@ -2865,7 +3633,7 @@ fn render(c: &Compiled, time: &mut TimeFmt, ev: &Event, special: Special, buf: &
             Col::SrcMta => match k {
                 Kind::D | Kind::T | Kind::B | Kind::R => buf.extend_from_slice(&c.injector_mta),
                 Kind::F => put_reporter(buf, ev, dom.provider, true),
-                Kind::Rb | Kind::Rs => buf.extend_from_slice(&mx.dsn_mta),
+                Kind::Rb | Kind::Rs => rd.put_dsn_mta(buf),
                 Kind::Tq => {}
             },
             Col::DlvType if smtp_out || k == Kind::Tq => buf.extend_from_slice(b"smtp"),
@@ -2876,19 +3644,27 @@ fn render(c: &Compiled, time: &mut TimeFmt, ev: &Event, special: Special, buf: &
                 _ if smtp_out || k == Kind::Tq => buf.extend_from_slice(&vm.ip),
                 _ => {}
             },
-            Col::DlvDestinationIp if smtp_out || k == Kind::Tq => buf.extend_from_slice(&mx.ip),
+            Col::DlvDestinationIp if smtp_out || k == Kind::Tq => rd.put_ip(buf),
             Col::DlvEsmtpAvailable if smtp_out => buf.extend_from_slice(dom.esmtp),
             Col::DlvSize if k == Kind::D => put_u64(buf, msg_size(ev.msg)),
             Col::Vmta if queued || k == Kind::R => {
                 buf.extend_from_slice(&vm.name);
             }
+            Col::JobId | Col::HeaderXJob if message && c.unique_per_row => {
+                buf.push(b'j');
+                put_u64(buf, serial);
+            }
             Col::JobId | Col::HeaderXJob if message => buf.extend_from_slice(&camp.job),
+            Col::EnvId if message && c.unique_per_row => {
+                buf.push(b'e');
+                put_u64(buf, serial);
+            }
             Col::EnvId if message && camp.api && k != Kind::F => {
                 buf.extend_from_slice(b"e-");
                 put_hex(buf, msg_part(ev.msg, 8), 10, false);
             }
             Col::Queue if queued => {
-                buf.extend_from_slice(dom.queue.as_bytes());
+                rd.put_queue(buf);
                 buf.push(b'/');
                 buf.extend_from_slice(&vm.name);
             }
@@ -2924,18 +3700,141 @@ fn render(c: &Compiled, time: &mut TimeFmt, ev: &Event, special: Special, buf: &
                 } else {
                     &camp.subjects[ev.subject]
                 };
-                put_tpl(buf, tpl, c, ev);
+                put_tpl(buf, tpl, c, ev, &rd);
             }
             Col::RcvSourceIp if k == Kind::R => buf.extend_from_slice(&c.injector_ip),
             // Only rows that stand for a DSN name its reporting MTA.
             Col::DsnReportingMta => match k {
                 Kind::B => buf.extend_from_slice(&c.reporting_mta),
-                Kind::Rb | Kind::Rs => buf.extend_from_slice(dom.mx_host.as_bytes()),
+                Kind::Rb | Kind::Rs => rd.put_mx_host(buf),
                 _ => {}
             },
             _ => {}
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A matching PowerMTA config
+
+/// `PowerMTA` rolls up by MX host: one pattern (`*.yahoodns.net`) per rollup name and MX
+/// domain of the profile's rollups.
+fn mx_rollup_patterns(p: &Profile) -> std::collections::BTreeMap<String, &str> {
+    let mut rollups = std::collections::BTreeMap::new();
+    for (domain, name) in &p.rollups {
+        if let Some(spec) = p
+            .domains
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(domain))
+        {
+            let (_, host) = mx_for(&spec.name, spec.provider, p.seed);
+            let labels: Vec<&str> = host.rsplitn(3, '.').collect();
+            if labels.len() == 3 {
+                rollups.insert(format!("*.{}.{}", labels[1], labels[0]), name.as_str());
+            }
+        }
+    }
+    rollups
+}
+
+/// A `PowerMTA` config for the sender of `p`, in the real syntax, for `pmta-lens --config` on a
+/// generated file: one `<virtual-mta>` per VMTA with its `smtp-source-host`, the pools, the
+/// profile's rollups as an `<mx-rollup-list>` (by the MX hosts of their domains), the named
+/// Microsoft consumer domains sharing settings through a `domain-macro` with the article's
+/// RP-002 pattern list, and `max-smtp-out` per destination. The numbers are plausible, not
+/// tuned: it is there so that the connection budget and the config findings have something to
+/// work on.
+#[must_use]
+pub fn pmta_config(p: &Profile) -> String {
+    use std::collections::BTreeMap;
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut pools: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for v in &p.vmtas {
+        pools.entry(&v.pool).or_default().push(&v.name);
+    }
+    let d = &p.sender_domain;
+    let _ = writeln!(
+        out,
+        "# PowerMTA config for a generated accounting file (pmta_lens::synth::pmta_config):\n\
+         # sender {d}, {} VMTAs in {} pools, documentation IPs.\n\n\
+         postmaster postmaster@{d}\nhost-name mta1.{d}\n\n\
+         <source {}>\n    always-allow-relaying yes\n    process-x-virtual-mta yes\n    \
+         process-x-job yes\n</source>\n\n\
+         <acct-file /var/log/pmta/acct.csv>\n    records d,b,t,tq,r,f,rb,rs\n    \
+         move-interval 1d\n</acct-file>\n",
+        p.vmtas.len(),
+        pools.len(),
+        p.injector_ip
+    );
+    for v in &p.vmtas {
+        let _ = writeln!(
+            out,
+            "<virtual-mta {}>\n    smtp-source-host {} {}.mail.{d}\n</virtual-mta>",
+            v.name,
+            v.ip,
+            v.name.trim_start_matches("vmta-")
+        );
+    }
+    for (pool, members) in &pools {
+        let _ = writeln!(out, "<virtual-mta-pool {pool}>");
+        for m in members {
+            let _ = writeln!(out, "    virtual-mta {m}");
+        }
+        let _ = writeln!(out, "</virtual-mta-pool>");
+    }
+    let rollups = mx_rollup_patterns(p);
+    if !rollups.is_empty() {
+        let _ = writeln!(out, "\n<mx-rollup-list>");
+        for (pattern, name) in &rollups {
+            let _ = writeln!(out, "    mx {pattern} {name}");
+        }
+        let _ = writeln!(out, "</mx-rollup-list>");
+    }
+    let microsoft: Vec<&str> = p
+        .domains
+        .iter()
+        .filter(|s| s.provider == Provider::MicrosoftConsumer)
+        .map(|s| s.name.as_str())
+        .collect();
+    if !microsoft.is_empty() {
+        // The pattern list retries as the profile's rows do (`retry_after_by_code`).
+        let reply = |code: &str| {
+            let retry = p
+                .retry_after_by_code
+                .iter()
+                .find(|(c, _)| c == code)
+                .map_or(String::new(), |(_, secs)| {
+                    format!(" retry-after={}m", (secs / 60).max(1))
+                });
+            format!("    reply /{code}/ mode=backoff{retry}\n")
+        };
+        let _ = writeln!(
+            out,
+            "\ndomain-macro microsoft {}\n\n<smtp-pattern-list microsoft>\n{}{}\
+             </smtp-pattern-list>\n\n\
+             <domain $microsoft>\n    max-smtp-out 5\n    max-msg-rate 2000/h\n    \
+             smtp-pattern-list microsoft\n    backoff-max-smtp-out 2\n</domain>",
+            microsoft.join(", "),
+            reply("RP-001"),
+            reply("RP-002")
+        );
+    }
+    if p.domains.iter().any(|s| s.name == "gmail.com") {
+        let _ = writeln!(out, "\n<domain gmail.com>\n    max-smtp-out 20\n</domain>");
+    }
+    let names: std::collections::BTreeSet<&str> =
+        p.rollups.iter().map(|(_, n)| n.as_str()).collect();
+    for name in names {
+        let _ = writeln!(out, "\n<domain {name}>\n    max-smtp-out 10\n</domain>");
+    }
+    let _ = writeln!(
+        out,
+        "\n<domain *>\n    max-smtp-out 10\n    retry-after {}m\n    \
+         connection-idle-timeout 30s\n    bounce-after 4d12h\n</domain>",
+        (p.retry_after_secs / 60).max(1)
+    );
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -3523,6 +4422,351 @@ mod tests {
         let mut buf = Vec::new();
         tf.put(&mut buf, 1_795_183_402);
         assert_eq!(buf, b"2026-11-20 09:03:22-0500");
+    }
+
+    /// The bytes of the bench profile are pinned: profiles and their switches must leave the
+    /// narrow file as it was for the same seed and size (`benches/compare.py` and the numbers in
+    /// docs/performance.md depend on it).
+    #[test]
+    fn narrow_bench_bytes_are_pinned() {
+        let mut p = Profile::default_bench(42);
+        p.size = Size::Bytes(1 << 20);
+        let (out, stats) = generate(&p);
+        let hash = out.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        assert_eq!((stats.total_rows(), hash), (PINNED_ROWS, PINNED_HASH));
+    }
+
+    const PINNED_ROWS: u64 = 1914;
+    const PINNED_HASH: u64 = 1_294_301_620_203_764_828;
+
+    /// Distinct values per column (by name) of generated bytes, read back with the csv crate.
+    struct Columns {
+        header: csv::ByteRecord,
+        rows: Vec<csv::ByteRecord>,
+    }
+
+    impl Columns {
+        fn of(bytes: &[u8]) -> Columns {
+            let mut recs = records(bytes);
+            let header = recs.remove(0);
+            Columns { header, rows: recs }
+        }
+
+        fn at(&self, name: &str) -> usize {
+            col(&self.header, name)
+        }
+
+        fn distinct(&self, name: &str) -> std::collections::HashSet<Vec<u8>> {
+            let at = self.at(name);
+            self.rows
+                .iter()
+                .map(|r| r[at].to_vec())
+                .filter(|v| !v.is_empty())
+                .collect()
+        }
+
+        /// The recipient domain of each row (from `queue` where a row has no recipient).
+        fn domains(&self) -> Vec<String> {
+            let (rcpt, queue) = (self.at("rcpt"), self.at("queue"));
+            self.rows
+                .iter()
+                .map(|r| {
+                    let rc = text(&r[rcpt]);
+                    match rc.rsplit_once('@') {
+                        Some((_, d)) => d.to_owned(),
+                        None => text(&r[queue]).split('/').next().unwrap_or("").to_owned(),
+                    }
+                })
+                .collect()
+        }
+    }
+
+    /// The esp profile without its burst (600 rows would weigh on the shares of a small file).
+    fn esp_of_size(bytes: u64) -> (Vec<u8>, Columns) {
+        let mut p = Profile::esp(42);
+        p.size = Size::Bytes(bytes);
+        p.bursts.clear();
+        let (out, _) = generate(&p);
+        let cols = Columns::of(&out);
+        (out, cols)
+    }
+
+    /// 8 MiB of esp (about 16,000 rows), made once for the tests that read it.
+    fn esp_8mib() -> &'static (Vec<u8>, Columns) {
+        static ESP: std::sync::OnceLock<(Vec<u8>, Columns)> = std::sync::OnceLock::new();
+        ESP.get_or_init(|| esp_of_size(8 << 20))
+    }
+
+    #[test]
+    fn esp_has_the_cardinality_of_a_large_sender() {
+        let (_, c) = esp_8mib();
+        let rows = c.rows.len();
+        assert!((14_000..18_000).contains(&rows), "{rows} rows");
+        // VMTAs with one documentation IP each, in six pools.
+        let vmtas = c.distinct("vmta");
+        assert!(vmtas.len() >= 200, "{} VMTAs", vmtas.len());
+        assert!(c.distinct("vmtaPool").len() >= 5);
+        let (vm, ip, ty) = (c.at("vmta"), c.at("dlvSourceIp"), c.at("type"));
+        let mut ip_of = std::collections::HashMap::new();
+        for r in c.rows.iter().filter(|r| matches!(&r[ty], b"d" | b"t")) {
+            let addr = text(&r[ip]);
+            assert!(
+                ["192.0.2.", "198.51.100.", "203.0.113."]
+                    .iter()
+                    .any(|n| addr.starts_with(n)),
+                "{addr}"
+            );
+            assert_eq!(*ip_of.entry(r[vm].to_vec()).or_insert(addr), addr);
+        }
+        let ips: std::collections::HashSet<&str> = ip_of.values().copied().collect();
+        assert_eq!(ips.len(), ip_of.len(), "one IP per VMTA");
+        // Jobs: 2,400 with a skew (the biggest job has far more rows than the median one).
+        let jobs = c.distinct("jobId");
+        assert!(jobs.len() >= 1_500, "{} jobs", jobs.len());
+        let mut per_job = std::collections::HashMap::new();
+        let job = c.at("jobId");
+        for r in &c.rows {
+            *per_job.entry(r[job].to_vec()).or_insert(0u32) += 1;
+        }
+        let mut counts: Vec<u32> = per_job.values().copied().collect();
+        counts.sort_unstable();
+        assert!(counts[counts.len() - 1] > 50 * counts[counts.len() / 2]);
+    }
+
+    #[test]
+    fn esp_has_the_domains_recipients_and_replies_of_a_large_sender() {
+        let (out, c) = esp_8mib();
+        let rows = c.rows.len();
+        let ty = c.at("type");
+        // Domains: the big providers and a long tail of reserved names. 1 GiB has 75,000+;
+        // 8 MiB about 2,000.
+        let domains = c.domains();
+        let distinct: std::collections::HashSet<&String> = domains.iter().collect();
+        assert!(distinct.len() >= 1_500, "{} domains", distinct.len());
+        let share = |pred: &dyn Fn(&str) -> bool| {
+            domains.iter().filter(|d| pred(d)).count() as f64 / rows as f64
+        };
+        let gmail = share(&|d| d == "gmail.com");
+        let microsoft = share(&|d| {
+            d.starts_with("hotmail.")
+                || d.starts_with("live.")
+                || d.starts_with("outlook.")
+                || d == "msn.com"
+                || d == "windowslive.com"
+        });
+        let yahoo = share(&|d| d.starts_with("yahoo.") || d == "aol.com" || d == "ymail.com");
+        assert!((0.22..0.34).contains(&gmail), "gmail {gmail}");
+        assert!((0.15..0.26).contains(&microsoft), "microsoft {microsoft}");
+        assert!((0.07..0.15).contains(&yahoo), "yahoo {yahoo}");
+        let providers = [
+            "gmail.com",
+            "googlemail.com",
+            "hotmail.",
+            "live.",
+            "outlook.",
+            "msn.com",
+            "windowslive.com",
+            "yahoo.",
+            "aol.com",
+            "ymail.com",
+            "example.org",
+            "example.net",
+            "fabrikam.example",
+            "contoso.example",
+            "northwind.example",
+        ];
+        for d in &distinct {
+            let reserved = d.ends_with(".example")
+                || d.ends_with(".example.com")
+                || d.ends_with(".example.net")
+                || d.ends_with(".example.org")
+                || d.as_str() == "yahoo.rollup";
+            assert!(
+                reserved || providers.iter().any(|p| d.starts_with(p)),
+                "not a reserved or provider domain: {d}"
+            );
+        }
+        // Zipf: the tail's biggest domain has many rows, most tail domains one or two.
+        let mut tail = std::collections::HashMap::new();
+        let is_tail = |d: &str| {
+            ["shop", "n", "co", "biz"].iter().any(|p| {
+                d.strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+            })
+        };
+        for d in domains.iter().filter(|d| is_tail(d)) {
+            *tail.entry(d.as_str()).or_insert(0u32) += 1;
+        }
+        let top = tail.values().copied().max().unwrap_or(0);
+        let small = tail.values().filter(|&&n| n <= 2).count();
+        assert!(
+            top >= 50 && small * 2 > tail.len(),
+            "top {top}, small {small} of {}",
+            tail.len()
+        );
+        // Recipients: about 1.5 M per GiB, i.e. about 0.77 per row.
+        let rcpts = c.distinct("rcpt").len() as f64 / rows as f64;
+        assert!(
+            (0.65..0.9).contains(&rcpts),
+            "{rcpts} distinct recipients per row"
+        );
+        // RP-00x in all three written forms, and nearly every deferral text distinct.
+        let s = text(out);
+        for form in ["421 4.7.0 RP-002 (", "421 RP-002 (", "421 4.7.0 [RP-002] "] {
+            assert!(s.contains(form), "no {form}");
+        }
+        for code in ["RP-001", "RP-003"] {
+            assert!(s.contains(&format!("421 4.7.0 [{code}] ")), "no [{code}]");
+        }
+        let diag = c.at("dsnDiag");
+        let deferrals: Vec<&[u8]> = c
+            .rows
+            .iter()
+            .filter(|r| &r[ty] == b"t")
+            .map(|r| &r[diag])
+            .collect();
+        let texts: std::collections::HashSet<&[u8]> = deferrals.iter().copied().collect();
+        assert!(
+            texts.len() * 100 >= deferrals.len() * 80,
+            "{} distinct of {} deferral texts",
+            texts.len(),
+            deferrals.len()
+        );
+    }
+
+    #[test]
+    fn esp_replies_carry_per_row_ids_in_the_real_forms() {
+        let (out, c) = esp_of_size(2 << 20);
+        let (ty, diag) = (c.at("type"), c.at("dsnDiag"));
+        let mut gmail = 0;
+        let mut microsoft = 0;
+        for r in c.rows.iter().filter(|r| matches!(&r[ty], b"t" | b"b")) {
+            let d = text(&r[diag]);
+            if let Some(head) = d.strip_suffix(" - gsmtp") {
+                // d2e1a72fcca58-6f2a1b9c7e3si1234567qkb.123
+                let id = head.rsplit(' ').next().expect("an id");
+                let (hex, rest) = id.split_once("si").expect("si");
+                let (a, b) = hex.split_once('-').expect("dash");
+                assert!(a.len() == 13 && b.len() == 11, "{id}");
+                let (num, seq) = rest.split_once('.').expect("dot");
+                assert!(
+                    num.len() == 10 && num[..7].bytes().all(|x| x.is_ascii_digit()),
+                    "{id}"
+                );
+                assert!(num[7..].bytes().all(|x| x.is_ascii_lowercase()), "{id}");
+                assert!(
+                    !seq.is_empty() && seq.bytes().all(|x| x.is_ascii_digit()),
+                    "{id}"
+                );
+                gmail += 1;
+            }
+            if d.contains("outlook") || d.contains("RP-00") {
+                // [BL6PEPF00012345.namprd02.prod.outlook.com 2026-11-20T14:03:11.123Z 08DD...]
+                let trailer = &d[d.rfind('[').expect("a trailer")..];
+                let parts: Vec<&str> = trailer.trim_matches(['[', ']']).split(' ').collect();
+                assert_eq!(parts.len(), 3, "{trailer}");
+                assert!(parts[0].ends_with(".prod.outlook.com") && parts[0].contains("PEPF"));
+                assert!(
+                    parts[1].starts_with("2026-11-2") && parts[1].ends_with('Z'),
+                    "{trailer}"
+                );
+                assert!(
+                    parts[2].len() == 16 && parts[2].starts_with("08DD"),
+                    "{trailer}"
+                );
+                microsoft += 1;
+            }
+        }
+        assert!(
+            gmail > 20 && microsoft > 20,
+            "gmail {gmail}, microsoft {microsoft}"
+        );
+        assert!(text(&out).contains("421 RP-002 ("));
+    }
+
+    #[test]
+    fn esp_scales_with_the_size_and_keeps_its_burst() {
+        let (_, small) = esp_of_size(2 << 20);
+        let (_, large) = esp_8mib();
+        let per_row = |c: &Columns| c.distinct("rcpt").len() as f64 / c.rows.len() as f64;
+        let (a, b) = (per_row(&small), per_row(large));
+        assert!((a - b).abs() < 0.06, "{a} vs {b} recipients per row");
+        let domains = |c: &Columns| {
+            c.domains()
+                .into_iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+        };
+        assert!(domains(large) > 2 * domains(&small));
+        let mut p = Profile::esp(3);
+        p.size = Size::Bytes(4 << 20);
+        let (out, stats) = generate(&p);
+        let burst = &stats.bursts[0];
+        assert_eq!(burst.count, 600);
+        assert_eq!(burst.by_ip.len(), 2);
+        let lines: Vec<&[u8]> = out.split(|&x| x == b'\n').collect();
+        let line = text(lines[usize::try_from(burst.first_line - 1).expect("small")]);
+        assert!(line.starts_with("t,") && line.contains("RP-002"), "{line}");
+    }
+
+    #[test]
+    fn adversarial_rows_each_have_their_own_domain_job_and_envid() {
+        let mut p = Profile::adversarial(5);
+        p.size = Size::Bytes(2 << 20);
+        let (_, c) = {
+            let (out, stats) = generate(&p);
+            assert!(stats.rows_of("t") > 0 && stats.rows_of("b") > 0 && stats.rows_of("tq") > 0);
+            let c = Columns::of(&out);
+            (out, c)
+        };
+        let rows = c.rows.len();
+        let domains: std::collections::HashSet<String> = c.domains().into_iter().collect();
+        assert_eq!(domains.len(), rows);
+        assert!(
+            domains
+                .iter()
+                .all(|d| d.starts_with('a') && d.ends_with(".example"))
+        );
+        // Every row but tq (a queue, no message) names a job and an envelope id.
+        let queue_rows = c.rows.iter().filter(|r| &r[c.at("type")] == b"tq").count();
+        assert_eq!(c.distinct("jobId").len(), rows - queue_rows);
+        assert_eq!(c.distinct("envId").len(), rows - queue_rows);
+        assert_eq!(c.distinct("header_X-job").len(), rows - queue_rows);
+    }
+
+    #[test]
+    fn per_row_microsoft_replaces_tags_and_trailers() {
+        assert_eq!(
+            per_row_microsoft("smtp;421 RP-002 (BAY004-MC1F37) Unfortunately, x."),
+            "smtp;421 RP-002 ({msfe}) Unfortunately, x. {mstrailer}"
+        );
+        assert_eq!(
+            per_row_microsoft(
+                "smtp;451 4.7.500 Server busy (S77719) [BN8NAM12FT021.eop-nam12.prod.protection.outlook.com]"
+            ),
+            "smtp;451 4.7.500 Server busy (S77719) {mstrailer}"
+        );
+        assert_eq!(per_row_microsoft(""), "");
+    }
+
+    #[test]
+    fn the_esp_config_names_every_vmta_and_pool() {
+        let p = Profile::esp(1);
+        let text = pmta_config(&p);
+        let config = crate::config::Config::parse_str(&text, "esp-config").expect("parses");
+        assert_eq!(config.vmtas.len(), p.vmtas.len());
+        assert_eq!(config.pools.len(), 6);
+        assert!(!config.mx_rollups.is_empty());
+        assert!(config.macros.contains_key("microsoft"));
+    }
+
+    #[test]
+    fn a_tail_needs_the_row_generator() {
+        let mut p = Profile::esp(1);
+        p.connections = Some(connections::ConnectionSim::default());
+        assert!(write_accounting(&p, io::sink()).is_err());
     }
 
     /// The committed `sample-logs/` must be what `sample_files()` produces: regenerate them
