@@ -10,6 +10,7 @@
 //! product of the dimensions, so memory grows with the sum of the distinct values (a few dozen
 //! bytes each, plus one count row per domain), never with the number of rows.
 
+mod counts;
 pub mod dict;
 mod resolved;
 
@@ -17,8 +18,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+pub use counts::CountTable;
 pub use dict::Dict;
-pub use resolved::{Aggregates, Bucket, Dim, RcptLine, SenderLine};
+pub use resolved::{Aggregates, Bucket, Destination, Dim, Keyed, RcptLine, SenderLine};
 
 use crate::model::{Code, NONE_KEY, RecordKind, TypeCounts, UNATTRIBUTED_KEY};
 use crate::rollup::{DomainHints, MICROSOFT, Rollup};
@@ -97,10 +99,10 @@ enum Fixed {
     Hinted,
 }
 
-/// Per recipient domain (as written): counts and what bears on its rollup.
+/// Per recipient domain (as written): what bears on its rollup (its counts are apart, in a
+/// [`CountTable`]).
 #[derive(Clone, Copy, Debug)]
 struct DomainStat {
-    counts: TypeCounts,
     fixed: Fixed,
     /// A row of the domain went to a Microsoft consumer MX.
     microsoft_mx: bool,
@@ -113,6 +115,9 @@ pub struct Plan {
     pub rollup: Arc<Rollup>,
     /// Count SMTP rows per destination and pool (for the connection budget).
     pub pool_groups: bool,
+    /// Count rows with a response per recipient domain and code (for the dashboard's
+    /// Domains view; the summary does not show them).
+    pub domain_codes: bool,
     /// The config's pool of each VMTA (by lowercase name), for rows that name none (no
     /// `vmtaPool` column): the first pool in the config that lists it.
     pub vmta_pools: FxHashMap<Box<[u8]>, Box<[u8]>>,
@@ -133,6 +138,7 @@ pub struct Partial {
     /// Recipient domains as written (case is folded when resolved).
     domains: Dict,
     domain_stats: Vec<DomainStat>,
+    domain_counts: CountTable,
     /// `NAME.rollup` queue names, and the one a domain's rows named (the smallest when several).
     rollups: Dict,
     queue_rollups: FxHashMap<u32, u32>,
@@ -152,11 +158,15 @@ pub struct Partial {
     /// Rows with a response per (minute, code), and the current one.
     code_minutes: FxHashMap<(i64, Code), u64>,
     code_minute: Option<((i64, Code), u64)>,
-    /// Rows toward domains that may roll up to Microsoft: per (domain, sender); delivery
-    /// attempts per (UTC day, domain, sender); rows with a response per (domain, sender, code).
-    ms_senders: FxHashMap<(u32, u32), TypeCounts>,
-    ms_days: FxHashMap<(i64, u32, u32), TypeCounts>,
-    ms_codes: FxHashMap<(u32, u32, Code), u64>,
+    /// Rows toward `outlook.com`: per sender; delivery attempts per (UTC day, sender); rows
+    /// with a response per (sender, code). A row counts when its domain is Microsoft's by the
+    /// rollup, or when the row itself went to a Microsoft consumer MX (deliveries and
+    /// Microsoft's replies do) and no queue rolled it up elsewhere: decided per row, so these
+    /// tables grow with the senders, not with a large sender's many domains, and do not depend
+    /// on how the rows were shared among workers.
+    ms_senders: FxHashMap<u32, TypeCounts>,
+    ms_days: FxHashMap<(i64, u32), TypeCounts>,
+    ms_codes: FxHashMap<(u32, Code), u64>,
     /// SMTP rows (`d`, `t`, `b`, `tq`) of a known VMTA per (domain, pool id), when planned.
     smtp_pools: FxHashMap<(u32, u32), u64>,
     /// Scratch for a sender's key bytes and a lowercased domain.
@@ -167,6 +177,7 @@ impl Default for Partial {
     fn default() -> Self {
         Partial::new(Arc::new(Plan {
             pool_groups: true,
+            domain_codes: true,
             ..Plan::default()
         }))
     }
@@ -185,6 +196,7 @@ impl Partial {
             pools: Dict::default(),
             domains: Dict::default(),
             domain_stats: Vec::new(),
+            domain_counts: CountTable::default(),
             rollups: Dict::default(),
             queue_rollups: FxHashMap::default(),
             senders: Dict::default(),
@@ -242,8 +254,8 @@ impl Partial {
         let (id, new) = self.domains.intern_new(domain);
         if new {
             let fixed = self.fixed(domain);
+            self.domain_counts.push();
             self.domain_stats.push(DomainStat {
-                counts: TypeCounts::default(),
                 fixed,
                 microsoft_mx: false,
             });
@@ -294,14 +306,15 @@ impl Partial {
         let sender = self.sender(row.vmta, row.source_ip, row.pool);
         self.sender_counts[sender as usize].add(row.kind, 1);
         let domain = self.domain(row.rcpt_domain);
+        self.domain_counts.add(domain, row.kind);
         let stat = &mut self.domain_stats[domain as usize];
-        stat.counts.add(row.kind, 1);
         stat.microsoft_mx |= row.microsoft_mx;
         let microsoft = match stat.fixed {
             Fixed::Microsoft => true,
             Fixed::Elsewhere => false,
-            // A superset: `finish` keeps only the domains the hints do send to Microsoft.
-            Fixed::Hinted => stat.microsoft_mx,
+            // Up to the row itself (so no worker's share of the rows changes the count): it
+            // went to a Microsoft MX, and no queue's `NAME.rollup` (which wins) took it.
+            Fixed::Hinted => row.microsoft_mx && row.queue_rollup.is_none(),
         };
         if let Some(q) = row.queue_rollup {
             let q = self.rollups.intern(q);
@@ -318,7 +331,9 @@ impl Partial {
                 .or_default()
                 .add(row.kind, row.time);
             *self.sender_codes.entry((sender, row.code)).or_default() += 1;
-            *self.domain_codes.entry((domain, row.code)).or_default() += 1;
+            if self.plan.domain_codes {
+                *self.domain_codes.entry((domain, row.code)).or_default() += 1;
+            }
             if let Some(m) = minute {
                 let k = (m, row.code);
                 match &mut self.code_minute {
@@ -332,18 +347,15 @@ impl Partial {
             }
         }
         if microsoft {
-            self.ms_senders
-                .entry((domain, sender))
-                .or_default()
-                .add(row.kind, 1);
+            self.ms_senders.entry(sender).or_default().add(row.kind, 1);
             if let (Some(t), true) = (row.time, row.kind.is_attempt()) {
                 self.ms_days
-                    .entry((t.div_euclid(DAY) * DAY, domain, sender))
+                    .entry((t.div_euclid(DAY) * DAY, sender))
                     .or_default()
                     .add(row.kind, 1);
             }
             if responds {
-                *self.ms_codes.entry((domain, sender, row.code)).or_default() += 1;
+                *self.ms_codes.entry((sender, row.code)).or_default() += 1;
             }
         }
         if self.plan.pool_groups && is_smtp(row.kind) && attributed(row.vmta) {
@@ -384,10 +396,9 @@ impl Partial {
         let mut domains = Vec::with_capacity(other.domains.len());
         for (i, name) in other.domains.iter().enumerate() {
             let id = self.domain(name);
-            let theirs = &other.domain_stats[i];
-            let mine = &mut self.domain_stats[id as usize];
-            mine.counts.merge(&theirs.counts);
-            mine.microsoft_mx |= theirs.microsoft_mx;
+            self.domain_counts
+                .add_counts(id, &other.domain_counts.get(i as u32));
+            self.domain_stats[id as usize].microsoft_mx |= other.domain_stats[i].microsoft_mx;
             domains.push(id);
         }
         let pools = self.pools.absorb(&other.pools);
@@ -419,20 +430,14 @@ impl Partial {
         for (k, n) in other.code_minutes {
             *self.code_minutes.entry(k).or_default() += n;
         }
-        for ((dom, sender), c) in other.ms_senders {
-            self.ms_senders
-                .entry((d(dom), s(sender)))
-                .or_default()
-                .merge(&c);
+        for (sender, c) in other.ms_senders {
+            self.ms_senders.entry(s(sender)).or_default().merge(&c);
         }
-        for ((day, dom, sender), c) in other.ms_days {
-            self.ms_days
-                .entry((day, d(dom), s(sender)))
-                .or_default()
-                .merge(&c);
+        for ((day, sender), c) in other.ms_days {
+            self.ms_days.entry((day, s(sender))).or_default().merge(&c);
         }
-        for ((dom, sender, code), n) in other.ms_codes {
-            *self.ms_codes.entry((d(dom), s(sender), code)).or_default() += n;
+        for ((sender, code), n) in other.ms_codes {
+            *self.ms_codes.entry((s(sender), code)).or_default() += n;
         }
         for ((dom, pool), n) in other.smtp_pools {
             *self
@@ -461,11 +466,22 @@ impl Partial {
         out
     }
 
-    /// Resolves ids to strings, applies the rollup once per distinct domain, and orders
-    /// everything deterministically.
-    pub fn finish(mut self, rollup: &Rollup, hints: &FxHashMap<String, DomainHints>) -> Aggregates {
+    /// Resolves ids to strings, applies the rollup once per distinct domain (with what this
+    /// partial saw of each domain), and orders everything deterministically.
+    pub fn finish(mut self, rollup: &Rollup) -> Aggregates {
         self.flush();
-        resolved::finish(self, rollup, hints)
+        resolved::finish(self, rollup, None)
+    }
+
+    /// [`Self::finish`], with the rollup hints of a scan of all the rows (the partial of a
+    /// filtered scan saw only some).
+    pub fn finish_with_hints(
+        mut self,
+        rollup: &Rollup,
+        hints: &FxHashMap<String, DomainHints>,
+    ) -> Aggregates {
+        self.flush();
+        resolved::finish(self, rollup, Some(hints))
     }
 }
 
@@ -500,5 +516,196 @@ fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EnhancedStatus, SmtpCode};
+
+    fn row<'a>(
+        kind: RecordKind,
+        vmta: &'a str,
+        domain: &'a str,
+        code: Code,
+        t: i64,
+    ) -> RowKeys<'a> {
+        RowKeys {
+            kind,
+            time: Some(t),
+            vmta: vmta.as_bytes(),
+            source_ip: if vmta == "v1" {
+                b"192.0.2.1"
+            } else {
+                b"192.0.2.2"
+            },
+            rcpt_domain: domain.as_bytes(),
+            pool: b"(none)",
+            code,
+            queue_rollup: None,
+            microsoft_mx: false,
+        }
+    }
+
+    fn sample_rows() -> Vec<RowKeys<'static>> {
+        let s = Code::Status(EnhancedStatus::parse(b"5.1.1").expect("valid"));
+        let mut mx = row(RecordKind::Delivered, "v2", "Hotmail.es", Code::None, 300);
+        mx.microsoft_mx = true;
+        let mut rolled = row(RecordKind::Delivered, "v2", "aol.com", Code::None, 310);
+        rolled.queue_rollup = Some(b"yahoo.rollup");
+        rolled.microsoft_mx = true;
+        vec![
+            row(RecordKind::Delivered, "v1", "Hotmail.com", Code::None, 100),
+            row(RecordKind::Delivered, "v2", "gmail.com", Code::None, 160),
+            row(
+                RecordKind::Transient,
+                "v1",
+                "live.de",
+                Code::Smtp(SmtpCode(421)),
+                130,
+            ),
+            row(RecordKind::Bounced, "v2", "hotmail.com", s, 90),
+            row(RecordKind::Delivered, "v1", "example.org", Code::None, 200),
+            row(RecordKind::Delivered, "v1", "live.com", Code::None, DAY + 5),
+            row(RecordKind::Feedback, "v1", "live.com", Code::None, DAY + 9),
+            mx,
+            // Microsoft's reply: this row shows the MX too.
+            {
+                let mut t = row(RecordKind::Transient, "v2", "hotmail.es", s, 305);
+                t.microsoft_mx = true;
+                t
+            },
+            rolled,
+        ]
+    }
+
+    /// The rows split between two partials at `split`, merged.
+    fn fold(rows: &[RowKeys<'_>], split: usize) -> Aggregates {
+        let mut a = Partial::default();
+        let mut b = Partial::default();
+        for r in &rows[..split] {
+            a.add(r);
+        }
+        for r in &rows[split..] {
+            b.add(r);
+        }
+        a.merge(b);
+        a.finish(&Rollup::default())
+    }
+
+    #[test]
+    fn merge_is_independent_of_split_and_order() {
+        let rows = sample_rows();
+        let whole = fold(&rows, rows.len());
+        for split in 0..rows.len() {
+            assert_eq!(fold(&rows, split), whole, "split at {split}");
+        }
+        let mut rev = rows.clone();
+        rev.reverse();
+        assert_eq!(fold(&rev, 3), whole);
+    }
+
+    #[test]
+    fn domains_roll_up_once_case_folded_with_the_hints_the_rows_carry() {
+        let agg = fold(&sample_rows(), 4);
+        assert_eq!(agg.records, 10);
+        assert_eq!((agg.first, agg.last), (Some(90), Some(DAY + 9)));
+        let domains: Vec<(String, u64)> = agg
+            .group(Dim::Domain)
+            .iter()
+            .map(|b| (b.key.to_string(), b.total()))
+            .collect();
+        assert_eq!(
+            domains,
+            [
+                ("outlook.com".to_string(), 7),
+                ("example.org".into(), 1),
+                ("gmail.com".into(), 1),
+                ("yahoo.rollup".into(), 1),
+            ],
+            "hotmail.es by its Microsoft MX; aol.com by its queue's rollup, which wins"
+        );
+        let members: Vec<String> = agg
+            .members("outlook.com")
+            .iter()
+            .map(|b| b.key.to_string())
+            .collect();
+        assert_eq!(
+            members,
+            ["hotmail.com", "hotmail.es", "live.com", "live.de"],
+            "case folded before grouping"
+        );
+        assert_eq!(
+            agg.destination_of("hotmail.es").map(|d| &**d),
+            Some("outlook.com")
+        );
+        let codes = agg.codes(|c| format!("{c:?}"));
+        assert_eq!(codes.len(), 2, "delivered rows are not codes");
+        let ips: Vec<String> = agg
+            .code_source_ips(codes[0].key)
+            .iter()
+            .map(|b| b.key.to_string())
+            .collect();
+        assert_eq!(ips, ["192.0.2.2"], "5.1.1 came back to v2 only");
+        assert_eq!(agg.minutes.len(), 5);
+        assert_eq!(agg.minutes[&120].total(), 2);
+    }
+
+    #[test]
+    fn microsoft_days_count_attempts_per_utc_day_and_sending_ip() {
+        let agg = fold(&sample_rows(), 5);
+        let days: Vec<(i64, &str, u64, u64)> = agg
+            .microsoft_days()
+            .iter()
+            .map(|((day, ip), c)| (*day, &**ip, c.attempts(), c.delivered()))
+            .collect();
+        // day 0: hotmail.com d (v1) + b (v2), live.de t (v1), hotmail.es d + t (v2); day 1:
+        // live.com d (the `f` row is no attempt); aol.com's rollup is not Microsoft.
+        assert_eq!(
+            days,
+            [
+                (0, "192.0.2.1", 2, 1),
+                (0, "192.0.2.2", 3, 1),
+                (DAY, "192.0.2.1", 1, 1)
+            ]
+        );
+        let ips: Vec<(String, u64)> = agg
+            .microsoft_source_ips()
+            .iter()
+            .map(|b| (b.key.to_string(), b.total()))
+            .collect();
+        assert_eq!(ips, [("192.0.2.1".to_string(), 4), ("192.0.2.2".into(), 3)]);
+    }
+
+    #[test]
+    fn the_budget_pool_of_a_row_without_one_is_the_configs() {
+        let mut vmta_pools = FxHashMap::default();
+        vmta_pools.insert(
+            b"v1".to_vec().into_boxed_slice(),
+            b"ms-pool".to_vec().into(),
+        );
+        let plan = Arc::new(Plan {
+            pool_groups: true,
+            vmta_pools,
+            ..Plan::default()
+        });
+        let mut p = Partial::new(plan);
+        for r in sample_rows() {
+            p.add(&r);
+        }
+        let agg = p.finish(&Rollup::default());
+        let groups: Vec<(String, String, u64)> = agg
+            .smtp_groups()
+            .map(|((d, pool), n)| (d.to_string(), pool.to_string(), n))
+            .collect();
+        assert!(
+            groups.contains(&("outlook.com".into(), "ms-pool".into(), 3)),
+            "{groups:?}"
+        );
+        assert!(
+            groups.contains(&("outlook.com".into(), "(none)".into(), 3)),
+            "{groups:?}"
+        );
     }
 }

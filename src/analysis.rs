@@ -327,11 +327,8 @@ pub fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
         p.burst_min,
     );
     let windows = bursts::Windows::new(&found_bursts, ctx.classifier);
-    bursts::Detail::from_minutes(&windows, &first.minutes).fill(
-        &mut found_bursts,
-        ctx.rollup,
-        &ctx.scan.hints,
-    );
+    let resolve = |d: &str| agg.destination(d, ctx.rollup, &ctx.scan.hints);
+    bursts::Detail::from_minutes(&windows, &first.minutes).fill(&mut found_bursts, &resolve);
 
     let targets = first.blocks.targets();
     let wanted = first.reports.recipients();
@@ -356,7 +353,7 @@ pub fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
         job_counts = complaints::JobCounts::default();
         pass(ctx, &JobPass { jobs: &jobs }, |c| job_counts.merge(c));
     }
-    let complaints = complaints::finish(&matched, &job_counts, agg, ctx.rollup, &ctx.scan.hints);
+    let complaints = complaints::finish(&matched, &job_counts, agg, &resolve);
 
     let snds = p.snds.as_ref().map(|path| {
         let mut s = Snds {

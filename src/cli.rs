@@ -288,7 +288,7 @@ fn dashboard(cli: Cli) -> anyhow::Result<ExitCode> {
     let classifier = classifier(cli.global.rules.as_deref())?;
     let setup = connections::Setup::load(&cli.global.connections, &cli.select.paths)?;
     crate::tui::run(&crate::tui::Options {
-        plan: setup.plan(),
+        plan: setup.dashboard_plan(),
         budget: setup.has_budget().then(|| std::sync::Arc::new(setup)),
         params: cli.tuning.params(&classifier)?,
         classifier,
@@ -401,12 +401,19 @@ fn summary(
     // Without a config, a log or budget flags there is nothing to hold connections against:
     // the report says how to get the section rather than print default budgets against zero.
     s.budget = setup.has_budget_source().then_some(budget);
-    let out = match format {
-        Format::Text => text::render(&s, text::Style::Text),
-        Format::Markdown => text::render(&s, text::Style::Markdown),
-        Format::Json => json::render(&s),
-    };
-    write_stdout(out.as_bytes())?;
+    match format {
+        Format::Text => write_stdout(text::render(&s, text::Style::Text).as_bytes())?,
+        Format::Markdown => write_stdout(text::render(&s, text::Style::Markdown).as_bytes())?,
+        // Written as it is serialised: no copy of a large sender's destinations in memory.
+        Format::Json => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            match json::write(&s, &mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                other => other.context("writing to stdout")?,
+            }
+        }
+    }
     if let Some(sampler) = sampler {
         stats::print(&result.report, elapsed, sampler.stop());
     }

@@ -12,6 +12,7 @@ pub mod stream;
 pub mod timeline;
 pub mod volume;
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -48,6 +49,7 @@ pub fn plan(rollup: Rollup, config: Option<&Config>) -> Arc<Plan> {
     Arc::new(Plan {
         rollup: Arc::new(rollup),
         pool_groups: true,
+        domain_codes: true,
         vmta_pools,
     })
 }
@@ -172,10 +174,14 @@ pub struct BudgetRow {
     pub by_source_ip: Vec<SourceIpUsage>,
 }
 
-/// The result: one row per destination and pool, most mail first.
+/// The result: one row per destination and pool that matters, most mail first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Connections {
+    /// The destinations and pools the config names, Microsoft's, rollups, the busiest
+    /// ([`BUSIEST`]) and every one above its budget.
     pub rows: Vec<BudgetRow>,
+    /// The rest, summed up: a large sender's tail of small destinations.
+    pub others: Others,
     pub method: Method,
     /// What reading `--pmta-log` found, when one was given and read.
     pub log: Option<LogReport>,
@@ -205,19 +211,73 @@ impl Connections {
     }
 }
 
-/// Connections of one (destination, pool), as they are gathered.
+/// How many of the busiest destinations and pools (by SMTP rows) are always reported.
+pub const BUSIEST: usize = 50;
+
+/// The destinations and pools [`Connections::rows`] leaves out: none is above its budget.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Others {
+    pub destinations: u64,
+    pub smtp_rows: u64,
+    /// The most connections any of them had open at once.
+    pub peak: u32,
+}
+
+/// The rows worth reporting (see [`Connections::rows`]), and the rest summed up.
+fn select_rows<'a>(
+    parts: &Parts<'a>,
+    keys: BTreeSet<(&'a str, &'a str)>,
+) -> (Vec<BudgetRow>, Others) {
+    let top = busiest(parts.aggregated);
+    let mut others = Others::default();
+    let mut out: Vec<BudgetRow> = Vec::new();
+    for key in keys {
+        let b = parts.budget(&key);
+        let peak = parts
+            .observed
+            .get(&key)
+            .and_then(|g| g.live)
+            .map_or(0, |l| l.stats(None).peak);
+        let kept = top.contains(&key)
+            || peak > b.budget.budget
+            || key.0 == rollup::MICROSOFT
+            || key.0.ends_with(".rollup")
+            || b.queues.len() > 1
+            || parts.config.is_some_and(|c| c.configures(key.0));
+        if kept {
+            out.push(parts.row(key, b));
+        } else {
+            others.destinations += 1;
+            others.smtp_rows += parts.aggregated.get(&key).map_or(0, |g| g.smtp_rows);
+            others.peak = others.peak.max(peak);
+        }
+    }
+    (out, others)
+}
+
+/// The [`BUSIEST`] groups by SMTP rows (ties by name).
+fn busiest<'a>(groups: &Groups<'a>) -> BTreeSet<(&'a str, &'a str)> {
+    let mut by_rows: Vec<((&'a str, &'a str), u64)> =
+        groups.iter().map(|(k, g)| (*k, g.smtp_rows)).collect();
+    by_rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    by_rows.into_iter().take(BUSIEST).map(|(k, _)| k).collect()
+}
+
+/// Connections of one (destination, pool), as they are gathered, borrowed from where they were
+/// counted (a large sender has a hundred thousand destinations: no copies).
 #[derive(Default)]
-struct Group {
-    vmtas: BTreeSet<String>,
+struct Group<'a> {
+    /// Its VMTAs: from the aggregates, the pool's (shared by every destination of the pool).
+    vmtas: Arc<BTreeSet<String>>,
     smtp_rows: u64,
     /// The open connections over time, and per (source IP, VMTA) where they are known.
-    live: Option<Live>,
-    by_ip: BTreeMap<(String, String), Live>,
-    queues: BTreeSet<String>,
+    live: Option<&'a Live>,
+    by_ip: &'a [stream::IpLive],
+    queues: &'a [String],
 }
 
 /// Groups keyed by (destination, pool).
-type Groups = BTreeMap<(String, String), Group>;
+type Groups<'a> = BTreeMap<(&'a str, &'a str), Group<'a>>;
 
 /// Budget and observed connections per destination and pool.
 pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
@@ -254,7 +314,7 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
         }
         None => None,
     };
-    let estimated = rows.map(estimated_groups).unwrap_or_default();
+    let estimated = rows.map(|e| groups_of(&e.groups)).unwrap_or_default();
     let (logged, log_report, log_error) = match log {
         Some(Ok((conns, rep))) => {
             let place = Placer {
@@ -265,9 +325,10 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
             let groups = logged_groups(&conns, &place, &vmta_pools, &resolve, ctx.series);
             (groups, Some(rep), None)
         }
-        Some(Err(e)) => (Groups::new(), None, Some(e)),
-        None => (Groups::new(), None, None),
+        Some(Err(e)) => (Vec::new(), None, Some(e)),
+        None => (Vec::new(), None, None),
     };
+    let logged = groups_of(&logged);
     let method = if log_report.as_ref().is_some_and(|r| r.connections > 0) {
         Method::Log
     } else {
@@ -277,12 +338,12 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
         Method::Log => &logged,
         Method::Estimate => &estimated,
     };
-    let mut keys: BTreeSet<(String, String)> = aggregated.keys().cloned().collect();
+    let mut keys: BTreeSet<(&str, &str)> = aggregated.keys().copied().collect();
     keys.extend(
         observed
             .keys()
             .filter(|k| !ctx.only_aggregated || aggregated.contains_key(*k))
-            .cloned(),
+            .copied(),
     );
     let parts = Parts {
         aggregated: &aggregated,
@@ -290,11 +351,11 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
         observed,
         method,
         series: ctx.series,
+        config: ctx.config,
+        settings,
+        budgets: RefCell::default(),
     };
-    let mut out: Vec<BudgetRow> = keys
-        .into_iter()
-        .map(|key| parts.row(key, ctx.config, settings))
-        .collect();
+    let (mut out, others) = select_rows(&parts, keys);
     out.sort_by(|a, b| {
         b.smtp_rows
             .cmp(&a.smtp_rows)
@@ -312,6 +373,7 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
     };
     Connections {
         rows: out,
+        others,
         method,
         log: log_report,
         log_error,
@@ -355,9 +417,9 @@ fn needs_rows(
 /// Destinations and pools with SMTP rows in the aggregates, with their VMTAs (the pool's
 /// VMTAs with SMTP rows to any destination: `PowerMTA` may use each of them for every
 /// destination the pool serves) and row counts.
-fn aggregated_groups(agg: &Aggregates, config: Option<&Config>) -> Groups {
+fn aggregated_groups<'a>(agg: &'a Aggregates, config: Option<&Config>) -> Groups<'a> {
     // The VMTAs of each pool as the budget names pools: the row's, else the config's.
-    let mut members: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut members: BTreeMap<String, Arc<BTreeSet<String>>> = BTreeMap::new();
     for s in agg.senders() {
         let vmta: &str = &s.vmta;
         let n = &s.counts;
@@ -368,35 +430,31 @@ fn aggregated_groups(agg: &Aggregates, config: Option<&Config>) -> Groups {
         if vmta == NONE_KEY || vmta == UNATTRIBUTED_KEY || smtp == 0 {
             continue;
         }
-        members
-            .entry(pool_of(&s.pool, vmta, config))
-            .or_default()
+        Arc::make_mut(members.entry(pool_of(&s.pool, vmta, config)).or_default())
             .insert(vmta.to_owned());
     }
     let mut groups = Groups::new();
     for ((dest, pool), n) in agg.smtp_groups() {
-        let g = groups
-            .entry((dest.to_string(), pool.to_string()))
-            .or_default();
+        let g = groups.entry((&**dest, &**pool)).or_default();
         if let Some(m) = members.get(&**pool) {
-            g.vmtas.clone_from(m);
+            g.vmtas = Arc::clone(m);
         }
         g.smtp_rows += n;
     }
     groups
 }
 
-/// The estimated connections, grouped by destination and pool.
-fn estimated_groups(est: &Estimated) -> Groups {
-    est.groups
-        .iter()
+/// Connections counted per destination and pool (estimated or logged), by their key.
+fn groups_of(list: &[stream::Group]) -> Groups<'_> {
+    list.iter()
         .map(|g| {
             (
-                (g.domain.clone(), g.pool.clone()),
+                (g.domain.as_str(), g.pool.as_str()),
                 Group {
-                    live: Some(g.live.clone()),
-                    by_ip: g.by_source_ip.iter().cloned().collect(),
-                    queues: g.queues.iter().cloned().collect(),
+                    vmtas: Arc::clone(&g.vmtas),
+                    live: Some(&g.live),
+                    by_ip: &g.by_source_ip,
+                    queues: &g.queues,
                     ..Group::default()
                 },
             )
@@ -411,11 +469,11 @@ fn logged_groups(
     vmta_pools: &BTreeMap<&str, &str>,
     resolve: &dyn Fn(&str) -> String,
     series: bool,
-) -> Groups {
+) -> Vec<stream::Group> {
     // (destination, pool) -> (source IP, VMTA) -> spans.
     type Key = (String, String);
     let mut spans: BTreeMap<Key, BTreeMap<Key, Vec<Span>>> = BTreeMap::new();
-    let mut groups = Groups::new();
+    let mut groups: BTreeMap<Key, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     for c in conns {
         let (ip, vmta) = place.source(c);
         let row_pool = vmta_pools.get(vmta.as_str()).copied().unwrap_or(NONE_KEY);
@@ -424,12 +482,12 @@ fn logged_groups(
             Some(q) => resolve(q),
             None => place.destination(&c.mx_host, resolve),
         };
-        let g = groups.entry((dest.clone(), pool.clone())).or_default();
+        let (vmtas, queues) = groups.entry((dest.clone(), pool.clone())).or_default();
         if vmta != NONE_KEY {
-            g.vmtas.insert(vmta.clone());
+            vmtas.insert(vmta.clone());
         }
         if let Some(q) = &c.queue {
-            g.queues.insert(q.clone());
+            queues.insert(q.clone());
         }
         spans
             .entry((dest, pool))
@@ -441,60 +499,124 @@ fn logged_groups(
                 close: c.close_ms,
             });
     }
-    for (key, per_ip) in spans {
-        let g = groups.entry(key).or_default();
-        let all: Vec<Span> = per_ip.values().flatten().copied().collect();
-        g.live = Some(Live::of(&all, series));
-        g.by_ip = per_ip
-            .into_iter()
-            .map(|(k, s)| (k, Live::of(&s, false)))
-            .collect();
-    }
-    groups
+    spans
+        .into_iter()
+        .map(|(key, per_ip)| {
+            let (vmtas, queues) = groups.remove(&key).unwrap_or_default();
+            let all: Vec<Span> = per_ip.values().flatten().copied().collect();
+            stream::Group {
+                domain: key.0,
+                pool: key.1,
+                queues: queues.into_iter().collect(),
+                vmtas: Arc::new(vmtas),
+                live: Live::of(&all, series),
+                by_source_ip: per_ip
+                    .into_iter()
+                    .map(|(k, s)| (k, Live::of(&s, false)))
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The groups a row is built from.
 struct Parts<'a> {
-    aggregated: &'a Groups,
-    estimated: &'a Groups,
-    observed: &'a Groups,
+    aggregated: &'a Groups<'a>,
+    estimated: &'a Groups<'a>,
+    observed: &'a Groups<'a>,
     method: Method,
     /// Keep the per-minute series of each row.
     series: bool,
+    config: Option<&'a Config>,
+    settings: &'a Settings,
+    /// Budgets by (the config blocks that match the queue, pool, VMTAs): a large sender's
+    /// thousands of destinations share a handful.
+    budgets: RefCell<FxHashMap<BudgetKey, Budget>>,
+}
+
+/// What decides a budget: the config blocks matching the destination's queue and how well,
+/// the pool, and the VMTAs seen (the pool's, shared).
+type BudgetKey = (Vec<(usize, (u8, usize, u8, u8))>, String, usize);
+
+/// A row's budget, with what it was derived from.
+struct RowBudget {
+    budget: Budget,
+    queues: Vec<String>,
+    seen: Arc<BTreeSet<String>>,
 }
 
 impl Parts<'_> {
-    fn row(&self, key: (String, String), config: Option<&Config>, s: &Settings) -> BudgetRow {
+    fn budget(&self, key: &(&str, &str)) -> RowBudget {
         let empty = Group::default();
-        let from_rows = self.aggregated.get(&key).unwrap_or(&empty);
-        let seen_obs = self.observed.get(&key).unwrap_or(&empty);
-        let mut seen: BTreeSet<String> = from_rows.vmtas.clone();
-        seen.extend(seen_obs.vmtas.iter().cloned());
+        let from_rows = self.aggregated.get(key).unwrap_or(&empty);
+        let seen_obs = self.observed.get(key).unwrap_or(&empty);
+        let seen = if seen_obs.vmtas.is_subset(&from_rows.vmtas) {
+            Arc::clone(&from_rows.vmtas)
+        } else {
+            Arc::new(from_rows.vmtas.union(&seen_obs.vmtas).cloned().collect())
+        };
         let mut queues: BTreeSet<String> = self
             .estimated
-            .get(&key)
-            .map(|g| g.queues.clone())
+            .get(key)
+            .map(|g| g.queues.iter().cloned().collect())
             .unwrap_or_default();
         queues.extend(seen_obs.queues.iter().cloned());
         let queues: Vec<String> = queues.into_iter().collect();
         // The settings that apply are those of the queue PowerMTA used (`microsoft.rollup`
         // when an <mx-rollup-list> names it), else of the destination.
+        let config = self.config;
         let config_queue = match queues.as_slice() {
             [one] => one.clone(),
             _ => config
-                .and_then(|c| c.rollup_for_domain(&key.0))
-                .unwrap_or_else(|| key.0.clone()),
+                .and_then(|c| c.rollup_for_domain(key.0))
+                .unwrap_or_else(|| key.0.to_owned()),
         };
-        let b = budget::budget(&config_queue, &key.1, &seen, config, s.overrides);
+        let compute =
+            || budget::budget(&config_queue, key.1, &seen, config, self.settings.overrides);
+        let budget = match config {
+            Some(c) => {
+                let cache_key = (
+                    c.match_signature(&config_queue),
+                    key.1.to_owned(),
+                    Arc::as_ptr(&seen) as usize,
+                );
+                let mut cache = self.budgets.borrow_mut();
+                if let Some(b) = cache.get(&cache_key) {
+                    b.clone()
+                } else {
+                    let b = compute();
+                    cache.insert(cache_key, b.clone());
+                    b
+                }
+            }
+            None => compute(),
+        };
+        RowBudget {
+            budget,
+            queues,
+            seen,
+        }
+    }
+
+    fn row(&self, key: (&str, &str), rb: RowBudget) -> BudgetRow {
+        let (config, s) = (self.config, self.settings);
+        let empty = Group::default();
+        let from_rows = self.aggregated.get(&key).unwrap_or(&empty);
+        let seen_obs = self.observed.get(&key).unwrap_or(&empty);
+        let RowBudget {
+            budget: b,
+            queues,
+            seen,
+        } = rb;
         let timeline = seen_obs
             .live
-            .clone()
+            .cloned()
             .unwrap_or_else(|| Live::new(self.series));
         let observed = timeline.stats(Some(b.budget));
         let estimate = (self.method == Method::Log)
             .then(|| self.estimated.get(&key))
             .flatten()
-            .and_then(|g| g.live.as_ref())
+            .and_then(|g| g.live)
             .map(|l| l.stats(Some(b.budget)));
         let mut by_source_ip: Vec<SourceIpUsage> = seen_obs
             .by_ip
@@ -537,8 +659,8 @@ impl Parts<'_> {
         });
         let (domain, pool) = key;
         BudgetRow {
-            domain,
-            pool,
+            domain: domain.to_owned(),
+            pool: pool.to_owned(),
             pool_size: b.pool_size,
             max_smtp_out: b.max_smtp_out,
             budget: b.budget,

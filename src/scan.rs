@@ -206,7 +206,9 @@ where
 pub struct ScanResult {
     pub aggregates: Aggregates,
     pub report: ScanReport,
-    /// What the scan learned about each domain's rollup (lowercase domain -> hints).
+    /// What the pre-pass of a scan filtered on `domain` learned about each domain's rollup
+    /// (lowercase domain -> hints); empty otherwise (the aggregates hold every domain's
+    /// rollup: [`Aggregates::destination`]).
     pub hints: FxHashMap<String, DomainHints>,
 }
 
@@ -271,11 +273,12 @@ where
         consume(t, at);
         std::ops::ControlFlow::Continue(())
     });
-    let hints = match pre {
-        Some((_, hints)) => hints,
-        None => partial.domain_hints(),
+    // A filtered scan's partial saw only the matching rows: its rollups take the pre-pass's
+    // hints; an unfiltered one's has every hint itself.
+    let (aggregates, hints) = match pre {
+        Some((_, hints)) => (partial.finish_with_hints(&plan.rollup, &hints), hints),
+        None => (partial.finish(&plan.rollup), FxHashMap::default()),
     };
-    let aggregates = partial.finish(&plan.rollup, &hints);
     ScanResult {
         aggregates,
         report,
@@ -315,7 +318,7 @@ fn learn_rollups(
     let (pre, _) = Driver::new(&again, &opts.quiet())
         .run(&eng, &sink, |(), _| std::ops::ControlFlow::Continue(()));
     let hints = pre.domain_hints();
-    (pre.finish(&plan.rollup, &hints).domain_map(), hints)
+    (pre.finish(&plan.rollup).domain_map(), hints)
 }
 
 /// Learns every recipient domain's rollup bucket from the inputs that can be read again.

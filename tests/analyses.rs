@@ -377,8 +377,7 @@ fn volume_tiers_at_their_boundaries() {
     deliver(&mut p, 2, IP_A, 499_999);
     // day 3: nothing
     deliver(&mut p, 4, IP_A, 500_000);
-    let hints = p.domain_hints();
-    let agg = p.finish(&Rollup::default(), &hints);
+    let agg = p.finish(&Rollup::default());
     let t = tiers::tiers(&agg);
     let days: Vec<(u64, &str)> = t.days.iter().map(|d| (d.delivered, d.tier)).collect();
     assert_eq!(

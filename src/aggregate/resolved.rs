@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{CellCounts, Dict, Partial, attributed, lower};
+use super::{CellCounts, CountTable, Dict, Partial, attributed, lower};
 use crate::model::{Code, NONE_KEY, RecordKind, TypeCounts};
 use crate::rollup::{DomainHints, MICROSOFT, Rollup};
 
@@ -34,6 +34,45 @@ pub struct Bucket<K> {
 impl<K> Bucket<K> {
     pub fn total(&self) -> u64 {
         self.counts.counts.total()
+    }
+}
+
+/// Rows under one key, for reports: a [`Bucket`] or a destination borrowed from the
+/// aggregates ([`Aggregates::ranked_destinations`]).
+pub trait Keyed {
+    fn key(&self) -> &str;
+    fn type_counts(&self) -> TypeCounts;
+    fn total(&self) -> u64 {
+        self.type_counts().total()
+    }
+}
+
+impl Keyed for Bucket<Arc<str>> {
+    fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn type_counts(&self) -> TypeCounts {
+        self.counts.counts
+    }
+}
+
+/// A destination and its counts, borrowed from the aggregates (24 bytes: a large sender has a
+/// hundred thousand).
+#[derive(Clone, Copy, Debug)]
+pub struct Destination<'a> {
+    pub key: &'a Arc<str>,
+    table: &'a CountTable,
+    id: u32,
+}
+
+impl Keyed for Destination<'_> {
+    fn key(&self) -> &str {
+        self.key
+    }
+
+    fn type_counts(&self) -> TypeCounts {
+        self.table.get(self.id)
     }
 }
 
@@ -70,10 +109,10 @@ pub struct Aggregates {
     rcpt: Vec<u8>,
     rcpt_ends: Vec<usize>,
     rcpt_dest: Vec<u32>,
-    rcpt_counts: Vec<TypeCounts>,
+    rcpt_counts: CountTable,
     /// Rolled-up destinations in name order, with their counts.
     dests: Vec<Arc<str>>,
-    dest_counts: Vec<TypeCounts>,
+    dest_counts: CountTable,
     /// Rows with a response per code, ordered by code.
     codes: Vec<(Code, CellCounts)>,
     /// (sender index, code) and (recipient domain index, code) -> rows with a response, sorted.
@@ -123,7 +162,7 @@ fn add<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, u64>, k: K, n: u64) {
 pub(super) fn finish(
     p: Partial,
     rollup: &Rollup,
-    hints: &FxHashMap<String, DomainHints>,
+    hints: Option<&FxHashMap<String, DomainHints>>,
 ) -> Aggregates {
     let Partial {
         records,
@@ -135,6 +174,9 @@ pub(super) fn finish(
         pools,
         domains,
         domain_stats,
+        domain_counts,
+        rollups,
+        queue_rollups,
         senders,
         sender_dims,
         sender_counts,
@@ -191,52 +233,82 @@ pub(super) fn finish(
     }
     drop((sender_dims, sender_counts));
 
-    // Recipient domains: case-folded, sorted, each rolled up once.
-    let mut order: Vec<(String, u32)> = domains
+    // Recipient domains: case-folded, sorted, each rolled up once. Names live in one buffer
+    // and are sorted by index: no string per domain (a large sender has a million).
+    let mut folded = Dict::default();
+    let fold_of: Vec<u32> = domains
         .iter()
-        .enumerate()
-        .map(|(i, s)| (lower(s), i as u32))
+        .map(|s| {
+            if s.is_ascii() {
+                let mut buf = [0u8; 256];
+                if let Some(b) = buf.get_mut(..s.len()) {
+                    b.copy_from_slice(s);
+                    b.make_ascii_lowercase();
+                    return folded.intern(b);
+                }
+            }
+            folded.intern(lower(s).as_bytes())
+        })
         .collect();
     drop(domains);
-    order.sort_unstable();
-    let mut rcpt = Vec::new();
-    let mut rcpt_ends = Vec::new();
-    let mut rcpt_counts: Vec<TypeCounts> = Vec::new();
-    let mut rcpt_dest_names: Vec<String> = Vec::new();
-    let mut rcpt_of = vec![0u32; order.len()];
-    for (name, old) in order {
-        if !ends_with_name(&rcpt, &rcpt_ends, &name) {
-            rcpt.extend_from_slice(name.as_bytes());
-            rcpt_ends.push(rcpt.len());
-            rcpt_counts.push(TypeCounts::default());
-            rcpt_dest_names.push(rollup.resolve(&name, hints.get(&name)));
+    let mut order: Vec<u32> = (0..folded.len() as u32).collect();
+    order.sort_unstable_by(|a, b| folded.get(*a).cmp(folded.get(*b)));
+    // Each folded name's rank, and its hints (of every spelling of it).
+    let mut rank = vec![0u32; folded.len()];
+    for (r, f) in order.iter().enumerate() {
+        rank[*f as usize] = r as u32;
+    }
+    let mut microsoft_mx = vec![false; folded.len()];
+    let mut queue_rollup: Vec<Option<u32>> = vec![None; folded.len()];
+    for (old, f) in fold_of.iter().enumerate() {
+        let r = rank[*f as usize] as usize;
+        microsoft_mx[r] |= domain_stats[old].microsoft_mx;
+        if let Some(&q) = queue_rollups.get(&(old as u32)) {
+            queue_rollup[r] = match queue_rollup[r] {
+                Some(cur) if lower(rollups.get(cur)) <= lower(rollups.get(q)) => Some(cur),
+                _ => Some(q),
+            };
         }
-        let i = rcpt_ends.len() - 1;
-        rcpt_counts[i].merge(&domain_stats[old as usize].counts);
-        rcpt_of[old as usize] = i as u32;
     }
-    drop(domain_stats);
-    let mut dest_sorted: Vec<&str> = rcpt_dest_names.iter().map(String::as_str).collect();
-    dest_sorted.sort_unstable();
-    dest_sorted.dedup();
-    let dests: Vec<Arc<str>> = dest_sorted.iter().map(|s| Arc::from(*s)).collect();
-    let rcpt_dest: Vec<u32> = rcpt_dest_names
-        .iter()
-        .map(|d| dests.binary_search_by(|x| (**x).cmp(d)).unwrap_or(0) as u32)
-        .collect();
-    drop(rcpt_dest_names);
-    let mut dest_counts = vec![TypeCounts::default(); dests.len()];
-    for (i, c) in rcpt_counts.iter().enumerate() {
-        dest_counts[rcpt_dest[i] as usize].merge(c);
+    let mut rcpt = Vec::new();
+    let mut rcpt_ends = Vec::with_capacity(order.len());
+    let mut dest_names = Dict::default();
+    let mut rcpt_dest: Vec<u32> = Vec::with_capacity(order.len());
+    for (r, f) in order.iter().enumerate() {
+        let name = folded.get(*f);
+        rcpt.extend_from_slice(name);
+        rcpt_ends.push(rcpt.len());
+        let name = std::str::from_utf8(name).unwrap_or_default();
+        let dest = if let Some(h) = hints {
+            dest_names.intern(rollup.resolve(name, h.get(name)).as_bytes())
+        } else if let Some(d) = rollup.fixed(name) {
+            dest_names.intern(d.as_bytes())
+        } else if let Some(q) = queue_rollup[r] {
+            dest_names.intern(lower(rollups.get(q)).as_bytes())
+        } else if microsoft_mx[r] {
+            dest_names.intern(MICROSOFT.as_bytes())
+        } else {
+            dest_names.intern(name.as_bytes())
+        };
+        rcpt_dest.push(dest);
     }
-    let microsoft = dests
-        .binary_search_by(|x| (**x).cmp(MICROSOFT))
-        .ok()
-        .map(|i| i as u32);
-    let to_microsoft = |old_domain: u32| {
-        microsoft.is_some_and(|m| rcpt_dest[rcpt_of[old_domain as usize] as usize] == m)
-    };
-
+    drop((order, folded, microsoft_mx, queue_rollup, domain_stats));
+    let rcpt_of: Vec<u32> = fold_of.iter().map(|f| rank[*f as usize]).collect();
+    drop((fold_of, rank));
+    let mut rcpt_counts = CountTable::zeroed(rcpt_ends.len());
+    for (old, r) in rcpt_of.iter().enumerate() {
+        rcpt_counts.add_counts(*r, &domain_counts.get(old as u32));
+    }
+    drop(domain_counts);
+    let (dests, dest_rank) = sorted_names(&dest_names);
+    drop(dest_names);
+    for d in &mut rcpt_dest {
+        *d = dest_rank[*d as usize];
+    }
+    let mut dest_counts = CountTable::zeroed(dests.len());
+    for (i, d) in rcpt_dest.iter().enumerate() {
+        dest_counts.add_counts(*d, &rcpt_counts.get(i as u32));
+    }
     let mut codes: Vec<(Code, CellCounts)> = codes.into_iter().collect();
     codes.sort_unstable_by_key(|(c, _)| *c);
 
@@ -259,25 +331,19 @@ pub(super) fn finish(
         Arc::clone(&sender_list[sender_of[old_sender as usize] as usize].source_ip)
     };
     let mut ms_sender_map: BTreeMap<u32, TypeCounts> = BTreeMap::new();
-    for ((d, s), c) in ms_senders {
-        if to_microsoft(d) {
-            ms_sender_map
-                .entry(sender_of[s as usize])
-                .or_default()
-                .merge(&c);
-        }
+    for (s, c) in ms_senders {
+        ms_sender_map
+            .entry(sender_of[s as usize])
+            .or_default()
+            .merge(&c);
     }
     let mut ms_day_map: BTreeMap<(i64, Arc<str>), TypeCounts> = BTreeMap::new();
-    for ((day, d, s), c) in ms_days {
-        if to_microsoft(d) {
-            ms_day_map.entry((day, ip(s))).or_default().merge(&c);
-        }
+    for ((day, s), c) in ms_days {
+        ms_day_map.entry((day, ip(s))).or_default().merge(&c);
     }
     let mut ms_code_map: BTreeMap<(Arc<str>, Code), u64> = BTreeMap::new();
-    for ((d, s, code), n) in ms_codes {
-        if to_microsoft(d) {
-            *ms_code_map.entry((ip(s), code)).or_default() += n;
-        }
+    for ((s, code), n) in ms_codes {
+        *ms_code_map.entry((ip(s), code)).or_default() += n;
     }
     let mut smtp_groups: BTreeMap<(u32, Arc<str>), u64> = BTreeMap::new();
     for ((d, pool), n) in smtp_pools {
@@ -311,19 +377,6 @@ pub(super) fn finish(
         ms_codes: ms_code_map,
         smtp_groups,
     }
-}
-
-/// Whether the last name stored in `bytes` is `name`.
-fn ends_with_name(bytes: &[u8], ends: &[usize], name: &str) -> bool {
-    let Some(&end) = ends.last() else {
-        return false;
-    };
-    let start = if ends.len() > 1 {
-        ends[ends.len() - 2]
-    } else {
-        0
-    };
-    &bytes[start..end] == name.as_bytes()
 }
 
 /// Buckets ordered by total descending, then key ascending.
@@ -372,6 +425,21 @@ impl Aggregates {
         None
     }
 
+    /// The destination of a lowercase recipient domain: as the scan rolled it up, else by the
+    /// rollup with `hints` (for a domain the aggregates do not hold: a filtered scan's).
+    #[allow(clippy::implicit_hasher)] // the scan's hints are always an FxHashMap
+    pub fn destination(
+        &self,
+        rcpt_domain: &str,
+        rollup: &Rollup,
+        hints: &FxHashMap<String, DomainHints>,
+    ) -> String {
+        match self.destination_of(rcpt_domain) {
+            Some(d) => d.to_string(),
+            None => rollup.resolve(rcpt_domain, hints.get(rcpt_domain)),
+        }
+    }
+
     /// Recipient domain -> destination, for filters on `domain`.
     pub fn domain_map(&self) -> FxHashMap<String, String> {
         self.rcpt_domains()
@@ -380,8 +448,28 @@ impl Aggregates {
     }
 
     /// Rolled-up destinations with their counts, in name order.
-    pub fn destinations(&self) -> impl Iterator<Item = (&Arc<str>, &TypeCounts)> {
-        self.dests.iter().zip(&self.dest_counts)
+    pub fn destinations(&self) -> impl Iterator<Item = (&Arc<str>, TypeCounts)> {
+        (0..self.dests.len()).map(|i| (&self.dests[i], self.dest_counts.get(i as u32)))
+    }
+
+    /// The rolled-up destinations, most rows first (then by name), borrowed: a large sender
+    /// has a hundred thousand.
+    pub fn ranked_destinations(&self) -> Vec<Destination<'_>> {
+        let mut v: Vec<(u64, Destination<'_>)> = self
+            .dests
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let d = Destination {
+                    key,
+                    table: &self.dest_counts,
+                    id: i as u32,
+                };
+                (d.total(), d)
+            })
+            .collect();
+        v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(b.1.key)));
+        v.into_iter().map(|(_, d)| d).collect()
     }
 
     /// Senders (VMTA, IP, pool) with their counts, in that order.
@@ -416,7 +504,7 @@ impl Aggregates {
                 RcptLine {
                     name: Arc::from(self.rcpt_name(i)),
                     destination: &self.dests[self.rcpt_dest[i] as usize],
-                    counts: self.rcpt_counts[i],
+                    counts: self.rcpt_counts.get(i as u32),
                     codes: mine,
                 }
             })
@@ -440,10 +528,10 @@ impl Aggregates {
             Dim::Pool => by_sender(|s| &s.pool),
             Dim::Domain => self
                 .destinations()
-                .map(|(k, c)| bucket(Arc::clone(k), *c))
+                .map(|(k, c)| bucket(Arc::clone(k), c))
                 .collect(),
             Dim::RcptDomain => (0..self.rcpt_dest.len())
-                .map(|i| bucket(Arc::from(self.rcpt_name(i)), self.rcpt_counts[i]))
+                .map(|i| bucket(Arc::from(self.rcpt_name(i)), self.rcpt_counts.get(i as u32)))
                 .collect(),
         };
         sorted(v)
@@ -457,7 +545,7 @@ impl Aggregates {
         sorted(
             (0..self.rcpt_dest.len())
                 .filter(|i| self.rcpt_dest[*i] as usize == d)
-                .map(|i| bucket(Arc::from(self.rcpt_name(i)), self.rcpt_counts[i]))
+                .map(|i| bucket(Arc::from(self.rcpt_name(i)), self.rcpt_counts.get(i as u32)))
                 .collect(),
         )
     }

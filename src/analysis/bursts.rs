@@ -20,7 +20,6 @@ use rustc_hash::FxHashMap;
 
 use crate::classify::Classifier;
 use crate::model::Code;
-use crate::rollup::Rollup;
 use crate::scan::Row;
 
 /// A burst is this many times denser than the background.
@@ -376,13 +375,7 @@ impl Detail {
     }
 
     /// Writes the VMTAs and rolled-up domains into the bursts.
-    #[allow(clippy::implicit_hasher)] // the scan's hints are always an FxHashMap
-    pub fn fill(
-        self,
-        bursts: &mut [Burst],
-        rollup: &Rollup,
-        hints: &FxHashMap<String, crate::rollup::DomainHints>,
-    ) {
+    pub fn fill(self, bursts: &mut [Burst], resolve: &dyn Fn(&str) -> String) {
         let mut vmtas: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); bursts.len()];
         let mut domains: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); bursts.len()];
         for ((i, v), n) in self.vmtas {
@@ -392,7 +385,7 @@ impl Detail {
         }
         for ((i, d), n) in self.domains {
             let lower = String::from_utf8_lossy(&d).to_lowercase();
-            let rolled = rollup.resolve(&lower, hints.get(&lower));
+            let rolled = resolve(&lower);
             *domains[i].entry(rolled).or_default() += n;
         }
         for ((b, v), d) in bursts.iter_mut().zip(vmtas).zip(domains) {

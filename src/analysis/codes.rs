@@ -102,8 +102,7 @@ mod tests {
         add(rp002, "192.0.2.2", 2000);
         add(rp001, "192.0.2.3", 3000);
         add(fallback, "192.0.2.3", 3000);
-        let hints = p.domain_hints();
-        let agg = p.finish(&Rollup::default(), &hints);
+        let agg = p.finish(&Rollup::default());
         let f = findings(&agg, &c);
         assert_eq!(f.len(), 2, "the fallback 5.1.1 is not a rule finding");
         assert_eq!(

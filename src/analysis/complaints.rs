@@ -16,7 +16,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::acct::header::Col;
 use crate::aggregate::{Aggregates, Dim};
 use crate::model::{RecordKind, UNATTRIBUTED_KEY};
-use crate::rollup::{self, DomainHints, Rollup};
+use crate::rollup;
 use crate::scan::{self, Engine, Row, ScanOptions, ScanReport};
 
 /// A complaint rate at or above this (0.3%) on a VMTA or IP makes the finding a warning.
@@ -311,13 +311,11 @@ fn groups(counts: BTreeMap<String, u64>, delivered: impl Fn(&str) -> u64) -> Vec
 }
 
 /// The complaint report. `jobs` holds the deliveries per job from pass 3.
-#[allow(clippy::implicit_hasher)] // the scan's hints are always an FxHashMap
 pub fn finish(
     m: &Matched,
     jobs: &JobCounts,
     agg: &Aggregates,
-    rollup: &Rollup,
-    hints: &FxHashMap<String, DomainHints>,
+    resolve: &dyn Fn(&str) -> String,
 ) -> Complaints {
     let un = || UNATTRIBUTED_KEY.to_string();
     let mut out = Complaints {
@@ -333,7 +331,7 @@ pub fn finish(
         let domain = if domain.is_empty() {
             un()
         } else {
-            rollup.resolve(&domain, hints.get(&domain))
+            resolve(&domain)
         };
         *by_domain.entry(domain).or_default() += 1;
         let (vmta, ip, job) = a.clone().unwrap_or_default();

@@ -193,12 +193,18 @@ impl Setup {
     /// destination and pool when there is a budget to hold them against.
     pub fn plan(&self) -> Arc<Plan> {
         let plan = connections::plan(self.rollup(), self.config.as_ref());
-        if self.has_budget_source() {
-            return plan;
-        }
         Arc::new(Plan {
-            pool_groups: false,
+            pool_groups: self.has_budget_source(),
+            domain_codes: false,
             ..(*plan).clone()
+        })
+    }
+
+    /// [`Self::plan`], and the per-domain codes the dashboard's Domains view shows.
+    pub fn dashboard_plan(&self) -> Arc<Plan> {
+        Arc::new(Plan {
+            domain_codes: true,
+            ..(*self.plan()).clone()
         })
     }
 

@@ -37,6 +37,25 @@ impl Config {
         found.into_iter().map(|(_, _, _, b)| b).collect()
     }
 
+    /// The blocks that match `domain` and how well, whatever the VMTA: two domains with the same
+    /// list get the same settings through every VMTA (what a per-domain cache can key on).
+    pub fn match_signature(&self, domain: &str) -> Vec<(usize, (u8, usize, u8, u8))> {
+        let domain = normalize_domain(domain);
+        self.domains
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| Some((i, b.match_rank(&domain)?)))
+            .collect()
+    }
+
+    /// Whether a block other than the catch-all `*` matches `domain`: the config gives the
+    /// destination settings of its own.
+    pub fn configures(&self, domain: &str) -> bool {
+        self.match_signature(domain)
+            .iter()
+            .any(|(i, _)| self.domains[*i].pattern != "*")
+    }
+
     /// The setting of `key` that applies to `domain` through `vmta`, with its line: the first
     /// of [`Self::matching_blocks`] that sets it. `None` when no block does.
     pub fn effective_setting(

@@ -44,6 +44,9 @@ pub struct Group {
     pub pool: String,
     /// The `PowerMTA` queues (domain or rollup names) its connections belonged to.
     pub queues: Vec<String>,
+    /// The VMTAs its connections came from, where they are known (a log names them; the
+    /// estimate leaves them to the aggregates).
+    pub vmtas: Arc<std::collections::BTreeSet<String>>,
     pub live: Live,
     /// Per (sending IP, VMTA), for destinations the config names and Microsoft.
     pub by_source_ip: Vec<IpLive>,
@@ -485,6 +488,7 @@ impl Stream {
                     domain: text(g.dest),
                     pool: text(g.pool),
                     queues,
+                    vmtas: Arc::default(),
                     live: g.live,
                     by_source_ip: ips,
                 }

@@ -27,7 +27,7 @@ pub struct BudgetJson<'a> {
 }
 
 /// The `budget` array (empty when the summary has none).
-pub fn json(s: &Summary) -> Vec<BudgetJson<'_>> {
+pub fn json<'a>(s: &'a Summary<'_>) -> Vec<BudgetJson<'a>> {
     let Some(c) = &s.budget else {
         return Vec::new();
     };
@@ -77,6 +77,17 @@ pub(super) fn section(d: &mut Doc, summary: &Summary) {
         d.heading("Connections against the budget");
     }
     d.line(&method_line(c));
+    let others = &c.others;
+    if others.destinations > 0 {
+        d.line(&format!(
+            "left out: {} smaller destination/pool pairs ({} SMTP rows), none above its budget; \
+             at most {} connection{} open at once to any of them",
+            thousands(others.destinations),
+            thousands(others.smtp_rows),
+            others.peak,
+            if others.peak == 1 { "" } else { "s" }
+        ));
+    }
     if rows.is_empty() {
         d.line("no SMTP rows (d, t, b, tq) from a known VMTA");
         return;

@@ -5,15 +5,15 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use super::summary::Summary;
-use crate::aggregate::Bucket;
+use crate::aggregate::{Bucket, Destination, Keyed};
 use crate::fmt::rfc3339;
 use crate::model::TypeCounts;
 use crate::scan::Malformed;
 
 /// A per-type count map holding only the types that occur, in `PowerMTA`'s type order.
-struct ByType<'a>(&'a TypeCounts);
+struct ByType(TypeCounts);
 
-impl Serialize for ByType<'_> {
+impl Serialize for ByType {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(None)?;
         for (k, n) in self.0.nonzero() {
@@ -37,14 +37,14 @@ struct FileJson<'a> {
 struct BucketJson<'a> {
     key: &'a str,
     total: u64,
-    by_type: ByType<'a>,
+    by_type: ByType,
 }
 
 #[derive(Serialize)]
 struct CodeJson<'a> {
     key: &'a str,
     total: u64,
-    by_type: ByType<'a>,
+    by_type: ByType,
     provider: Option<&'a str>,
     kind: Option<&'a str>,
     severity: Option<&'a str>,
@@ -61,10 +61,10 @@ struct SummaryJson<'a> {
     first: Option<String>,
     last: Option<String>,
     filter: Option<&'a str>,
-    by_type: ByType<'a>,
-    by_vmta: Vec<BucketJson<'a>>,
-    by_source_ip: Vec<BucketJson<'a>>,
-    by_domain: Vec<BucketJson<'a>>,
+    by_type: ByType,
+    by_vmta: Buckets<'a, Bucket<std::sync::Arc<str>>>,
+    by_source_ip: Buckets<'a, Bucket<std::sync::Arc<str>>>,
+    by_domain: Buckets<'a, Destination<'a>>,
     by_code: Vec<CodeJson<'a>>,
     findings: &'a [crate::analysis::Finding],
     bursts: &'a [crate::analysis::Burst],
@@ -74,20 +74,35 @@ struct SummaryJson<'a> {
     complaints: &'a crate::analysis::Complaints,
     snds: Option<&'a crate::analysis::Snds>,
     budget: Vec<super::budget::BudgetJson<'a>>,
+    /// The small destinations the budget leaves out, when there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budget_others: Option<crate::connections::Others>,
 }
 
-fn buckets(b: &[Bucket<std::sync::Arc<str>>]) -> Vec<BucketJson<'_>> {
-    b.iter()
-        .map(|b| BucketJson {
-            key: &b.key,
+/// A bucket list, serialised one bucket at a time (a large sender has a hundred thousand
+/// destinations: no second copy of them is made).
+struct Buckets<'a, T>(&'a [T]);
+
+impl<T: Keyed> Serialize for Buckets<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|b| BucketJson {
+            key: b.key(),
             total: b.total(),
-            by_type: ByType(&b.counts.counts),
-        })
-        .collect()
+            by_type: ByType(b.type_counts()),
+        }))
+    }
 }
 
-/// The summary as pretty-printed JSON, ending with a newline.
-pub fn render(s: &Summary) -> String {
+fn buckets<T: Keyed>(b: &[T]) -> Buckets<'_, T> {
+    Buckets(b)
+}
+
+/// Writes the summary as pretty-printed JSON, ending with a newline, as it is serialised.
+///
+/// # Errors
+///
+/// Writing to `out` failed.
+pub fn write(s: &Summary, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let doc = SummaryJson {
         files: s
             .files
@@ -106,7 +121,7 @@ pub fn render(s: &Summary) -> String {
         first: s.first.map(rfc3339),
         last: s.last.map(rfc3339),
         filter: s.filter.as_deref(),
-        by_type: ByType(&s.by_type),
+        by_type: ByType(s.by_type),
         by_vmta: buckets(&s.by_vmta),
         by_source_ip: buckets(&s.by_source_ip),
         by_domain: buckets(&s.by_domain),
@@ -116,7 +131,7 @@ pub fn render(s: &Summary) -> String {
             .map(|c| CodeJson {
                 key: &c.name,
                 total: c.bucket.total(),
-                by_type: ByType(&c.bucket.counts.counts),
+                by_type: ByType(c.bucket.counts.counts),
                 provider: c.info.provider,
                 kind: c.info.kind.map(crate::model::ResponseKind::as_str),
                 severity: c.info.severity.map(crate::model::Severity::as_str),
@@ -132,9 +147,12 @@ pub fn render(s: &Summary) -> String {
         complaints: &s.complaints,
         snds: s.snds.as_ref(),
         budget: super::budget::json(s),
+        budget_others: s
+            .budget
+            .as_ref()
+            .map(|c| c.others)
+            .filter(|o| o.destinations > 0),
     };
-    // Serialising plain data to a String cannot fail.
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
 }

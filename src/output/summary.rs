@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::aggregate::{Bucket, Dim};
+use crate::aggregate::{Bucket, Destination, Dim};
 use crate::analysis::{
     Analyses, Burst, Complaints, Consistency, Finding, RetryHygiene, Snds, Tiers,
 };
@@ -20,9 +20,9 @@ pub struct CodeRow {
     pub info: CodeInfo,
 }
 
-/// Everything the summary shows.
+/// Everything the summary shows (the destinations borrowed from the scan's aggregates).
 #[derive(Clone, Debug)]
-pub struct Summary {
+pub struct Summary<'a> {
     pub files: Vec<FileReport>,
     /// Rows counted (after the filter).
     pub records: u64,
@@ -33,7 +33,7 @@ pub struct Summary {
     pub by_type: TypeCounts,
     pub by_vmta: Vec<Bucket<Arc<str>>>,
     pub by_source_ip: Vec<Bucket<Arc<str>>>,
-    pub by_domain: Vec<Bucket<Arc<str>>>,
+    pub by_domain: Vec<Destination<'a>>,
     pub by_code: Vec<CodeRow>,
     /// The filter applied, if any.
     pub filter: Option<String>,
@@ -52,13 +52,13 @@ pub struct Summary {
     pub budget: Option<crate::connections::Connections>,
 }
 
-impl Summary {
+impl<'a> Summary<'a> {
     pub fn build(
-        scan: &ScanResult,
+        scan: &'a ScanResult,
         analyses: &Analyses,
         classifier: &Classifier,
         filter: &Filter,
-    ) -> Summary {
+    ) -> Summary<'a> {
         let agg = &scan.aggregates;
         let by_code = agg
             .codes(|c| classifier.code_name(c))
@@ -79,7 +79,7 @@ impl Summary {
             by_type: agg.by_type,
             by_vmta: agg.group(Dim::Vmta),
             by_source_ip: agg.group(Dim::SourceIp),
-            by_domain: agg.group(Dim::Domain),
+            by_domain: agg.ranked_destinations(),
             by_code,
             filter: (!filter.is_empty()).then(|| filter.as_str().to_string()),
             findings: analyses.findings.clone(),

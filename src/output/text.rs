@@ -2,11 +2,10 @@
 //! markdown (headings and tables), from one layout.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use super::summary::Summary;
 use super::table::{Align, Table};
-use crate::aggregate::Bucket;
+use crate::aggregate::Keyed;
 use crate::analysis::findings::{named, span};
 use crate::fmt::{bytes, duration, percent, thousands, utc};
 
@@ -206,7 +205,7 @@ fn types(d: &mut Doc, s: &Summary) {
     ));
 }
 
-fn buckets(d: &mut Doc, title: &str, key: &str, b: &[Bucket<Arc<str>>]) {
+fn buckets<T: Keyed>(d: &mut Doc, title: &str, key: &str, b: &[T]) {
     let shown = b.len().min(TOP);
     if b.len() > shown {
         d.heading(&format!(
@@ -229,10 +228,10 @@ fn buckets(d: &mut Doc, title: &str, key: &str, b: &[Bucket<Arc<str>>]) {
         ("complaints", Align::Right),
     ]);
     for x in &b[..shown] {
-        let c = &x.counts.counts;
+        let c = x.type_counts();
         let attempts = c.attempts();
         t.row(vec![
-            x.key.to_string(),
+            x.key().to_string(),
             thousands(x.total()),
             count_pct(c.delivered(), attempts),
             count_pct(c.deferred(), attempts),

@@ -835,7 +835,7 @@ impl App {
         sort_lines(&mut d.senders, self.sorts[View::Senders.index()]);
         let mut dests: FxHashMap<Arc<str>, Tally> = agg
             .destinations()
-            .map(|(k, counts)| (Arc::clone(k), (*counts, FxHashMap::default())))
+            .map(|(k, counts)| (Arc::clone(k), (counts, FxHashMap::default())))
             .collect();
         for ((k, code), n) in agg.destination_codes() {
             if let Some(t) = dests.get_mut(k) {

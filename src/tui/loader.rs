@@ -401,8 +401,7 @@ impl Scanner {
         } else {
             self.driver.fold_snapshot(&self.sink)
         };
-        self.hints = partial.domain_hints();
-        self.aggregates = Arc::new(partial.finish(&self.spec.plan.rollup, &self.hints));
+        self.aggregates = Arc::new(partial.finish(&self.spec.plan.rollup));
         if self.bursts.is_none() {
             self.findings = Arc::new(analysis::codes::findings(
                 &self.aggregates,
