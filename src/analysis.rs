@@ -203,7 +203,7 @@ pub fn run(
 
 /// Reads the rows once more, with the scan's filter, handing each piece's state to `consume`
 /// in input order.
-fn pass<S>(ctx: &Context<'_>, sink: &S, mut consume: impl FnMut(S::Chunk))
+fn pass<S>(ctx: &Context<'_>, sink: &S, mut consume: impl FnMut(S::Chunk) + Send)
 where
     S: scan::Sink<Fold = ()>,
 {

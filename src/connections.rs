@@ -25,7 +25,7 @@ pub use budget::{Budget, Overrides};
 pub use estimate::Params;
 pub use log::{LogConnection, LogReport};
 pub use stream::Estimated;
-pub use timeline::{Live, Point, Span, Stats, Steps};
+pub use timeline::{Live, Point, Span, Stats, Steps, Timeline};
 
 use crate::acct::discover::Input;
 use crate::aggregate::{Aggregates, Plan};
@@ -169,7 +169,7 @@ pub struct BudgetRow {
     /// SMTP rows (`d`, `t`, `b`, `tq`) in the aggregates: how much mail this row stands for.
     pub smtp_rows: u64,
     /// Open connections over time (with its per-minute series when the context asked for it).
-    pub timeline: Live,
+    pub timeline: Timeline,
     /// Per sending IP, busiest first.
     pub by_source_ip: Vec<SourceIpUsage>,
 }
@@ -224,10 +224,7 @@ pub struct Others {
 }
 
 /// The rows worth reporting (see [`Connections::rows`]), and the rest summed up.
-fn select_rows<'a>(
-    parts: &Parts<'a>,
-    keys: BTreeSet<(&'a str, &'a str)>,
-) -> (Vec<BudgetRow>, Others) {
+fn select_rows<'a>(parts: &Parts<'a>, keys: Vec<(&'a str, &'a str)>) -> (Vec<BudgetRow>, Others) {
     let top = busiest(parts.aggregated);
     let mut others = Others::default();
     let mut out: Vec<BudgetRow> = Vec::new();
@@ -237,13 +234,13 @@ fn select_rows<'a>(
             .observed
             .get(&key)
             .and_then(|g| g.live)
-            .map_or(0, |l| l.stats(None).peak);
+            .map_or(0, Timeline::peak);
         let kept = top.contains(&key)
             || peak > b.budget.budget
             || key.0 == rollup::MICROSOFT
             || key.0.ends_with(".rollup")
             || b.queues.len() > 1
-            || parts.config.is_some_and(|c| c.configures(key.0));
+            || b.configured;
         if kept {
             out.push(parts.row(key, b));
         } else {
@@ -271,13 +268,38 @@ struct Group<'a> {
     vmtas: Arc<BTreeSet<String>>,
     smtp_rows: u64,
     /// The open connections over time, and per (source IP, VMTA) where they are known.
-    live: Option<&'a Live>,
-    by_ip: &'a [stream::IpLive],
-    queues: &'a [String],
+    live: Option<&'a Timeline>,
+    by_ip: &'a [stream::IpTimeline],
+    queues: &'a [Box<str>],
 }
 
-/// Groups keyed by (destination, pool).
-type Groups<'a> = BTreeMap<(&'a str, &'a str), Group<'a>>;
+/// Groups keyed by (destination, pool), in key order: a sorted list, not a tree (a large
+/// sender's hundred thousand destinations cost a third as much).
+#[derive(Default)]
+struct Groups<'a>(Vec<((&'a str, &'a str), Group<'a>)>);
+
+impl<'a> Groups<'a> {
+    /// From entries in any order, one per key.
+    fn of(mut v: Vec<((&'a str, &'a str), Group<'a>)>) -> Groups<'a> {
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        Groups(v)
+    }
+
+    fn get(&self, key: &(&str, &str)) -> Option<&Group<'a>> {
+        self.0
+            .binary_search_by(|(k, _)| k.cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &(&'a str, &'a str)> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&(&'a str, &'a str), &Group<'a>)> {
+        self.0.iter().map(|(k, g)| (k, g))
+    }
+}
 
 /// Budget and observed connections per destination and pool.
 pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
@@ -338,13 +360,13 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
         Method::Log => &logged,
         Method::Estimate => &estimated,
     };
-    let mut keys: BTreeSet<(&str, &str)> = aggregated.keys().copied().collect();
-    keys.extend(
-        observed
-            .keys()
-            .filter(|k| !ctx.only_aggregated || aggregated.contains_key(*k))
-            .copied(),
-    );
+    let mut keys: Vec<(&str, &str)> = aggregated.keys().copied().collect();
+    // Filtered aggregates: connections seen elsewhere would not belong to the report.
+    if !ctx.only_aggregated {
+        keys.extend(observed.keys().copied());
+    }
+    keys.sort_unstable();
+    keys.dedup();
     let parts = Parts {
         aggregated: &aggregated,
         estimated: &estimated,
@@ -433,33 +455,39 @@ fn aggregated_groups<'a>(agg: &'a Aggregates, config: Option<&Config>) -> Groups
         Arc::make_mut(members.entry(pool_of(&s.pool, vmta, config)).or_default())
             .insert(vmta.to_owned());
     }
-    let mut groups = Groups::new();
-    for ((dest, pool), n) in agg.smtp_groups() {
-        let g = groups.entry((&**dest, &**pool)).or_default();
-        if let Some(m) = members.get(&**pool) {
-            g.vmtas = Arc::clone(m);
-        }
-        g.smtp_rows += n;
-    }
-    groups
+    // One entry per (destination, pool), already in key order.
+    Groups(
+        agg.smtp_groups()
+            .map(|((dest, pool), n)| {
+                let g = Group {
+                    vmtas: members.get(&**pool).cloned().unwrap_or_default(),
+                    smtp_rows: n,
+                    ..Group::default()
+                };
+                ((&**dest, &**pool), g)
+            })
+            .collect(),
+    )
 }
 
 /// Connections counted per destination and pool (estimated or logged), by their key.
 fn groups_of(list: &[stream::Group]) -> Groups<'_> {
-    list.iter()
-        .map(|g| {
-            (
-                (g.domain.as_str(), g.pool.as_str()),
-                Group {
-                    vmtas: Arc::clone(&g.vmtas),
-                    live: Some(&g.live),
-                    by_ip: &g.by_source_ip,
-                    queues: &g.queues,
-                    ..Group::default()
-                },
-            )
-        })
-        .collect()
+    Groups::of(
+        list.iter()
+            .map(|g| {
+                (
+                    (&*g.domain, &*g.pool),
+                    Group {
+                        vmtas: Arc::clone(&g.vmtas),
+                        live: Some(&g.timeline),
+                        by_ip: &g.by_source_ip,
+                        queues: &g.queues,
+                        ..Group::default()
+                    },
+                )
+            })
+            .collect(),
+    )
 }
 
 /// The log's connections, placed on a destination, pool, IP and VMTA.
@@ -505,14 +533,14 @@ fn logged_groups(
             let (vmtas, queues) = groups.remove(&key).unwrap_or_default();
             let all: Vec<Span> = per_ip.values().flatten().copied().collect();
             stream::Group {
-                domain: key.0,
-                pool: key.1,
-                queues: queues.into_iter().collect(),
+                domain: key.0.into_boxed_str(),
+                pool: Arc::from(key.1),
+                queues: queues.into_iter().map(String::into_boxed_str).collect(),
                 vmtas: Arc::new(vmtas),
-                live: Live::of(&all, series),
+                timeline: Live::of(&all, series).finish(),
                 by_source_ip: per_ip
                     .into_iter()
-                    .map(|(k, s)| (k, Live::of(&s, false)))
+                    .map(|(k, s)| (k, Live::of(&s, false).finish()))
                     .collect(),
             }
         })
@@ -543,6 +571,8 @@ struct RowBudget {
     budget: Budget,
     queues: Vec<String>,
     seen: Arc<BTreeSet<String>>,
+    /// A config block other than the catch-all `*` sets the queue's settings.
+    configured: bool,
 }
 
 impl Parts<'_> {
@@ -558,9 +588,9 @@ impl Parts<'_> {
         let mut queues: BTreeSet<String> = self
             .estimated
             .get(key)
-            .map(|g| g.queues.iter().cloned().collect())
+            .map(|g| g.queues.iter().map(ToString::to_string).collect())
             .unwrap_or_default();
-        queues.extend(seen_obs.queues.iter().cloned());
+        queues.extend(seen_obs.queues.iter().map(ToString::to_string));
         let queues: Vec<String> = queues.into_iter().collect();
         // The settings that apply are those of the queue PowerMTA used (`microsoft.rollup`
         // when an <mx-rollup-list> names it), else of the destination.
@@ -573,28 +603,28 @@ impl Parts<'_> {
         };
         let compute =
             || budget::budget(&config_queue, key.1, &seen, config, self.settings.overrides);
-        let budget = match config {
+        let (budget, configured) = match config {
             Some(c) => {
-                let cache_key = (
-                    c.match_signature(&config_queue),
-                    key.1.to_owned(),
-                    Arc::as_ptr(&seen) as usize,
-                );
+                let signature = c.match_signature(&config_queue);
+                let configured = signature.iter().any(|(i, _)| c.domains[*i].pattern != "*");
+                let cache_key = (signature, key.1.to_owned(), Arc::as_ptr(&seen) as usize);
                 let mut cache = self.budgets.borrow_mut();
-                if let Some(b) = cache.get(&cache_key) {
+                let b = if let Some(b) = cache.get(&cache_key) {
                     b.clone()
                 } else {
                     let b = compute();
                     cache.insert(cache_key, b.clone());
                     b
-                }
+                };
+                (b, configured)
             }
-            None => compute(),
+            None => (compute(), false),
         };
         RowBudget {
             budget,
             queues,
             seen,
+            configured,
         }
     }
 
@@ -607,11 +637,12 @@ impl Parts<'_> {
             budget: b,
             queues,
             seen,
+            ..
         } = rb;
         let timeline = seen_obs
             .live
             .cloned()
-            .unwrap_or_else(|| Live::new(self.series));
+            .unwrap_or_else(|| Timeline::empty(self.series));
         let observed = timeline.stats(Some(b.budget));
         let estimate = (self.method == Method::Log)
             .then(|| self.estimated.get(&key))

@@ -250,7 +250,7 @@ where
     T: Send,
     I: Fn() -> T + Sync,
     F: Fn(&mut T, &Row<'_>) + Sync,
-    C: FnMut(T, &ChunkAt<'_>),
+    C: FnMut(T, &ChunkAt<'_>) + Send,
 {
     // `domain=` needs every domain's rollup, learned from all rows first, so it selects the same
     // rows whatever part of the data they are in. Streams can be read only once (standard input

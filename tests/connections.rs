@@ -246,16 +246,16 @@ fn estimate_of(
         .iter()
         .map(|g| {
             let series = g
-                .live
+                .timeline
                 .series(1_795_132_800, 1_795_132_800 + 86_400, 60)
                 .iter()
                 .filter(|p| p.max > 0)
                 .map(|p| (p.t, p.max))
                 .collect();
             (
-                g.domain.clone(),
-                g.pool.clone(),
-                g.live.stats(Some(5)),
+                g.domain.to_string(),
+                g.pool.to_string(),
+                g.timeline.stats(Some(5)),
                 series,
             )
         })

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::estimate::{Attempt, Collector, Event, Replay};
-use super::timeline::Live;
+use super::timeline::{Live, Timeline};
 use super::{Settings, pool_of, queue_limits};
 use crate::acct::discover::Input;
 use crate::acct::header::Col;
@@ -36,24 +36,26 @@ pub const SLACK_SECS: i64 = 60;
 /// How often queues idle past their timeout are closed (seconds of replayed time).
 const SWEEP_SECS: i64 = 10;
 
-/// The estimated connections of one destination and pool.
+/// The estimated (or logged) connections of one destination and pool. Compact: a large
+/// sender has a hundred thousand.
 #[derive(Clone, Debug)]
 pub struct Group {
     /// The rolled-up destination.
-    pub domain: String,
-    pub pool: String,
+    pub domain: Box<str>,
+    /// Shared by the groups of the pool.
+    pub pool: Arc<str>,
     /// The `PowerMTA` queues (domain or rollup names) its connections belonged to.
-    pub queues: Vec<String>,
+    pub queues: Box<[Box<str>]>,
     /// The VMTAs its connections came from, where they are known (a log names them; the
     /// estimate leaves them to the aggregates).
     pub vmtas: Arc<std::collections::BTreeSet<String>>,
-    pub live: Live,
+    pub timeline: Timeline,
     /// Per (sending IP, VMTA), for destinations the config names and Microsoft.
-    pub by_source_ip: Vec<IpLive>,
+    pub by_source_ip: Box<[IpTimeline]>,
 }
 
 /// The connections of one (sending IP, VMTA) within a [`Group`].
-pub type IpLive = ((String, String), Live);
+pub type IpTimeline = ((String, String), Timeline);
 
 /// The finished estimate.
 #[derive(Clone, Debug, Default)]
@@ -131,6 +133,10 @@ pub struct Stream {
     /// (max-smtp-out, idle timeout ms).
     limits: FxHashMap<(u32, u32), (u32, i64)>,
     per_vmta: bool,
+    /// (recipient domain, queue, Microsoft MX seen) -> destination; (pool as the rows name
+    /// it, VMTA) -> pool as the budget names it.
+    dests: FxHashMap<(u32, u32, bool), u32>,
+    pools: FxHashMap<(u32, u32), u32>,
     active: FxHashMap<QueueKey, Active>,
     /// Queues with rows in the second being replayed.
     dirty: Vec<QueueKey>,
@@ -185,6 +191,8 @@ impl Stream {
             ip_ids: FxHashMap::default(),
             limits: FxHashMap::default(),
             per_vmta,
+            dests: FxHashMap::default(),
+            pools: FxHashMap::default(),
             active: FxHashMap::default(),
             dirty: Vec::new(),
             pending: Vec::new(),
@@ -353,13 +361,27 @@ impl Stream {
             self.limits.insert(limit_key, l);
             l
         };
-        let dest = self.destination(p.rcpt, queue, p.microsoft_mx);
-        let pool_name = pool_of(
-            &self.names.text(pool),
-            &self.names.text(vmta),
-            self.config.as_deref(),
-        );
-        let pool = self.names.intern(pool_name.as_bytes());
+        // A queue starts again each time its connections had all closed: a large sender's
+        // tail domains start as often as they get mail, so what a start works out is cached.
+        let dest = if let Some(d) = self.dests.get(&(p.rcpt, queue, p.microsoft_mx)) {
+            *d
+        } else {
+            let d = self.destination(p.rcpt, queue, p.microsoft_mx);
+            self.dests.insert((p.rcpt, queue, p.microsoft_mx), d);
+            d
+        };
+        let pool = if let Some(p) = self.pools.get(&(pool, vmta)) {
+            *p
+        } else {
+            let name = pool_of(
+                &self.names.text(pool),
+                &self.names.text(vmta),
+                self.config.as_deref(),
+            );
+            let id = self.names.intern(name.as_bytes());
+            self.pools.insert((pool, vmta), id);
+            id
+        };
         let next = self.groups.len() as u32;
         let group = *self.group_ids.entry((dest, pool)).or_insert(next);
         if group == next {
@@ -466,31 +488,35 @@ impl Stream {
         self.settle(i64::MAX);
         let names = &self.names;
         let text = |id: u32| names.text(id).into_owned();
-        let mut by_ip: BTreeMap<u32, Vec<IpLive>> = BTreeMap::new();
-        for (g, ip, vmta, mut live) in self.ips {
-            live.flush();
+        let mut by_ip: BTreeMap<u32, Vec<IpTimeline>> = BTreeMap::new();
+        for (g, ip, vmta, live) in self.ips {
             by_ip
                 .entry(g)
                 .or_default()
-                .push(((text(ip), text(vmta)), live));
+                .push(((text(ip), text(vmta)), live.finish()));
         }
+        let mut pools: FxHashMap<u32, Arc<str>> = FxHashMap::default();
         let groups = self
             .groups
             .into_iter()
             .enumerate()
-            .map(|(i, mut g)| {
-                g.live.flush();
-                let mut queues: Vec<String> = g.queues.iter().map(|q| text(*q)).collect();
+            .map(|(i, g)| {
+                let mut queues: Vec<Box<str>> =
+                    g.queues.iter().map(|q| text(*q).into_boxed_str()).collect();
                 queues.sort();
                 let mut ips = by_ip.remove(&(i as u32)).unwrap_or_default();
                 ips.sort_by(|a, b| a.0.cmp(&b.0));
                 Group {
-                    domain: text(g.dest),
-                    pool: text(g.pool),
-                    queues,
+                    domain: text(g.dest).into_boxed_str(),
+                    pool: Arc::clone(
+                        pools
+                            .entry(g.pool)
+                            .or_insert_with(|| Arc::from(text(g.pool))),
+                    ),
+                    queues: queues.into_boxed_slice(),
                     vmtas: Arc::default(),
-                    live: g.live,
-                    by_source_ip: ips,
+                    timeline: g.live.finish(),
+                    by_source_ip: ips.into_boxed_slice(),
                 }
             })
             .collect();

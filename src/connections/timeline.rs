@@ -310,6 +310,44 @@ impl Live {
         }
     }
 
+    /// The finished timeline (every edge fed).
+    pub fn finish(mut self) -> Timeline {
+        self.flush();
+        Timeline {
+            time_at: self.time_at.into_boxed_slice(),
+            peak: self.peak,
+            peak_at: self.peak_at,
+            minutes: self.minutes.map(Vec::into_boxed_slice),
+        }
+    }
+}
+
+/// Open connections over time, accumulated by a [`Live`]: the time spent at each open count,
+/// the peak, and the per-minute series when it was kept. What a report keeps of a destination.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Timeline {
+    /// Milliseconds spent at each open count (index: the count).
+    time_at: Box<[i64]>,
+    peak: u32,
+    peak_at: i64,
+    /// Per minute with something open: (minute start, Unix seconds; most open; count x ms).
+    minutes: Option<Box<[(i64, u32, i64)]>>,
+}
+
+impl Timeline {
+    /// An empty timeline (nothing was open), with an empty series when `series`.
+    pub fn empty(series: bool) -> Timeline {
+        Timeline {
+            minutes: series.then(Box::default),
+            ..Timeline::default()
+        }
+    }
+
+    /// The most connections open at once.
+    pub fn peak(&self) -> u32 {
+        self.peak
+    }
+
     /// Peak, p95 and time above `budget` (none when `budget` is `None`), as [`Steps::stats`].
     pub fn stats(&self, budget: Option<u32>) -> Stats {
         let total: i64 = self.time_at.iter().sum();
@@ -349,7 +387,7 @@ impl Live {
         let n = usize::try_from((last - first) / bucket + 1).unwrap_or(0);
         let mut max = vec![0u32; n];
         let mut area = vec![0i64; n];
-        for &(minute, m, a) in minutes {
+        for &(minute, m, a) in &**minutes {
             if minute < first || minute >= last + bucket {
                 continue;
             }
@@ -480,7 +518,7 @@ mod tests {
                 })
                 .collect();
             let steps = Steps::of(&spans);
-            let live = Live::of(&spans, true);
+            let live = Live::of(&spans, true).finish();
             for budget in [None, Some(0), Some(1), Some(3)] {
                 assert_eq!(live.stats(budget), steps.stats(budget), "round {round}");
             }
@@ -495,7 +533,7 @@ mod tests {
             }
         }
         assert!(
-            Live::new(false).series(0, 600, 60).is_empty(),
+            Live::new(false).finish().series(0, 600, 60).is_empty(),
             "no series kept"
         );
     }

@@ -211,20 +211,28 @@ impl<F: Send> Driver<F> {
         S: Sink<Fold = F>,
         C: FnMut(S::Chunk, &ChunkAt<'_>) -> ControlFlow<()>,
     {
-        self.step_with(eng, sink, consume, true)
+        match self.next_window(eng, sink, true) {
+            Ok(scanned) => {
+                if scanned.deliver(consume) {
+                    Step::Stopped
+                } else {
+                    Step::More
+                }
+            }
+            Err(step) => step,
+        }
     }
 
-    /// [`Self::step`]; with `deliver` false (recounting), nothing is handed back or reported.
-    fn step_with<S, C>(
+    /// Reads and scans the next window; `Err` says why there is none. With `deliver` false
+    /// (recounting), nothing is reported or handed back.
+    fn next_window<S>(
         &mut self,
         eng: &Engine<'_>,
         sink: &S,
-        consume: &mut C,
         deliver: bool,
-    ) -> Step
+    ) -> Result<Scanned<S::Chunk>, Step>
     where
         S: Sink<Fold = F>,
-        C: FnMut(S::Chunk, &ChunkAt<'_>) -> ControlFlow<()>,
     {
         let threads = self.folds.len();
         while self.current < self.cursors.len() {
@@ -291,10 +299,9 @@ impl<F: Send> Driver<F> {
                     continue;
                 }
             };
-            let stopped = self.scan_window(i, eng, sink, &window, consume, deliver);
-            return if stopped { Step::Stopped } else { Step::More };
+            return Ok(self.scan_window(i, eng, sink, window, deliver));
         }
-        if self.follow { Step::Idle } else { Step::Done }
+        Err(if self.follow { Step::Idle } else { Step::Done })
     }
 
     /// Opens input `i`; a failure is reported and the input skipped.
@@ -373,19 +380,18 @@ impl<F: Send> Driver<F> {
         self.report.errors.push(e);
     }
 
-    /// Scans one window of input `i` and delivers its pieces; true if the consumer stopped.
-    fn scan_window<S, C>(
+    /// Scans one window of input `i`, counts its pieces in the report and moves the input's
+    /// position on; the pieces' states come back to be handed on in order.
+    fn scan_window<S>(
         &mut self,
         i: usize,
         eng: &Engine<'_>,
         sink: &S,
-        window: &Window,
-        consume: &mut C,
+        window: Window,
         deliver: bool,
-    ) -> bool
+    ) -> Scanned<S::Chunk>
     where
         S: Sink<Fold = F>,
-        C: FnMut(S::Chunk, &ChunkAt<'_>) -> ControlFlow<()>,
     {
         let pieces = window.pieces();
         let initial = self.cursors[i].header.clone();
@@ -406,47 +412,39 @@ impl<F: Send> Driver<F> {
             let exact = exact_headers(&pieces, initial);
             done = scan_pieces(&self.folds, eng, sink, &pieces, &exact.headers, progress);
         }
-        if !deliver {
-            // Recounting: only the position moves on.
-            for (_, rep) in done {
-                let c = &mut self.cursors[i];
-                c.offset += rep.bytes;
-                c.line += rep.lines;
-                c.header = rep.header;
-            }
-            return false;
-        }
-        for ((state, rep), piece) in done.into_iter().zip(&pieces) {
-            let f = &mut self.report.files[i];
+        drop(pieces);
+        let mut states = Vec::with_capacity(done.len());
+        for (state, rep) in done {
             let c = &mut self.cursors[i];
-            let at = ChunkAt {
-                file: i,
-                offset: c.offset,
-                line: c.line,
-                data: piece.data,
-                block: piece.block,
-            };
+            let (offset, line) = (c.offset, c.line);
+            c.offset += rep.bytes;
+            c.line += rep.lines;
+            c.header = rep.header;
+            if !deliver {
+                // Recounting: only the position moves on.
+                continue;
+            }
+            let f = &mut self.report.files[i];
             f.records += rep.records;
             f.malformed += rep.malformed;
             f.bytes += rep.bytes;
             self.report.malformed += rep.malformed;
-            for (line, reason) in rep.samples {
+            for (l, reason) in rep.samples {
                 if self.report.malformed_samples.len() < MAX_SAMPLES {
                     self.report.malformed_samples.push(Malformed {
                         path: f.path.clone(),
-                        line: c.line + line + 1,
+                        line: line + l + 1,
                         reason,
                     });
                 }
             }
-            c.offset += rep.bytes;
-            c.line += rep.lines;
-            c.header = rep.header;
-            if consume(state, &at).is_break() {
-                return true;
-            }
+            states.push((state, offset, line));
         }
-        false
+        Scanned {
+            file: i,
+            window,
+            states,
+        }
     }
 
     /// Following: looks at the mapped files again for appended bytes (whole lines only) and
@@ -526,14 +524,40 @@ impl<F: Send> Driver<F> {
     }
 
     /// Reads every input to its end (or until `consume` stops), then merges the workers' folds.
-    pub fn run<S>(
+    /// Each window's pieces are handed to `consume` while the next window is scanned.
+    pub fn run<S, C>(mut self, eng: &Engine<'_>, sink: &S, mut consume: C) -> (F, ScanReport)
+    where
+        S: Sink<Fold = F>,
+        C: FnMut(S::Chunk, &ChunkAt<'_>) -> ControlFlow<()> + Send,
+    {
+        let mut ready: Option<Scanned<S::Chunk>> = None;
+        loop {
+            let (next, stopped) = match ready.take() {
+                None => (self.next_window(eng, sink, true), false),
+                Some(scanned) => rayon::join(
+                    || self.next_window(eng, sink, true),
+                    || scanned.deliver(&mut consume),
+                ),
+            };
+            match next {
+                Ok(scanned) if !stopped => ready = Some(scanned),
+                _ => break,
+            }
+        }
+        self.finish(eng, sink)
+    }
+
+    /// [`Self::run`] for a consumer that cannot move to another thread (one that writes to
+    /// standard output): each window is handed on before the next is scanned.
+    pub fn run_in_order<S, C>(
         mut self,
         eng: &Engine<'_>,
         sink: &S,
-        mut consume: impl FnMut(S::Chunk, &ChunkAt<'_>) -> ControlFlow<()>,
+        mut consume: C,
     ) -> (F, ScanReport)
     where
         S: Sink<Fold = F>,
+        C: FnMut(S::Chunk, &ChunkAt<'_>) -> ControlFlow<()>,
     {
         while self.step(eng, sink, &mut consume) == Step::More {}
         self.finish(eng, sink)
@@ -597,8 +621,7 @@ impl<F: Send> Driver<F> {
             c.exact = x;
         }
         again.report.files.clone_from(&self.report.files);
-        let mut nothing = |_: S::Chunk, _: &ChunkAt<'_>| ControlFlow::Continue(());
-        while again.step_with(eng, sink, &mut nothing, false) == Step::More {}
+        while again.next_window(eng, sink, false).is_ok() {}
         self.folds = again.folds;
     }
 }
@@ -640,6 +663,34 @@ where
             (chunk, rep)
         })
         .collect()
+}
+
+/// A scanned window: what holds its bytes, and each piece's state with its offset and first
+/// line, to hand on in order.
+struct Scanned<C> {
+    file: usize,
+    window: Window,
+    states: Vec<(C, u64, u64)>,
+}
+
+impl<C> Scanned<C> {
+    /// Hands each piece's state to `consume`, in order; true if it stopped.
+    fn deliver(self, consume: &mut impl FnMut(C, &ChunkAt<'_>) -> ControlFlow<()>) -> bool {
+        let pieces = self.window.pieces();
+        for ((state, offset, line), piece) in self.states.into_iter().zip(&pieces) {
+            let at = ChunkAt {
+                file: self.file,
+                offset,
+                line,
+                data: piece.data,
+                block: piece.block,
+            };
+            if consume(state, &at).is_break() {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// The pieces of one window and what holds their bytes.

@@ -92,7 +92,7 @@ pub fn rows(
         matched: 0,
     };
     let mut result = Ok(());
-    let ((), report) = Driver::new(inputs, opts).run(eng, &Matching, |chunk, _| {
+    let ((), report) = Driver::new(inputs, opts).run_in_order(eng, &Matching, |chunk, _| {
         result = w.write(&chunk);
         if result.is_ok() {
             ControlFlow::Continue(())
