@@ -375,9 +375,15 @@ impl Partial {
     }
 
     /// Folds `other` into `self`.
-    pub fn merge(&mut self, mut other: Partial) {
+    #[allow(clippy::needless_pass_by_value)] // takes the worker's state and frees it
+    pub fn merge(&mut self, other: Partial) {
+        self.merge_ref(&other);
+    }
+
+    /// Folds a copy of `other` into `self` (`other` is left as it was: a front end's snapshot
+    /// of a scan that goes on).
+    pub fn merge_ref(&mut self, other: &Partial) {
         self.flush();
-        other.flush();
         self.records += other.records;
         self.by_type.merge(&other.by_type);
         self.first = min_opt(self.first, other.first);
@@ -407,7 +413,7 @@ impl Partial {
             |id: u32| senders[id as usize],
             |id: u32| domains[id as usize],
         );
-        for (dom, q) in other.queue_rollups {
+        for (&dom, &q) in &other.queue_rollups {
             let (dom, q) = (d(dom), rollups[q as usize]);
             let smallest = match self.queue_rollups.get(&dom) {
                 Some(&cur) if self.rollups.get(cur) <= self.rollups.get(q) => cur,
@@ -415,34 +421,43 @@ impl Partial {
             };
             self.queue_rollups.insert(dom, smallest);
         }
-        for (code, c) in other.codes {
-            self.codes.entry(code).or_default().merge(&c);
+        for (code, c) in &other.codes {
+            self.codes.entry(*code).or_default().merge(c);
         }
-        for ((sender, code), n) in other.sender_codes {
-            *self.sender_codes.entry((s(sender), code)).or_default() += n;
+        for ((sender, code), n) in &other.sender_codes {
+            *self.sender_codes.entry((s(*sender), *code)).or_default() += n;
         }
-        for ((dom, code), n) in other.domain_codes {
-            *self.domain_codes.entry((d(dom), code)).or_default() += n;
+        for ((dom, code), n) in &other.domain_codes {
+            *self.domain_codes.entry((d(*dom), *code)).or_default() += n;
         }
-        for (m, c) in other.minutes {
-            self.minutes.entry(m).or_default().merge(&c);
+        // Their pending minute is merged like the rest.
+        for (m, c) in other
+            .minutes
+            .iter()
+            .chain(other.minute.as_ref().map(|(m, c)| (m, c)))
+        {
+            self.minutes.entry(*m).or_default().merge(c);
         }
-        for (k, n) in other.code_minutes {
-            *self.code_minutes.entry(k).or_default() += n;
+        for (k, n) in other
+            .code_minutes
+            .iter()
+            .chain(other.code_minute.as_ref().map(|(k, n)| (k, n)))
+        {
+            *self.code_minutes.entry(*k).or_default() += n;
         }
-        for (sender, c) in other.ms_senders {
-            self.ms_senders.entry(s(sender)).or_default().merge(&c);
+        for (sender, c) in &other.ms_senders {
+            self.ms_senders.entry(s(*sender)).or_default().merge(c);
         }
-        for ((day, sender), c) in other.ms_days {
-            self.ms_days.entry((day, s(sender))).or_default().merge(&c);
+        for ((day, sender), c) in &other.ms_days {
+            self.ms_days.entry((*day, s(*sender))).or_default().merge(c);
         }
-        for ((sender, code), n) in other.ms_codes {
-            *self.ms_codes.entry((s(sender), code)).or_default() += n;
+        for ((sender, code), n) in &other.ms_codes {
+            *self.ms_codes.entry((s(*sender), *code)).or_default() += n;
         }
-        for ((dom, pool), n) in other.smtp_pools {
+        for ((dom, pool), n) in &other.smtp_pools {
             *self
                 .smtp_pools
-                .entry((d(dom), pools[pool as usize]))
+                .entry((d(*dom), pools[*pool as usize]))
                 .or_default() += n;
         }
     }

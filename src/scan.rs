@@ -19,7 +19,7 @@ use std::sync::atomic::AtomicU64;
 
 use rustc_hash::FxHashMap;
 
-pub use driver::{ChunkAt, Driver, Sink, Step};
+pub use driver::{Ahead, ChunkAt, Driver, Sink, Step};
 pub use output::rows;
 pub use records::response_kind;
 

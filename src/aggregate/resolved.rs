@@ -511,6 +511,40 @@ impl Aggregates {
             .collect()
     }
 
+    /// The member domains of the destinations that gather other domains (or one domain under
+    /// another name), with their counts and codes: a large sender's tail domains are their own
+    /// destinations and are left out.
+    pub fn rollup_members(&self) -> Vec<(&Arc<str>, Vec<RcptLine<'_>>)> {
+        let mut members = vec![0u32; self.dests.len()];
+        for d in &self.rcpt_dest {
+            members[*d as usize] += 1;
+        }
+        let rollup = |i: usize| {
+            let d = self.rcpt_dest[i] as usize;
+            members[d] > 1 || *self.dests[d] != *self.rcpt_name(i)
+        };
+        let mut out: BTreeMap<u32, Vec<RcptLine<'_>>> = BTreeMap::new();
+        let mut codes = self.rcpt_codes.iter().peekable();
+        for i in 0..self.rcpt_dest.len() {
+            let mut mine = Vec::new();
+            while let Some((_, c, n)) = codes.next_if(|(r, _, _)| *r as usize <= i) {
+                mine.push((*c, *n));
+            }
+            if !rollup(i) {
+                continue;
+            }
+            out.entry(self.rcpt_dest[i]).or_default().push(RcptLine {
+                name: Arc::from(self.rcpt_name(i)),
+                destination: &self.dests[self.rcpt_dest[i] as usize],
+                counts: self.rcpt_counts.get(i as u32),
+                codes: mine,
+            });
+        }
+        out.into_iter()
+            .map(|(d, v)| (&self.dests[d as usize], v))
+            .collect()
+    }
+
     /// Groups the rows under a dimension, ordered by total descending then key ascending.
     pub fn group(&self, dim: Dim) -> Vec<Bucket<Arc<str>>> {
         let by_sender = |key: fn(&SenderLine) -> &Arc<str>| {

@@ -223,6 +223,37 @@ impl<F: Send> Driver<F> {
         }
     }
 
+    /// [`Self::step`], handing on the window scanned by the previous call (kept in `ahead`)
+    /// while this one's is scanned, as [`Self::run`] does; the last window is handed on when
+    /// there is no next one.
+    pub fn step_ahead<S, C>(
+        &mut self,
+        eng: &Engine<'_>,
+        sink: &S,
+        consume: &mut C,
+        ahead: &mut Ahead<S::Chunk>,
+    ) -> Step
+    where
+        S: Sink<Fold = F>,
+        C: FnMut(S::Chunk, &ChunkAt<'_>) -> ControlFlow<()> + Send,
+    {
+        let (next, stopped) = match ahead.0.take() {
+            None => (self.next_window(eng, sink, true), false),
+            Some(scanned) => rayon::join(
+                || self.next_window(eng, sink, true),
+                || scanned.deliver(consume),
+            ),
+        };
+        match next {
+            _ if stopped => Step::Stopped,
+            Ok(scanned) => {
+                ahead.0 = Some(scanned);
+                Step::More
+            }
+            Err(step) => step,
+        }
+    }
+
     /// Reads and scans the next window; `Err` says why there is none. With `deliver` false
     /// (recounting), nothing is reported or handed back.
     fn next_window<S>(
@@ -563,20 +594,39 @@ impl<F: Send> Driver<F> {
         self.finish(eng, sink)
     }
 
-    /// The workers' folds merged into one (a copy: the scan can go on).
-    pub fn fold_snapshot<S>(&self, sink: &S) -> F
+    /// The workers' folds merged into one (a copy: the scan can go on). `merge_ref` folds a
+    /// worker's state into the copy without cloning it first.
+    pub fn fold_snapshot<S>(&self, sink: &S, merge_ref: impl Fn(&mut F, &F)) -> F
     where
         S: Sink<Fold = F>,
-        F: Clone,
     {
         let mut out = sink.new_fold();
         for slot in &self.folds {
             let slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(f) = slot.as_ref() {
-                sink.merge(&mut out, f.clone());
+                merge_ref(&mut out, f);
             }
         }
         out
+    }
+
+    /// The workers' folds merged into one, taken out of the driver (redone first if a window
+    /// was scanned twice): for a front end that shows a complete scan and reads no more.
+    pub fn take_folds<S>(&mut self, eng: &Engine<'_>, sink: &S) -> F
+    where
+        S: Sink<Fold = F>,
+    {
+        if self.redo {
+            self.recount(eng, sink);
+            self.redo = false;
+        }
+        let mut all = sink.new_fold();
+        for slot in &self.folds {
+            if let Some(f) = slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                sink.merge(&mut all, f);
+            }
+        }
+        all
     }
 
     /// The workers' folds merged into one, and the report. Redoes the folds first if a window
@@ -663,6 +713,25 @@ where
             (chunk, rep)
         })
         .collect()
+}
+
+/// A window [`Driver::step_ahead`] scanned and will hand on at its next call.
+pub struct Ahead<C>(Option<Scanned<C>>);
+
+impl<C> Default for Ahead<C> {
+    fn default() -> Self {
+        Ahead(None)
+    }
+}
+
+impl<C> std::fmt::Debug for Ahead<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Ahead(window)"
+        } else {
+            "Ahead(none)"
+        })
+    }
 }
 
 /// A scanned window: what holds its bytes, and each piece's state with its offset and first

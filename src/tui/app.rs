@@ -198,8 +198,9 @@ pub struct Line {
     pub key: Arc<str>,
     pub counts: TypeCounts,
     /// Aligned with [`Derived::ms_codes`].
-    pub ms: Vec<u64>,
-    pub top_code: Option<(String, u64)>,
+    pub ms: Box<[u64]>,
+    /// The most frequent code (a tie goes to the one whose name sorts first).
+    pub top_code: Option<(Code, u64)>,
 }
 
 /// A rolled-up destination and its member domains.
@@ -232,9 +233,14 @@ pub struct Derived {
     /// Rows with a response (the denominator of a code's share).
     pub responses: u64,
     /// The Microsoft codes seen, most frequent first (columns of Senders and Domains).
-    pub ms_codes: Vec<String>,
+    pub ms_codes: Vec<Code>,
+    /// The busiest destinations, for the Overview.
+    pub top_domains: Vec<(Arc<str>, TypeCounts)>,
     pub senders: Vec<Line>,
+    /// `senders` is up to date (it is derived when the Senders view is shown).
+    pub senders_ready: bool,
     pub domains: Vec<DomainRow>,
+    pub domains_ready: bool,
     /// Domains as listed: (destination, member) with rollups expanded.
     pub domain_lines: Vec<(usize, Option<usize>)>,
     /// The minutes that have rows, in time order.
@@ -253,6 +259,8 @@ pub struct Derived {
 const MAX_FILLED_MINUTES: i64 = 14 * 24 * 60;
 /// Timeline code columns kept.
 const MINUTE_CODES: usize = 6;
+/// The destinations the Overview can list.
+const TOP_DOMAINS: usize = 64;
 /// How many rows around the selection the Rows view keeps parsed.
 const ROW_WINDOW: usize = 200;
 
@@ -421,7 +429,8 @@ impl App {
                 if self.view == View::Senders {
                     self.group = self.group.next();
                     self.lists[View::Senders.index()] = ListState::default();
-                    self.derive();
+                    self.derived.senders_ready = false;
+                    self.derive_view();
                 } else {
                     self.message = Some("g groups the Senders view (3)".into());
                 }
@@ -449,7 +458,7 @@ impl App {
 
     fn show(&mut self, v: View) {
         self.view = v;
-        self.refit();
+        self.derive_view();
         if v == View::Rows {
             self.load_rows();
         }
@@ -786,7 +795,9 @@ impl App {
             .and_then(|k| self.rows_cache.get(k))
     }
 
-    /// Recomputes the tables from the snapshot and the settings.
+    /// Recomputes the tables from the snapshot and the settings: the small ones every time,
+    /// the large ones (Senders, Domains: a large sender has a hundred thousand destinations)
+    /// only for the view on screen, the others when they are shown.
     fn derive(&mut self) {
         let agg = Arc::clone(&self.data.aggregates);
         let c = Arc::clone(&self.ctx.classifier);
@@ -812,69 +823,92 @@ impl App {
             .codes
             .iter()
             .filter(|r| r.info.provider == Some("Microsoft"))
-            .map(|r| r.name.clone())
+            .map(|r| r.code)
             .collect();
         sort_codes(&mut d.codes, self.sorts[View::Codes.index()]);
-        let group = self.group;
-        let mut senders: FxHashMap<Arc<str>, Tally> = FxHashMap::default();
-        let sender_list = agg.senders();
-        for s in sender_list {
-            senders
-                .entry(Arc::clone(group.key(s)))
-                .or_default()
-                .0
-                .merge(&s.counts);
-        }
-        for (s, code, n) in agg.sender_codes() {
-            let key = group.key(&sender_list[*s as usize]);
-            if let Some(t) = senders.get_mut(key) {
-                *t.1.entry(*code).or_default() += n;
-            }
-        }
-        d.senders = lines(&c, &d.ms_codes, senders);
-        sort_lines(&mut d.senders, self.sorts[View::Senders.index()]);
-        let mut dests: FxHashMap<Arc<str>, Tally> = agg
-            .destinations()
-            .map(|(k, counts)| (Arc::clone(k), (counts, FxHashMap::default())))
-            .collect();
-        for ((k, code), n) in agg.destination_codes() {
-            if let Some(t) = dests.get_mut(k) {
-                *t.1.entry(code).or_default() += n;
-            }
-        }
-        let mut domains: Vec<DomainRow> = lines(&c, &d.ms_codes, dests)
+        d.top_domains = agg
+            .ranked_destinations()
             .into_iter()
-            .map(|line| DomainRow {
-                members: Vec::new(),
-                line,
+            .take(TOP_DOMAINS)
+            .map(|dest| {
+                use crate::aggregate::Keyed;
+                (Arc::clone(dest.key), dest.type_counts())
             })
             .collect();
-        let mut parent: FxHashMap<Arc<str>, Arc<str>> = FxHashMap::default();
-        let mut rcpts: FxHashMap<Arc<str>, Tally> = FxHashMap::default();
-        for r in agg.rcpt_lines() {
-            parent.insert(Arc::clone(&r.name), Arc::clone(r.destination));
-            rcpts.insert(r.name, (r.counts, r.codes.into_iter().collect()));
-        }
-        let members = lines(&c, &d.ms_codes, rcpts);
-        let index: FxHashMap<Arc<str>, usize> = domains
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (Arc::clone(&r.line.key), i))
-            .collect();
-        for m in members {
-            if let Some(&i) = parent.get(&m.key).and_then(|p| index.get(p)) {
-                domains[i].members.push(m);
-            }
-        }
-        let sort = self.sorts[View::Domains.index()];
-        for r in &mut domains {
-            sort_lines(&mut r.members, sort);
-        }
-        domains.sort_by(|a, b| compare_lines(&a.line, &b.line, sort));
-        d.domains = domains;
         minutes(&agg, &c, &mut d);
         self.derived = d;
-        self.flatten_domains();
+        self.derive_view();
+    }
+
+    /// The large tables of the view on screen, when they are not up to date.
+    fn derive_view(&mut self) {
+        let agg = Arc::clone(&self.data.aggregates);
+        let c = Arc::clone(&self.ctx.classifier);
+        let d = &mut self.derived;
+        match self.view {
+            View::Senders if !d.senders_ready => {
+                let group = self.group;
+                let mut senders: FxHashMap<Arc<str>, Tally> = FxHashMap::default();
+                let sender_list = agg.senders();
+                for s in sender_list {
+                    senders
+                        .entry(Arc::clone(group.key(s)))
+                        .or_default()
+                        .0
+                        .merge(&s.counts);
+                }
+                for (s, code, n) in agg.sender_codes() {
+                    let key = group.key(&sender_list[*s as usize]);
+                    if let Some(t) = senders.get_mut(key) {
+                        *t.1.entry(*code).or_default() += n;
+                    }
+                }
+                d.senders = lines(&c, &d.ms_codes, senders);
+                sort_lines(&mut d.senders, self.sorts[View::Senders.index()]);
+                d.senders_ready = true;
+            }
+            View::Domains if !d.domains_ready => {
+                let mut dests: FxHashMap<Arc<str>, Tally> = agg
+                    .destinations()
+                    .map(|(k, counts)| (Arc::clone(k), (counts, FxHashMap::default())))
+                    .collect();
+                for ((k, code), n) in agg.destination_codes() {
+                    if let Some(t) = dests.get_mut(k) {
+                        *t.1.entry(code).or_default() += n;
+                    }
+                }
+                let mut domains: Vec<DomainRow> = lines(&c, &d.ms_codes, dests)
+                    .into_iter()
+                    .map(|line| DomainRow {
+                        members: Vec::new(),
+                        line,
+                    })
+                    .collect();
+                let index: FxHashMap<Arc<str>, usize> = domains
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (Arc::clone(&r.line.key), i))
+                    .collect();
+                let sort = self.sorts[View::Domains.index()];
+                // Members only of the destinations that gather other domains (or one under
+                // another name): a tail domain is its own destination.
+                for (dest, members) in agg.rollup_members() {
+                    let Some(&i) = index.get(dest) else { continue };
+                    let tallies: FxHashMap<Arc<str>, Tally> = members
+                        .into_iter()
+                        .map(|r| (r.name, (r.counts, r.codes.into_iter().collect())))
+                        .collect();
+                    let mut m = lines(&c, &d.ms_codes, tallies);
+                    sort_lines(&mut m, sort);
+                    domains[i].members = m;
+                }
+                domains.sort_by(|a, b| compare_lines(&a.line, &b.line, sort));
+                d.domains = domains;
+                d.domains_ready = true;
+                self.flatten_domains();
+            }
+            _ => {}
+        }
         self.refit();
     }
 
@@ -908,25 +942,25 @@ fn term(field: &str, value: &str) -> String {
 type Tally = (TypeCounts, FxHashMap<Code, u64>);
 
 /// Lines of groups of rows, with the Microsoft code counts and the top code of each group.
-fn lines(c: &Classifier, ms_codes: &[String], map: FxHashMap<Arc<str>, Tally>) -> Vec<Line> {
+fn lines(c: &Classifier, ms_codes: &[Code], map: FxHashMap<Arc<str>, Tally>) -> Vec<Line> {
     let mut out: Vec<Line> = map
         .into_iter()
         .map(|(k, (counts, codes))| {
-            let named: FxHashMap<String, u64> = codes
+            let top_code = codes
                 .iter()
                 .filter(|(code, _)| **code != Code::None)
-                .map(|(code, n)| (c.code_name(*code), *n))
-                .collect();
-            let top_code = named
-                .iter()
-                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-                .map(|(name, n)| (name.clone(), *n));
+                // A tie goes to the code whose name sorts first.
+                .max_by(|a, b| {
+                    a.1.cmp(b.1)
+                        .then_with(|| c.code_name(*b.0).cmp(&c.code_name(*a.0)))
+                })
+                .map(|(code, n)| (*code, *n));
             Line {
                 key: k,
                 counts,
                 ms: ms_codes
                     .iter()
-                    .map(|m| named.get(m).copied().unwrap_or(0))
+                    .map(|m| codes.get(m).copied().unwrap_or(0))
                     .collect(),
                 top_code,
             }

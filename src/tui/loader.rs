@@ -34,6 +34,9 @@ pub const BLOCK: usize = 64 << 20;
 /// The most matching rows the Rows view can list (16 bytes each).
 pub const ROW_CAP: usize = 1_000_000;
 
+/// The shortest time between two snapshots of a scan in progress.
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
+
 /// How often `--follow` looks for new data.
 pub const FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -292,6 +295,8 @@ impl Scanner {
     /// Reads what can be read now, calling `each` with a snapshot every so often. Stops early
     /// (and returns false) when `cancel` is set.
     fn read(&mut self, cancel: &AtomicBool, each: &mut dyn FnMut(Snapshot)) -> bool {
+        // The pieces of a window are gathered while the next one is scanned.
+        let mut ahead = scan::Ahead::default();
         let mut last = Instant::now();
         let mut cost = Duration::ZERO;
         loop {
@@ -306,16 +311,23 @@ impl Scanner {
                 domain_map: self.domain_map.as_ref(),
             };
             let gathered = &mut self.gathered;
-            let step = self.driver.step(&eng, &self.sink, &mut |p, at| {
-                gathered.take(p, at, names);
-                ControlFlow::Continue(())
-            });
+            let step = self.driver.step_ahead(
+                &eng,
+                &self.sink,
+                &mut |p, at| {
+                    gathered.take(p, at, names);
+                    ControlFlow::Continue(())
+                },
+                &mut ahead,
+            );
             if step != Step::More {
                 return true;
             }
-            // A snapshot merges every worker's counts: often enough that the views fill in,
-            // rarely enough that it costs a small part of the scan.
-            if self.gathered.since_snapshot >= self.spec.block && last.elapsed() >= cost * 4 {
+            // A snapshot merges every worker's counts: often enough that the views fill in
+            // (a few times a second at most), rarely enough that it costs a tenth of the scan.
+            if self.gathered.since_snapshot >= self.spec.block
+                && last.elapsed() >= (cost * 9).max(SNAPSHOT_EVERY)
+            {
                 let t = Instant::now();
                 self.refresh(false);
                 each(self.snapshot());
@@ -397,9 +409,14 @@ impl Scanner {
                 rollup: &self.spec.plan.rollup,
                 domain_map: self.domain_map.as_ref(),
             };
-            self.driver.settle(&eng, &self.sink)
+            if self.spec.follow {
+                self.driver.settle(&eng, &self.sink)
+            } else {
+                // Nothing more will be read: the counts move into the aggregates, no copy.
+                self.driver.take_folds(&eng, &self.sink)
+            }
         } else {
-            self.driver.fold_snapshot(&self.sink)
+            self.driver.fold_snapshot(&self.sink, Partial::merge_ref)
         };
         self.aggregates = Arc::new(partial.finish(&self.spec.plan.rollup));
         if self.bursts.is_none() {

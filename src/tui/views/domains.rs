@@ -58,17 +58,17 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                     } else {
                         format!("{mark}{}", r.line.key)
                     };
-                    line_cells(name, &r.line, t)
+                    line_cells(app, name, &r.line)
                 }
                 Some(m) => {
                     let l = r.members.get(m)?;
-                    line_cells(format!("    {}", l.key), l, t)
+                    line_cells(app, format!("    {}", l.key), l)
                 }
             })
         })
         .collect();
     Table {
-        cols: line_cols("destination", &d.ms_codes),
+        cols: line_cols(app, "destination"),
         rows,
         selected: Some(list.selected - from),
         sorted: Some(sorted_col(sort)),

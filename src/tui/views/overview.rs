@@ -227,14 +227,13 @@ fn destinations(app: &App, area: Rect, buf: &mut Buffer) {
     let n = area.height.saturating_sub(2) as usize;
     let rows = app
         .derived
-        .domains
+        .top_domains
         .iter()
         .take(n)
-        .map(|d| {
-            let c = &d.line.counts;
+        .map(|(key, c)| {
             let a = c.attempts();
             vec![
-                (d.line.key.to_string(), t.text()),
+                (key.to_string(), t.text()),
                 (thousands(c.total()), t.text()),
                 (pct(c.delivered(), a), t.delivered()),
                 (pct(c.deferred(), a), t.deferred()),

@@ -7,7 +7,6 @@ use ratatui::layout::Rect;
 use super::table_area;
 use crate::fmt::thousands;
 use crate::tui::app::{App, LINE_SORTS, Line, Sort, View};
-use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{Cell, Col, Table};
 use crate::tui::widgets::{self, count, fit, pct};
 
@@ -48,10 +47,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         .iter()
         .skip(from)
         .take(h)
-        .map(|l| line_cells(l.key.to_string(), l, t))
+        .map(|l| line_cells(app, l.key.to_string(), l))
         .collect();
     Table {
-        cols: line_cols(app.group.label(), &d.ms_codes),
+        cols: line_cols(app, app.group.label()),
         rows,
         selected: Some(list.selected - from),
         sorted: Some(sorted_col(sort)),
@@ -60,8 +59,14 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     .render(table, buf);
 }
 
-/// The columns of a Senders or Domains table.
-pub fn line_cols(key: &str, ms_codes: &[String]) -> Vec<Col> {
+/// The columns of a Senders or Domains table: the Microsoft codes seen have one each.
+pub fn line_cols(app: &App, key: &str) -> Vec<Col> {
+    let ms_codes: Vec<String> = app
+        .derived
+        .ms_codes
+        .iter()
+        .map(|c| app.ctx.classifier.code_name(*c))
+        .collect();
     let mut cols = vec![
         Col::left(key, 40, 0).grow(18),
         Col::right("rows", 11, 0),
@@ -77,7 +82,8 @@ pub fn line_cols(key: &str, ms_codes: &[String]) -> Vec<Col> {
 }
 
 /// The cells of one Senders or Domains row.
-pub fn line_cells(key: String, l: &Line, t: Theme) -> Vec<Cell> {
+pub fn line_cells(app: &App, key: String, l: &Line) -> Vec<Cell> {
+    let t = app.ctx.theme;
     let c = &l.counts;
     let a = c.attempts();
     let mut cells = vec![
@@ -91,8 +97,8 @@ pub fn line_cells(key: String, l: &Line, t: Theme) -> Vec<Cell> {
         cells.push((count(*n), t.text()));
     }
     cells.push((
-        l.top_code.as_ref().map_or("-".into(), |(name, n)| {
-            format!("{name} ({})", thousands(*n))
+        l.top_code.map_or("-".into(), |(code, n)| {
+            format!("{} ({})", app.ctx.classifier.code_name(code), thousands(n))
         }),
         t.dim(),
     ));
