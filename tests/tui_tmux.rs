@@ -225,3 +225,40 @@ fn a_panic_in_a_scan_worker_restores_the_terminal() {
     // back on the normal screen, not the dashboard's alternate one
     assert!(!t.screen().contains("1 Overview"), "{}", t.screen());
 }
+
+/// Standard input is read once, and kept for the analyses' second pass: the dashboard shows the
+/// findings `summary` finds in the same file (RP-001 retries and complaints included).
+#[test]
+fn standard_input_gives_the_summarys_findings() {
+    if !have_tmux() {
+        return;
+    }
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/acct-2026-11-20-0000.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_pmta-lens"))
+        .args(["summary", "--format", "json", "--no-config"])
+        .arg(&file)
+        .output()
+        .expect("summary");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let findings = json["findings"].as_array().expect("findings").len();
+    let codes: Vec<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(
+        codes.contains(&"rp001-retry") && codes.contains(&"complaints"),
+        "{codes:?}"
+    );
+    let command = format!(
+        "cat '{}' | '{}' --no-config -; sleep 30",
+        file.display(),
+        env!("CARGO_BIN_EXE_pmta-lens"),
+    );
+    let t = Tmux::start("stdin", "NO_COLOR=1", &command);
+    let want = format!("What to do ({findings})");
+    let s = t.wait_for(&["scan complete", &want]);
+    assert!(s.contains("159 records"), "{s}");
+    t.keys(&["q"]);
+}
