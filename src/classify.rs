@@ -524,6 +524,44 @@ mod tests {
             "421 RP-003 (COL004-MC5F26) Unfortunately, some messages from 198.51.100.20 weren't sent. Please try again. You can also refer to http://mail.live.com/mail/troubleshooting.aspx#errors.",
             "RP-003",
         ),
+        // The bracketed form of the RP codes is the same rule, in both shapes.
+        (
+            "421 4.7.0 [RP-001] Unfortunately, some messages from 192.0.2.10 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day.",
+            "RP-001",
+        ),
+        (
+            "421 4.7.0 [RP-002] Unfortunately, some messages from 192.0.2.10 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day. [BL6PEPF00012345.namprd02.prod.outlook.com 2026-11-20T14:03:11.123Z 08DD0A1B2C3D4E5F]",
+            "RP-002",
+        ),
+        (
+            "421 4.7.0 [RP-003] Unfortunately, messages from example.com weren't sent. Please try again later.",
+            "RP-003",
+        ),
+        (
+            "421 [RP-001] (SNT0-MC2-F19) Unfortunately, some messages from 198.51.100.20 weren't sent. Please try again.",
+            "RP-001",
+        ),
+        (
+            "421 [RP-002] (BAY004-MC1F37) Unfortunately, some messages from 198.51.100.20 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day.",
+            "RP-002",
+        ),
+        (
+            "421-4.7.0 [RP-003] (COL004-MC5F26) Unfortunately, some messages from 198.51.100.20 weren't sent.",
+            "RP-003",
+        ),
+        (
+            "450 4.0.0 (undefined status);smtp;421 4.7.0 [RP-002] Unfortunately, some messages from [198.51.100.20] weren't sent.",
+            "RP-002",
+        ),
+        // Trailers with per-row ids change nothing.
+        (
+            "421 4.7.0 RP-002 Unfortunately, some messages from [192.0.2.10] weren't sent. [BL6PEPF00012345.namprd02.prod.outlook.com 2026-11-20T14:03:11.123Z 08DD0A1B2C3D4E5F]",
+            "RP-002",
+        ),
+        (
+            "421-4.7.28 Our system has detected an unusual rate of unsolicited mail. Please try again later. d2e1a72fcca58-6f2a1b9c7e3si1234567qkb.123 - gsmtp",
+            "4.7.28",
+        ),
         // PowerMTA's chained diagnostics: the remote reply sits in the second one.
         (
             "450 4.0.0 (undefined status);smtp;421 RP-002 (BAY004-MC1F37) Unfortunately, some messages from 198.51.100.20 weren't sent.",
@@ -540,6 +578,9 @@ mod tests {
             "4.7.0",
         ),
         ("550 5.7.1 Denied - Spam Suspected", "5.7.1"),
+        // Brackets do not move an RP token off its place after the code.
+        ("421 4.7.0 Try again later [RP-002]", "4.7.0"),
+        ("550 5.7.0 [RP-002] refused", "5.7.0"),
         (
             "554 5.7.1 Denied - Spam Suspected - http://www.w357sfhsjhf873.net/services/spamwatch/blocked.php",
             "5.7.1",
