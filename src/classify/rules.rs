@@ -10,12 +10,14 @@ const MICROSOFT: &str = "Microsoft";
 /// The built-in rules, first match wins. A pattern is matched against each reply of the
 /// response (`^` is where the reply code starts, after `smtp;`); anchoring every built-in pattern
 /// there lets the DFA stop within a few bytes on most texts. Patterns are ASCII (compiled
-/// without Unicode). Microsoft's RP/PR/SC tokens count only right after the reply code, so an
-/// address or host name containing them does not; the RP tokens may be bracketed
-/// (`421 4.7.0 [RP-002] ...`, `421 [RP-002] (BAY004-MC1F37) ...`). The two `5.7.1` rules need
-/// Microsoft's own wording, since `5.7.1` is every provider's generic refusal. A rule named
-/// after a bare code (`5.7.606`) also owns that code wherever it stands (see
-/// `Classifier::by_code`).
+/// without Unicode). Every pattern must hold a fixed piece of text (`RP-002`, `5.7.606`): the
+/// classifier's prefilter looks for those first, and a text without any skips the regexes
+/// (`builtin_rules_are_prefiltered` keeps it so). Microsoft's RP/PR/SC tokens count only right
+/// after the reply code, so an address or host name containing them does not; the RP tokens
+/// may be bracketed (`421 4.7.0 [RP-002] ...`, `421 [RP-002] (BAY004-MC1F37) ...`). The two
+/// `5.7.1` rules need Microsoft's own wording, since `5.7.1` is every provider's generic
+/// refusal. A rule named after a bare code (`5.7.606`) also owns that code wherever it stands
+/// (see `Classifier::by_code`).
 ///
 /// The `action` of the rows from the reference article's error-code table is the article's text
 /// (with the real directive name, `max-connect-rate`).
