@@ -1,11 +1,20 @@
 //! Classifies a remote response (`dsnDiag`, falling back to `dsnStatus`) into a [`Code`]: an
 //! ordered rule table kept as data (`classify/rules.rs`, extensible with user rules), first match
-//! wins, else the enhanced status code, else the basic SMTP code. Pure: no I/O, no caching
-//! (callers cache per distinct text), no knowledge of rows or front ends.
+//! wins, else the enhanced status code, else the basic SMTP code. Pure: no I/O, no caching, no
+//! knowledge of rows or front ends.
+//!
+//! Real senders' texts differ on every row (Gmail's end with a per-row queue id, Microsoft's with
+//! a per-row `[HOST TIMESTAMP ID]` trailer), so a cache keyed by the text never hits and the
+//! classifier itself must be cheap on a text it has never seen: a look for the fixed pieces of
+//! text the rules require (`classify/prefilter.rs`; for the built-in rules, in the first 21
+//! bytes of each reply) rules out most texts before any regex runs, and names the few rules
+//! worth running on the rest.
 
+mod prefilter;
 mod rules;
 
-use regex::bytes::{RegexSet, RegexSetBuilder};
+use prefilter::Prefilter;
+use regex::bytes::{Regex, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 
 use crate::model::{Code, EnhancedStatus, NONE_KEY, ResponseKind, RuleId, Severity, SmtpCode};
@@ -92,12 +101,19 @@ pub struct CodeInfo {
     pub action: Option<&'static str>,
 }
 
-/// The compiled rule table: every rule's pattern in one `RegexSet`, so a reply is scanned once
+/// The compiled rule table. A text goes first through the prefilter, which names the rules
+/// whose required literals it contains (usually none); those rules' own regexes are tried in
+/// table order. Without a prefilter (a user rule with no required literal) or when a text names
+/// too many rules, every pattern runs at once in one `RegexSet`, so a reply is scanned once
 /// whatever the number of rules; the lowest matching index is the first rule in table order.
+/// Both ways give the same code for every text (tested on generated texts).
 #[derive(Clone, Debug)]
 pub struct Classifier {
     rules: Vec<Rule>,
     set: RegexSet,
+    /// The set's patterns one by one, for the rules the prefilter names.
+    each: Vec<Regex>,
+    prefilter: Option<Prefilter>,
     /// Rules named after a bare code (`5.7.606`, `421`), first one per code: the code a text
     /// falls back to is counted under that rule, so one display name is always one bucket.
     by_code: Vec<(Code, RuleId)>,
@@ -170,14 +186,23 @@ impl Classifier {
     /// built-in. Built-in patterns are ASCII-only, so they compile without Unicode (keeping `\b`
     /// and `\d` inside the lazy DFA even on non-ASCII text); user patterns keep regex's defaults.
     fn compile(rules: Vec<Rule>, user: usize) -> Result<Classifier, regex::Error> {
-        let patterns = rules.iter().enumerate().map(|(i, r)| {
-            if i < user {
-                r.pattern.to_string()
-            } else {
-                format!("(?-u:{})", r.pattern)
-            }
-        });
-        let set = RegexSetBuilder::new(patterns).build()?;
+        let patterns: Vec<String> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                if i < user {
+                    r.pattern.to_string()
+                } else {
+                    format!("(?-u:{})", r.pattern)
+                }
+            })
+            .collect();
+        let set = RegexSetBuilder::new(&patterns).build()?;
+        let each = patterns
+            .iter()
+            .map(|p| Regex::new(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let prefilter = Prefilter::new(patterns.iter().map(String::as_str));
         let mut by_code: Vec<(Code, RuleId)> = Vec::new();
         for (i, r) in rules.iter().enumerate() {
             let code = EnhancedStatus::parse(r.id.as_bytes())
@@ -190,6 +215,8 @@ impl Classifier {
         Ok(Classifier {
             rules,
             set,
+            each,
+            prefilter,
             by_code,
         })
     }
@@ -197,6 +224,10 @@ impl Classifier {
     /// Classifies one response. `diag` is the raw `dsnDiag` field (may start with `smtp;`),
     /// `status` the raw `dsnStatus` field (`4.7.0 (other or undefined security status)`).
     /// Each text in turn (diag, then status) goes through the rules and then the fallback.
+    ///
+    /// Cheap enough to call once per row on texts that never repeat (see the `classify` bench),
+    /// so callers need not cache: a cache keyed by the whole text costs more than it saves when
+    /// the texts carry per-row ids.
     #[must_use]
     pub fn classify(&self, diag: &[u8], status: &[u8]) -> Code {
         [diag, status]
@@ -205,25 +236,74 @@ impl Classifier {
             .unwrap_or(Code::None)
     }
 
+    /// Whether texts go through the literal prefilter: true for the built-in table, false once
+    /// a user rule has a pattern that can match without a fixed piece of text (`^\w+$`), in
+    /// which case every text runs through all patterns (the same codes, only slower).
+    #[must_use]
+    pub fn prefiltered(&self) -> bool {
+        self.prefilter.is_some()
+    }
+
+    /// This classifier with the prefilter off: every text runs through all patterns. For
+    /// benches and tests that compare both ways; the codes are the same.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn without_prefilter(mut self) -> Classifier {
+        self.prefilter = None;
+        self
+    }
+
     fn classify_text(&self, text: &[u8]) -> Option<Code> {
         if text.is_empty() {
             return None;
         }
-        // Every reply is searched (Microsoft's may sit behind PowerMTA's own `450 4.0.0
-        // (undefined status)`); the first rule in table order wins, whichever reply it matched.
-        let rule = replies(text)
-            .filter_map(|reply| self.set.matches(reply).iter().next())
-            .min();
-        if let Some(i) = rule {
+        match few_replies(text) {
+            Some((few, n)) => self.classify_replies(text, || few[..n].iter().copied()),
+            None => self.classify_replies(text, || replies(text)),
+        }
+    }
+
+    /// [`Classifier::classify_text`] for the text's replies, as given by `replies()`.
+    fn classify_replies<'a, I: Iterator<Item = &'a [u8]>>(
+        &self,
+        text: &'a [u8],
+        replies: impl Fn() -> I,
+    ) -> Option<Code> {
+        if let Some(i) = self.first_rule(text, &replies) {
             return Some(Code::Rule(to_rule_id(i)));
         }
-        let code = fallback(text)?;
+        let code = fallback(replies())?;
         Some(
             self.by_code
                 .iter()
                 .find(|(c, _)| *c == code)
                 .map_or(code, |(_, id)| Code::Rule(*id)),
         )
+    }
+
+    /// The first rule in table order that matches a reply of `text`. Every reply is searched
+    /// (Microsoft's may sit behind `PowerMTA`'s own `450 4.0.0 (undefined status)`); the first
+    /// rule wins, whichever reply it matched. A rule can only match a text holding one of its
+    /// required literals, so the prefilter's candidates, tried in table order, give the same
+    /// first rule as the whole set.
+    fn first_rule<'a, I: Iterator<Item = &'a [u8]>>(
+        &self,
+        text: &'a [u8],
+        replies: impl Fn() -> I,
+    ) -> Option<usize> {
+        let candidates = self
+            .prefilter
+            .as_ref()
+            .and_then(|p| p.candidates(text, replies()));
+        match candidates {
+            Some((found, n)) => found[..n]
+                .iter()
+                .copied()
+                .find(|&i| replies().any(|reply| self.each[i].is_match(reply))),
+            None => replies()
+                .filter_map(|reply| self.set.matches(reply).iter().next())
+                .min(),
+        }
     }
 
     #[must_use]
@@ -341,13 +421,19 @@ fn status_meaning(s: EnhancedStatus) -> Option<&'static str> {
 /// `x-unix;`), or 0.
 fn type_prefix_len(text: &[u8]) -> usize {
     const MAX_TYPE: usize = 20;
-    let token = text
-        .iter()
-        .take(MAX_TYPE + 1)
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-        .count();
-    let starts_alpha = text.first().is_some_and(u8::is_ascii_alphabetic);
-    if starts_alpha && token <= MAX_TYPE && text.get(token) == Some(&b';') {
+    // Most texts start with a reply code: out before counting anything.
+    if !text.first().is_some_and(u8::is_ascii_alphabetic) {
+        return 0;
+    }
+    let mut token = 1;
+    while token <= MAX_TYPE
+        && text
+            .get(token)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+    {
+        token += 1;
+    }
+    if token <= MAX_TYPE && text.get(token) == Some(&b';') {
         token + 1
     } else {
         0
@@ -384,10 +470,24 @@ fn replies(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// The code of a text no rule knows. Of chained replies the last one with a code counts: the
-/// first is the MTA's own generic wrapper, the last the remote server's reply.
-fn fallback(text: &[u8]) -> Option<Code> {
-    replies(text).filter_map(reply_code).last()
+/// The replies of `text` (see [`replies`]) if there are at most `MAX_REPLIES`, split once for
+/// the several passes over them (most texts have one, some two).
+fn few_replies(text: &[u8]) -> Option<([&[u8]; MAX_REPLIES], usize)> {
+    let mut few = [&text[..0]; MAX_REPLIES];
+    let mut n = 0;
+    for reply in replies(text) {
+        *few.get_mut(n)? = reply;
+        n += 1;
+    }
+    Some((few, n))
+}
+
+const MAX_REPLIES: usize = 4;
+
+/// The code of a text no rule knows, from its replies. Of chained replies the last one with a
+/// code counts: the first is the MTA's own generic wrapper, the last the remote server's reply.
+fn fallback<'a>(replies: impl Iterator<Item = &'a [u8]>) -> Option<Code> {
+    replies.filter_map(reply_code).last()
 }
 
 /// One reply's code: its first enhanced status code standing as a word, else its leading SMTP
@@ -402,9 +502,21 @@ fn reply_code(reply: &[u8]) -> Option<Code> {
     } else {
         reply
     };
-    EnhancedStatus::find(rest)
+    // The first word is where the code usually stands (`421-4.7.28 ...`): tried before the
+    // search through every word, which starts with it anyway.
+    let first = rest
+        .iter()
+        .position(|b| is_word_end(*b))
+        .map_or(rest, |end| &rest[..end]);
+    EnhancedStatus::parse(first)
+        .or_else(|| EnhancedStatus::find(rest))
         .map(Code::Status)
         .or(smtp.map(Code::Smtp))
+}
+
+/// The bytes that end a word for [`EnhancedStatus::find`].
+fn is_word_end(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'(' | b')' | b'[' | b']' | b';' | b',')
 }
 
 #[cfg(test)]
@@ -524,6 +636,44 @@ mod tests {
             "421 RP-003 (COL004-MC5F26) Unfortunately, some messages from 198.51.100.20 weren't sent. Please try again. You can also refer to http://mail.live.com/mail/troubleshooting.aspx#errors.",
             "RP-003",
         ),
+        // The bracketed form of the RP codes is the same rule, in both shapes.
+        (
+            "421 4.7.0 [RP-001] Unfortunately, some messages from 192.0.2.10 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day.",
+            "RP-001",
+        ),
+        (
+            "421 4.7.0 [RP-002] Unfortunately, some messages from 192.0.2.10 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day. [BL6PEPF00012345.namprd02.prod.outlook.com 2026-11-20T14:03:11.123Z 08DD0A1B2C3D4E5F]",
+            "RP-002",
+        ),
+        (
+            "421 4.7.0 [RP-003] Unfortunately, messages from example.com weren't sent. Please try again later.",
+            "RP-003",
+        ),
+        (
+            "421 [RP-001] (SNT0-MC2-F19) Unfortunately, some messages from 198.51.100.20 weren't sent. Please try again.",
+            "RP-001",
+        ),
+        (
+            "421 [RP-002] (BAY004-MC1F37) Unfortunately, some messages from 198.51.100.20 weren't sent. Please try again. We have limits for how many messages can be sent per hour and per day.",
+            "RP-002",
+        ),
+        (
+            "421-4.7.0 [RP-003] (COL004-MC5F26) Unfortunately, some messages from 198.51.100.20 weren't sent.",
+            "RP-003",
+        ),
+        (
+            "450 4.0.0 (undefined status);smtp;421 4.7.0 [RP-002] Unfortunately, some messages from [198.51.100.20] weren't sent.",
+            "RP-002",
+        ),
+        // Trailers with per-row ids change nothing.
+        (
+            "421 4.7.0 RP-002 Unfortunately, some messages from [192.0.2.10] weren't sent. [BL6PEPF00012345.namprd02.prod.outlook.com 2026-11-20T14:03:11.123Z 08DD0A1B2C3D4E5F]",
+            "RP-002",
+        ),
+        (
+            "421-4.7.28 Our system has detected an unusual rate of unsolicited mail. Please try again later. d2e1a72fcca58-6f2a1b9c7e3si1234567qkb.123 - gsmtp",
+            "4.7.28",
+        ),
         // PowerMTA's chained diagnostics: the remote reply sits in the second one.
         (
             "450 4.0.0 (undefined status);smtp;421 RP-002 (BAY004-MC1F37) Unfortunately, some messages from 198.51.100.20 weren't sent.",
@@ -540,6 +690,9 @@ mod tests {
             "4.7.0",
         ),
         ("550 5.7.1 Denied - Spam Suspected", "5.7.1"),
+        // Brackets do not move an RP token off its place after the code.
+        ("421 4.7.0 Try again later [RP-002]", "4.7.0"),
+        ("550 5.7.0 [RP-002] refused", "5.7.0"),
         (
             "554 5.7.1 Denied - Spam Suspected - http://www.w357sfhsjhf873.net/services/spamwatch/blocked.php",
             "5.7.1",
@@ -803,5 +956,340 @@ mod tests {
 
     fn err_names(err: &RuleError, id: &str) -> bool {
         err.to_string().contains(id)
+    }
+
+    #[test]
+    fn builtin_rules_are_prefiltered() {
+        // Every built-in pattern holds a fixed piece of text, so the prefilter is on.
+        assert!(Classifier::builtin().prefiltered());
+        let with = |pattern: &str| {
+            Classifier::with_rules(vec![spec("ACME-1", pattern)])
+                .expect("compiles")
+                .prefiltered()
+        };
+        assert!(with(r"^550 5\.7\.1 .*(?i:acme)"));
+        // Even a short literal keeps it on: every match of this one holds a `5`.
+        assert!(with(r"^5\d\d .*"));
+        // A user pattern that can match without a fixed text turns it off, for correctness.
+        assert!(!with(r"x*"));
+        assert!(!with(r"^\w+$"));
+        assert!(!with(r"[^\x00-\x7f]"));
+        // With the prefilter off the user's rule still works, and so do the built-in ones.
+        let c = Classifier::with_rules(vec![spec("ACME-1", r"[^\x00-\x7f]")]).expect("compiles");
+        assert_eq!(name(&c, "smtp;554 Refus\u{e9}", ""), "ACME-1");
+        assert_eq!(
+            name(&c, "smtp;421 [RP-002] (BAY004-MC1F37) x", ""),
+            "RP-002"
+        );
+    }
+
+    /// `SplitMix64`: a fixed stream, so a failure names a reproducible text.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+            &items[self.below(items.len())]
+        }
+
+        fn hex(&mut self, len: usize) -> String {
+            (0..len)
+                .map(|_| char::from(b"0123456789ABCDEF"[self.below(16)]))
+                .collect()
+        }
+    }
+
+    /// Pieces that rules look for, and pieces that merely resemble them.
+    const TOKENS: &[&str] = &[
+        "RP-001",
+        "RP-002",
+        "RP-003",
+        "[RP-001]",
+        "[RP-002]",
+        "[RP-003",
+        "RP-0021",
+        "PR(ct1)",
+        "SC-001",
+        "4.7.500",
+        "4.7.650",
+        "4.7.651",
+        "5.7.606",
+        "5.7.510",
+        "5.7.708",
+        "5.7.509",
+        "5.7.515",
+        "5.7.1 ",
+        "4.3.2 The maximum number of concurrent connections",
+        "4.3.2 The maximum number of concurrent server connections",
+        "5.5.0 Requested action not taken: mailbox unavailable (S2017062302)",
+        "part of their network is on our block list",
+        "(S3150)",
+        "(AS3140)",
+        "domain owner policy restrictions",
+        "Unfortunately, messages from ",
+        "DMARC",
+        ".outlook.com",
+        "Hotmail",
+        "(S1234)",
+        ";smtp;",
+        ";x-unix;",
+        ";",
+        "421 ",
+        "421-",
+        "450 4.0.0 ",
+        "550 ",
+        "550-",
+        "4.7.0 ",
+        "4.999.999 ",
+        "5.1.1 ",
+        "acme",
+        "acme.example",
+        "SPAMHAUS",
+        "\u{17f}pamhaus",
+        "ACME",
+        "Acme",
+        "gsmtp",
+        " - gsmtp",
+        "[",
+        "]",
+        "(",
+        " ",
+        "\t",
+        "\u{e9}",
+        "\u{212a}",
+    ];
+
+    /// A real-looking response: a seed text with per-row ids, trailers, prefixes, chained
+    /// replies and random edits.
+    fn mutated(rng: &mut Rng, seeds: &[&str]) -> Vec<u8> {
+        let mut text: Vec<u8> = rng.pick(seeds).as_bytes().to_vec();
+        for _ in 0..rng.below(5) {
+            let at = rng.below(text.len() + 1);
+            match rng.below(11) {
+                0 => {
+                    let id = format!(
+                        " {}-{}si{}qkb.{} - gsmtp",
+                        rng.hex(13).to_lowercase(),
+                        rng.hex(11).to_lowercase(),
+                        rng.below(10_000_000),
+                        rng.below(1000)
+                    );
+                    text.extend_from_slice(id.as_bytes());
+                }
+                1 => {
+                    let trailer = format!(
+                        " [BL6PEPF{}.namprd02.prod.outlook.com 2026-11-20T14:03:11.123Z 08DD{}]",
+                        rng.hex(8),
+                        rng.hex(12)
+                    );
+                    text.extend_from_slice(trailer.as_bytes());
+                }
+                2 => {
+                    let prefix = *rng.pick(&["smtp;", "SMTP; ", "x-unix;", "  ", "smtp;smtp;"]);
+                    text.splice(0..0, prefix.bytes());
+                }
+                3 => {
+                    let wrapper = *rng.pick(&[
+                        "450 4.0.0 (undefined status);smtp;",
+                        "550 5.0.0 (undefined status);smtp;",
+                        "451 4.4.0 (other or undefined network or routing status);smtp;",
+                    ]);
+                    text.splice(0..0, wrapper.bytes());
+                }
+                4 => {
+                    let other = rng.pick(seeds).as_bytes().to_vec();
+                    text.extend_from_slice(b";smtp;");
+                    text.extend_from_slice(&other);
+                }
+                5 | 6 => {
+                    let token = rng.pick(TOKENS).as_bytes();
+                    text.splice(at..at, token.iter().copied());
+                }
+                7 => {
+                    let end = (at + rng.below(12)).min(text.len());
+                    text.drain(at..end);
+                }
+                8 => {
+                    let byte = *rng.pick(b"[]() -.;:0123456789RPSCabcxyz\t\xc3\xa9\xff");
+                    if at < text.len() {
+                        text[at] = byte;
+                    } else {
+                        text.push(byte);
+                    }
+                }
+                9 => {
+                    let code = rng.pick(&["421", "450", "451", "550", "554", "250", "4.7", "99"]);
+                    let end = 3.min(text.len());
+                    text.splice(0..end, code.bytes());
+                }
+                _ => text.truncate(at),
+            }
+        }
+        text
+    }
+
+    fn seeds() -> Vec<&'static str> {
+        let mut seeds: Vec<&str> = CASES.iter().map(|(diag, _)| *diag).collect();
+        seeds.extend([
+            "421-4.7.28 [198.51.100.7      15] Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. For more information, go to https://support.google.com/mail/?p=UnsolicitedRateLimitError",
+            "550-5.1.1 The email account that you tried to reach does not exist.",
+            "421 4.7.0 RP-002 Unfortunately, some messages weren't sent.",
+            "421 [RP-002] (BAY004-MC1F37) Unfortunately, some messages weren't sent.",
+            // The longest heads the anchored rules allow before their token.
+            "421 4.999.999 [RP-002] (BAY004-MC1F37) Unfortunately, some messages weren't sent.",
+            "451-4.100.100 [RP-001] x",
+            "421 4.123.456 PR(ct1) The mail server IP connecting to Windows Live Hotmail",
+            "550 5.555.555 SC-001 (SNT004-MC3F21) Unfortunately",
+            "550 5.7.1 Acme says no: see acme.example",
+            "554 5.7.1 [acme] rejected as spam",
+            "4.7.0 (other or undefined security status)",
+            "5.1.1 (bad destination mailbox address)",
+            "Connection timed out",
+            "",
+        ]);
+        seeds
+    }
+
+    /// Classifiers whose user rules exercise the prefilter: literals shared with built-in rules
+    /// (so a user rule and a built-in one are both candidates), case-insensitive literals, a
+    /// rule that can never match, more candidates than are tried one by one, and rules without
+    /// any literal (prefilter off).
+    fn classifiers() -> Vec<Classifier> {
+        let build = |patterns: &[&str]| {
+            let specs = patterns
+                .iter()
+                .enumerate()
+                .map(|(i, p)| spec(&format!("USER-{i}"), p))
+                .collect();
+            Classifier::with_rules(specs).expect("compiles")
+        };
+        let crowd: Vec<String> = (0..10).map(|i| format!(r"\.{i}|4\.7\.")).collect();
+        let crowd: Vec<&str> = crowd.iter().map(String::as_str).collect();
+        vec![
+            Classifier::builtin(),
+            build(&[
+                r"RP-002 \(BAY",
+                r"(?i)acme",
+                r"^550 5\.7\.1 .*spam",
+                r"(?i)spamhaus|acme\.example",
+            ]),
+            build(&[
+                r"^4\d\d[ -]RP-00[13]\b",
+                r"(?i:dmarc).*outlook",
+                r"[^\x00-\x{10FFFF}]",
+                r"^5\d\d .*",
+            ]),
+            build(&[
+                r"gsmtp$",
+                r"\bk\b",
+                r"^.{0,70}RP-002 \(",
+                r"^4\d\d-4\.7\.\d+ \[",
+            ]),
+            build(&crowd),
+            build(&[r"[^\x00-\x7f]", r"RP-002"]),
+        ]
+    }
+
+    fn type_prefix_len_by_definition(text: &[u8]) -> usize {
+        let token = text
+            .iter()
+            .take(21)
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+            .count();
+        let starts_alpha = text.first().is_some_and(u8::is_ascii_alphabetic);
+        if starts_alpha && token <= 20 && text.get(token) == Some(&b';') {
+            token + 1
+        } else {
+            0
+        }
+    }
+
+    fn reply_code_by_definition(reply: &[u8]) -> Option<Code> {
+        let smtp = reply
+            .get(..3)
+            .and_then(SmtpCode::parse)
+            .filter(|_| matches!(reply.get(3), None | Some(b' ' | b'-' | b'\t')));
+        let rest = if smtp.is_some() {
+            reply.get(4..).unwrap_or_default()
+        } else {
+            reply
+        };
+        EnhancedStatus::find(rest)
+            .map(Code::Status)
+            .or(smtp.map(Code::Smtp))
+    }
+
+    #[test]
+    fn prefilter_agrees_with_the_regex_set_on_generated_texts() {
+        let seeds = seeds();
+        let statuses = [
+            "",
+            "4.7.0 (other or undefined security status)",
+            "5.7.606 (other security status)",
+            "4.4.1 (no answer from host)",
+        ];
+        let mut rng = Rng(0x5EED_CAFE);
+        let classifiers = classifiers();
+        assert!(classifiers[..5].iter().all(Classifier::prefiltered));
+        assert!(!classifiers[5].prefiltered());
+        let mut ruled = 0;
+        for c in &classifiers {
+            let plain = c.clone().without_prefilter();
+            for _ in 0..4000 {
+                let diag = mutated(&mut rng, &seeds);
+                let status = *rng.pick(&statuses);
+                let fast = c.classify(&diag, status.as_bytes());
+                let slow = plain.classify(&diag, status.as_bytes());
+                assert_eq!(
+                    c.code_name(fast),
+                    c.code_name(slow),
+                    "{:?}",
+                    String::from_utf8_lossy(&diag)
+                );
+                ruled += usize::from(matches!(fast, Code::Rule(_)));
+                // The hand-written scanners agree with their plain definitions.
+                for at in 0..diag.len().min(40) {
+                    assert_eq!(
+                        type_prefix_len(&diag[at..]),
+                        type_prefix_len_by_definition(&diag[at..])
+                    );
+                }
+                for reply in replies(strip_type(diag.trim_ascii())) {
+                    assert_eq!(reply_code(reply), reply_code_by_definition(reply));
+                }
+                // The property the fast path rests on: a rule that matches a reply of the
+                // text is among the text's candidates.
+                let text = strip_type(diag.trim_ascii());
+                let candidates = c
+                    .prefilter
+                    .as_ref()
+                    .map(|p| p.candidates(text, replies(text)));
+                if let Some(Some((found, n))) = candidates {
+                    for (i, regex) in c.each.iter().enumerate() {
+                        if replies(text).any(|reply| regex.is_match(reply)) {
+                            assert!(
+                                found[..n].contains(&i),
+                                "rule {} matches but is no candidate: {:?}",
+                                c.rules[i].id,
+                                String::from_utf8_lossy(&diag)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // The generated texts reach the rules, not only the fallback.
+        assert!(ruled > 4000, "only {ruled} texts matched a rule");
     }
 }

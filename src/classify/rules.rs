@@ -10,10 +10,14 @@ const MICROSOFT: &str = "Microsoft";
 /// The built-in rules, first match wins. A pattern is matched against each reply of the
 /// response (`^` is where the reply code starts, after `smtp;`); anchoring every built-in pattern
 /// there lets the DFA stop within a few bytes on most texts. Patterns are ASCII (compiled
-/// without Unicode). Microsoft's RP/PR/SC tokens count only right after the reply code, so an
-/// address or host name containing them does not; the two `5.7.1` rules need Microsoft's own
-/// wording, since `5.7.1` is every provider's generic refusal. A rule named after a bare code
-/// (`5.7.606`) also owns that code wherever it stands (see `Classifier::by_code`).
+/// without Unicode). Every pattern must hold a fixed piece of text (`RP-002`, `5.7.606`): the
+/// classifier's prefilter looks for those first, and a text without any skips the regexes
+/// (`builtin_rules_are_prefiltered` keeps it so). Microsoft's RP/PR/SC tokens count only right
+/// after the reply code, so an address or host name containing them does not; the RP tokens
+/// may be bracketed (`421 4.7.0 [RP-002] ...`, `421 [RP-002] (BAY004-MC1F37) ...`). The two
+/// `5.7.1` rules need Microsoft's own wording, since `5.7.1` is every provider's generic
+/// refusal. A rule named after a bare code (`5.7.606`) also owns that code wherever it stands
+/// (see `Classifier::by_code`).
 ///
 /// The `action` of the rows from the reference article's error-code table is the article's text
 /// (with the real directive name, `max-connect-rate`).
@@ -26,7 +30,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         meaning: "IP blocked on reputation policy (RP-001): a reputation block sent as a 421, \
                   not a transient deferral; retrying soon worsens the IP's SNDS data",
         action: "Stop sending; check SNDS; do not retry for 4h minimum",
-        pattern: r"^4\d\d[ -](?:4\.\d{1,3}\.\d{1,3} )?RP-001\b",
+        pattern: r"^4\d\d[ -](?:4\.\d{1,3}\.\d{1,3} )?\[?RP-001\b",
     },
     Rule {
         id: "RP-002",
@@ -36,7 +40,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         meaning: "Connection rate limit exceeded (RP-002): the sending IP connected to \
                   Microsoft faster than it allows",
         action: "Reduce max-connect-rate; increase retry-after to 30m",
-        pattern: r"^4\d\d[ -](?:4\.\d{1,3}\.\d{1,3} )?RP-002\b",
+        pattern: r"^4\d\d[ -](?:4\.\d{1,3}\.\d{1,3} )?\[?RP-002\b",
     },
     Rule {
         id: "RP-003",
@@ -46,7 +50,7 @@ pub(super) static BUILTIN: &[Rule] = &[
         meaning: "Microsoft deferred mail on the sender domain's reputation (RP-003): \
                   sender domain blocked",
         action: "Check domain reputation; verify DMARC policy",
-        pattern: r"^4\d\d[ -](?:4\.\d{1,3}\.\d{1,3} )?RP-003\b",
+        pattern: r"^4\d\d[ -](?:4\.\d{1,3}\.\d{1,3} )?\[?RP-003\b",
     },
     Rule {
         id: "5.7.1-blocklist",
