@@ -63,8 +63,7 @@ pub(super) fn scan_chunk<S: Sink>(
     };
     let mut splitter = FieldSplitter::default();
     let mut times = TimeParser::default();
-    // Classify each distinct response text once per chunk: most rows repeat a few texts.
-    let mut codes: FxHashMap<(&[u8], &[u8]), Code> = FxHashMap::default();
+    let mut codes = Codes::default();
     let mut lower = [0u8; 256];
     let mut pos = 0;
     while pos < data.len() {
@@ -121,9 +120,7 @@ pub(super) fn scan_chunk<S: Sink>(
         rep.records += 1;
         let get = |col: Col| h.pos(col).map_or(&b""[..], |p| fields[p].bytes(data));
         let keys = row_keys(kind, time, get, |diag, status| {
-            *codes
-                .entry((diag, status))
-                .or_insert_with(|| eng.classifier.classify(diag, status))
+            codes.classify(eng.classifier, diag, status)
         });
         if !eng.filter.is_empty() && !passes(eng, &keys, get, &mut lower) {
             continue;
@@ -138,6 +135,41 @@ pub(super) fn scan_chunk<S: Sink>(
     }
     rep.header = header;
     rep
+}
+
+/// The codes of the response texts of one chunk. A small sender's rows repeat a few texts, so
+/// each is classified once; a large sender's carry per-row IDs and timestamps, so nearly every
+/// text is new and a cache would only cost a hash of the text and memory: when few lookups hit,
+/// the cache steps aside and every text is classified (which the classifier's prefilter keeps
+/// cheap).
+#[derive(Default)]
+struct Codes<'a> {
+    cache: FxHashMap<(&'a [u8], &'a [u8]), Code>,
+    hits: u32,
+    misses: u32,
+}
+
+impl<'a> Codes<'a> {
+    /// The most texts a chunk's cache holds.
+    const CAP: usize = 4096;
+
+    #[inline]
+    fn classify(&mut self, c: &Classifier, diag: &'a [u8], status: &'a [u8]) -> Code {
+        // Judged after a few hundred texts: a hit rate under a half is not worth it.
+        if self.misses > 256 && self.hits < self.misses {
+            return c.classify(diag, status);
+        }
+        if let Some(code) = self.cache.get(&(diag, status)) {
+            self.hits += 1;
+            return *code;
+        }
+        self.misses += 1;
+        let code = c.classify(diag, status);
+        if self.cache.len() < Self::CAP {
+            self.cache.insert((diag, status), code);
+        }
+        code
+    }
 }
 
 /// Where the next record starts if the sink declines the one at `pos` on sight
