@@ -24,6 +24,7 @@ use crate::scan::{self, Engine, ScanOptions, ScanReport};
 
 pub mod connections;
 mod stats;
+pub mod workers;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -175,7 +176,8 @@ struct Select {
 
 #[derive(Debug, Args)]
 struct Global {
-    /// Worker threads for scanning (default: all cores). Output never depends on it.
+    /// Worker threads for scanning (default: all cores; at most 4 per core). Output never
+    /// depends on it.
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
     /// Read files instead of memory-mapping them (for logs truncated in place).
@@ -235,12 +237,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if cli.global.follow {
         eprintln!("pmta-lens: --follow is for the dashboard (stdout is not a terminal): ignored");
     }
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = cli.global.threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
-        builder = builder.num_threads(n);
-    }
-    let pool = builder.build().context("starting worker threads")?;
+    let pool = workers::pool(cli.global.threads)?;
     pool.install(|| dispatch(cli))
 }
 

@@ -86,12 +86,7 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
         }
         anyhow::bail!("nothing to read");
     }
-    let mut builder = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("pmta-lens-{i}"));
-    if let Some(n) = o.threads {
-        anyhow::ensure!(n > 0, "--threads must be at least 1");
-        builder = builder.num_threads(n);
-    }
-    let pool = Arc::new(builder.build().context("starting worker threads")?);
+    let pool = Arc::new(crate::cli::workers::pool(o.threads)?);
     let spec = Spec {
         paths: o.paths.clone(),
         filter: filter.clone(),

@@ -440,3 +440,31 @@ fn a_filter_narrows_every_number() {
             .all(|l| l.contains("RP-002"))
     );
 }
+
+#[test]
+fn thousands_of_threads_are_capped_with_a_note() {
+    let args = ["summary", "--format", "json"];
+    let capped = bin()
+        .args(["--threads", "100000"])
+        .args(args)
+        .arg(samples())
+        .output()
+        .expect("run");
+    assert!(capped.status.success(), "{}", stderr(&capped));
+    let err = stderr(&capped);
+    assert!(
+        err.contains("--threads=100000 is more than 4 per core: using "),
+        "{err}"
+    );
+    let default = bin().args(args).arg(samples()).output().expect("run");
+    assert_eq!(stdout(&capped), stdout(&default));
+    // The environment's request is capped the same way.
+    let env = bin()
+        .env("RAYON_NUM_THREADS", "100000")
+        .args(args)
+        .arg(samples())
+        .output()
+        .expect("run");
+    assert!(stderr(&env).contains("RAYON_NUM_THREADS=100000 is more than"));
+    assert_eq!(stdout(&env), stdout(&default));
+}

@@ -204,6 +204,15 @@ impl<F: Send> Driver<F> {
         &self.report
     }
 
+    /// How many inputs are being read as streams right now (decompressing ahead).
+    #[cfg(test)]
+    pub(super) fn streams_reading(&self) -> usize {
+        self.cursors
+            .iter()
+            .filter(|c| matches!(c.source, Source::Stream(_)))
+            .count()
+    }
+
     /// Reads and scans the next window of pieces, handing each piece's state to `consume` in
     /// input order.
     pub fn step<S, C>(&mut self, eng: &Engine<'_>, sink: &S, consume: &mut C) -> Step

@@ -298,3 +298,59 @@ fn an_unreadable_file_is_reported_and_the_rest_is_scanned() {
     );
     assert_eq!(r.aggregates.records, 6);
 }
+
+#[test]
+fn gzip_rotations_decompress_side_by_side_one_per_worker() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gzip = |name: &str, data: &[u8]| {
+        let path = dir.path().join(name);
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(data).expect("gzip");
+        std::fs::write(&path, enc.finish().expect("gzip")).expect("write");
+        Input {
+            path,
+            kind: InputKind::Gzip,
+        }
+    };
+    // About 1 MB each.
+    let data = [FIXTURE, b"\n"].concat().repeat(1000);
+    let gz: Vec<Input> = (0..4)
+        .map(|i| gzip(&format!("acct-{i}.csv.gz"), &data))
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("pool");
+    pool.install(|| {
+        let eng = engine();
+        let sink = Counting {
+            plan: Arc::default(),
+            init: || (),
+            side: |(): &mut (), _: &Row<'_>| {},
+        };
+        // Blocks of 64 KiB: the first file takes several steps.
+        let opts = ScanOptions {
+            chunk_size: 64,
+            ..ScanOptions::default()
+        };
+        let mut driver: Driver<Partial> = Driver::new(&gz, &opts);
+        assert_eq!(driver.streams_reading(), 0, "nothing is opened up front");
+        assert!(matches!(
+            driver.step(&eng, &sink, &mut |(), _| ControlFlow::Continue(())),
+            Step::More
+        ));
+        // The file being scanned and the next one decompress at once: one per worker, no more.
+        assert_eq!(driver.streams_reading(), 2);
+    });
+    // Read side by side, the rotations count as the same files read one after the other.
+    let plain: Vec<Input> = (0..4)
+        .map(|i| input(&dir, &format!("acct-{i}.csv"), &data))
+        .collect();
+    let (agg, files, malformed, _) = pool.install(|| run_with(&gz, 1 << 20, true));
+    let (want, want_files, want_malformed, _) = run_with(&plain, 1 << 20, true);
+    assert_eq!(agg, want);
+    assert_eq!(malformed, want_malformed);
+    let records = |f: &[FileReport]| f.iter().map(|f| f.records).collect::<Vec<_>>();
+    assert_eq!(records(&files), records(&want_files));
+}
