@@ -159,7 +159,7 @@ impl Collected {
         self.minutes.merge(other.minutes);
         self.blocks.merge(other.blocks);
         self.reports.merge(other.reports);
-        self.jobs.merge(other.jobs);
+        self.jobs.merge_any(other.jobs);
     }
 }
 

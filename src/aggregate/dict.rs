@@ -91,6 +91,11 @@ impl Dict {
         self.ends.len()
     }
 
+    /// The bytes of every string together.
+    pub fn bytes_len(&self) -> usize {
+        self.bytes.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }

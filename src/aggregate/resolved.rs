@@ -234,23 +234,32 @@ pub(super) fn finish(
     drop((sender_dims, sender_counts));
 
     // Recipient domains: case-folded, sorted, each rolled up once. Names live in one buffer
-    // and are sorted by index: no string per domain (a large sender has a million).
-    let mut folded = Dict::default();
-    let fold_of: Vec<u32> = domains
+    // and are sorted by index: no string per domain (a large sender has a million). Logs
+    // mostly write them in lowercase already: then they are their own folded names.
+    let folded_already = domains
         .iter()
-        .map(|s| {
-            if s.is_ascii() {
-                let mut buf = [0u8; 256];
-                if let Some(b) = buf.get_mut(..s.len()) {
-                    b.copy_from_slice(s);
-                    b.make_ascii_lowercase();
-                    return folded.intern(b);
+        .all(|s| s.is_ascii() && !s.iter().any(u8::is_ascii_uppercase));
+    let (folded, fold_of): (Dict, Vec<u32>) = if folded_already {
+        let ids = (0..domains.len() as u32).collect();
+        (domains, ids)
+    } else {
+        let mut folded = Dict::default();
+        let fold_of = domains
+            .iter()
+            .map(|s| {
+                if s.is_ascii() {
+                    let mut buf = [0u8; 256];
+                    if let Some(b) = buf.get_mut(..s.len()) {
+                        b.copy_from_slice(s);
+                        b.make_ascii_lowercase();
+                        return folded.intern(b);
+                    }
                 }
-            }
-            folded.intern(lower(s).as_bytes())
-        })
-        .collect();
-    drop(domains);
+                folded.intern(lower(s).as_bytes())
+            })
+            .collect();
+        (folded, fold_of)
+    };
     let mut order: Vec<u32> = (0..folded.len() as u32).collect();
     order.sort_unstable_by(|a, b| folded.get(*a).cmp(folded.get(*b)));
     // Each folded name's rank, and its hints (of every spelling of it).
@@ -270,7 +279,7 @@ pub(super) fn finish(
             };
         }
     }
-    let mut rcpt = Vec::new();
+    let mut rcpt = Vec::with_capacity(folded.bytes_len());
     let mut rcpt_ends = Vec::with_capacity(order.len());
     let mut dest_names = Dict::default();
     let mut rcpt_dest: Vec<u32> = Vec::with_capacity(order.len());
@@ -450,6 +459,15 @@ impl Aggregates {
     /// Rolled-up destinations with their counts, in name order.
     pub fn destinations(&self) -> impl Iterator<Item = (&Arc<str>, TypeCounts)> {
         (0..self.dests.len()).map(|i| (&self.dests[i], self.dest_counts.get(i as u32)))
+    }
+
+    /// The counts of one rolled-up destination, if any row went to it.
+    pub fn destination_counts(&self, destination: &str) -> Option<TypeCounts> {
+        let i = self
+            .dests
+            .binary_search_by(|d| (**d).cmp(destination))
+            .ok()?;
+        Some(self.dest_counts.get(i as u32))
     }
 
     /// The rolled-up destinations, most rows first (then by name), borrowed: a large sender

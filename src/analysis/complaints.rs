@@ -205,6 +205,16 @@ impl JobCounts {
             *self.counts.entry(k).or_default() += n;
         }
     }
+
+    /// Pass 1's merge ([`Self::row_any`]): each chunk counts up to the cap, and together they
+    /// may not pass it either.
+    pub fn merge_any(&mut self, other: JobCounts) {
+        self.merge(other);
+        if self.counts.len() > JOB_CAP {
+            self.overflow = true;
+            self.counts = FxHashMap::default();
+        }
+    }
 }
 
 /// Complaints and rates under one key.
@@ -353,10 +363,12 @@ pub fn finish(
     };
     let vmtas = delivered_by(Dim::Vmta);
     let ips = delivered_by(Dim::SourceIp);
-    let domains = delivered_by(Dim::Domain);
     out.by_vmta = groups(by_vmta, |k| vmtas.get(k).copied().unwrap_or(0));
     out.by_source_ip = groups(by_ip, |k| ips.get(k).copied().unwrap_or(0));
-    out.by_domain = groups(by_domain, |k| domains.get(k).copied().unwrap_or(0));
+    // Looked up one by one: a large sender has a hundred thousand destinations.
+    out.by_domain = groups(by_domain, |k| {
+        agg.destination_counts(k).map_or(0, |c| c.delivered())
+    });
     out.by_job = groups(by_job, |k| {
         jobs.counts.get(k.as_bytes()).copied().unwrap_or(0)
     });
@@ -455,6 +467,21 @@ mod tests {
             x.merge(y);
             assert!(!x.complete() && x.counts.is_empty());
         }
+        // Chunks under the cap each, over it together: pass 3 counts.
+        let half = |from: usize| JobCounts {
+            counts: (from..=from + JOB_CAP / 2)
+                .map(|j| (j.to_string().into_bytes().into(), 1))
+                .collect(),
+            overflow: false,
+        };
+        let mut a = half(0);
+        a.merge_any(half(JOB_CAP));
+        assert!(!a.complete() && a.counts.is_empty());
+        // Pass 3 counts every job complained about, however many.
+        let mut a = half(0);
+        a.merge(half(JOB_CAP));
+        assert!(a.complete());
+        assert_eq!(a.counts.len(), JOB_CAP + 2);
     }
 
     #[test]

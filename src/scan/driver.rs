@@ -629,13 +629,11 @@ impl<F: Send> Driver<F> {
             self.recount(eng, sink);
             self.redo = false;
         }
-        let mut all = sink.new_fold();
-        for slot in &self.folds {
-            if let Some(f) = slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
-                sink.merge(&mut all, f);
-            }
-        }
-        all
+        let folds = self
+            .folds
+            .iter()
+            .filter_map(|slot| slot.lock().unwrap_or_else(PoisonError::into_inner).take());
+        merged(sink, folds)
     }
 
     /// The workers' folds merged into one, and the report. Redoes the folds first if a window
@@ -647,13 +645,11 @@ impl<F: Send> Driver<F> {
         if self.redo {
             self.recount(eng, sink);
         }
-        let mut out = sink.new_fold();
-        for slot in self.folds {
-            if let Some(f) = slot.into_inner().unwrap_or_else(PoisonError::into_inner) {
-                sink.merge(&mut out, f);
-            }
-        }
-        (out, self.report)
+        let folds = self
+            .folds
+            .into_iter()
+            .filter_map(|slot| slot.into_inner().unwrap_or_else(PoisonError::into_inner));
+        (merged(sink, folds), self.report)
     }
 
     /// Counts every input again from the start, exactly where a guess failed, delivering
@@ -864,6 +860,16 @@ fn exact_headers(pieces: &[Piece<'_>], initial: Option<Arc<Header>>) -> StartHea
         headers,
         expected: None,
     }
+}
+
+/// The workers' folds merged into the first (not into a new one, which would hold a copy of
+/// the first beside it: twice the memory of a large sender's domains at the end of a scan).
+fn merged<S: Sink>(sink: &S, mut folds: impl Iterator<Item = S::Fold>) -> S::Fold {
+    let mut out = folds.next().unwrap_or_else(|| sink.new_fold());
+    for f in folds {
+        sink.merge(&mut out, f);
+    }
+    out
 }
 
 /// The last header line (`type,...`, without its line ending) that starts in `data`.
