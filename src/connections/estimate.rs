@@ -293,6 +293,16 @@ impl Replay {
         }
     }
 
+    /// The replay of another queue, in the same buffers: as [`Replay::new`], without allocating.
+    pub fn reset(&mut self, cap: u32, idle_ms: i64, p: Params) {
+        self.cap = cap.max(1) as usize;
+        self.idle_ms = idle_ms;
+        self.p = p;
+        self.open.clear();
+        self.recent.clear();
+        self.second.clear();
+    }
+
     /// The next row, in time order (a row from an earlier second counts as the current one).
     pub fn push(&mut self, a: Attempt, out: &mut Vec<Event>) {
         if self.second.first().is_some_and(|s| a.time > s.time) {

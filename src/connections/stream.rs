@@ -15,7 +15,11 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::estimate::{Attempt, Collector, Event, Replay};
 use super::timeline::{Live, Timeline};
@@ -79,18 +83,97 @@ pub struct Disorder {
 /// A queue: (VMTA, IP, queue, pool), as ids of the stream's dictionary.
 type QueueKey = [u32; 4];
 
-/// A row waiting to be replayed.
+/// A row waiting to be replayed: its queue (an id of [`Queues`]) and recipient domain.
 #[derive(Clone, Copy, Debug)]
 struct Pending {
     attempt: Attempt,
-    key: QueueKey,
+    queue: u32,
     rcpt: u32,
     microsoft_mx: bool,
 }
 
-/// A queue with connections open (or closed too recently to forget).
+/// No slot, no accumulator, not worked out yet.
+const NONE: u32 = u32::MAX;
+
+/// A recipient domain no fixed rollup takes.
+const NOT_FIXED: u32 = u32::MAX - 1;
+
+/// The entry of a name (an id of [`Stream::names`]) in a table by name, [`NONE`] until set.
+fn by_name(table: &mut Vec<u32>, name: u32) -> &mut u32 {
+    let i = name as usize;
+    if table.len() <= i {
+        table.resize(i + 1, NONE);
+    }
+    &mut table[i]
+}
+
+/// Every queue seen, with a dense id: its key, its slot in [`Stream::active`] while it has
+/// something open, and what its last start worked out (a large sender's tail domains start
+/// again each time they get mail: the second start costs a comparison).
+#[derive(Clone, Default)]
+struct Queues {
+    keys: Vec<QueueKey>,
+    /// Ids, found by the hash of their keys.
+    table: HashTable<u32>,
+    slots: Vec<u32>,
+    starts: Vec<Start>,
+}
+
+impl Queues {
+    /// The id of a queue, adding it if it is new.
+    fn id(&mut self, key: QueueKey) -> u32 {
+        let keys = &self.keys;
+        let hash = |k: &QueueKey| FxBuildHasher.hash_one(k);
+        match self.table.entry(
+            hash(&key),
+            |&id| keys[id as usize] == key,
+            |&id| hash(&keys[id as usize]),
+        ) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                let id = u32::try_from(self.keys.len()).unwrap_or(NONE - 1);
+                e.insert(id);
+                self.keys.push(key);
+                self.slots.push(NONE);
+                self.starts.push(Start::default());
+                id
+            }
+        }
+    }
+}
+
+/// What starting a queue worked out from its first row (the recipient domain and whether it
+/// went to a Microsoft MX decide the destination).
+#[derive(Clone, Copy)]
+struct Start {
+    rcpt: u32,
+    microsoft_mx: bool,
+    group: u32,
+    /// Its (group, IP, VMTA) accumulator, or [`NONE`] when the group keeps none.
+    ip: u32,
+    cap: u32,
+    idle_ms: i64,
+}
+
+impl Default for Start {
+    fn default() -> Self {
+        Start {
+            rcpt: NONE,
+            microsoft_mx: false,
+            group: NONE,
+            ip: NONE,
+            cap: 0,
+            idle_ms: 0,
+        }
+    }
+}
+
+/// A queue with connections open (or closed too recently to forget), or a free slot whose
+/// replay keeps its buffers for the next queue to start.
 #[derive(Clone)]
 struct Active {
+    /// The queue's id, [`NONE`] for a free slot.
+    queue: u32,
     replay: Replay,
     /// It has rows in the second being replayed.
     in_second: bool,
@@ -129,17 +212,22 @@ pub struct Stream {
     group_ids: FxHashMap<(u32, u32), u32>,
     ips: Vec<(u32, u32, u32, Live)>,
     ip_ids: FxHashMap<(u32, u32, u32), u32>,
-    /// (queue, VMTA or `u32::MAX` when the config's limits do not depend on the VMTA) ->
-    /// (max-smtp-out, idle timeout ms).
-    limits: FxHashMap<(u32, u32), (u32, i64)>,
+    /// (max-smtp-out, idle timeout ms): per queue name, an index into `limit_values`; per
+    /// (queue, VMTA) when the config sets them per VMTA (`per_vmta`).
+    name_limits: Vec<u32>,
+    limit_values: Vec<(u32, i64)>,
+    vmta_limits: FxHashMap<(u32, u32), (u32, i64)>,
     per_vmta: bool,
-    /// (recipient domain, queue, Microsoft MX seen) -> destination; (pool as the rows name
-    /// it, VMTA) -> pool as the budget names it.
-    dests: FxHashMap<(u32, u32, bool), u32>,
+    /// Per recipient domain: the destination a fixed rollup gives it, else [`NOT_FIXED`].
+    fixed_dest: Vec<u32>,
+    /// (pool as the rows name it, VMTA) -> pool as the budget names it.
     pools: FxHashMap<(u32, u32), u32>,
-    active: FxHashMap<QueueKey, Active>,
-    /// Queues with rows in the second being replayed.
-    dirty: Vec<QueueKey>,
+    queues: Queues,
+    /// The queues with something open, in slots that are reused (see [`Active`]).
+    active: Vec<Active>,
+    free: Vec<u32>,
+    /// Slots of the queues with rows in the second being replayed.
+    dirty: Vec<u32>,
     pending: Vec<Pending>,
     /// The latest row time seen, and the second being replayed (rows before it are late).
     high: i64,
@@ -159,7 +247,7 @@ impl std::fmt::Debug for Stream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Stream")
             .field("rows", &self.rows)
-            .field("active", &self.active.len())
+            .field("active", &(self.active.len() - self.free.len()))
             .finish_non_exhaustive()
     }
 }
@@ -189,11 +277,15 @@ impl Stream {
             group_ids: FxHashMap::default(),
             ips: Vec::new(),
             ip_ids: FxHashMap::default(),
-            limits: FxHashMap::default(),
+            name_limits: Vec::new(),
+            limit_values: Vec::new(),
+            vmta_limits: FxHashMap::default(),
             per_vmta,
-            dests: FxHashMap::default(),
+            fixed_dest: Vec::new(),
             pools: FxHashMap::default(),
-            active: FxHashMap::default(),
+            queues: Queues::default(),
+            active: Vec::new(),
+            free: Vec::new(),
             dirty: Vec::new(),
             pending: Vec::new(),
             high: i64::MIN,
@@ -215,7 +307,7 @@ impl Stream {
         let mut plain: Vec<Option<u32>> = vec![None; parts.strings.len()];
         let mut lower: Vec<Option<u32>> = vec![None; parts.strings.len()];
         let mut mx: Vec<Option<u32>> = vec![None; parts.strings.len()];
-        let mut keys: Vec<(QueueKey, u32)> = Vec::with_capacity(parts.keys.len());
+        let mut keys: Vec<(u32, u32)> = Vec::with_capacity(parts.keys.len());
         for k in &parts.keys {
             let mut id = |i: usize| {
                 let id = k[i];
@@ -224,7 +316,7 @@ impl Stream {
             let (v, ip, pool) = (id(0), id(1), id(4));
             let queue = self_lower(&mut self.names, &mut lower, &parts.strings, k[2]);
             let rcpt = self_lower(&mut self.names, &mut lower, &parts.strings, k[3]);
-            keys.push(([v, ip, queue, pool], rcpt));
+            keys.push((self.queues.id([v, ip, queue, pool]), rcpt));
         }
         for (key, a) in parts.attempts {
             let m = a.mx();
@@ -236,13 +328,13 @@ impl Stream {
                 let dict = &mut self.mx;
                 *mx[local as usize].get_or_insert_with(|| dict.intern(strings.get(local)) + 1)
             };
-            let (k, rcpt) = keys[key as usize];
+            let (queue, rcpt) = keys[key as usize];
             let time = a.time();
             self.high = self.high.max(time);
             self.rows += 1;
             self.pending.push(Pending {
                 attempt: a.with_mx(m),
-                key: k,
+                queue,
                 rcpt,
                 microsoft_mx: parts.microsoft_mx[key as usize],
             });
@@ -290,13 +382,12 @@ impl Stream {
     /// closed, and every edge that no later row can precede is counted.
     fn next_second(&mut self, t: i64) {
         let dirty = std::mem::take(&mut self.dirty);
-        for key in &dirty {
-            if let Some(q) = self.active.get_mut(key) {
-                q.in_second = false;
-                q.replay.flush_second(&mut self.events);
-                let (g, ip) = (q.group, q.ip);
-                self.route(g, ip);
-            }
+        for &slot in &dirty {
+            let q = &mut self.active[slot as usize];
+            q.in_second = false;
+            q.replay.flush_second(&mut self.events);
+            let (g, ip) = (q.group, q.ip);
+            self.route(g, ip);
         }
         self.dirty = dirty;
         self.dirty.clear();
@@ -307,21 +398,20 @@ impl Stream {
         if t >= self.swept.saturating_add(SWEEP_SECS) {
             self.swept = t;
             self.swept_bound = bound;
-            let mut idle = Vec::new();
-            let keys: Vec<QueueKey> = self.active.keys().copied().collect();
-            for key in keys {
-                let Some(q) = self.active.get_mut(&key) else {
+            for slot in 0..self.active.len() {
+                let q = &mut self.active[slot];
+                if q.queue == NONE {
                     continue;
-                };
+                }
                 q.replay.sweep(bound, &mut self.events);
                 let (g, ip) = (q.group, q.ip);
                 if q.replay.is_idle(bound) {
-                    idle.push(key);
+                    // Forgotten: the slot (and its replay's buffers) waits for the next start.
+                    self.queues.slots[q.queue as usize] = NONE;
+                    q.queue = NONE;
+                    self.free.push(slot as u32);
                 }
                 self.route(g, ip);
-            }
-            for key in idle {
-                self.active.remove(&key);
             }
         }
         self.settle(self.swept_bound.min(bound - p.setup_ms));
@@ -329,47 +419,56 @@ impl Stream {
 
     /// Hands one row to its queue's replay, starting the queue if it had nothing open.
     fn replay(&mut self, p: &Pending, a: Attempt) {
-        if !self.active.contains_key(&p.key) {
-            let q = self.start(p);
-            self.active.insert(p.key, q);
+        let mut slot = self.queues.slots[p.queue as usize];
+        if slot == NONE {
+            slot = self.start(p);
+            self.queues.slots[p.queue as usize] = slot;
         }
-        let Some(q) = self.active.get_mut(&p.key) else {
-            return;
-        };
+        let q = &mut self.active[slot as usize];
         if !q.in_second {
             q.in_second = true;
-            self.dirty.push(p.key);
+            self.dirty.push(slot);
         }
         q.replay.push(a, &mut self.events);
         let (g, ip) = (q.group, q.ip);
         self.route(g, ip);
     }
 
-    /// A queue's replay, with its limits and where its connections count.
-    fn start(&mut self, p: &Pending) -> Active {
-        let [vmta, ip, queue, pool] = p.key;
-        let limit_key = (queue, if self.per_vmta { vmta } else { u32::MAX });
-        let (cap, idle_ms) = if let Some(l) = self.limits.get(&limit_key) {
-            *l
+    /// Starts a queue in a free slot (or a new one): its replay, with its limits and where its
+    /// connections count.
+    fn start(&mut self, p: &Pending) -> u32 {
+        let mut st = self.queues.starts[p.queue as usize];
+        if st.rcpt != p.rcpt || st.microsoft_mx != p.microsoft_mx {
+            st = self.first_start(p);
+            self.queues.starts[p.queue as usize] = st;
+        }
+        let (group, ip) = (st.group, (st.ip != NONE).then_some(st.ip));
+        let estimate = self.settings.estimate;
+        if let Some(slot) = self.free.pop() {
+            let q = &mut self.active[slot as usize];
+            q.queue = p.queue;
+            q.replay.reset(st.cap, st.idle_ms, estimate);
+            q.in_second = false;
+            q.group = group;
+            q.ip = ip;
+            slot
         } else {
-            let l = queue_limits(
-                self.config.as_deref(),
-                &self.names.text(queue),
-                &self.names.text(vmta),
-                &self.settings,
-            );
-            self.limits.insert(limit_key, l);
-            l
-        };
-        // A queue starts again each time its connections had all closed: a large sender's
-        // tail domains start as often as they get mail, so what a start works out is cached.
-        let dest = if let Some(d) = self.dests.get(&(p.rcpt, queue, p.microsoft_mx)) {
-            *d
-        } else {
-            let d = self.destination(p.rcpt, queue, p.microsoft_mx);
-            self.dests.insert((p.rcpt, queue, p.microsoft_mx), d);
-            d
-        };
+            self.active.push(Active {
+                queue: p.queue,
+                replay: Replay::new(st.cap, st.idle_ms, estimate),
+                in_second: false,
+                group,
+                ip,
+            });
+            (self.active.len() - 1) as u32
+        }
+    }
+
+    /// Works out a queue's limits and where its connections count, from its first row.
+    fn first_start(&mut self, p: &Pending) -> Start {
+        let [vmta, ip, queue, pool] = self.queues.keys[p.queue as usize];
+        let (cap, idle_ms) = self.limits(queue, vmta);
+        let dest = self.destination(p.rcpt, queue, p.microsoft_mx);
         let pool = if let Some(p) = self.pools.get(&(pool, vmta)) {
             *p
         } else {
@@ -403,34 +502,85 @@ impl Stream {
         if !g.queues.contains(&queue) {
             g.queues.push(queue);
         }
-        let ip_slot = g.tracked.then(|| {
+        let ip_slot = if g.tracked {
             let next = self.ips.len() as u32;
             let slot = *self.ip_ids.entry((group, ip, vmta)).or_insert(next);
             if slot == next {
                 self.ips.push((group, ip, vmta, Live::new(false)));
             }
             slot
-        });
-        Active {
-            replay: Replay::new(cap, idle_ms, self.settings.estimate),
-            in_second: false,
+        } else {
+            NONE
+        };
+        Start {
+            rcpt: p.rcpt,
+            microsoft_mx: p.microsoft_mx,
             group,
             ip: ip_slot,
+            cap,
+            idle_ms,
         }
+    }
+
+    /// `max-smtp-out` and the idle timeout (ms) of a queue on a VMTA, worked out once per queue
+    /// name (and VMTA, when the config sets them per VMTA).
+    fn limits(&mut self, queue: u32, vmta: u32) -> (u32, i64) {
+        let compute = |s: &Self| {
+            queue_limits(
+                s.config.as_deref(),
+                &s.names.text(queue),
+                &s.names.text(vmta),
+                &s.settings,
+            )
+        };
+        if self.per_vmta {
+            if let Some(l) = self.vmta_limits.get(&(queue, vmta)) {
+                return *l;
+            }
+            let l = compute(self);
+            self.vmta_limits.insert((queue, vmta), l);
+            return l;
+        }
+        let known = *by_name(&mut self.name_limits, queue);
+        if known != NONE {
+            return self.limit_values[known as usize];
+        }
+        let l = compute(self);
+        // Few distinct values: each is kept once.
+        let i = self
+            .limit_values
+            .iter()
+            .position(|v| *v == l)
+            .unwrap_or_else(|| {
+                self.limit_values.push(l);
+                self.limit_values.len() - 1
+            });
+        *by_name(&mut self.name_limits, queue) = i as u32;
+        l
     }
 
     /// The destination of a queue's recipient domain, from what its first row tells: the
     /// operator's rollups and the Microsoft family, a `NAME.rollup` queue, a Microsoft MX.
     fn destination(&mut self, rcpt: u32, queue: u32, microsoft_mx: bool) -> u32 {
-        let r = self.names.text(rcpt).into_owned();
-        let q = self.names.text(queue).into_owned();
-        let dest = match self.rollup.fixed(&r) {
-            Some(d) => d.to_owned(),
-            None if q.ends_with(".rollup") => q,
-            None if microsoft_mx => MICROSOFT.to_owned(),
-            None => r,
-        };
-        self.names.intern(dest.as_bytes())
+        // The fixed rollup of each recipient domain is looked up once.
+        let mut fixed = *by_name(&mut self.fixed_dest, rcpt);
+        if fixed == NONE {
+            let r = self.names.text(rcpt).into_owned();
+            fixed = match self.rollup.fixed(&r) {
+                Some(d) => self.names.intern(d.as_bytes()),
+                None => NOT_FIXED,
+            };
+            *by_name(&mut self.fixed_dest, rcpt) = fixed;
+        }
+        if fixed != NOT_FIXED {
+            fixed
+        } else if self.names.get(queue).ends_with(b".rollup") {
+            queue
+        } else if microsoft_mx {
+            self.names.intern(MICROSOFT.as_bytes())
+        } else {
+            rcpt
+        }
     }
 
     /// Queues the replay's events as edges of its group (and IP).
@@ -478,13 +628,15 @@ impl Stream {
                 rows: self.rows,
             });
         }
-        let keys: Vec<QueueKey> = self.active.keys().copied().collect();
-        for key in keys {
-            if let Some(mut q) = self.active.remove(&key) {
+        for slot in 0..self.active.len() {
+            let q = &mut self.active[slot];
+            if q.queue != NONE {
                 q.replay.finish(&mut self.events);
-                self.route(q.group, q.ip);
+                let (g, ip) = (q.group, q.ip);
+                self.route(g, ip);
             }
         }
+        self.active = Vec::new();
         self.settle(i64::MAX);
         let names = &self.names;
         let text = |id: u32| names.text(id).into_owned();
