@@ -168,6 +168,9 @@ pub struct Partial {
     ms_days: FxHashMap<(i64, u32), TypeCounts>,
     ms_codes: FxHashMap<(u32, Code), u64>,
     /// SMTP rows (`d`, `t`, `b`, `tq`) of a known VMTA per (domain, pool id), when planned.
+    /// Kept per domain for its first pool (most domains are sent through one), in the map
+    /// for the others.
+    domain_pool: Vec<(u32, u32)>,
     smtp_pools: FxHashMap<(u32, u32), u64>,
     /// Scratch for a sender's key bytes and a lowercased domain.
     scratch: Vec<u8>,
@@ -181,6 +184,23 @@ impl Default for Partial {
             ..Plan::default()
         }))
     }
+}
+
+/// No pool yet (see `Partial::domain_pool`).
+const NO_POOL: u32 = u32::MAX;
+
+/// SMTP rows per (domain, pool) from the per-domain first pools and the map of the others, each
+/// pair once or more (the sums are the counts).
+fn smtp_pairs<'a>(
+    first: &'a [(u32, u32)],
+    others: &'a FxHashMap<(u32, u32), u64>,
+) -> impl Iterator<Item = (u32, u32, u64)> + 'a {
+    first
+        .iter()
+        .enumerate()
+        .filter(|(_, (p, n))| *p != NO_POOL && *n > 0)
+        .map(|(d, &(p, n))| (d as u32, p, u64::from(n)))
+        .chain(others.iter().map(|(&(d, p), &n)| (d, p, n)))
 }
 
 impl Partial {
@@ -212,6 +232,7 @@ impl Partial {
             ms_senders: FxHashMap::default(),
             ms_days: FxHashMap::default(),
             ms_codes: FxHashMap::default(),
+            domain_pool: Vec::new(),
             smtp_pools: FxHashMap::default(),
             scratch: Vec::new(),
         }
@@ -360,7 +381,7 @@ impl Partial {
         }
         if self.plan.pool_groups && is_smtp(row.kind) && attributed(row.vmta) {
             let pool = self.sender_dims[sender as usize][3];
-            *self.smtp_pools.entry((domain, pool)).or_default() += 1;
+            self.add_smtp_pool(domain, pool, 1);
         }
     }
 
@@ -454,12 +475,33 @@ impl Partial {
         for ((sender, code), n) in &other.ms_codes {
             *self.ms_codes.entry((s(*sender), *code)).or_default() += n;
         }
-        for ((dom, pool), n) in &other.smtp_pools {
-            *self
-                .smtp_pools
-                .entry((d(*dom), pools[*pool as usize]))
-                .or_default() += n;
+        for (dom, pool, n) in other.smtp_pools() {
+            self.add_smtp_pool(d(dom), pools[pool as usize], n);
         }
+    }
+
+    /// Counts `n` SMTP rows of `domain` through `pool`.
+    fn add_smtp_pool(&mut self, domain: u32, pool: u32, n: u64) {
+        let i = domain as usize;
+        if self.domain_pool.len() <= i {
+            self.domain_pool.resize(i + 1, (NO_POOL, 0));
+        }
+        let slot = &mut self.domain_pool[i];
+        if slot.0 == NO_POOL {
+            slot.0 = pool;
+        }
+        if slot.0 == pool
+            && let Some(sum) = u32::try_from(n).ok().and_then(|n| slot.1.checked_add(n))
+        {
+            slot.1 = sum;
+            return;
+        }
+        *self.smtp_pools.entry((domain, pool)).or_default() += n;
+    }
+
+    /// SMTP rows per (domain, pool), each pair once or more (the sums are the counts).
+    fn smtp_pools(&self) -> impl Iterator<Item = (u32, u32, u64)> + '_ {
+        smtp_pairs(&self.domain_pool, &self.smtp_pools)
     }
 
     /// What the scan saw about each recipient domain's rollup (lowercased domain).

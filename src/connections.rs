@@ -13,7 +13,8 @@ pub mod timeline;
 pub mod volume;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -224,17 +225,16 @@ pub struct Others {
 }
 
 /// The rows worth reporting (see [`Connections::rows`]), and the rest summed up.
-fn select_rows<'a>(parts: &Parts<'a>, keys: Vec<(&'a str, &'a str)>) -> (Vec<BudgetRow>, Others) {
+fn select_rows<'a>(
+    parts: &Parts<'a>,
+    keys: impl Iterator<Item = (&'a str, &'a str)>,
+) -> (Vec<BudgetRow>, Others) {
     let top = busiest(parts.aggregated);
     let mut others = Others::default();
     let mut out: Vec<BudgetRow> = Vec::new();
     for key in keys {
         let b = parts.budget(&key);
-        let peak = parts
-            .observed
-            .get(&key)
-            .and_then(|g| g.live)
-            .map_or(0, Timeline::peak);
+        let peak = parts.observed.get(&key).map_or(0, |g| g.timeline.peak());
         let kept = top.contains(&key)
             || peak > b.budget.budget
             || key.0 == rollup::MICROSOFT
@@ -252,53 +252,77 @@ fn select_rows<'a>(parts: &Parts<'a>, keys: Vec<(&'a str, &'a str)>) -> (Vec<Bud
     (out, others)
 }
 
-/// The [`BUSIEST`] groups by SMTP rows (ties by name).
-fn busiest<'a>(groups: &Groups<'a>) -> BTreeSet<(&'a str, &'a str)> {
-    let mut by_rows: Vec<((&'a str, &'a str), u64)> =
-        groups.iter().map(|(k, g)| (*k, g.smtp_rows)).collect();
-    by_rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    by_rows.into_iter().take(BUSIEST).map(|(k, _)| k).collect()
+/// The [`BUSIEST`] groups by SMTP rows (ties by name), kept as they are found: a large sender
+/// has a hundred thousand groups to choose from.
+fn busiest<'a>(groups: &Groups<'a, Rows>) -> BTreeSet<(&'a str, &'a str)> {
+    // The worst of the kept on top: most rows first, then name, is the order wanted.
+    let mut kept: BinaryHeap<(Reverse<u64>, (&'a str, &'a str))> = BinaryHeap::new();
+    for (k, g) in groups.iter() {
+        kept.push((Reverse(g.smtp_rows), *k));
+        if kept.len() > BUSIEST {
+            kept.pop();
+        }
+    }
+    kept.into_iter().map(|(_, k)| k).collect()
 }
 
-/// Connections of one (destination, pool), as they are gathered, borrowed from where they were
-/// counted (a large sender has a hundred thousand destinations: no copies).
-#[derive(Default)]
-struct Group<'a> {
-    /// Its VMTAs: from the aggregates, the pool's (shared by every destination of the pool).
+/// What the aggregates say of one (destination, pool).
+struct Rows {
+    /// Its VMTAs: the pool's (shared by every destination of the pool).
     vmtas: Arc<BTreeSet<String>>,
     smtp_rows: u64,
-    /// The open connections over time, and per (source IP, VMTA) where they are known.
-    live: Option<&'a Timeline>,
-    by_ip: &'a [stream::IpTimeline],
-    queues: &'a [Box<str>],
 }
 
 /// Groups keyed by (destination, pool), in key order: a sorted list, not a tree (a large
-/// sender's hundred thousand destinations cost a third as much).
-#[derive(Default)]
-struct Groups<'a>(Vec<((&'a str, &'a str), Group<'a>)>);
+/// sender's hundred thousand destinations cost a third as much). Each is the aggregates' rows
+/// ([`Rows`]) or connections counted (`&stream::Group`, estimated or logged), borrowed.
+struct Groups<'a, V>(Vec<((&'a str, &'a str), V)>);
 
-impl<'a> Groups<'a> {
+impl<V> Default for Groups<'_, V> {
+    fn default() -> Self {
+        Groups(Vec::new())
+    }
+}
+
+impl<'a, V> Groups<'a, V> {
     /// From entries in any order, one per key.
-    fn of(mut v: Vec<((&'a str, &'a str), Group<'a>)>) -> Groups<'a> {
+    fn of(mut v: Vec<((&'a str, &'a str), V)>) -> Groups<'a, V> {
         v.sort_by(|a, b| a.0.cmp(&b.0));
         Groups(v)
     }
 
-    fn get(&self, key: &(&str, &str)) -> Option<&Group<'a>> {
+    fn get(&self, key: &(&str, &str)) -> Option<&V> {
         self.0
             .binary_search_by(|(k, _)| k.cmp(key))
             .ok()
             .map(|i| &self.0[i].1)
     }
 
-    fn keys(&self) -> impl Iterator<Item = &(&'a str, &'a str)> {
-        self.0.iter().map(|(k, _)| k)
+    fn keys(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        self.0.iter().map(|(k, _)| *k)
     }
 
-    fn iter(&self) -> impl Iterator<Item = (&(&'a str, &'a str), &Group<'a>)> {
+    fn iter(&self) -> impl Iterator<Item = (&(&'a str, &'a str), &V)> {
         self.0.iter().map(|(k, g)| (k, g))
     }
+}
+
+/// Two sorted key lists as one, each key once.
+fn merged_keys<'a>(
+    a: impl Iterator<Item = (&'a str, &'a str)>,
+    b: impl Iterator<Item = (&'a str, &'a str)>,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if x < y => a.next(),
+        (Some(x), Some(y)) if x > y => b.next(),
+        (Some(_), Some(_)) => {
+            b.next();
+            a.next()
+        }
+        (Some(_), None) => a.next(),
+        (None, _) => b.next(),
+    })
 }
 
 /// Budget and observed connections per destination and pool.
@@ -360,13 +384,13 @@ pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
         Method::Log => &logged,
         Method::Estimate => &estimated,
     };
-    let mut keys: Vec<(&str, &str)> = aggregated.keys().copied().collect();
     // Filtered aggregates: connections seen elsewhere would not belong to the report.
-    if !ctx.only_aggregated {
-        keys.extend(observed.keys().copied());
-    }
-    keys.sort_unstable();
-    keys.dedup();
+    let seen_elsewhere = if ctx.only_aggregated {
+        Groups::default()
+    } else {
+        Groups(observed.0.iter().map(|(k, _)| (*k, ())).collect())
+    };
+    let keys = merged_keys(aggregated.keys(), seen_elsewhere.keys());
     let parts = Parts {
         aggregated: &aggregated,
         estimated: &estimated,
@@ -439,7 +463,7 @@ fn needs_rows(
 /// Destinations and pools with SMTP rows in the aggregates, with their VMTAs (the pool's
 /// VMTAs with SMTP rows to any destination: `PowerMTA` may use each of them for every
 /// destination the pool serves) and row counts.
-fn aggregated_groups<'a>(agg: &'a Aggregates, config: Option<&Config>) -> Groups<'a> {
+fn aggregated_groups<'a>(agg: &'a Aggregates, config: Option<&Config>) -> Groups<'a, Rows> {
     // The VMTAs of each pool as the budget names pools: the row's, else the config's.
     let mut members: BTreeMap<String, Arc<BTreeSet<String>>> = BTreeMap::new();
     for s in agg.senders() {
@@ -459,10 +483,9 @@ fn aggregated_groups<'a>(agg: &'a Aggregates, config: Option<&Config>) -> Groups
     Groups(
         agg.smtp_groups()
             .map(|((dest, pool), n)| {
-                let g = Group {
+                let g = Rows {
                     vmtas: members.get(&**pool).cloned().unwrap_or_default(),
                     smtp_rows: n,
-                    ..Group::default()
                 };
                 ((&**dest, &**pool), g)
             })
@@ -471,23 +494,8 @@ fn aggregated_groups<'a>(agg: &'a Aggregates, config: Option<&Config>) -> Groups
 }
 
 /// Connections counted per destination and pool (estimated or logged), by their key.
-fn groups_of(list: &[stream::Group]) -> Groups<'_> {
-    Groups::of(
-        list.iter()
-            .map(|g| {
-                (
-                    (&*g.domain, &*g.pool),
-                    Group {
-                        vmtas: Arc::clone(&g.vmtas),
-                        live: Some(&g.timeline),
-                        by_ip: &g.by_source_ip,
-                        queues: &g.queues,
-                        ..Group::default()
-                    },
-                )
-            })
-            .collect(),
-    )
+fn groups_of(list: &[stream::Group]) -> Groups<'_, &stream::Group> {
+    Groups::of(list.iter().map(|g| ((&*g.domain, &*g.pool), g)).collect())
 }
 
 /// The log's connections, placed on a destination, pool, IP and VMTA.
@@ -549,9 +557,9 @@ fn logged_groups(
 
 /// The groups a row is built from.
 struct Parts<'a> {
-    aggregated: &'a Groups<'a>,
-    estimated: &'a Groups<'a>,
-    observed: &'a Groups<'a>,
+    aggregated: &'a Groups<'a, Rows>,
+    estimated: &'a Groups<'a, &'a stream::Group>,
+    observed: &'a Groups<'a, &'a stream::Group>,
     method: Method,
     /// Keep the per-minute series of each row.
     series: bool,
@@ -577,20 +585,23 @@ struct RowBudget {
 
 impl Parts<'_> {
     fn budget(&self, key: &(&str, &str)) -> RowBudget {
-        let empty = Group::default();
-        let from_rows = self.aggregated.get(key).unwrap_or(&empty);
-        let seen_obs = self.observed.get(key).unwrap_or(&empty);
-        let seen = if seen_obs.vmtas.is_subset(&from_rows.vmtas) {
-            Arc::clone(&from_rows.vmtas)
-        } else {
-            Arc::new(from_rows.vmtas.union(&seen_obs.vmtas).cloned().collect())
+        let from_rows = self.aggregated.get(key);
+        let seen_obs = self.observed.get(key);
+        let rows_vmtas = from_rows.map(|g| &g.vmtas);
+        let seen = match (rows_vmtas, seen_obs.map(|g| &g.vmtas)) {
+            (Some(r), Some(o)) if !o.is_subset(r) => Arc::new(r.union(o).cloned().collect()),
+            (Some(r), _) => Arc::clone(r),
+            (None, Some(o)) => Arc::clone(o),
+            (None, None) => Arc::default(),
         };
         let mut queues: BTreeSet<String> = self
             .estimated
             .get(key)
             .map(|g| g.queues.iter().map(ToString::to_string).collect())
             .unwrap_or_default();
-        queues.extend(seen_obs.queues.iter().map(ToString::to_string));
+        if let Some(g) = seen_obs {
+            queues.extend(g.queues.iter().map(ToString::to_string));
+        }
         let queues: Vec<String> = queues.into_iter().collect();
         // The settings that apply are those of the queue PowerMTA used (`microsoft.rollup`
         // when an <mx-rollup-list> names it), else of the destination.
@@ -630,27 +641,22 @@ impl Parts<'_> {
 
     fn row(&self, key: (&str, &str), rb: RowBudget) -> BudgetRow {
         let (config, s) = (self.config, self.settings);
-        let empty = Group::default();
-        let from_rows = self.aggregated.get(&key).unwrap_or(&empty);
-        let seen_obs = self.observed.get(&key).unwrap_or(&empty);
+        let seen_obs = self.observed.get(&key);
         let RowBudget {
             budget: b,
             queues,
             seen,
             ..
         } = rb;
-        let timeline = seen_obs
-            .live
-            .cloned()
-            .unwrap_or_else(|| Timeline::empty(self.series));
+        let timeline =
+            seen_obs.map_or_else(|| Timeline::empty(self.series), |g| g.timeline.clone());
         let observed = timeline.stats(Some(b.budget));
         let estimate = (self.method == Method::Log)
             .then(|| self.estimated.get(&key))
             .flatten()
-            .and_then(|g| g.live)
-            .map(|l| l.stats(Some(b.budget)));
+            .map(|g| g.timeline.stats(Some(b.budget)));
         let mut by_source_ip: Vec<SourceIpUsage> = seen_obs
-            .by_ip
+            .map_or(&[][..], |g| &g.by_source_ip)
             .iter()
             .map(|((ip, vmta), ip_live)| {
                 let cap = b
@@ -702,7 +708,7 @@ impl Parts<'_> {
             queues,
             ceiling,
             note,
-            smtp_rows: from_rows.smtp_rows,
+            smtp_rows: self.aggregated.get(&key).map_or(0, |g| g.smtp_rows),
             timeline,
             by_source_ip,
         }
@@ -840,5 +846,53 @@ impl Placer<'_> {
             return r.to_owned();
         }
         host.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_keys_are_sorted_and_each_once() {
+        let a = [("a", "p"), ("c", "p"), ("d", "q")];
+        let b = [("b", "p"), ("c", "p"), ("e", "p")];
+        let got: Vec<_> = merged_keys(a.into_iter(), b.into_iter()).collect();
+        assert_eq!(
+            got,
+            [("a", "p"), ("b", "p"), ("c", "p"), ("d", "q"), ("e", "p")]
+        );
+        assert_eq!(merged_keys(a.into_iter(), std::iter::empty()).count(), 3);
+        assert_eq!(merged_keys(std::iter::empty(), b.into_iter()).count(), 3);
+    }
+
+    #[test]
+    fn the_busiest_are_the_most_rows_then_the_first_names() {
+        let names: Vec<String> = (0..200).map(|i| format!("d{i:03}.example")).collect();
+        // Rows: 200 - i for the first 40, then 10 for everyone else (a tie across the cut).
+        let groups = Groups::of(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let rows = if i < 40 { 200 - i as u64 } else { 10 };
+                    (
+                        (n.as_str(), "pool"),
+                        Rows {
+                            vmtas: Arc::default(),
+                            smtp_rows: rows,
+                        },
+                    )
+                })
+                .rev()
+                .collect(),
+        );
+        let top = busiest(&groups);
+        assert_eq!(top.len(), BUSIEST);
+        let want: BTreeSet<(&str, &str)> = names[..BUSIEST]
+            .iter()
+            .map(|n| (n.as_str(), "pool"))
+            .collect();
+        assert_eq!(top, want, "the 40 largest, then the 10 first names of the tie");
     }
 }

@@ -128,9 +128,10 @@ pub struct Aggregates {
     ms_senders: Vec<(u32, TypeCounts)>,
     ms_days: BTreeMap<(i64, Arc<str>), TypeCounts>,
     ms_codes: BTreeMap<(Arc<str>, Code), u64>,
-    /// SMTP rows of a known VMTA per (destination index, pool: the row's, else the config's
-    /// pool of its VMTA).
-    smtp_groups: BTreeMap<(u32, Arc<str>), u64>,
+    /// SMTP rows of a known VMTA per (destination index, pool index: the row's pool, else the
+    /// config's pool of its VMTA), sorted; the pools' names in name order.
+    smtp_groups: Vec<(u32, u32, u64)>,
+    smtp_pools: Vec<Arc<str>>,
 }
 
 /// Sorted distinct names of a dictionary, and each id's index among them.
@@ -188,6 +189,7 @@ pub(super) fn finish(
         ms_senders,
         ms_days,
         ms_codes,
+        domain_pool,
         smtp_pools,
         ..
     } = p;
@@ -354,16 +356,25 @@ pub(super) fn finish(
     for ((s, code), n) in ms_codes {
         *ms_code_map.entry((ip(s), code)).or_default() += n;
     }
-    let mut smtp_groups: BTreeMap<(u32, Arc<str>), u64> = BTreeMap::new();
-    for ((d, pool), n) in smtp_pools {
-        let dest = rcpt_dest[rcpt_of[d as usize] as usize];
-        *smtp_groups
-            .entry((
-                dest,
-                Arc::clone(&pool_names[pool_of[pool as usize] as usize]),
-            ))
-            .or_default() += n;
-    }
+    // Pool indices follow name order, as destination indices do: sorting the ids sorts the
+    // names.
+    // Sorted, then equal keys summed: a large sender has a hundred thousand.
+    let mut smtp_groups: Vec<(u32, u32, u64)> = super::smtp_pairs(&domain_pool, &smtp_pools)
+        .map(|(d, pool, n)| {
+            let dest = rcpt_dest[rcpt_of[d as usize] as usize];
+            (dest, pool_of[pool as usize], n)
+        })
+        .collect();
+    smtp_groups.sort_unstable();
+    smtp_groups.dedup_by(|b, a| {
+        let same = (a.0, a.1) == (b.0, b.1);
+        if same {
+            a.2 += b.2;
+        }
+        same
+    });
+    smtp_groups.shrink_to_fit();
+    drop((domain_pool, smtp_pools));
     Aggregates {
         records,
         by_type,
@@ -385,6 +396,7 @@ pub(super) fn finish(
         ms_days: ms_day_map,
         ms_codes: ms_code_map,
         smtp_groups,
+        smtp_pools: pool_names,
     }
 }
 
@@ -686,7 +698,7 @@ impl Aggregates {
     pub fn smtp_groups(&self) -> impl Iterator<Item = ((&Arc<str>, &Arc<str>), u64)> {
         self.smtp_groups
             .iter()
-            .map(|((d, p), n)| ((&self.dests[*d as usize], p), *n))
+            .map(|&(d, p, n)| ((&self.dests[d as usize], &self.smtp_pools[p as usize]), n))
     }
 
     /// The VMTAs of `pool` with SMTP rows (any destination): the pool's members as the rows

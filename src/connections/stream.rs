@@ -112,7 +112,11 @@ fn by_name(table: &mut Vec<u32>, name: u32) -> &mut u32 {
 /// again each time they get mail: the second start costs a comparison).
 #[derive(Clone, Default)]
 struct Queues {
-    keys: Vec<QueueKey>,
+    /// (sender, queue name) per queue: a sender is a (VMTA, IP, pool), and a large sender has
+    /// a few hundred of them for hundreds of thousands of queues.
+    keys: Vec<[u32; 2]>,
+    senders: Vec<[u32; 3]>,
+    sender_ids: FxHashMap<[u32; 3], u32>,
     /// Ids, found by the hash of their keys.
     table: HashTable<u32>,
     slots: Vec<u32>,
@@ -121,9 +125,15 @@ struct Queues {
 
 impl Queues {
     /// The id of a queue, adding it if it is new.
-    fn id(&mut self, key: QueueKey) -> u32 {
+    fn id(&mut self, [vmta, ip, queue, pool]: QueueKey) -> u32 {
+        let next = self.senders.len() as u32;
+        let sender = *self.sender_ids.entry([vmta, ip, pool]).or_insert(next);
+        if sender == next {
+            self.senders.push([vmta, ip, pool]);
+        }
+        let key = [sender, queue];
         let keys = &self.keys;
-        let hash = |k: &QueueKey| FxBuildHasher.hash_one(k);
+        let hash = |k: &[u32; 2]| FxBuildHasher.hash_one(k);
         match self.table.entry(
             hash(&key),
             |&id| keys[id as usize] == key,
@@ -140,10 +150,18 @@ impl Queues {
             }
         }
     }
+
+    /// The key of queue `id`.
+    fn key(&self, id: u32) -> QueueKey {
+        let [sender, queue] = self.keys[id as usize];
+        let [vmta, ip, pool] = self.senders[sender as usize];
+        [vmta, ip, queue, pool]
+    }
 }
 
-/// What starting a queue worked out from its first row (the recipient domain and whether it
-/// went to a Microsoft MX decide the destination).
+/// Where a queue's connections count, as its last start worked out from its first row (the
+/// recipient domain and whether it went to a Microsoft MX decide the destination). 16 bytes:
+/// a large sender has hundreds of thousands of queues.
 #[derive(Clone, Copy)]
 struct Start {
     rcpt: u32,
@@ -151,8 +169,6 @@ struct Start {
     group: u32,
     /// Its (group, IP, VMTA) accumulator, or [`NONE`] when the group keeps none.
     ip: u32,
-    cap: u32,
-    idle_ms: i64,
 }
 
 impl Default for Start {
@@ -162,8 +178,6 @@ impl Default for Start {
             microsoft_mx: false,
             group: NONE,
             ip: NONE,
-            cap: 0,
-            idle_ms: 0,
         }
     }
 }
@@ -187,7 +201,8 @@ struct Active {
 struct GroupAcc {
     dest: u32,
     pool: u32,
-    queues: Vec<u32>,
+    /// Its first queue (the others, rare, are in [`Stream::more_queues`]).
+    queue: u32,
     live: Live,
     tracked: bool,
 }
@@ -210,6 +225,7 @@ pub struct Stream {
     mx: Dict,
     groups: Vec<GroupAcc>,
     group_ids: FxHashMap<(u32, u32), u32>,
+    more_queues: FxHashMap<u32, Vec<u32>>,
     ips: Vec<(u32, u32, u32, Live)>,
     ip_ids: FxHashMap<(u32, u32, u32), u32>,
     /// (max-smtp-out, idle timeout ms): per queue name, an index into `limit_values`; per
@@ -275,6 +291,7 @@ impl Stream {
             mx: Dict::default(),
             groups: Vec::new(),
             group_ids: FxHashMap::default(),
+            more_queues: FxHashMap::default(),
             ips: Vec::new(),
             ip_ids: FxHashMap::default(),
             name_limits: Vec::new(),
@@ -443,11 +460,13 @@ impl Stream {
             self.queues.starts[p.queue as usize] = st;
         }
         let (group, ip) = (st.group, (st.ip != NONE).then_some(st.ip));
+        let [vmta, _, queue, _] = self.queues.key(p.queue);
+        let (cap, idle_ms) = self.limits(queue, vmta);
         let estimate = self.settings.estimate;
         if let Some(slot) = self.free.pop() {
             let q = &mut self.active[slot as usize];
             q.queue = p.queue;
-            q.replay.reset(st.cap, st.idle_ms, estimate);
+            q.replay.reset(cap, idle_ms, estimate);
             q.in_second = false;
             q.group = group;
             q.ip = ip;
@@ -455,7 +474,7 @@ impl Stream {
         } else {
             self.active.push(Active {
                 queue: p.queue,
-                replay: Replay::new(st.cap, st.idle_ms, estimate),
+                replay: Replay::new(cap, idle_ms, estimate),
                 in_second: false,
                 group,
                 ip,
@@ -466,8 +485,7 @@ impl Stream {
 
     /// Works out a queue's limits and where its connections count, from its first row.
     fn first_start(&mut self, p: &Pending) -> Start {
-        let [vmta, ip, queue, pool] = self.queues.keys[p.queue as usize];
-        let (cap, idle_ms) = self.limits(queue, vmta);
+        let [vmta, ip, queue, pool] = self.queues.key(p.queue);
         let dest = self.destination(p.rcpt, queue, p.microsoft_mx);
         let pool = if let Some(p) = self.pools.get(&(pool, vmta)) {
             *p
@@ -493,14 +511,17 @@ impl Stream {
             self.groups.push(GroupAcc {
                 dest,
                 pool,
-                queues: Vec::new(),
+                queue,
                 live: Live::new(self.series),
                 tracked,
             });
         }
         let g = &mut self.groups[group as usize];
-        if !g.queues.contains(&queue) {
-            g.queues.push(queue);
+        if g.queue != queue {
+            let more = self.more_queues.entry(group).or_default();
+            if !more.contains(&queue) {
+                more.push(queue);
+            }
         }
         let ip_slot = if g.tracked {
             let next = self.ips.len() as u32;
@@ -517,8 +538,6 @@ impl Stream {
             microsoft_mx: p.microsoft_mx,
             group,
             ip: ip_slot,
-            cap,
-            idle_ms,
         }
     }
 
@@ -638,42 +657,67 @@ impl Stream {
         }
         self.active = Vec::new();
         self.settle(i64::MAX);
-        let names = &self.names;
+        // What the replay needed goes before the groups are made.
+        drop((
+            std::mem::take(&mut self.queues),
+            std::mem::take(&mut self.group_ids),
+            std::mem::take(&mut self.ip_ids),
+            std::mem::take(&mut self.fixed_dest),
+            std::mem::take(&mut self.name_limits),
+            std::mem::take(&mut self.pending),
+            std::mem::take(&mut self.edges),
+            std::mem::take(&mut self.mx),
+        ));
+        let Stream {
+            names,
+            groups: mut accs,
+            mut more_queues,
+            ips,
+            mx_hosts,
+            late,
+            ..
+        } = self;
         let text = |id: u32| names.text(id).into_owned();
         let mut by_ip: BTreeMap<u32, Vec<IpTimeline>> = BTreeMap::new();
-        for (g, ip, vmta, live) in self.ips {
+        for (g, ip, vmta, live) in ips {
             by_ip
                 .entry(g)
                 .or_default()
                 .push(((text(ip), text(vmta)), live.finish()));
         }
         let mut pools: FxHashMap<u32, Arc<str>> = FxHashMap::default();
-        let groups = self
-            .groups
-            .into_iter()
-            .enumerate()
-            .map(|(i, g)| {
-                let mut queues: Vec<Box<str>> =
-                    g.queues.iter().map(|q| text(*q).into_boxed_str()).collect();
-                queues.sort();
-                let mut ips = by_ip.remove(&(i as u32)).unwrap_or_default();
-                ips.sort_by(|a, b| a.0.cmp(&b.0));
-                Group {
-                    domain: text(g.dest).into_boxed_str(),
-                    pool: Arc::clone(
-                        pools
-                            .entry(g.pool)
-                            .or_insert_with(|| Arc::from(text(g.pool))),
-                    ),
-                    queues: queues.into_boxed_slice(),
-                    vmtas: Arc::default(),
-                    timeline: g.live.finish(),
-                    by_source_ip: ips.into_boxed_slice(),
-                }
-            })
-            .collect();
-        let mx_hosts = self
-            .mx_hosts
+        // The estimate leaves the VMTAs to the aggregates: one empty set for every group.
+        let no_vmtas = Arc::default();
+        // Made from the last, each accumulator freed as its group is made (a large sender has a
+        // hundred thousand of both).
+        let mut groups = Vec::with_capacity(accs.len());
+        while let Some(g) = accs.pop() {
+            let i = accs.len() as u32;
+            let mut queues: Vec<Box<str>> = vec![text(g.queue).into_boxed_str()];
+            for q in more_queues.remove(&i).unwrap_or_default() {
+                queues.push(text(q).into_boxed_str());
+            }
+            queues.sort();
+            let mut ips = by_ip.remove(&i).unwrap_or_default();
+            ips.sort_by(|a, b| a.0.cmp(&b.0));
+            groups.push(Group {
+                domain: text(g.dest).into_boxed_str(),
+                pool: Arc::clone(
+                    pools
+                        .entry(g.pool)
+                        .or_insert_with(|| Arc::from(text(g.pool))),
+                ),
+                queues: queues.into_boxed_slice(),
+                vmtas: Arc::clone(&no_vmtas),
+                timeline: g.live.finish(),
+                by_source_ip: ips.into_boxed_slice(),
+            });
+            if accs.len() < accs.capacity() / 2 {
+                accs.shrink_to_fit();
+            }
+        }
+        groups.reverse();
+        let mx_hosts = mx_hosts
             .into_iter()
             .map(|((h, r), n)| ((text(h).trim_end_matches('.').to_owned(), text(r)), n))
             .fold(FxHashMap::default(), |mut m, (k, n)| {
@@ -683,7 +727,7 @@ impl Stream {
         Ok(Estimated {
             groups,
             mx_hosts,
-            late: self.late,
+            late,
         })
     }
 }
