@@ -32,6 +32,7 @@ fn rss_anon() -> u64 {
 }
 
 fn main() -> ExitCode {
+    pmta_lens::cli::workers::tune_allocator();
     let mut paths = Vec::new();
     let mut args = Args {
         no_config: true,

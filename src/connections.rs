@@ -540,10 +540,11 @@ fn logged_groups(
         .map(|(key, per_ip)| {
             let (vmtas, queues) = groups.remove(&key).unwrap_or_default();
             let all: Vec<Span> = per_ip.values().flatten().copied().collect();
+            let queues = queues.into_iter().map(String::into_boxed_str).collect();
             stream::Group {
+                other_queues: stream::Group::queues_field(&key.0, queues),
                 domain: key.0.into_boxed_str(),
                 pool: Arc::from(key.1),
-                queues: queues.into_iter().map(String::into_boxed_str).collect(),
                 vmtas: Arc::new(vmtas),
                 timeline: Live::of(&all, series).finish(),
                 by_source_ip: per_ip
@@ -597,10 +598,10 @@ impl Parts<'_> {
         let mut queues: BTreeSet<String> = self
             .estimated
             .get(key)
-            .map(|g| g.queues.iter().map(ToString::to_string).collect())
+            .map(|g| g.queues().into_iter().map(ToString::to_string).collect())
             .unwrap_or_default();
         if let Some(g) = seen_obs {
-            queues.extend(g.queues.iter().map(ToString::to_string));
+            queues.extend(g.queues().into_iter().map(ToString::to_string));
         }
         let queues: Vec<String> = queues.into_iter().collect();
         // The settings that apply are those of the queue PowerMTA used (`microsoft.rollup`
@@ -893,6 +894,9 @@ mod tests {
             .iter()
             .map(|n| (n.as_str(), "pool"))
             .collect();
-        assert_eq!(top, want, "the 40 largest, then the 10 first names of the tie");
+        assert_eq!(
+            top, want,
+            "the 40 largest, then the 10 first names of the tie"
+        );
     }
 }

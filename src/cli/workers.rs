@@ -1,5 +1,6 @@
 //! The pool of worker threads a command scans with: `--threads` (or `RAYON_NUM_THREADS`), all
-//! cores by default, and never more than a few times the cores.
+//! cores by default, and never more than a few times the cores; and the allocator's setting
+//! for the process.
 
 use anyhow::Context;
 
@@ -50,6 +51,25 @@ pub fn pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
         .build()
         .context("starting worker threads")
 }
+
+/// Large buffers (a large sender's tables of a hundred thousand destinations, the vectors that
+/// double as they grow) get their own mappings, returned to the system when freed. glibc's
+/// default raises that threshold each time such a buffer is freed, after which freed buffers
+/// stay in the heap as holes that later requests do not fit: 15-20 % more resident memory on a
+/// large sender's day, taken from `PowerMTA` on its host. Call once, first thing in `main`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub fn tune_allocator() {
+    // SAFETY: mallopt only sets a parameter of the allocator; it is called before any thread
+    // is started.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+/// Other platforms' allocators are left as they are.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn tune_allocator() {}
 
 #[cfg(test)]
 mod tests {

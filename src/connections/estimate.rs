@@ -18,7 +18,11 @@
 //! against simulated connections with known truth. The rows come from the scan, chunk by chunk
 //! ([`Collector`]); `connections::stream` replays them as they come.
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use serde::Serialize;
 
 use super::timeline::Span;
@@ -98,8 +102,10 @@ impl Attempt {
 pub struct Collector {
     hosts: bool,
     strings: Interner,
-    /// (VMTA, IP, queue, recipient domain, pool) as bytes joined by NUL -> key id.
-    keys: FxHashMap<Box<[u8]>, u32>,
+    /// (VMTA, IP, queue, recipient domain, pool) as ids of `strings`, each key once; found by
+    /// hash in `keys` (no bytes per key: a large sender's chunk has a key for nearly every
+    /// row).
+    keys: HashTable<u32>,
     key_list: Vec<[u32; 5]>,
     /// A row of the key went to a Microsoft consumer MX.
     key_microsoft: Vec<bool>,
@@ -154,8 +160,6 @@ impl Collector {
         }
         let id = if !self.last.is_empty() && self.scratch == self.last {
             self.last_id
-        } else if let Some(id) = self.keys.get(self.scratch.as_slice()) {
-            *id
         } else {
             let key = [
                 self.strings.intern(k.vmta),
@@ -164,11 +168,22 @@ impl Collector {
                 self.strings.intern(k.rcpt_domain),
                 self.strings.intern(k.pool),
             ];
-            let id = u32::try_from(self.key_list.len()).unwrap_or(u32::MAX);
-            self.key_list.push(key);
-            self.key_microsoft.push(false);
-            self.keys.insert(self.scratch.as_slice().into(), id);
-            id
+            let list = &self.key_list;
+            let hash = |k: &[u32; 5]| FxBuildHasher.hash_one(k);
+            match self.keys.entry(
+                hash(&key),
+                |&id| list[id as usize] == key,
+                |&id| hash(&list[id as usize]),
+            ) {
+                Entry::Occupied(e) => *e.get(),
+                Entry::Vacant(e) => {
+                    let id = u32::try_from(self.key_list.len()).unwrap_or(u32::MAX);
+                    e.insert(id);
+                    self.key_list.push(key);
+                    self.key_microsoft.push(false);
+                    id
+                }
+            }
         };
         std::mem::swap(&mut self.scratch, &mut self.last);
         self.last_id = id;

@@ -15,11 +15,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use std::hash::BuildHasher;
-
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxHashMap;
 
 use super::estimate::{Attempt, Collector, Event, Replay};
 use super::timeline::{Live, Timeline};
@@ -48,14 +44,35 @@ pub struct Group {
     pub domain: Box<str>,
     /// Shared by the groups of the pool.
     pub pool: Arc<str>,
-    /// The `PowerMTA` queues (domain or rollup names) its connections belonged to.
-    pub queues: Box<[Box<str>]>,
+    /// The `PowerMTA` queues (domain or rollup names) its connections belonged to, sorted;
+    /// `None` for the destination's own queue alone (the common case: no allocation for a
+    /// large sender's hundred thousand tail domains). See [`Group::queues`].
+    pub other_queues: Option<Box<[Box<str>]>>,
     /// The VMTAs its connections came from, where they are known (a log names them; the
     /// estimate leaves them to the aggregates).
     pub vmtas: Arc<std::collections::BTreeSet<String>>,
     pub timeline: Timeline,
     /// Per (sending IP, VMTA), for destinations the config names and Microsoft.
     pub by_source_ip: Box<[IpTimeline]>,
+}
+
+impl Group {
+    /// The `PowerMTA` queues its connections belonged to, sorted.
+    pub fn queues(&self) -> Vec<&str> {
+        match &self.other_queues {
+            None => vec![&*self.domain],
+            Some(list) => list.iter().map(|q| &**q).collect(),
+        }
+    }
+
+    /// The field for `queues` (sorted, each once) of a group of `domain`.
+    pub fn queues_field(domain: &str, queues: Vec<Box<str>>) -> Option<Box<[Box<str>]>> {
+        if queues.len() == 1 && *queues[0] == *domain {
+            None
+        } else {
+            Some(queues.into_boxed_slice())
+        }
+    }
 }
 
 /// The connections of one (sending IP, VMTA) within a [`Group`].
@@ -80,19 +97,20 @@ pub struct Disorder {
     pub rows: u64,
 }
 
-/// A queue: (VMTA, IP, queue, pool), as ids of the stream's dictionary.
-type QueueKey = [u32; 4];
+/// A queue as the stream keys it: (sender, queue name), a sender being a (VMTA, IP, pool)
+/// (see [`Senders`]).
+type QueueId = [u32; 2];
 
-/// A row waiting to be replayed: its queue (an id of [`Queues`]) and recipient domain.
+/// A row waiting to be replayed: its queue and recipient domain.
 #[derive(Clone, Copy, Debug)]
 struct Pending {
     attempt: Attempt,
-    queue: u32,
+    queue: QueueId,
     rcpt: u32,
     microsoft_mx: bool,
 }
 
-/// No slot, no accumulator, not worked out yet.
+/// No accumulator, not worked out yet.
 const NONE: u32 = u32::MAX;
 
 /// A recipient domain no fixed rollup takes.
@@ -107,78 +125,25 @@ fn by_name(table: &mut Vec<u32>, name: u32) -> &mut u32 {
     &mut table[i]
 }
 
-/// Every queue seen, with a dense id: its key, its slot in [`Stream::active`] while it has
-/// something open, and what its last start worked out (a large sender's tail domains start
-/// again each time they get mail: the second start costs a comparison).
+/// The (VMTA, IP, pool) the rows name, with dense ids: a large sender has a few hundred of
+/// them for hundreds of thousands of queues, so a queue is keyed by its sender and its name.
+/// Each sender's pool as the budget names it is worked out once.
 #[derive(Clone, Default)]
-struct Queues {
-    /// (sender, queue name) per queue: a sender is a (VMTA, IP, pool), and a large sender has
-    /// a few hundred of them for hundreds of thousands of queues.
-    keys: Vec<[u32; 2]>,
-    senders: Vec<[u32; 3]>,
-    sender_ids: FxHashMap<[u32; 3], u32>,
-    /// Ids, found by the hash of their keys.
-    table: HashTable<u32>,
-    slots: Vec<u32>,
-    starts: Vec<Start>,
+struct Senders {
+    keys: Vec<[u32; 3]>,
+    ids: FxHashMap<[u32; 3], u32>,
+    budget_pools: Vec<u32>,
 }
 
-impl Queues {
-    /// The id of a queue, adding it if it is new.
-    fn id(&mut self, [vmta, ip, queue, pool]: QueueKey) -> u32 {
-        let next = self.senders.len() as u32;
-        let sender = *self.sender_ids.entry([vmta, ip, pool]).or_insert(next);
-        if sender == next {
-            self.senders.push([vmta, ip, pool]);
+impl Senders {
+    fn id(&mut self, key: [u32; 3]) -> u32 {
+        let next = self.keys.len() as u32;
+        let id = *self.ids.entry(key).or_insert(next);
+        if id == next {
+            self.keys.push(key);
+            self.budget_pools.push(NONE);
         }
-        let key = [sender, queue];
-        let keys = &self.keys;
-        let hash = |k: &[u32; 2]| FxBuildHasher.hash_one(k);
-        match self.table.entry(
-            hash(&key),
-            |&id| keys[id as usize] == key,
-            |&id| hash(&keys[id as usize]),
-        ) {
-            Entry::Occupied(e) => *e.get(),
-            Entry::Vacant(e) => {
-                let id = u32::try_from(self.keys.len()).unwrap_or(NONE - 1);
-                e.insert(id);
-                self.keys.push(key);
-                self.slots.push(NONE);
-                self.starts.push(Start::default());
-                id
-            }
-        }
-    }
-
-    /// The key of queue `id`.
-    fn key(&self, id: u32) -> QueueKey {
-        let [sender, queue] = self.keys[id as usize];
-        let [vmta, ip, pool] = self.senders[sender as usize];
-        [vmta, ip, queue, pool]
-    }
-}
-
-/// Where a queue's connections count, as its last start worked out from its first row (the
-/// recipient domain and whether it went to a Microsoft MX decide the destination). 16 bytes:
-/// a large sender has hundreds of thousands of queues.
-#[derive(Clone, Copy)]
-struct Start {
-    rcpt: u32,
-    microsoft_mx: bool,
-    group: u32,
-    /// Its (group, IP, VMTA) accumulator, or [`NONE`] when the group keeps none.
-    ip: u32,
-}
-
-impl Default for Start {
-    fn default() -> Self {
-        Start {
-            rcpt: NONE,
-            microsoft_mx: false,
-            group: NONE,
-            ip: NONE,
-        }
+        id
     }
 }
 
@@ -186,14 +151,68 @@ impl Default for Start {
 /// replay keeps its buffers for the next queue to start.
 #[derive(Clone)]
 struct Active {
-    /// The queue's id, [`NONE`] for a free slot.
-    queue: u32,
+    /// The queue, `None` for a free slot.
+    queue: Option<QueueId>,
     replay: Replay,
     /// It has rows in the second being replayed.
     in_second: bool,
     group: u32,
     /// Its (group, IP, VMTA) accumulator, when the group keeps them.
     ip: Option<u32>,
+}
+
+/// A vector in chunks of a fixed size: a large sender's hundred thousand groups grow without
+/// the copy (and the momentary second buffer) of a doubling vector, and are freed a chunk at a
+/// time as they are taken from the end.
+#[derive(Clone)]
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Chunked<T> {
+    const CHUNK: usize = 4096;
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, v: T) {
+        if self.len.is_multiple_of(Self::CHUNK) {
+            self.chunks.push(Vec::with_capacity(Self::CHUNK));
+        }
+        if let Some(last) = self.chunks.last_mut() {
+            last.push(v);
+            self.len += 1;
+        }
+    }
+
+    fn get_mut(&mut self, i: u32) -> &mut T {
+        let i = i as usize;
+        &mut self.chunks[i / Self::CHUNK][i % Self::CHUNK]
+    }
+
+    /// Takes the last element, freeing its chunk once empty.
+    fn pop(&mut self) -> Option<T> {
+        let last = self.chunks.last_mut()?;
+        let v = last.pop();
+        if last.is_empty() {
+            self.chunks.pop();
+        }
+        if v.is_some() {
+            self.len -= 1;
+        }
+        v
+    }
 }
 
 /// One destination and pool as it is accumulated.
@@ -223,7 +242,7 @@ pub struct Stream {
     /// lowercased), and the MX addresses apart (their order decides ties, as in [`Replay`]).
     names: Dict,
     mx: Dict,
-    groups: Vec<GroupAcc>,
+    groups: Chunked<GroupAcc>,
     group_ids: FxHashMap<(u32, u32), u32>,
     more_queues: FxHashMap<u32, Vec<u32>>,
     ips: Vec<(u32, u32, u32, Live)>,
@@ -236,10 +255,12 @@ pub struct Stream {
     per_vmta: bool,
     /// Per recipient domain: the destination a fixed rollup gives it, else [`NOT_FIXED`].
     fixed_dest: Vec<u32>,
-    /// (pool as the rows name it, VMTA) -> pool as the budget names it.
-    pools: FxHashMap<(u32, u32), u32>,
-    queues: Queues,
-    /// The queues with something open, in slots that are reused (see [`Active`]).
+
+    senders: Senders,
+    /// The queues with something open: their slots, which are reused (see [`Active`]). Only
+    /// the active queues are held: a large sender's hundreds of thousands of queues have a
+    /// few thousand open at a time.
+    slots: FxHashMap<QueueId, u32>,
     active: Vec<Active>,
     free: Vec<u32>,
     /// Slots of the queues with rows in the second being replayed.
@@ -289,7 +310,7 @@ impl Stream {
             keep_all,
             names: Dict::default(),
             mx: Dict::default(),
-            groups: Vec::new(),
+            groups: Chunked::default(),
             group_ids: FxHashMap::default(),
             more_queues: FxHashMap::default(),
             ips: Vec::new(),
@@ -299,8 +320,8 @@ impl Stream {
             vmta_limits: FxHashMap::default(),
             per_vmta,
             fixed_dest: Vec::new(),
-            pools: FxHashMap::default(),
-            queues: Queues::default(),
+            senders: Senders::default(),
+            slots: FxHashMap::default(),
             active: Vec::new(),
             free: Vec::new(),
             dirty: Vec::new(),
@@ -324,7 +345,7 @@ impl Stream {
         let mut plain: Vec<Option<u32>> = vec![None; parts.strings.len()];
         let mut lower: Vec<Option<u32>> = vec![None; parts.strings.len()];
         let mut mx: Vec<Option<u32>> = vec![None; parts.strings.len()];
-        let mut keys: Vec<(u32, u32)> = Vec::with_capacity(parts.keys.len());
+        let mut keys: Vec<(QueueId, u32)> = Vec::with_capacity(parts.keys.len());
         for k in &parts.keys {
             let mut id = |i: usize| {
                 let id = k[i];
@@ -333,7 +354,7 @@ impl Stream {
             let (v, ip, pool) = (id(0), id(1), id(4));
             let queue = self_lower(&mut self.names, &mut lower, &parts.strings, k[2]);
             let rcpt = self_lower(&mut self.names, &mut lower, &parts.strings, k[3]);
-            keys.push((self.queues.id([v, ip, queue, pool]), rcpt));
+            keys.push(([self.senders.id([v, ip, pool]), queue], rcpt));
         }
         for (key, a) in parts.attempts {
             let m = a.mx();
@@ -417,15 +438,15 @@ impl Stream {
             self.swept_bound = bound;
             for slot in 0..self.active.len() {
                 let q = &mut self.active[slot];
-                if q.queue == NONE {
+                let Some(queue) = q.queue else {
                     continue;
-                }
+                };
                 q.replay.sweep(bound, &mut self.events);
                 let (g, ip) = (q.group, q.ip);
                 if q.replay.is_idle(bound) {
                     // Forgotten: the slot (and its replay's buffers) waits for the next start.
-                    self.queues.slots[q.queue as usize] = NONE;
-                    q.queue = NONE;
+                    self.slots.remove(&queue);
+                    q.queue = None;
                     self.free.push(slot as u32);
                 }
                 self.route(g, ip);
@@ -436,11 +457,13 @@ impl Stream {
 
     /// Hands one row to its queue's replay, starting the queue if it had nothing open.
     fn replay(&mut self, p: &Pending, a: Attempt) {
-        let mut slot = self.queues.slots[p.queue as usize];
-        if slot == NONE {
-            slot = self.start(p);
-            self.queues.slots[p.queue as usize] = slot;
-        }
+        let slot = if let Some(&slot) = self.slots.get(&p.queue) {
+            slot
+        } else {
+            let slot = self.start(p);
+            self.slots.insert(p.queue, slot);
+            slot
+        };
         let q = &mut self.active[slot as usize];
         if !q.in_second {
             q.in_second = true;
@@ -452,53 +475,13 @@ impl Stream {
     }
 
     /// Starts a queue in a free slot (or a new one): its replay, with its limits and where its
-    /// connections count.
+    /// connections count, from its first row.
     fn start(&mut self, p: &Pending) -> u32 {
-        let mut st = self.queues.starts[p.queue as usize];
-        if st.rcpt != p.rcpt || st.microsoft_mx != p.microsoft_mx {
-            st = self.first_start(p);
-            self.queues.starts[p.queue as usize] = st;
-        }
-        let (group, ip) = (st.group, (st.ip != NONE).then_some(st.ip));
-        let [vmta, _, queue, _] = self.queues.key(p.queue);
+        let [sender, queue] = p.queue;
+        let [vmta, ip, _] = self.senders.keys[sender as usize];
         let (cap, idle_ms) = self.limits(queue, vmta);
-        let estimate = self.settings.estimate;
-        if let Some(slot) = self.free.pop() {
-            let q = &mut self.active[slot as usize];
-            q.queue = p.queue;
-            q.replay.reset(cap, idle_ms, estimate);
-            q.in_second = false;
-            q.group = group;
-            q.ip = ip;
-            slot
-        } else {
-            self.active.push(Active {
-                queue: p.queue,
-                replay: Replay::new(cap, idle_ms, estimate),
-                in_second: false,
-                group,
-                ip,
-            });
-            (self.active.len() - 1) as u32
-        }
-    }
-
-    /// Works out a queue's limits and where its connections count, from its first row.
-    fn first_start(&mut self, p: &Pending) -> Start {
-        let [vmta, ip, queue, pool] = self.queues.key(p.queue);
         let dest = self.destination(p.rcpt, queue, p.microsoft_mx);
-        let pool = if let Some(p) = self.pools.get(&(pool, vmta)) {
-            *p
-        } else {
-            let name = pool_of(
-                &self.names.text(pool),
-                &self.names.text(vmta),
-                self.config.as_deref(),
-            );
-            let id = self.names.intern(name.as_bytes());
-            self.pools.insert((pool, vmta), id);
-            id
-        };
+        let pool = self.budget_pool(sender);
         let next = self.groups.len() as u32;
         let group = *self.group_ids.entry((dest, pool)).or_insert(next);
         if group == next {
@@ -516,29 +499,57 @@ impl Stream {
                 tracked,
             });
         }
-        let g = &mut self.groups[group as usize];
+        let g = self.groups.get_mut(group);
         if g.queue != queue {
             let more = self.more_queues.entry(group).or_default();
             if !more.contains(&queue) {
                 more.push(queue);
             }
         }
-        let ip_slot = if g.tracked {
+        let ip = g.tracked.then(|| {
             let next = self.ips.len() as u32;
             let slot = *self.ip_ids.entry((group, ip, vmta)).or_insert(next);
             if slot == next {
                 self.ips.push((group, ip, vmta, Live::new(false)));
             }
             slot
+        });
+        let estimate = self.settings.estimate;
+        if let Some(slot) = self.free.pop() {
+            let q = &mut self.active[slot as usize];
+            q.queue = Some(p.queue);
+            q.replay.reset(cap, idle_ms, estimate);
+            q.in_second = false;
+            q.group = group;
+            q.ip = ip;
+            slot
         } else {
-            NONE
-        };
-        Start {
-            rcpt: p.rcpt,
-            microsoft_mx: p.microsoft_mx,
-            group,
-            ip: ip_slot,
+            self.active.push(Active {
+                queue: Some(p.queue),
+                replay: Replay::new(cap, idle_ms, estimate),
+                in_second: false,
+                group,
+                ip,
+            });
+            (self.active.len() - 1) as u32
         }
+    }
+
+    /// A sender's pool as the budget names it: the row's, else the config's pool of its VMTA.
+    fn budget_pool(&mut self, sender: u32) -> u32 {
+        let known = self.senders.budget_pools[sender as usize];
+        if known != NONE {
+            return known;
+        }
+        let [vmta, _, pool] = self.senders.keys[sender as usize];
+        let name = pool_of(
+            &self.names.text(pool),
+            &self.names.text(vmta),
+            self.config.as_deref(),
+        );
+        let id = self.names.intern(name.as_bytes());
+        self.senders.budget_pools[sender as usize] = id;
+        id
     }
 
     /// `max-smtp-out` and the idle timeout (ms) of a queue on a VMTA, worked out once per queue
@@ -624,7 +635,7 @@ impl Stream {
             }
             self.edges.pop();
             if target & IP_TARGET == 0 {
-                self.groups[target as usize].live.edge(t, d);
+                self.groups.get_mut(target).live.edge(t, d);
             } else {
                 self.ips[(target & !IP_TARGET) as usize].3.edge(t, d);
             }
@@ -649,7 +660,7 @@ impl Stream {
         }
         for slot in 0..self.active.len() {
             let q = &mut self.active[slot];
-            if q.queue != NONE {
+            if q.queue.is_some() {
                 q.replay.finish(&mut self.events);
                 let (g, ip) = (q.group, q.ip);
                 self.route(g, ip);
@@ -659,7 +670,7 @@ impl Stream {
         self.settle(i64::MAX);
         // What the replay needed goes before the groups are made.
         drop((
-            std::mem::take(&mut self.queues),
+            std::mem::take(&mut self.slots),
             std::mem::take(&mut self.group_ids),
             std::mem::take(&mut self.ip_ids),
             std::mem::take(&mut self.fixed_dest),
@@ -700,21 +711,20 @@ impl Stream {
             queues.sort();
             let mut ips = by_ip.remove(&i).unwrap_or_default();
             ips.sort_by(|a, b| a.0.cmp(&b.0));
+            let domain = text(g.dest).into_boxed_str();
+            let other_queues = Group::queues_field(&domain, queues);
             groups.push(Group {
-                domain: text(g.dest).into_boxed_str(),
+                domain,
                 pool: Arc::clone(
                     pools
                         .entry(g.pool)
                         .or_insert_with(|| Arc::from(text(g.pool))),
                 ),
-                queues: queues.into_boxed_slice(),
+                other_queues,
                 vmtas: Arc::clone(&no_vmtas),
                 timeline: g.live.finish(),
                 by_source_ip: ips.into_boxed_slice(),
             });
-            if accs.len() < accs.capacity() / 2 {
-                accs.shrink_to_fit();
-            }
         }
         groups.reverse();
         let mx_hosts = mx_hosts
