@@ -2,7 +2,7 @@
 """Times pmta-lens against the tools operators reach for, on the same generated files, in one run.
 
     python3 benches/compare.py [--profile esp,narrow,adversarial] [--size 1G] [--runs 3]
-                               [--seed 42] [--no-xsv] [--no-duckdb]
+                               [--seed 42] [--no-xsv] [--no-duckdb] [--gzip]
 
 For each profile of the generator (`cargo run --release --example gen -- --profile NAME`):
 
@@ -20,8 +20,12 @@ delete bench-data/ after changing the generator), warms the page cache, then tak
 - pmta-lens summary --format json: every grouping of the summary (type, VMTA, source IP,
   rolled-up domain, classified code, per-minute timeline) plus the findings;
 - the same with --config of the generated config (adds the connection budget and estimate);
+- the dashboard's complete first scan (examples/loader.rs: counts, snapshots, the analyses'
+  follow-up and the connection estimate, everything before "scan complete"), with the config;
 - pmta-lens rows --where code=RP-002 | wc -l, against grep -c RP-002 (the counts differ: rows
   classifies, grep matches text anywhere; both are printed);
+- with --gzip: the file compressed once (gzip -6, cached beside it), decompressed by our decoder
+  on one thread (examples/gunzip.rs) and by zcat > /dev/null, then summary on the .gz;
 - DuckDB (Python package, installed with pip if missing): read_csv with the same four GROUP BYs
   (type x vmta, source IP, recipient domain, a regex-extracted code), run in a child Python
   process; its time is the query's, measured inside the child (interpreter start and import
@@ -247,7 +251,7 @@ def generate(gen, profile, size_arg, seed):
     return path, config, note
 
 
-def bench_profile(args, profile, binary, gen, xsv):
+def bench_profile(args, profile, binary, gen, loader, gunzip, xsv):
     path, config, note = generate(gen, profile, args.size, args.seed)
     nbytes = os.path.getsize(path)
     cols = header_columns(path)
@@ -266,6 +270,8 @@ def bench_profile(args, profile, binary, gen, xsv):
     timed("pmta-lens summary --format json", f"{binary} summary --format json {q(path)} > /dev/null")
     timed("pmta-lens summary --format json --config (generated)",
           f"{binary} summary --format json --config {q(config)} {q(path)} > /dev/null")
+    timed("dashboard first scan, --config (examples/loader)",
+          f"{loader} --config {q(config)} {q(path)} > /dev/null")
     rows_out = timed("pmta-lens rows --where code=RP-002 \\| wc -l",
                      f"{binary} rows --where code=RP-002 {q(path)} | wc -l")
     grep_out = timed("grep -c RP-002", f"grep -c RP-002 {q(path)}")
@@ -285,6 +291,17 @@ def bench_profile(args, profile, binary, gen, xsv):
         timed("awk -F, 4 counts (wrong on quoted commas)", awk)
         timed("cut \\| sort \\| uniq -c, one column",
               f"cut -d, -f{col['vmta']} {q(path)} | sort | uniq -c > /dev/null")
+
+    if args.gzip:
+        gz = path + ".gz"
+        if not os.path.exists(gz):
+            print(f"compressing {gz} ...", file=sys.stderr, flush=True)
+            sh(f"gzip -6 -c {q(path)} > {q(gz)}.tmp && mv {q(gz)}.tmp {q(gz)}")
+        sh(f"cat {q(gz)} > /dev/null")
+        timed("gunzip, our decoder, one thread (examples/gunzip)", f"{gunzip} {q(gz)} > /dev/null")
+        timed("zcat > /dev/null", f"zcat {q(gz)} > /dev/null")
+        timed("pmta-lens summary --format json on the .gz",
+              f"{binary} summary --format json {q(gz)} > /dev/null")
 
     if xsv:
         timed("xsv frequency, 3 columns", f"{xsv} frequency -s type,vmta,dlvSourceIp {q(path)} > /dev/null")
@@ -323,6 +340,8 @@ def main():
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-xsv", action="store_true")
     ap.add_argument("--no-duckdb", action="store_true")
+    ap.add_argument("--gzip", action="store_true",
+                    help="also time decompression (ours and zcat) and summary on a .gz copy")
     args = ap.parse_args()
     profiles = [p.strip() for p in args.profile.split(",") if p.strip()]
     for p in profiles:
@@ -332,9 +351,12 @@ def main():
 
     os.makedirs(DATA, exist_ok=True)
     print("building release binaries ...", file=sys.stderr, flush=True)
-    sh("cargo build --release --quiet --bin pmta-lens --example gen", cwd=ROOT)
+    sh("cargo build --release --quiet --bin pmta-lens --example gen --example loader --example gunzip",
+       cwd=ROOT)
     binary = os.path.join(ROOT, "target", "release", "pmta-lens")
     gen = os.path.join(ROOT, "target", "release", "examples", "gen")
+    loader = os.path.join(ROOT, "target", "release", "examples", "loader")
+    gunzip = os.path.join(ROOT, "target", "release", "examples", "gunzip")
     xsv = None if args.no_xsv else ensure_xsv()
 
     cpu = ""
@@ -349,7 +371,7 @@ def main():
     print(f"{now}, nproc {len(os.sched_getaffinity(0))}{', ' + cpu if cpu else ''}, load {load:.2f}, "
           f"best of {args.runs}, warm page cache: `{command}`")
     for p in profiles:
-        bench_profile(args, p, binary, gen, xsv)
+        bench_profile(args, p, binary, gen, loader, gunzip, xsv)
 
 
 if __name__ == "__main__":
