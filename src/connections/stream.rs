@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::estimate::{Attempt, Collector, Event, Replay};
 use super::timeline::{Live, Timeline};
@@ -244,7 +244,9 @@ pub struct Stream {
     mx: Dict,
     groups: Chunked<GroupAcc>,
     group_ids: FxHashMap<(u32, u32), u32>,
-    more_queues: FxHashMap<u32, Vec<u32>>,
+    /// A hash set each: a destination's queues can be many (each Office 365 tenant's domain
+    /// its own queue, all to Microsoft's MX), and the set is looked up on every queue start.
+    more_queues: FxHashMap<u32, FxHashSet<u32>>,
     ips: Vec<(u32, u32, u32, Live)>,
     ip_ids: FxHashMap<(u32, u32, u32), u32>,
     /// (max-smtp-out, idle timeout ms): per queue name, an index into `limit_values`; per
@@ -501,10 +503,7 @@ impl Stream {
         }
         let g = self.groups.get_mut(group);
         if g.queue != queue {
-            let more = self.more_queues.entry(group).or_default();
-            if !more.contains(&queue) {
-                more.push(queue);
-            }
+            self.more_queues.entry(group).or_default().insert(queue);
         }
         let ip = g.tracked.then(|| {
             let next = self.ips.len() as u32;
