@@ -4,6 +4,7 @@
 
 pub mod chunk;
 pub mod discover;
+pub mod guard;
 pub mod header;
 pub mod record;
 pub mod source;

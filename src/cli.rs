@@ -343,7 +343,7 @@ fn prepare(select: &Select, global: &Global) -> anyhow::Result<Prepared> {
 /// Prints what went wrong with inputs; true if anything did.
 fn report_errors(report: &ScanReport) -> bool {
     for e in &report.errors {
-        eprintln!("pmta-lens: {e} (skipped)");
+        eprintln!("pmta-lens: {e}{}", e.outcome());
     }
     !report.errors.is_empty()
 }

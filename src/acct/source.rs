@@ -6,17 +6,17 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use memmap2::Mmap;
 use rustc_hash::FxHashMap;
 
 use super::chunk::next_boundary;
 use super::discover::{Input, InputKind};
+use super::guard::GuardedMap;
 use crate::error::InputError;
 
 /// An opened input.
 pub enum Opened {
-    /// The whole file, mapped.
-    Mapped(Arc<Mmap>),
+    /// The whole file, mapped (guarded against the file shrinking while it is read).
+    Mapped(Arc<GuardedMap>),
     /// A file of zero bytes (cannot be mapped).
     Empty,
     /// A stream to read in blocks.
@@ -60,14 +60,15 @@ pub fn open(input: &Input, mmap: bool) -> Result<Opened, InputError> {
             if meta.len() == 0 {
                 return Ok(Opened::Empty);
             }
-            // SAFETY: the mapping is read-only and lives while the scan reads it. The contract
-            // is that nobody truncates the file while it is mapped: PowerMTA only appends to the
-            // live accounting file and rotates by renaming, which leaves the mapped bytes valid
-            // (appended bytes are simply not seen). Operators who truncate logs in place should
-            // pass `--no-mmap`, which reads the file instead.
-            #[allow(unsafe_code)]
-            let mapped = unsafe { Mmap::map(&f) }.map_err(io_err)?;
-            Ok(Opened::Mapped(Arc::new(mapped)))
+            // PowerMTA only appends to the live file and rotates by renaming, which leaves the
+            // mapped bytes valid; a file truncated in place (copytruncate) would fault reads past
+            // its new end, which the guard turns into zeros and a report (see `guard`). When
+            // the guard cannot take one more mapping, the file is read as a stream instead.
+            match GuardedMap::map(&f) {
+                Ok(mapped) => Ok(Opened::Mapped(Arc::new(mapped))),
+                Err(_) if f.metadata().is_ok() => Ok(Opened::Stream(Box::new(f))),
+                Err(e) => Err(io_err(e)),
+            }
         }
     }
 }
@@ -80,7 +81,7 @@ pub fn open(input: &Input, mmap: bool) -> Result<Opened, InputError> {
 /// (in `$TMPDIR`, gone when the command ends) that later passes read instead.
 #[derive(Debug, Default)]
 pub struct MapCache {
-    maps: Mutex<FxHashMap<PathBuf, Arc<Mmap>>>,
+    maps: Mutex<FxHashMap<PathBuf, Arc<GuardedMap>>>,
     stdin: Mutex<Option<File>>,
 }
 
@@ -95,10 +96,10 @@ impl Drop for MapCache {
             use rayon::prelude::*;
             const SLICE: usize = 64 << 20;
             let maps = self.maps.get_mut().unwrap_or_else(PoisonError::into_inner);
-            let slices: Vec<(&Mmap, usize)> = maps
+            let slices: Vec<(&memmap2::Mmap, usize)> = maps
                 .values()
                 .filter(|m| Arc::strong_count(m) == 1)
-                .flat_map(|m| (0..m.len()).step_by(SLICE).map(move |off| (&**m, off)))
+                .flat_map(|m| (0..m.len()).step_by(SLICE).map(move |off| (m.mmap(), off)))
                 .collect();
             slices.par_iter().for_each(|(m, off)| {
                 let len = SLICE.min(m.len() - off);

@@ -325,7 +325,7 @@ pub fn check_config(
             &setup.plan(),
         );
         for e in &result.report.errors {
-            eprintln!("pmta-lens: {e} (skipped)");
+            eprintln!("pmta-lens: {e}{}", e.outcome());
         }
         failed |= !result.report.errors.is_empty();
         for (sender, _) in result.aggregates.microsoft_senders() {

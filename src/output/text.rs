@@ -138,8 +138,11 @@ fn scope(d: &mut Doc, s: &Summary) {
             thousands(f.records),
             thousands(f.malformed),
             f.error
-                .clone()
-                .map(|e| format!("unreadable: {e}"))
+                .as_ref()
+                .map(|e| {
+                    let how = if f.bytes > 0 { "read in part" } else { "unreadable" };
+                    format!("{how}: {e}")
+                })
                 .unwrap_or_default(),
         ]);
     }

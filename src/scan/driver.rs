@@ -17,13 +17,13 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use memmap2::Mmap;
 use rayon::prelude::*;
 
 use super::records::{ChunkReport, Target, scan_chunk};
 use super::{Engine, FileReport, MAX_SAMPLES, Malformed, Progress, Row, ScanOptions, ScanReport};
 use crate::acct::chunk::{changes_header, split_points};
 use crate::acct::discover::Input;
+use crate::acct::guard::GuardedMap;
 use crate::acct::header::{Col, Header};
 use crate::acct::record::FieldSplitter;
 use crate::acct::source::{Opened, open, read_ahead};
@@ -102,7 +102,7 @@ pub enum Step {
 enum Source {
     Unopened,
     Mapped {
-        map: Arc<Mmap>,
+        map: Arc<GuardedMap>,
         /// Piece starts from the read position on, and where the readable part ends.
         starts: Vec<usize>,
         next: usize,
@@ -123,6 +123,8 @@ struct Cursor {
     header: Option<Arc<Header>>,
     /// Find this file's header lines exactly (a guess failed).
     exact: bool,
+    /// The mapped file shrank while it was read: the byte offset of the last whole line kept.
+    cut: Option<usize>,
 }
 
 impl Cursor {
@@ -134,6 +136,7 @@ impl Cursor {
             line: 0,
             header: None,
             exact: false,
+            cut: None,
         }
     }
 }
@@ -281,6 +284,7 @@ impl<F: Send> Driver<F> {
                 self.open(i);
                 self.read_ahead_from(i + 1);
             }
+            self.check_shrink(i);
             let window = match &mut self.cursors[i].source {
                 Source::Mapped {
                     map,
@@ -410,6 +414,45 @@ impl<F: Send> Driver<F> {
         }
     }
 
+    /// Stops a mapped input at its last whole line when its file has shrunk since it was mapped
+    /// (truncated or rewritten in place while being read): the pieces past the cut are dropped,
+    /// the rows before it count, and, unless following (where `grow` starts the file again),
+    /// the input gets an error saying what happened. Costs one `stat` per window.
+    fn check_shrink(&mut self, i: usize) {
+        let c = &mut self.cursors[i];
+        let Source::Mapped {
+            map,
+            starts,
+            next,
+            end,
+        } = &mut c.source
+        else {
+            return;
+        };
+        if c.cut.is_some() {
+            return;
+        }
+        let Some(now) = map.shrunk_to(&c.input.path) else {
+            return;
+        };
+        let size = usize::try_from(now).unwrap_or(usize::MAX).min(*end);
+        let cut = memchr::memrchr(b'\n', &map[..size]).map_or(0, |p| p + 1);
+        c.cut = Some(cut);
+        *end = (*end).min(cut);
+        starts.retain(|&s| s < cut);
+        *next = (*next).min(starts.len());
+        if self.follow {
+            return;
+        }
+        let e = InputError::Shrank {
+            path: c.input.path.clone(),
+            from: map.len() as u64,
+            to: now,
+        };
+        self.report.files[i].error = Some(e.to_string());
+        self.report.errors.push(e);
+    }
+
     /// Records a read error of input `i` (what was read before it counts).
     fn fail(&mut self, i: usize, source: io::Error) {
         let e = InputError::Io {
@@ -453,8 +496,22 @@ impl<F: Send> Driver<F> {
             done = scan_pieces(&self.folds, eng, sink, &pieces, &exact.headers, progress);
         }
         drop(pieces);
+        // The file may have shrunk while this window was read: pieces past the cut read zeros
+        // (see `acct::guard`), which are not rows of the file and not malformed ones.
+        let past_cut: Vec<bool> = match &window {
+            Window::Mapped(_, bounds) => {
+                self.check_shrink(i);
+                let cut = self.cursors[i].cut.unwrap_or(usize::MAX);
+                bounds.iter().map(|&(s, _)| s >= cut).collect()
+            }
+            Window::Stream(_) => Vec::new(),
+        };
         let mut states = Vec::with_capacity(done.len());
-        for (state, rep) in done {
+        for (k, (state, mut rep)) in done.into_iter().enumerate() {
+            if past_cut.get(k) == Some(&true) {
+                rep.malformed = 0;
+                rep.samples.clear();
+            }
             let c = &mut self.cursors[i];
             let (offset, line) = (c.offset, c.line);
             c.offset += rep.bytes;
@@ -769,7 +826,7 @@ impl<C> Scanned<C> {
 
 /// The pieces of one window and what holds their bytes.
 enum Window {
-    Mapped(Arc<Mmap>, Vec<(usize, usize)>),
+    Mapped(Arc<GuardedMap>, Vec<(usize, usize)>),
     Stream(Vec<Arc<Vec<u8>>>),
 }
 

@@ -354,3 +354,132 @@ fn gzip_rotations_decompress_side_by_side_one_per_worker() {
     let records = |f: &[FileReport]| f.iter().map(|f| f.records).collect::<Vec<_>>();
     assert_eq!(records(&files), records(&want_files));
 }
+
+/// A file of `n` one-line records, each ending in its number.
+fn numbered(n: usize) -> Vec<u8> {
+    let mut data = b"type,timeLogged,vmta,rcpt\n".to_vec();
+    for i in 0..n {
+        data.extend_from_slice(
+            format!("d,2026-01-14 10:00:00+0000,v1,user@example.org.{i:08}\n").as_bytes(),
+        );
+    }
+    data
+}
+
+#[test]
+fn a_file_truncated_between_windows_counts_the_rows_before_the_cut() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = numbered(10_000);
+    let inputs = [input(&dir, "acct.csv", &data)];
+    let opts = ScanOptions {
+        chunk_size: 4096,
+        ..ScanOptions::default()
+    };
+    let cut = data.len() / 2 + 17;
+    let whole_lines = memchr::memchr_iter(b'\n', &data[..cut]).count() - 1;
+    let mut rows = Vec::new();
+    let mut driver: Driver<()> = Driver::new(&inputs, &opts);
+    let mut first = true;
+    loop {
+        let step = driver.step(&engine(), &Every, &mut |chunk: Vec<Vec<u8>>, _| {
+            rows.extend(chunk);
+            ControlFlow::Continue(())
+        });
+        if first {
+            // logrotate's copytruncate, or `cp` over the file, while it is being read.
+            first = false;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&inputs[0].path)
+                .and_then(|f| f.set_len(cut as u64))
+                .expect("truncate");
+        }
+        if step != Step::More {
+            break;
+        }
+    }
+    let ((), report) = driver.finish(&engine(), &Every);
+    assert_eq!(
+        rows.len(),
+        whole_lines,
+        "every whole row before the cut, once"
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let row = String::from_utf8_lossy(row);
+        assert!(
+            row.trim_end().ends_with(&format!("{i:08}")),
+            "row {i} in order: {row}"
+        );
+    }
+    assert_eq!(report.malformed, 0, "the cut is not a malformed row");
+    let msg = report.files[0]
+        .error
+        .as_deref()
+        .expect("the shrink is reported");
+    assert!(
+        msg.contains(&format!(
+            "shrank from {} to {cut} bytes while being read",
+            data.len()
+        )),
+        "{msg}"
+    );
+    assert_eq!(report.errors.len(), 1);
+}
+
+/// Truncates a file when it sees a given row, in the middle of a window.
+struct Truncating {
+    path: std::path::PathBuf,
+    at: Vec<u8>,
+    to: u64,
+}
+
+impl Sink for Truncating {
+    type Fold = u64;
+    type Chunk = ();
+
+    fn new_fold(&self) -> u64 {
+        0
+    }
+
+    fn new_chunk(&self) {}
+
+    fn merge(&self, into: &mut u64, from: u64) {
+        *into += from;
+    }
+
+    fn row(&self, fold: &mut u64, (): &mut (), row: &Row<'_>) {
+        *fold += 1;
+        if row.raw.trim_ascii_end().ends_with(&self.at) {
+            let f = std::fs::OpenOptions::new().write(true).open(&self.path);
+            f.and_then(|f| f.set_len(self.to)).expect("truncate");
+        }
+    }
+}
+
+#[test]
+fn a_file_truncated_while_a_window_is_read_never_faults_the_process() {
+    // Without the guard, the pieces of the window read after the cut fault with SIGBUS.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = numbered(40_000);
+    let inputs = [input(&dir, "acct.csv", &data)];
+    let sink = Truncating {
+        path: inputs[0].path.clone(),
+        at: b"00000100".to_vec(),
+        to: 0,
+    };
+    // One window holds the whole file: the truncation lands in the middle of it.
+    let opts = ScanOptions {
+        chunk_size: 1 << 16,
+        ..ScanOptions::default()
+    };
+    let (records, report) =
+        Driver::new(&inputs, &opts).run(&engine(), &sink, |(), _| ControlFlow::Continue(()));
+    assert!((101..=40_000).contains(&records), "{records} {report:?}");
+    assert_eq!(report.files[0].records, records);
+    assert_eq!(report.malformed, 0, "zeros read past the cut are not rows");
+    let msg = report.files[0]
+        .error
+        .as_deref()
+        .unwrap_or_else(|| panic!("the shrink is reported: {records} {report:?}"));
+    assert!(msg.contains("to 0 bytes while being read"), "{msg}");
+}

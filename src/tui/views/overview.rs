@@ -64,7 +64,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         let _ = write!(scope2, " · {} complaints (FBL)", thousands(fbl));
     }
     if !r.errors.is_empty() {
-        let _ = write!(scope2, " · {} unreadable: {}", r.errors.len(), r.errors[0]);
+        let n = r.errors.len();
+        let what = if n == 1 { "input problem" } else { "input problems" };
+        let _ = write!(scope2, " · {n} {what}: {}", r.errors[0]);
     }
     widgets::text(buf, area, y, &fit(&format!("       {scope2}"), w), t.text());
     y += 1;
