@@ -3,7 +3,7 @@
 //! in place is told from one that only grew, and a compressed copy of a file already read is not
 //! read again. See [`super::Driver::grow`] and [`super::Driver::discovered`] for the rules.
 //!
-//! Why an open descriptor and not only the (device, inode) pair: PowerMTA (like any logger
+//! Why an open descriptor and not only the (device, inode) pair: `PowerMTA` (like any logger
 //! rotated by rename) may write its last rows to the old file after the rename, before it opens
 //! the new one. Through the descriptor those rows are read wherever the file went (even out of
 //! the directory, or deleted), without looking for it by name; the pair is what tells the file

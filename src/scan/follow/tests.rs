@@ -1,4 +1,4 @@
-//! Every rotation PowerMTA and logrotate do, driven through the driver with rows appended between
+//! Every rotation `PowerMTA` and logrotate do, driven through the driver with rows appended between
 //! looks: each row is read exactly once (the rows' ids are checked, not only their number).
 
 use std::fs::{File, OpenOptions};
@@ -159,7 +159,7 @@ impl Follow {
     }
 }
 
-/// PowerMTA's rotation: `acct.csv` renamed to `acct-<date>.csv`, a last row still written to it
+/// `PowerMTA`'s rotation: `acct.csv` renamed to `acct-<date>.csv`, a last row still written to it
 /// through its open descriptor, a new `acct.csv` created. Before: the renamed file was read again
 /// from 0 (300 rows for 180) and the new one ignored until it outgrew the old one.
 #[test]
