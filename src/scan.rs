@@ -9,6 +9,7 @@
 //! The core never prints: problems come back in [`ScanReport`] for the front end to show.
 
 mod driver;
+mod follow;
 mod output;
 mod records;
 #[cfg(test)]
@@ -20,6 +21,7 @@ use std::sync::atomic::AtomicU64;
 use rustc_hash::FxHashMap;
 
 pub use driver::{Ahead, ChunkAt, Driver, Sink, Step};
+pub use follow::FollowEvent;
 pub use output::rows;
 pub use records::response_kind;
 

@@ -516,6 +516,115 @@ fn follow_reads_appended_rows_waits_for_unfinished_lines_and_picks_up_rotated_fi
     assert_eq!(snap.aggregates.by_type.bounced(), 1);
 }
 
+/// `--follow` across `PowerMTA`'s rotation and a truncation, through the loader the dashboard
+/// runs: every row counted once (before: the renamed file was counted twice, the new one read
+/// from the middle of a row), rows listed from the file they are in now, and the truncation on
+/// the status line.
+#[test]
+fn follow_across_rotation_counts_each_row_once_and_says_when_a_file_was_truncated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let live = dir.path().join("acct.csv");
+    let rows = |from: u32, to: u32| {
+        (from..=to)
+            .map(|n| row(n, "d", "250 ok"))
+            .collect::<String>()
+    };
+    append(&live, &format!("{HEADER}{}", rows(1, 120)));
+    let mut s = Scanner::new(
+        spec(vec![dir.path().to_path_buf()], Filter::default(), true),
+        0,
+        None,
+    );
+    assert!(s.initial(&AtomicBool::new(false), |_| {}));
+    assert_eq!(s.snapshot().aggregates.records, 120);
+    // PowerMTA renames the live file and starts a new one
+    let rotated = dir.path().join("acct-2026-01-14-0000.csv");
+    std::fs::rename(&live, &rotated).expect("rename");
+    append(&live, &format!("{HEADER}{}", rows(121, 180)));
+    assert!(s.poll());
+    let snap = s.snapshot();
+    assert_eq!(snap.aggregates.records, 180, "each row once");
+    assert_eq!(snap.report.malformed, 0);
+    let names: Vec<&str> = snap.report.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(names.len(), 2);
+    assert!(names[0].ends_with("acct-2026-01-14-0000.csv"), "{names:?}");
+    assert!(names[1].ends_with("acct.csv"), "{names:?}");
+    // the Rows view reads each row back from where it is now
+    assert_eq!(snap.rows.len, 180);
+    let mut reader = pmta_lens::tui::reader::Reader::default();
+    for (i, n) in [(0, 1), (119, 120), (120, 121), (179, 180)] {
+        let r = reader.read(&snap.rows.get(i).expect("a row"));
+        assert_eq!(r.values[2], format!("u{n}@hotmail.de"), "row {i}");
+    }
+    // `> acct.csv`: read again from its start, and the status line says so
+    std::fs::File::create(&live).expect("truncate");
+    append(&live, &format!("{HEADER}{}", rows(181, 185)));
+    assert!(s.poll());
+    let snap = s.snapshot();
+    assert_eq!(snap.aggregates.records, 185);
+    assert_eq!(snap.report.shrunk.len(), 1);
+    assert_eq!(
+        snap.rows.len, 125,
+        "the truncated file's old rows cannot be listed"
+    );
+    assert_eq!(snap.rows.unlocated, 60);
+    let mut app = new_app(false);
+    app.ctx.follow = true;
+    app.update(Action::Loaded(Box::new(snap)));
+    let status = pmta_lens::tui::views::status_text(&app);
+    assert!(
+        status.starts_with("acct.csv truncated: read again from its start · following 2 files"),
+        "{status}"
+    );
+}
+
+/// Through the loader: a rotated file compressed by logrotate or by hand is not counted again
+/// (before: the `.gz` was a new input, its rows counted twice), and a file truncated and written
+/// again past its old size is read from its start (before: from the old offset, mid-row).
+#[test]
+fn follow_skips_compressed_copies_and_rereads_files_truncated_in_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = dir.path().join("acct-2026-01-14-0000.csv");
+    let live = dir.path().join("acct.csv");
+    let rows = |from: u32, to: u32| {
+        (from..=to)
+            .map(|n| row(n, "d", "250 ok"))
+            .collect::<String>()
+    };
+    append(&old, &format!("{HEADER}{}", rows(1, 10)));
+    append(&live, &format!("{HEADER}{}", rows(11, 20)));
+    let mut s = Scanner::new(
+        spec(vec![dir.path().to_path_buf()], Filter::default(), true),
+        0,
+        None,
+    );
+    assert!(s.initial(&AtomicBool::new(false), |_| {}));
+    assert_eq!(s.snapshot().aggregates.records, 20);
+    // gzip acct-2026-01-14-0000.csv
+    let data = std::fs::read(&old).expect("read");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(dir.path().join("acct-2026-01-14-0000.csv.gz")).expect("create"),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(&data).expect("compress");
+    gz.finish().expect("finish");
+    std::fs::remove_file(&old).expect("remove");
+    s.poll();
+    assert_eq!(
+        s.snapshot().aggregates.records,
+        20,
+        "the .gz is the same rows"
+    );
+    // `> acct.csv`, then more rows than it had
+    std::fs::File::create(&live).expect("truncate");
+    append(&live, &format!("{HEADER}{}", rows(21, 40)));
+    assert!(s.poll());
+    let snap = s.snapshot();
+    assert_eq!(snap.aggregates.records, 40);
+    assert_eq!(snap.report.malformed, 0);
+    assert_eq!(snap.report.files.len(), 2);
+}
+
 #[test]
 fn follow_on_its_thread_sends_new_counts_about_once_a_second_and_pauses() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -140,7 +140,11 @@ fn scope(d: &mut Doc, s: &Summary) {
             f.error
                 .as_ref()
                 .map(|e| {
-                    let how = if f.bytes > 0 { "read in part" } else { "unreadable" };
+                    let how = if f.bytes > 0 {
+                        "read in part"
+                    } else {
+                        "unreadable"
+                    };
                     format!("{how}: {e}")
                 })
                 .unwrap_or_default(),

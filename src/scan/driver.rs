@@ -13,16 +13,18 @@
 
 use std::io;
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
+use super::follow::{FileId, FollowEvent, Followed, find_in, uncompressed_name};
 use super::records::{ChunkReport, Target, scan_chunk};
 use super::{Engine, FileReport, MAX_SAMPLES, Malformed, Progress, Row, ScanOptions, ScanReport};
 use crate::acct::chunk::{changes_header, split_points};
-use crate::acct::discover::Input;
+use crate::acct::discover::{Input, InputKind};
 use crate::acct::guard::GuardedMap;
 use crate::acct::header::{Col, Header};
 use crate::acct::record::FieldSplitter;
@@ -125,6 +127,8 @@ struct Cursor {
     exact: bool,
     /// The mapped file shrank while it was read: the byte offset of the last whole line kept.
     cut: Option<usize>,
+    /// Following: the file, held open (see `scan::follow`).
+    followed: Option<Followed>,
 }
 
 impl Cursor {
@@ -137,6 +141,7 @@ impl Cursor {
             header: None,
             exact: false,
             cut: None,
+            followed: None,
         }
     }
 }
@@ -160,6 +165,13 @@ pub struct Driver<F> {
     /// A window was scanned twice: the folds must be redone from the start.
     redo: bool,
     report: ScanReport,
+    /// Following: every name an input has had, with its index (a `.gz` of one of them is not
+    /// read again).
+    former: Vec<(PathBuf, usize)>,
+    /// Following: the compressed copies already reported (each is reported once).
+    compressed: Vec<PathBuf>,
+    /// Following: [`Self::grow`] has looked once (the first read is over).
+    looked: bool,
 }
 
 impl<F: Send> Driver<F> {
@@ -175,6 +187,9 @@ impl<F: Send> Driver<F> {
                 .collect(),
             redo: false,
             report: ScanReport::default(),
+            former: Vec::new(),
+            compressed: Vec::new(),
+            looked: false,
         };
         for input in inputs {
             d.add_input(input.clone());
@@ -190,12 +205,13 @@ impl<F: Send> Driver<F> {
         self
     }
 
-    /// Adds an input after the others (a file that rotation created).
+    /// Adds an input after the others (a file that rotation created), read from its start.
     pub fn add_input(&mut self, input: Input) {
         self.report.files.push(FileReport {
             path: input.display(),
             ..FileReport::default()
         });
+        self.former.push((input.path.clone(), self.cursors.len()));
         self.cursors.push(Cursor::new(input));
     }
 
@@ -350,6 +366,10 @@ impl<F: Send> Driver<F> {
 
     /// Opens input `i`; a failure is reported and the input skipped.
     fn open(&mut self, i: usize) {
+        if self.follow && self.opts.mmap && self.cursors[i].input.kind == InputKind::Plain {
+            self.open_followed(i);
+            return;
+        }
         let input = &self.cursors[i].input;
         let opened = match &self.opts.maps {
             Some(cache) => cache.open(input, self.opts.mmap),
@@ -390,6 +410,57 @@ impl<F: Send> Driver<F> {
             }
         };
         self.cursors[i].source = source;
+    }
+
+    /// Following: opens input `i` and keeps it open, mapped through its descriptor (an empty
+    /// file stays open, with nothing to read yet). The mapping cache is bypassed: its mappings
+    /// are found by path, and a followed file may not be at its path any more.
+    fn open_followed(&mut self, i: usize) {
+        let path = self.cursors[i].input.path.clone();
+        match Followed::open(&path) {
+            Ok((f, map)) => {
+                self.cursors[i].followed = Some(f);
+                // Past the first read, a failed header guess could not be redone: the redo
+                // reads every file again from its start, and a truncated file no longer has
+                // what was counted (see `Self::exact_from_now_on`).
+                self.cursors[i].exact |= self.looked;
+                self.cursors[i].source = Source::Done;
+                if let Some(map) = map {
+                    if let Some(p) = &self.opts.progress {
+                        p.bytes_total.fetch_add(map.len() as u64, Ordering::Relaxed);
+                    }
+                    self.set_mapped(i, Arc::new(map), 0);
+                }
+            }
+            Err(source) => {
+                let e = InputError::Io { path, source };
+                self.report.files[i].error = Some(e.to_string());
+                self.report.errors.push(e);
+                self.cursors[i].source = Source::Done;
+            }
+        }
+    }
+
+    /// Makes `map` the source of input `i`, read from byte `from` up to its last whole line
+    /// (following: the last line may still be being written).
+    fn set_mapped(&mut self, i: usize, map: Arc<GuardedMap>, from: usize) {
+        let from = from.min(map.len());
+        let end = memchr::memrchr(b'\n', &map[from..]).map_or(from, |p| from + p + 1);
+        let starts = split_points(&map[from..end], self.opts.chunk_size)
+            .into_iter()
+            .map(|s| s + from)
+            .collect();
+        let c = &mut self.cursors[i];
+        c.cut = None;
+        if let Some(f) = &mut c.followed {
+            f.remember(&map, end);
+        }
+        c.source = Source::Mapped {
+            map,
+            starts,
+            next: 0,
+            end,
+        };
     }
 
     /// Starts reading ahead the streams after input `from`, so that several decompress at
@@ -544,58 +615,201 @@ impl<F: Send> Driver<F> {
         }
     }
 
-    /// Following: looks at the mapped files again for appended bytes (whole lines only) and
-    /// makes them the next pieces to read. Returns the inputs that are now shorter than what was
-    /// read of them (truncated or replaced in place).
-    pub fn grow(&mut self) -> Vec<usize> {
-        let mut shrunk = Vec::new();
-        for (i, c) in self.cursors.iter_mut().enumerate() {
-            let Source::Mapped {
-                map,
-                starts,
-                next,
-                end,
-            } = &mut c.source
-            else {
-                continue;
-            };
-            if *next < starts.len() {
-                continue;
-            }
-            let Ok(size) = std::fs::metadata(&c.input.path).map(|m| m.len()) else {
-                continue;
-            };
-            if size < c.offset {
-                shrunk.push(i);
-                continue;
-            }
-            if size <= map.len() as u64 {
-                continue;
-            }
-            if let Some(cache) = &self.opts.maps {
-                cache.forget(&c.input.path);
-            }
-            let Ok(Opened::Mapped(grown)) = open(&c.input, true) else {
-                continue;
-            };
-            let from = usize::try_from(c.offset)
-                .unwrap_or(usize::MAX)
-                .min(grown.len());
-            let usable = memchr::memrchr(b'\n', &grown[from..]).map_or(from, |p| from + p + 1);
-            if let Some(p) = &self.opts.progress {
-                p.bytes_total
-                    .fetch_add((grown.len() - map.len()) as u64, Ordering::Relaxed);
-            }
-            *starts = split_points(&grown[from..usable], self.opts.chunk_size)
-                .into_iter()
-                .map(|s| s + from)
-                .collect();
-            *next = 0;
-            *end = usable;
-            *map = grown;
+    /// Following: looks at every followed file again, after the last window was read. For each
+    /// (and in this order):
+    ///
+    /// - a file that no longer holds what was read (shorter than the read position, or other
+    ///   bytes just before it: `copytruncate`, `> file`) is read again from its start
+    ///   ([`FollowEvent::Truncated`]);
+    /// - appended bytes (whole lines only) become the next pieces to read, from where the
+    ///   reading stopped, whatever the file's name is now;
+    /// - a file rotated away (an earlier look found its path naming another file or nothing)
+    ///   that did not grow since is no longer followed ([`FollowEvent::Dropped`]): it was read
+    ///   to its end once and is never read again;
+    /// - a file whose path no longer names it was rotated: its new name in the same directory
+    ///   becomes its path ([`FollowEvent::Renamed`]; else [`FollowEvent::Gone`]), and a new
+    ///   file at the old path is a new input, read from its start ([`FollowEvent::Added`]).
+    ///
+    /// Each row is counted once: a file is known by its device and inode, never by its name.
+    pub fn grow(&mut self) -> Vec<FollowEvent> {
+        self.exact_from_now_on();
+        let mut events = Vec::new();
+        for i in 0..self.cursors.len() {
+            self.grow_one(i, &mut events);
         }
         self.current = 0;
-        shrunk
+        events
+    }
+
+    /// Following, once the first read is over: every window is scanned with its header lines
+    /// found exactly (cheap for what is appended), never guessed. A failed guess makes the
+    /// driver count every input again from its start at the next settle, which, once files
+    /// have been truncated, renamed or replaced, would count other bytes than were read.
+    fn exact_from_now_on(&mut self) {
+        if !self.looked {
+            self.looked = true;
+            for c in &mut self.cursors {
+                c.exact = true;
+            }
+        }
+    }
+
+    fn grow_one(&mut self, i: usize, events: &mut Vec<FollowEvent>) {
+        let c = &mut self.cursors[i];
+        let Some(f) = &c.followed else {
+            return;
+        };
+        let mapped = match &c.source {
+            // Still reading what the last look found.
+            Source::Mapped { starts, next, .. } if *next < starts.len() => return,
+            Source::Mapped { map, .. } => map.len() as u64,
+            _ => 0,
+        };
+        let Ok(size) = f.size() else {
+            return;
+        };
+        let forget = |path: &std::path::Path| {
+            if let Some(cache) = &self.opts.maps {
+                cache.forget(path);
+            }
+        };
+        if f.rewritten(size) {
+            c.offset = 0;
+            c.line = 0;
+            c.header = None;
+            c.source = Source::Done;
+            if let Some(f) = &mut c.followed {
+                f.restart();
+            }
+            forget(&c.input.path);
+            events.push(FollowEvent::Truncated(i));
+            self.remap(i, size);
+        } else if size > mapped {
+            forget(&c.input.path);
+            self.remap(i, size.saturating_sub(mapped));
+        } else if f.rotated {
+            c.followed = None;
+            c.source = Source::Done;
+            events.push(FollowEvent::Dropped(i));
+            return;
+        }
+        self.check_path(i, events);
+    }
+
+    /// Maps followed input `i` again, `added` bytes more than before, and reads on from its
+    /// position.
+    fn remap(&mut self, i: usize, added: u64) {
+        let c = &self.cursors[i];
+        let Some(Ok(Some(map))) = c.followed.as_ref().map(Followed::map) else {
+            return;
+        };
+        let from = usize::try_from(c.offset).unwrap_or(usize::MAX);
+        if let Some(p) = &self.opts.progress {
+            p.bytes_total.fetch_add(added, Ordering::Relaxed);
+        }
+        self.set_mapped(i, Arc::new(map), from);
+    }
+
+    /// Whether followed input `i` is still at its path; if not, it was rotated (see
+    /// [`Self::grow`]).
+    fn check_path(&mut self, i: usize, events: &mut Vec<FollowEvent>) {
+        let c = &mut self.cursors[i];
+        let Some(f) = &mut c.followed else {
+            return;
+        };
+        if f.rotated {
+            return;
+        }
+        let now = std::fs::metadata(&c.input.path).ok();
+        if now.as_ref().is_some_and(|m| FileId::of(m) == f.id) {
+            return;
+        }
+        f.rotated = true;
+        let id = f.id;
+        let old = c.input.path.clone();
+        if let Some(cache) = &self.opts.maps {
+            cache.forget(&old);
+        }
+        let renamed = old.parent().and_then(|dir| {
+            let dir = if dir.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                dir
+            };
+            find_in(dir, id)
+        });
+        if let Some(new) = renamed {
+            // Keep the path as the user would type it (`find_in` lists `dir/name`).
+            let new = old.with_file_name(new.file_name().unwrap_or_default());
+            c.input.path.clone_from(&new);
+            self.report.files[i].path = c.input.display();
+            self.former.push((new, i));
+            events.push(FollowEvent::Renamed {
+                input: i,
+                from: old.clone(),
+            });
+        } else {
+            events.push(FollowEvent::Gone(i));
+        }
+        let replaced = now.is_some_and(|m| m.is_file())
+            && !self
+                .cursors
+                .iter()
+                .enumerate()
+                .any(|(j, c)| j != i && c.input.path == old);
+        if replaced {
+            self.add_input(Input {
+                path: old,
+                kind: InputKind::Plain,
+            });
+            events.push(FollowEvent::Added(self.cursors.len() - 1));
+        }
+    }
+
+    /// Following a directory: takes the accounting files `found` in it now (see
+    /// [`crate::acct::discover::discover`]) and adds the new ones as inputs read from their
+    /// start ([`FollowEvent::Added`]), except:
+    ///
+    /// - a file already followed under another name (renamed, not yet seen by [`Self::grow`]),
+    ///   known by its device and inode;
+    /// - a `.gz` whose name is that of a file already read (under any name it has had) plus
+    ///   `.gz`: the compressed copy logrotate (or `gzip`) makes of a rotated file. It is not
+    ///   read, and reported once ([`FollowEvent::Compressed`]).
+    pub fn discovered(&mut self, found: Vec<Input>) -> Vec<FollowEvent> {
+        let mut events = Vec::new();
+        for input in found {
+            if self.cursors.iter().any(|c| c.input.path == input.path)
+                || self.compressed.contains(&input.path)
+            {
+                continue;
+            }
+            if input.kind == InputKind::Gzip
+                && let Some(plain) = uncompressed_name(&input.path)
+                && let Some(&(_, of)) = self.former.iter().find(|(p, _)| *p == plain)
+            {
+                self.compressed.push(input.path.clone());
+                events.push(FollowEvent::Compressed {
+                    path: input.path,
+                    of,
+                });
+                continue;
+            }
+            if input.kind == InputKind::Plain
+                && let Ok(m) = std::fs::metadata(&input.path)
+            {
+                let id = FileId::of(&m);
+                let followed = self
+                    .cursors
+                    .iter()
+                    .any(|c| c.followed.as_ref().is_some_and(|f| f.id == id));
+                if followed {
+                    continue;
+                }
+            }
+            self.add_input(input);
+            events.push(FollowEvent::Added(self.cursors.len() - 1));
+        }
+        events
     }
 
     /// Merges the workers' folds into one (redoing them first if a window was scanned twice)
@@ -728,6 +942,9 @@ impl<F: Send> Driver<F> {
             folds: std::mem::take(&mut self.folds),
             redo: false,
             report: ScanReport::default(),
+            former: Vec::new(),
+            compressed: Vec::new(),
+            looked: false,
         };
         for (c, x) in again.cursors.iter_mut().zip(exact) {
             c.exact = x;

@@ -22,7 +22,8 @@ pub struct ReportView {
     pub errors: Vec<String>,
     /// Compressed inputs (or standard input) with rows past what is kept in memory for Rows.
     pub unbrowsable: Vec<String>,
-    /// Files that got shorter while followed (truncated or replaced in place).
+    /// Files truncated while followed (`copytruncate`, `> file`), read again from their start;
+    /// the latest last.
     pub shrunk: Vec<String>,
 }
 
@@ -82,6 +83,15 @@ impl RowIndex {
         }
         self.len += seg.rows.len();
         self.segments.push(Arc::new(seg));
+    }
+
+    /// Forgets the rows located in input `file` (it was truncated, or its path names another
+    /// file now): they stay counted, as not located.
+    pub fn forget_file(&mut self, file: usize) {
+        let before = self.len;
+        self.segments.retain(|s| s.file != file);
+        self.len = self.segments.iter().map(|s| s.rows.len()).sum();
+        self.unlocated += (before - self.len) as u64;
     }
 
     /// The `i`th located row.

@@ -26,7 +26,9 @@ use crate::classify::Classifier;
 use crate::connections::stream::Stream;
 use crate::connections::{self, Connections, estimate};
 use crate::filter::Filter;
-use crate::scan::{self, ChunkAt, Driver, Engine, Progress, Row, ScanOptions, ScanReport, Step};
+use crate::scan::{
+    self, ChunkAt, Driver, Engine, FollowEvent, Progress, Row, ScanOptions, ScanReport, Step,
+};
 
 /// The fewest bytes read between two snapshots of a big scan.
 pub const BLOCK: usize = 64 << 20;
@@ -223,7 +225,11 @@ pub struct Scanner {
     names: Vec<String>,
     /// Problems found before reading (paths that do not exist).
     errors: Vec<String>,
+    /// Files truncated while followed (read again from their start), the latest last.
     shrunk: Vec<String>,
+    /// Inputs no longer at their path (deleted or moved away while followed): the analyses'
+    /// second pass, which reads by path, leaves them out.
+    gone: Vec<usize>,
     aggregates: Arc<Aggregates>,
     hints: FxHashMap<String, crate::rollup::DomainHints>,
     findings: Arc<Vec<analysis::Finding>>,
@@ -282,6 +288,7 @@ impl Scanner {
             names: inputs.iter().map(Input::display).collect(),
             errors: errors.iter().map(ToString::to_string).collect(),
             shrunk: Vec::new(),
+            gone: Vec::new(),
             aggregates: Arc::default(),
             hints: FxHashMap::default(),
             findings: Arc::default(),
@@ -360,34 +367,51 @@ impl Scanner {
         true
     }
 
-    /// Looks for appended bytes and new files once; true if anything was read.
+    /// Looks for appended bytes, rotation and new files once (see [`Driver::grow`] and
+    /// [`Driver::discovered`] for the rules); true if anything was read or changed.
     pub fn poll(&mut self) -> bool {
+        let mut events = self.driver.grow();
         if self.spec.paths.iter().any(|p| p.is_dir()) {
             let (found, _) = discover(&self.spec.paths);
-            let known: Vec<PathBuf> = self.driver.inputs().map(|i| i.path.clone()).collect();
-            let mut paths: Vec<PathBuf> = (*self.gathered.rows.paths).clone();
-            for i in found.into_iter().filter(|i| !known.contains(&i.path)) {
-                paths.push(i.path.clone());
-                self.names.push(i.display());
-                self.driver.add_input(i);
-            }
-            self.gathered.rows.paths = Arc::new(paths);
+            events.extend(self.driver.discovered(found));
         }
-        for i in self.driver.grow() {
-            let name = self.names[i].clone();
-            if !self.shrunk.contains(&name) {
-                self.shrunk.push(name);
-            }
-        }
+        self.rotated(&events);
         let before = self.driver.report().records() + self.driver.report().malformed;
         let files_before = self.files_with_bytes();
         self.read(&AtomicBool::new(false), &mut |_| {});
         let changed = self.driver.report().records() + self.driver.report().malformed != before
-            || self.files_with_bytes() != files_before;
+            || self.files_with_bytes() != files_before
+            || !events.is_empty();
         if changed {
             self.refresh(true);
         }
         changed
+    }
+
+    /// Follows what rotation did: names and row paths as the driver's inputs are now; the rows
+    /// located in a file that was truncated, or whose path names another file now, can no
+    /// longer be read back (they stay counted, as not located).
+    fn rotated(&mut self, events: &[FollowEvent]) {
+        if events.is_empty() {
+            return;
+        }
+        for e in events {
+            match e {
+                FollowEvent::Truncated(i) => {
+                    let name = self.names[*i].clone();
+                    self.shrunk.retain(|n| *n != name);
+                    self.shrunk.push(name);
+                    self.gathered.rows.forget_file(*i);
+                }
+                FollowEvent::Gone(i) => {
+                    self.gone.push(*i);
+                    self.gathered.rows.forget_file(*i);
+                }
+                _ => {}
+            }
+        }
+        self.names = self.driver.inputs().map(Input::display).collect();
+        self.gathered.rows.paths = Arc::new(self.driver.inputs().map(|i| i.path.clone()).collect());
     }
 
     fn files_with_bytes(&self) -> usize {
@@ -459,7 +483,13 @@ impl Scanner {
     /// Runs every analysis on what was read: from what the pass collected, plus the same
     /// follow-up pass as `summary` (RP-001 retries, complaints), and the connections.
     pub fn analyze(&mut self) {
-        let inputs: Vec<Input> = self.driver.inputs().cloned().collect();
+        let inputs: Vec<Input> = self
+            .driver
+            .inputs()
+            .enumerate()
+            .filter(|(i, _)| !self.gone.contains(i))
+            .map(|(_, input)| input.clone())
+            .collect();
         let hints = self.hints.clone();
         let r = self.driver.report();
         let result = scan::ScanResult {

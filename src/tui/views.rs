@@ -192,10 +192,16 @@ pub fn status_text(app: &App) -> String {
         )
     };
     if app.ctx.follow {
+        // A truncated file is read again from its start: say so, first, so a narrow terminal
+        // keeps it (the rows read before stay counted).
+        let notice = r.shrunk.last().map_or_else(String::new, |name| {
+            let name = name.rsplit('/').next().unwrap_or(name);
+            format!("{name} truncated: read again from its start · ")
+        });
         if app.paused {
-            format!("PAUSED (p resumes) · {rows} · {files_s}")
+            format!("{notice}PAUSED (p resumes) · {rows} · {files_s}")
         } else {
-            format!("following {files_s} · {rows} · p pauses")
+            format!("{notice}following {files_s} · {rows} · p pauses")
         }
     } else {
         format!("{rows} · {files_s}, {} · scan complete", bytes(r.bytes()))

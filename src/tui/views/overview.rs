@@ -65,7 +65,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     }
     if !r.errors.is_empty() {
         let n = r.errors.len();
-        let what = if n == 1 { "input problem" } else { "input problems" };
+        let what = if n == 1 {
+            "input problem"
+        } else {
+            "input problems"
+        };
         let _ = write!(scope2, " · {n} {what}: {}", r.errors[0]);
     }
     widgets::text(buf, area, y, &fit(&format!("       {scope2}"), w), t.text());
