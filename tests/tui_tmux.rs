@@ -262,3 +262,54 @@ fn standard_input_gives_the_summarys_findings() {
     assert!(s.contains("159 records"), "{s}");
     t.keys(&["q"]);
 }
+
+/// Killed from outside (systemd stopping the session, `kill`, the SSH connection dropping), the
+/// dashboard puts the terminal back before it dies of the signal.
+#[test]
+fn a_killed_dashboard_restores_the_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    for (signal, status_want) in [("TERM", "143"), ("HUP", "129"), ("SEGV", "139")] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (pid, status, stty) = (
+            dir.path().join("pid"),
+            dir.path().join("status"),
+            dir.path().join("stty"),
+        );
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+        // The inner shell writes its pid and becomes the dashboard.
+        let command = format!(
+            "sh -c 'echo $$ > \"{}\"; exec \"{}\" \"{}\"' 2>/dev/null; echo $? > '{}'; \
+             stty -a > '{}'; sleep 30",
+            pid.display(),
+            env!("CARGO_BIN_EXE_pmta-lens"),
+            samples.display(),
+            status.display(),
+            stty.display()
+        );
+        let t = Tmux::start(&format!("kill{signal}"), "LANG=C.UTF-8", &command);
+        t.wait_for(&["1 Overview", "scan complete"]);
+        let pid = std::fs::read_to_string(&pid).expect("pid");
+        let killed = Command::new("kill")
+            .args([format!("-{signal}"), pid.trim().to_owned()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        t.wait_until(60, "did not exit after the signal", || {
+            std::fs::metadata(&stty).is_ok_and(|m| m.len() > 0)
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        let code = std::fs::read_to_string(&status).expect("status");
+        assert_eq!(code.trim(), status_want, "SIG{signal}: died of the signal");
+        let modes = std::fs::read_to_string(&stty).expect("stty");
+        let words: Vec<&str> = modes.split_whitespace().collect();
+        for mode in ["icanon", "echo", "isig"] {
+            assert!(
+                words.contains(&mode),
+                "SIG{signal}: {mode} not restored: {modes}"
+            );
+        }
+        assert!(!t.screen().contains("1 Overview"), "{}", t.screen());
+    }
+}

@@ -1,7 +1,8 @@
 //! Entering and leaving the terminal's dashboard mode (raw mode, alternate screen), and the
-//! guarantee that it is left on every exit path: a guard for returns and errors, and a panic
-//! hook, installed before the terminal is touched, for panics on any thread (the scan's rayon
-//! workers included: the hook runs on the panicking thread, whichever it is).
+//! guarantee that it is left on every exit path: a guard for returns and errors, a panic hook,
+//! installed before the terminal is touched, for panics on any thread (the scan's rayon workers
+//! included: the hook runs on the panicking thread, whichever it is), and handlers for the
+//! signals that end a process (`kill`, a hang-up, a crash: see [`fatal`]).
 
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +61,7 @@ pub fn init() -> io::Result<(Term, Guard)> {
             previous(info);
         }));
     });
+    fatal::install();
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     let guard = Guard;
@@ -73,6 +75,7 @@ pub fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return;
     }
+    fatal::forget();
     let _ = disable_raw_mode();
     let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
 }
@@ -88,4 +91,182 @@ pub fn frame() -> Option<MutexGuard<'static, ()>> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     (!panicked()).then_some(g)
+}
+
+/// The signals that end the process (SIGTERM from `kill` or systemd, SIGHUP when the SSH
+/// session drops, SIGINT and SIGQUIT sent from elsewhere, since raw mode turns Ctrl-C into a key,
+/// and the crashes: SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT). Their handler puts the terminal
+/// back with async-signal-safe calls only (the terminal modes saved before raw mode, restored
+/// with `tcsetattr`; the escape sequences that leave the alternate screen and show the cursor,
+/// written with `write`), then lets the signal do what it would have done: the default action
+/// for a sent signal (re-raised), the previous handler for a fault (the Rust runtime's stack
+/// overflow report). SIGBUS belongs to `acct::guard` (a truncated mapped file is not fatal); it
+/// calls the same restore before a SIGBUS that is.
+#[allow(unsafe_code)]
+mod fatal {
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
+
+    const SENT: [libc::c_int; 5] = [
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGINT,
+        libc::SIGQUIT,
+        libc::SIGABRT,
+    ];
+    const FAULTS: [libc::c_int; 3] = [libc::SIGSEGV, libc::SIGILL, libc::SIGFPE];
+    /// Leave the alternate screen, show the cursor.
+    const LEAVE: &[u8] = b"\x1b[?1049l\x1b[?25h";
+
+    static INSTALL: Once = Once::new();
+    /// The terminal's descriptor and its modes before raw mode; `SAVED` is set only while the
+    /// dashboard owns the terminal.
+    static TTY: AtomicI32 = AtomicI32::new(-1);
+    static MODES: AtomicPtr<libc::termios> = AtomicPtr::new(std::ptr::null_mut());
+    static SAVED: AtomicBool = AtomicBool::new(false);
+    /// The actions before ours, per fault signal (leaked once).
+    static PREVIOUS: [AtomicPtr<libc::sigaction>; 3] =
+        [const { AtomicPtr::new(std::ptr::null_mut()) }; 3];
+
+    /// Saves the terminal's modes and installs the handlers (once).
+    pub(super) fn install() {
+        save_modes();
+        INSTALL.call_once(|| {
+            // SIGBUS first, so that ours never replaces the guard's.
+            crate::acct::guard::install();
+            crate::acct::guard::set_last_words(restore_now);
+            for sig in SENT {
+                set(sig, on_sent as *const () as usize);
+            }
+            for (k, sig) in FAULTS.into_iter().enumerate() {
+                if let Some(prev) = set(sig, on_fault as *const () as usize) {
+                    PREVIOUS[k].store(Box::into_raw(Box::new(prev)), Ordering::Release);
+                }
+            }
+        });
+    }
+
+    /// The dashboard gave the terminal back: nothing to restore on a signal.
+    pub(super) fn forget() {
+        SAVED.store(false, Ordering::Release);
+    }
+
+    /// The modes of the terminal crossterm puts in raw mode: standard input when it is one,
+    /// else `/dev/tty`.
+    fn save_modes() {
+        // SAFETY: isatty, open and tcgetattr get valid arguments; the termios is written by
+        // tcgetattr before it is published, and never freed.
+        unsafe {
+            let mut fd = TTY.load(Ordering::Acquire);
+            if fd < 0 {
+                fd = if libc::isatty(0) == 1 {
+                    0
+                } else {
+                    libc::open(c"/dev/tty".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC)
+                };
+                if fd < 0 {
+                    return;
+                }
+                TTY.store(fd, Ordering::Release);
+            }
+            let mut modes: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(fd, &raw mut modes) != 0 {
+                return;
+            }
+            let old = MODES.swap(Box::into_raw(Box::new(modes)), Ordering::AcqRel);
+            if !old.is_null() {
+                // Saved again by a later dashboard of the same process: the old copy is no
+                // longer read (handlers read MODES only while SAVED, set below).
+                drop(Box::from_raw(old));
+            }
+            SAVED.store(true, Ordering::Release);
+        }
+    }
+
+    /// Puts the terminal back, from a signal handler: async-signal-safe calls only.
+    fn restore_now() {
+        if !SAVED.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let fd = TTY.load(Ordering::Acquire);
+        let modes = MODES.load(Ordering::Acquire);
+        // SAFETY: tcsetattr and write are async-signal-safe; `modes` was saved by
+        // `save_modes` and is valid while SAVED was set.
+        unsafe {
+            if fd >= 0 && !modes.is_null() {
+                libc::tcsetattr(fd, libc::TCSANOW, modes);
+            }
+            libc::write(1, LEAVE.as_ptr().cast(), LEAVE.len());
+        }
+    }
+
+    /// Installs `handler` for `sig` (SA_SIGINFO); returns the action it replaces.
+    fn set(sig: libc::c_int, handler: usize) -> Option<libc::sigaction> {
+        // SAFETY: zeroed sigaction structs are valid; the handler has the SA_SIGINFO signature.
+        unsafe {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            let mut prev: libc::sigaction = std::mem::zeroed();
+            act.sa_sigaction = handler;
+            act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+            libc::sigemptyset(&raw mut act.sa_mask);
+            (libc::sigaction(sig, &raw const act, &raw mut prev) == 0).then_some(prev)
+        }
+    }
+
+    fn default_action(sig: libc::c_int) {
+        // SAFETY: restores the default action with a zeroed (empty-mask) sigaction.
+        unsafe {
+            let mut dfl: libc::sigaction = std::mem::zeroed();
+            dfl.sa_sigaction = libc::SIG_DFL;
+            libc::sigaction(sig, &raw const dfl, std::ptr::null_mut());
+        }
+    }
+
+    /// A sent signal: restore, then the signal's default action (it is blocked while this
+    /// runs, so the re-raised one is delivered as the handler returns).
+    extern "C" fn on_sent(sig: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        restore_now();
+        default_action(sig);
+        // SAFETY: raise is async-signal-safe.
+        unsafe {
+            libc::raise(sig);
+        }
+    }
+
+    /// A fault: restore, then the previous handler (or the default action, as the fault
+    /// repeats when this returns).
+    extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+        // SAFETY: the kernel passes a valid siginfo_t to an SA_SIGINFO handler.
+        if unsafe { (*info).si_code } <= 0 {
+            // Sent (`kill -SEGV`), not a fault: returning would carry on.
+            on_sent(sig, info, ctx);
+            return;
+        }
+        restore_now();
+        let prev = FAULTS
+            .iter()
+            .position(|&s| s == sig)
+            .map_or(std::ptr::null_mut(), |k| {
+                PREVIOUS[k].load(Ordering::Acquire)
+            });
+        // SAFETY: `prev` is null or an action saved by `install`, never freed.
+        let handler = unsafe { prev.as_ref() }.map_or(libc::SIG_DFL, |p| p.sa_sigaction);
+        if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
+            default_action(sig);
+            return;
+        }
+        // SAFETY: the previous handler, called with the signature its flags declare.
+        unsafe {
+            if (*prev).sa_flags & libc::SA_SIGINFO != 0 {
+                let f = std::mem::transmute::<
+                    usize,
+                    extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
+                >(handler);
+                f(sig, info, ctx);
+            } else {
+                let f = std::mem::transmute::<usize, extern "C" fn(libc::c_int)>(handler);
+                f(sig);
+            }
+        }
+    }
 }
