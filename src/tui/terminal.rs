@@ -200,7 +200,7 @@ mod fatal {
         }
     }
 
-    /// Installs `handler` for `sig` (SA_SIGINFO); returns the action it replaces.
+    /// Installs `handler` for `sig` (`SA_SIGINFO`); returns the action it replaces.
     fn set(sig: libc::c_int, handler: usize) -> Option<libc::sigaction> {
         // SAFETY: zeroed sigaction structs are valid; the handler has the SA_SIGINFO signature.
         unsafe {
