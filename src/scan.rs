@@ -206,7 +206,8 @@ where
 /// A complete scan: aggregates with rollups resolved, and the report.
 #[derive(Debug)]
 pub struct ScanResult {
-    pub aggregates: Aggregates,
+    /// Shared: the dashboard hands the same counts to its views and its analyses.
+    pub aggregates: Arc<Aggregates>,
     pub report: ScanReport,
     /// What the pre-pass of a scan filtered on `domain` learned about each domain's rollup
     /// (lowercase domain -> hints); empty otherwise (the aggregates hold every domain's
@@ -282,7 +283,7 @@ where
         None => (partial.finish(&plan.rollup), FxHashMap::default()),
     };
     ScanResult {
-        aggregates,
+        aggregates: Arc::new(aggregates),
         report,
         hints,
     }

@@ -694,7 +694,7 @@ fn the_dashboard_counts_what_the_summary_counts() {
         &Filter::default(),
         &spec(vec![samples()], Filter::default(), false).plan,
     );
-    assert_eq!(*app.data.aggregates, r.aggregates);
+    assert_eq!(*app.data.aggregates, *r.aggregates);
     assert_eq!(app.data.report.malformed, r.report.malformed);
     assert_eq!(
         app.data.report.malformed_samples,

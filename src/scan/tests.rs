@@ -66,7 +66,7 @@ fn run_with(
         &Arc::default(),
     );
     (
-        r.aggregates,
+        Arc::unwrap_or_clone(r.aggregates),
         r.report.files,
         r.report.malformed,
         r.report.malformed_samples,

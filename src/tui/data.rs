@@ -42,8 +42,11 @@ impl ReportView {
 pub struct Segment {
     /// Index of the input (in [`RowIndex::paths`]).
     pub file: usize,
-    /// (byte offset in the file, length) of each row, in file order.
-    pub rows: Vec<(u64, u32)>,
+    /// Where the segment's piece starts (in the file, or in `buffer`).
+    pub base: u64,
+    /// (byte offset from `base`, length) of each row, in file order: 8 bytes a row, so a day's
+    /// two million rows take 16 MB.
+    pub rows: Vec<(u32, u32)>,
     /// (index in `rows`, header those rows were read with), one entry per change.
     pub headers: Vec<(usize, Arc<Header>)>,
     /// For a compressed input or standard input: the decompressed block the offsets are in.
@@ -98,7 +101,8 @@ impl RowIndex {
     pub fn get(&self, mut i: usize) -> Option<RowLoc> {
         for seg in &self.segments {
             if i < seg.rows.len() {
-                let (offset, len) = seg.rows[i];
+                let (rel, len) = seg.rows[i];
+                let offset = seg.base + u64::from(rel);
                 let h = seg.headers.partition_point(|(at, _)| *at <= i);
                 return Some(RowLoc {
                     path: self.paths.get(seg.file)?.clone(),

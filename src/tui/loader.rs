@@ -33,7 +33,7 @@ use crate::scan::{
 /// The fewest bytes read between two snapshots of a big scan.
 pub const BLOCK: usize = 64 << 20;
 
-/// The most matching rows the Rows view can list (16 bytes each).
+/// The most matching rows the Rows view can list (8 bytes each).
 pub const ROW_CAP: usize = 1_000_000;
 
 /// The shortest time between two snapshots of a scan in progress.
@@ -187,17 +187,18 @@ impl Gathered {
             return;
         }
         // A file's rows are located by their offset in the file; a stream's by their offset in
-        // its block, which the segment keeps.
-        let rows = p.rows[..take]
+        // its block, which the segment keeps. Each row by its offset in the piece (a few MiB).
+        let start = at.data.as_ptr().addr();
+        let base = match at.block {
+            Some(b) => (start - b.as_ptr().addr()) as u64,
+            None => at.offset,
+        };
+        let rows: Vec<(u32, u32)> = p.rows[..take]
             .iter()
-            .map(|(addr, len)| {
-                let off = match at.block {
-                    Some(b) => (addr - b.as_ptr().addr()) as u64,
-                    None => at.offset + (addr - at.data.as_ptr().addr()) as u64,
-                };
-                (off, *len)
-            })
+            .map_while(|&(addr, len)| Some((u32::try_from(addr - start).ok()?, len)))
             .collect();
+        self.rows.unlocated += (take - rows.len()) as u64;
+        let take = rows.len();
         let headers = p.headers.into_iter().filter(|(i, _)| *i < take).collect();
         let buffer = at.block.map(|b| {
             self.kept += b.len();
@@ -205,6 +206,7 @@ impl Gathered {
         });
         self.rows.push(Segment {
             file: at.file,
+            base,
             rows,
             headers,
             buffer,
@@ -493,7 +495,7 @@ impl Scanner {
         let hints = self.hints.clone();
         let r = self.driver.report();
         let result = scan::ScanResult {
-            aggregates: (*self.aggregates).clone(),
+            aggregates: Arc::clone(&self.aggregates),
             report: ScanReport {
                 files: r.files.clone(),
                 malformed: r.malformed,
@@ -512,7 +514,14 @@ impl Scanner {
             scan: &result,
             params: &self.spec.params,
         };
-        let analyses = analysis::analyze_collected(&ctx, self.gathered.collected.clone());
+        // Following, what was collected goes on growing and is analysed again; otherwise it
+        // is handed over (a large sender's day collects tens of MB).
+        let collected = if self.spec.follow {
+            self.gathered.collected.clone()
+        } else {
+            std::mem::take(&mut self.gathered.collected)
+        };
+        let analyses = analysis::analyze_collected(&ctx, collected);
         self.bursts = Some(bursts_of(&analyses));
         self.findings = Arc::new(analyses.findings);
         if let Some(setup) = &self.spec.budget {
@@ -521,11 +530,15 @@ impl Scanner {
             // the estimate, and the view says why.
             // Rows too far out of time order (inputs that overlap): the estimate reads them
             // again.
-            let estimated = self
-                .gathered
-                .estimate
-                .as_ref()
-                .and_then(|s| s.estimate().ok());
+            let estimated = if self.spec.follow {
+                self.gathered
+                    .estimate
+                    .as_ref()
+                    .and_then(|s| s.estimate().ok())
+            } else {
+                // The replay's state is not needed again: finished, not copied.
+                self.gathered.estimate.take().and_then(|s| s.finish().ok())
+            };
             let mut ctx = connections::Context::new(
                 &result,
                 &self.spec.plan.rollup,
