@@ -162,7 +162,11 @@ mod tests {
     #[test]
     fn devices_directories_and_fifos_are_refused_without_reading() {
         let e = read(Path::new("/dev/zero"), CONFIG).expect_err("a device");
-        assert!(e.to_string().contains("not a regular file (a character device)"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("not a regular file (a character device)"),
+            "{e}"
+        );
         let dir = tempfile::tempdir().expect("dir");
         let e = read(dir.path(), RULES).expect_err("a directory");
         assert!(e.to_string().contains("(a directory): a rules file"), "{e}");

@@ -511,7 +511,10 @@ mod tests {
         let (conns, rep) = parse_str(&log);
         assert_eq!((rep.lines, rep.long_lines), (4, 2));
         assert_eq!(conns.len(), 1);
-        assert!(conns[0].close_seen, "the line after the long one still read");
+        assert!(
+            conns[0].close_seen,
+            "the line after the long one still read"
+        );
         // A line of exactly the limit (with its newline) is a line like any other.
         let exact = format!("{}\n", "y".repeat(LOG_LINE_LIMIT - 1));
         assert_eq!(parse_str(&exact).1.long_lines, 0);
