@@ -220,7 +220,7 @@ fn side_files_must_be_regular_files_of_bounded_size() {
     );
 }
 
-/// The PowerMTA log is streamed at any size, but a line is held to 64 KiB: 17 MiB without a
+/// The `PowerMTA` log is streamed at any size, but a line is held to 64 KiB: 17 MiB without a
 /// newline is one skipped line, not 17 MiB in memory.
 #[test]
 fn a_pmta_log_without_newlines_is_read_in_bounded_memory() {

@@ -327,23 +327,15 @@ pub enum CheckFormat {
     Json,
 }
 
-/// `pmta-lens check-config`: exit 0 when clean, 1 with findings, 2 on error.
-pub fn check_config(
-    args: &Args,
-    daily_volume: Option<u64>,
-    format: CheckFormat,
-    paths: &[PathBuf],
-    opts: &ScanOptions,
-) -> anyhow::Result<ExitCode> {
-    check_unused_path("--pmta-log", args.pmta_log.as_deref())?;
-    // Every path is looked at, even when --daily-volume means the files are not read: a path
-    // that names nothing is a mistake to report, not to ignore.
-    let (inputs, mut errors) = if paths.is_empty() {
-        (Vec::new(), Vec::new())
-    } else {
-        discover(paths)
-    };
-    if daily_volume.is_some() {
+/// The accounting inputs of `check-config`, problems reported; true if there were any. Every
+/// path is looked at even when `--daily-volume` means the files are not read (`scanned`
+/// false): a path that names nothing is a mistake to report, not to ignore.
+fn check_inputs(paths: &[PathBuf], scanned: bool) -> (Vec<Input>, bool) {
+    if paths.is_empty() {
+        return (Vec::new(), false);
+    }
+    let (inputs, mut errors) = discover(paths);
+    if !scanned {
         // The scan, which would find a missing file, does not run: look for each one here.
         let missing = inputs
             .iter()
@@ -360,7 +352,19 @@ pub fn check_config(
     for e in &errors {
         warn(e);
     }
-    let mut failed = !errors.is_empty();
+    (inputs, !errors.is_empty())
+}
+
+/// `pmta-lens check-config`: exit 0 when clean, 1 with findings, 2 on error.
+pub fn check_config(
+    args: &Args,
+    daily_volume: Option<u64>,
+    format: CheckFormat,
+    paths: &[PathBuf],
+    opts: &ScanOptions,
+) -> anyhow::Result<ExitCode> {
+    check_unused_path("--pmta-log", args.pmta_log.as_deref())?;
+    let (inputs, mut failed) = check_inputs(paths, daily_volume.is_none());
     let setup = Setup::load(args, paths)?;
     let (Some(config), Some(path)) = (&setup.config, &setup.config_path) else {
         anyhow::bail!(

@@ -14,7 +14,7 @@ const MIB: u64 = 1 << 20;
 /// What a side file is, for its limit and for the messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Kind {
-    /// As a message names it: "a PowerMTA config file".
+    /// As a message names it: "a `PowerMTA` config file".
     pub what: &'static str,
     /// The largest file read whole, in bytes.
     pub limit: u64,
@@ -61,7 +61,7 @@ pub fn open_regular(path: &Path, kind: Kind) -> io::Result<File> {
             io::ErrorKind::InvalidInput,
             format!(
                 "not a regular file ({}): {} must be a regular file",
-                type_name(&meta.file_type()),
+                type_name(meta.file_type()),
                 kind.what
             ),
         ));
@@ -113,7 +113,7 @@ fn open_nonblocking(path: &Path) -> io::Result<File> {
     File::open(path)
 }
 
-fn type_name(t: &std::fs::FileType) -> &'static str {
+fn type_name(t: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt as _;
@@ -143,7 +143,7 @@ fn human(n: u64) -> String {
         return format!("{n} bytes");
     }
     let mib = n as f64 / MIB as f64;
-    if n % MIB == 0 {
+    if n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
     } else {
         format!("{mib:.1} MiB")

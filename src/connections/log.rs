@@ -502,13 +502,13 @@ mod tests {
     #[test]
     fn overlong_lines_are_skipped_unheld_and_counted() {
         let long = "x".repeat(LOG_LINE_LIMIT + 10);
-        let log = format!(
+        let text = format!(
             "2026-11-20 00:00:00 ( 1)connecting to a.example (198.18.0.1)\n\
              {long}\n\
              2026-11-20 00:00:09 ( 1)closed a.example (198.18.0.1) in=1 out=1\n\
              {long}"
         );
-        let (conns, rep) = parse_str(&log);
+        let (conns, rep) = parse_str(&text);
         assert_eq!((rep.lines, rep.long_lines), (4, 2));
         assert_eq!(conns.len(), 1);
         assert!(
