@@ -259,6 +259,25 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         maps: Some(Arc::default()),
     };
     let _ = cli.global.color;
+    // `pmta-lens --where X rows FILE` parses (the bare command's flags come before any
+    // command), but the command reads its own: say so rather than ignore them.
+    if let Some(cmd) = &cli.command {
+        let name = match cmd {
+            Command::Summary { .. } => "summary",
+            Command::Rows { .. } => "rows",
+            Command::CheckConfig { .. } => "check-config",
+        };
+        for (flag, given) in [
+            ("--where", cli.select.filter.is_some()),
+            ("--snds", cli.tuning.snds.is_some()),
+            ("--burst-code", !cli.tuning.burst_codes.is_empty()),
+        ] {
+            anyhow::ensure!(
+                !given,
+                "{flag} goes after the command: pmta-lens {name} {flag} ..."
+            );
+        }
+    }
     match cli.command {
         Some(Command::Summary {
             format,

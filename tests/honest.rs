@@ -422,3 +422,21 @@ fn control_characters_from_inputs_never_reach_the_terminal_raw() {
     assert_eq!(o.status.code(), Some(2));
     assert_escaped("filter error", &err(&o));
 }
+
+#[test]
+fn a_filter_before_the_command_is_not_ignored() {
+    let acct = sample("acct-2026-11-20-0001.csv");
+    let o = run(&["--where", "vmta=nope", "rows", p(&acct)]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert!(o.stdout.is_empty());
+    assert!(
+        err(&o).contains("--where goes after the command: pmta-lens rows --where"),
+        "{}",
+        err(&o)
+    );
+    let o = run(&["--snds", "x.csv", "summary", p(&acct)]);
+    assert_eq!(o.status.code(), Some(2));
+    // Global flags still go anywhere.
+    let o = run(&["--threads", "1", "rows", "--where", "vmta=nope", p(&acct)]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+}
