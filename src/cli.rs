@@ -1,8 +1,10 @@
 //! The command line: argument definitions, and the glue from arguments to the core and a front
 //! end. Prints, reads the environment and chooses exit codes: the core does none of that.
 //!
-//! Exit codes (as ripgrep): 0 success; 1 `rows` matched nothing; 2 an error, including an input
-//! that could not be read (reported after the rest was processed). A closed pipe exits 0.
+//! Exit codes (as ripgrep): 0 success; 1 `rows` matched nothing and nothing went wrong; 2 an
+//! error, including an input that could not be read, malformed rows skipped by `rows` (both
+//! reported after the rest was processed) and output that could not be written. A closed pipe
+//! exits 0.
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -24,7 +26,10 @@ use crate::scan::{self, Engine, ScanOptions, ScanReport};
 
 pub mod connections;
 mod stats;
+pub mod stdout;
 pub mod workers;
+
+use stdout::warn;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -223,7 +228,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("pmta-lens: {e:#}");
+            warn(format_args!("{e:#}"));
             ExitCode::from(2)
         }
     }
@@ -235,8 +240,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return dashboard(cli);
     }
     if cli.global.follow {
-        eprintln!("pmta-lens: --follow is for the dashboard (stdout is not a terminal): ignored");
+        warn("--follow is for the dashboard (stdout is not a terminal): ignored");
     }
+    // Every command from here on writes its answer to stdout: with stdout closed it would be
+    // lost, so say so before the work rather than after.
+    stdout::ensure_open()?;
     let pool = workers::pool(cli.global.threads)?;
     pool.install(|| dispatch(cli))
 }
@@ -251,6 +259,25 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         maps: Some(Arc::default()),
     };
     let _ = cli.global.color;
+    // `pmta-lens --where X rows FILE` parses (the bare command's flags come before any
+    // command), but the command reads its own: say so rather than ignore them.
+    if let Some(cmd) = &cli.command {
+        let name = match cmd {
+            Command::Summary { .. } => "summary",
+            Command::Rows { .. } => "rows",
+            Command::CheckConfig { .. } => "check-config",
+        };
+        for (flag, given) in [
+            ("--where", cli.select.filter.is_some()),
+            ("--snds", cli.tuning.snds.is_some()),
+            ("--burst-code", !cli.tuning.burst_codes.is_empty()),
+        ] {
+            anyhow::ensure!(
+                !given,
+                "{flag} goes after the command: pmta-lens {name} {flag} ..."
+            );
+        }
+    }
     match cli.command {
         Some(Command::Summary {
             format,
@@ -267,6 +294,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             paths,
         }) => {
+            // The check classifies no responses, but a --rules naming nothing is a mistake.
+            connections::check_unused_path("--rules", cli.global.rules.as_deref())?;
             connections::check_config(&cli.global.connections, daily_volume, format, &paths, &opts)
         }
         // Not a terminal (or built without the dashboard): the summary.
@@ -312,9 +341,9 @@ fn classifier(rules: Option<&std::path::Path>) -> anyhow::Result<Classifier> {
     let Some(path) = rules else {
         return Ok(Classifier::builtin());
     };
-    let text = std::fs::read_to_string(path)
+    let text = crate::config::side_file::read(path, crate::config::side_file::RULES)
         .with_context(|| format!("reading rules from {}", path.display()))?;
-    let specs = serde_json::from_str(&text)
+    let specs = serde_json::from_slice(&text)
         .with_context(|| format!("{}: not a JSON array of rules", path.display()))?;
     Classifier::with_rules(specs).with_context(|| format!("{}", path.display()))
 }
@@ -327,7 +356,7 @@ fn prepare(select: &Select, global: &Global) -> anyhow::Result<Prepared> {
     };
     let (inputs, errors) = discover(&select.paths);
     for e in &errors {
-        eprintln!("pmta-lens: {e}");
+        warn(e);
     }
     if inputs.is_empty() {
         anyhow::bail!("nothing to read");
@@ -343,9 +372,29 @@ fn prepare(select: &Select, global: &Global) -> anyhow::Result<Prepared> {
 /// Prints what went wrong with inputs; true if anything did.
 fn report_errors(report: &ScanReport) -> bool {
     for e in &report.errors {
-        eprintln!("pmta-lens: {e}{}", e.outcome());
+        warn(format_args!("{e}{}", e.outcome()));
     }
     !report.errors.is_empty()
+}
+
+/// Says on stderr how many malformed rows `rows` skipped and the first of them (`summary` lists
+/// up to 20): rows are never dropped without a word. True if there were any.
+fn report_malformed(report: &ScanReport) -> bool {
+    if report.malformed == 0 {
+        return false;
+    }
+    let n = report.malformed;
+    let first = report
+        .malformed_samples
+        .first()
+        .map(|m| format!("; the first: {}:{}: {}", m.path, m.line, m.reason))
+        .unwrap_or_default();
+    warn(format_args!(
+        "{} malformed row{} skipped{first} (`pmta-lens summary` on the same files lists them)",
+        crate::fmt::thousands(n),
+        if n == 1 { "" } else { "s" }
+    ));
+    true
 }
 
 fn summary(
@@ -384,13 +433,13 @@ fn summary(
     let mut failed = report_errors(&result.report) | p.had_errors | log_failed;
     if let Some(snds) = &analyses.snds {
         for m in &snds.malformed {
-            eprintln!(
-                "pmta-lens: {}:{}: {} (SNDS line skipped)",
+            warn(format_args!(
+                "{}:{}: {} (SNDS line skipped)",
                 m.path, m.line, m.reason
-            );
+            ));
         }
         if let Some(e) = &snds.error {
-            eprintln!("pmta-lens: --snds {e}");
+            warn(format_args!("--snds {e}"));
             failed = true;
         }
     }
@@ -399,16 +448,14 @@ fn summary(
     // the report says how to get the section rather than print default budgets against zero.
     s.budget = setup.has_budget_source().then_some(budget);
     match format {
-        Format::Text => write_stdout(text::render(&s, text::Style::Text).as_bytes())?,
-        Format::Markdown => write_stdout(text::render(&s, text::Style::Markdown).as_bytes())?,
+        Format::Text => stdout::write_text(&text::render(&s, text::Style::Text))?,
+        Format::Markdown => stdout::write_text(&text::render(&s, text::Style::Markdown))?,
         // Written as it is serialised: no copy of a large sender's destinations in memory.
+        // JSON escapes control characters itself.
         Format::Json => {
             let stdout = io::stdout();
             let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            match json::write(&s, &mut out).and_then(|()| out.flush()) {
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                other => other.context("writing to stdout")?,
-            }
+            stdout::check(json::write(&s, &mut out).and_then(|()| out.flush()))?;
         }
     }
     if let Some(sampler) = sampler {
@@ -427,6 +474,8 @@ fn rows(
     opts: &ScanOptions,
     global: &Global,
 ) -> anyhow::Result<ExitCode> {
+    // `rows` reads no PowerMTA log, but a --pmta-log naming nothing is still a mistake.
+    connections::check_unused_path("--pmta-log", global.connections.pmta_log.as_deref())?;
     let p = prepare(select, global)?;
     let plan = connections::Setup::load(&global.connections, &select.paths)?.plan();
     let sampler = global.stats.then(stats::MemorySampler::start);
@@ -459,25 +508,22 @@ fn rows(
         }
     };
     let written = written.and_then(|n| out.flush().map(|()| n));
-    let failed = report_errors(&report) | p.had_errors;
+    // The reader closed the pipe (`| head -1`): it has what it wanted, and the rest of the
+    // scan was cut short, so there is nothing complete to report.
+    if let Err(e) = &written
+        && e.kind() == io::ErrorKind::BrokenPipe
+    {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let failed = report_errors(&report) | report_malformed(&report) | p.had_errors;
     if let Some(sampler) = sampler {
         stats::print(&report, started.elapsed(), sampler.stop());
     }
     match written {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(e).context("writing to stdout"),
+        Err(e) => Err(stdout::write_error(&e)),
         Ok(_) if failed => Ok(ExitCode::from(2)),
         Ok(0) => Ok(ExitCode::from(1)),
         Ok(_) => Ok(ExitCode::SUCCESS),
-    }
-}
-
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
-fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
-    let mut out = io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("writing to stdout"),
     }
 }
 

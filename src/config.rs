@@ -24,6 +24,7 @@ pub mod lint;
 mod model;
 mod parser;
 mod query;
+pub mod side_file;
 mod values;
 
 #[cfg(test)]

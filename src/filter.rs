@@ -413,7 +413,7 @@ enum Test {
     Responses(u8),
     Text {
         field: TextField,
-        values: Box<[Box<[u8]>]>,
+        values: Box<[Folded]>,
         negate: bool,
     },
     Regex {
@@ -453,7 +453,10 @@ impl Test {
                 negate,
             } => {
                 let v = field.get(row);
-                values.iter().any(|x| x.eq_ignore_ascii_case(v)) != *negate
+                // ASCII case folding first: it is all the hot path needs for ASCII rows.
+                let hit = values.iter().any(|x| x.matches_ascii(v))
+                    || (!v.is_ascii() && values.iter().any(|x| x.matches_unicode(*field, v)));
+                hit != *negate
             }
             Test::Regex { field, re, negate } => re.is_match(field.get(row)) != *negate,
             Test::Codes { codes, negate } => codes.contains(&row.code) != *negate,
@@ -506,12 +509,72 @@ impl TextField {
         if v.is_empty() { NONE_KEY.as_bytes() } else { v }
     }
 
+    /// Domain names: matched across their IDNA forms too.
+    fn is_domain(self) -> bool {
+        matches!(self, TextField::Domain | TextField::RcptDomain)
+    }
+
     /// Fields whose values are case-insensitive by nature, so the canonical form lowercases them.
     fn lowercase_canonical(self) -> bool {
         matches!(
             self,
             TextField::Ip | TextField::Domain | TextField::RcptDomain
         )
+    }
+}
+
+/// A `=` / `!=` value of a text field, folded once at parse time so that rows are compared
+/// without allocating: case-insensitively in all of Unicode (`BÜCHER.de` is `bücher.de`), and
+/// for domains also across the IDNA forms (`bücher.de` is `xn--bcher-kva.de`).
+#[derive(Clone, Debug)]
+struct Folded {
+    /// The value lowercased (Unicode).
+    lower: Box<str>,
+    /// Domain fields: the value's IDNA ASCII form (punycode, lowercase) when it differs.
+    ascii: Option<Box<str>>,
+}
+
+impl Folded {
+    fn new(field: TextField, v: &str) -> Folded {
+        let lower: Box<str> = v.to_lowercase().into();
+        let ascii = field
+            .is_domain()
+            .then(|| idna::domain_to_ascii(&lower).ok())
+            .flatten()
+            .filter(|a| **a != *lower)
+            .map(Into::into);
+        Folded { lower, ascii }
+    }
+
+    /// An ASCII row value equals one form, ignoring ASCII case (the lowercase Unicode form of
+    /// ASCII text is its ASCII lowercase). Never true for a non-ASCII form.
+    #[inline]
+    fn matches_ascii(&self, v: &[u8]) -> bool {
+        self.lower.as_bytes().eq_ignore_ascii_case(v)
+            || self
+                .ascii
+                .as_ref()
+                .is_some_and(|a| a.as_bytes().eq_ignore_ascii_case(v))
+    }
+
+    /// A non-ASCII row value (rare: the cost is paid only by those rows): folded character by
+    /// character against the lowercase form, and for domains turned to its IDNA ASCII form.
+    #[cold]
+    fn matches_unicode(&self, field: TextField, v: &[u8]) -> bool {
+        let Ok(v) = std::str::from_utf8(v) else {
+            return false;
+        };
+        if v.chars()
+            .flat_map(char::to_lowercase)
+            .eq(self.lower.chars())
+        {
+            return true;
+        }
+        field.is_domain()
+            && idna::domain_to_ascii(v).is_ok_and(|a| {
+                let want = self.ascii.as_deref().unwrap_or(&self.lower);
+                a.eq_ignore_ascii_case(want)
+            })
     }
 }
 
@@ -965,23 +1028,22 @@ fn code_meanings(name: &str, classifier: &Classifier) -> Vec<Code> {
 
 fn list_text(field: TextField, values: Vec<String>, negate: bool) -> (Vec<String>, Test) {
     let mut canonical: Vec<String> = Vec::new();
+    let mut folded: Vec<Folded> = Vec::new();
     for v in values {
         let v = if field.lowercase_canonical() {
-            v.to_ascii_lowercase()
+            v.to_lowercase()
         } else {
             v
         };
-        if !canonical.iter().any(|c| c.eq_ignore_ascii_case(&v)) {
+        let f = Folded::new(field, &v);
+        if !folded.iter().any(|x| x.lower == f.lower) {
             canonical.push(v);
+            folded.push(f);
         }
     }
-    let bytes = canonical
-        .iter()
-        .map(|v| v.as_bytes().to_vec().into_boxed_slice())
-        .collect();
     let test = Test::Text {
         field,
-        values: bytes,
+        values: folded.into_boxed_slice(),
         negate,
     };
     (canonical, test)
@@ -1506,6 +1568,56 @@ mod tests {
         ),
         ("type=t 10:00", "10:00", &["time of day"]),
     ];
+
+    #[test]
+    fn text_values_fold_in_all_of_unicode_and_domains_across_idna_forms() {
+        let row = |domain: &'static [u8], vmta: &'static [u8]| RowView {
+            domain,
+            rcpt_domain: domain,
+            vmta,
+            ..deferral()
+        };
+        let hits = |expr: &str, r: &RowView<'_>| parse(expr).expect("valid").matches(r);
+        let upper = row("BÜCHER.de".as_bytes(), b"v");
+        let unicode = row("bücher.de".as_bytes(), b"v");
+        let puny = row(b"xn--bcher-kva.de", b"v");
+        let puny_upper = row(b"XN--BCHER-KVA.DE", b"v");
+        for expr in [
+            "domain=bücher.de",
+            "domain=BÜCHER.DE",
+            "domain=xn--bcher-kva.de",
+            "rcpt-domain=bücher.de",
+            "rcpt-domain=XN--BCHER-KVA.de",
+        ] {
+            for r in [&upper, &unicode, &puny, &puny_upper] {
+                assert!(
+                    hits(expr, r),
+                    "{expr} vs {:?}",
+                    String::from_utf8_lossy(r.domain)
+                );
+            }
+            assert!(!hits(expr, &deferral()), "{expr}");
+        }
+        assert!(!hits("domain!=bücher.de", &puny));
+        assert!(hits("domain!=bücher.de", &deferral()));
+        // Not a domain: Unicode case folding, no IDNA.
+        assert!(hits(
+            "vmta=MÜNCHEN-1",
+            &row(b"x.de", "münchen-1".as_bytes())
+        ));
+        assert!(!hits(
+            "vmta=xn--mnchen-1-65a",
+            &row(b"x.de", "münchen-1".as_bytes())
+        ));
+        // ASCII rows still fold ASCII case only, and a non-UTF-8 row does not match.
+        assert!(hits("domain=Outlook.COM", &deferral()));
+        assert!(!hits("domain=bücher.de", &row(b"b\xfccher.de", b"v")));
+        // The canonical form is lowercase in Unicode too.
+        assert_eq!(
+            parse("domain=BÜCHER.de").expect("valid").as_str(),
+            "domain=bücher.de"
+        );
+    }
 
     #[test]
     fn parse_errors_name_the_term() {

@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod check;
+pub mod escape;
 pub mod json;
 pub mod summary;
 pub mod table;

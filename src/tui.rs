@@ -82,7 +82,7 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
     let (inputs, errors) = discover(&o.paths);
     if inputs.is_empty() {
         for e in &errors {
-            eprintln!("pmta-lens: {e}");
+            crate::cli::stdout::warn(e);
         }
         anyhow::bail!("nothing to read");
     }

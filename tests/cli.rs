@@ -430,7 +430,13 @@ fn a_filter_narrows_every_number() {
         "domain=outlook.com code=RP-002",
         dir.to_str().expect("utf-8"),
     ]);
-    assert_eq!(rows.status.code(), Some(0));
+    // sample-logs holds a malformed row on purpose: said on stderr, and the exit code is 2.
+    assert_eq!(rows.status.code(), Some(2), "{}", stderr(&rows));
+    assert!(
+        stderr(&rows).contains("1 malformed row skipped; the first: "),
+        "{}",
+        stderr(&rows)
+    );
     let out = stdout(&rows);
     let data_rows = out.lines().filter(|l| !l.starts_with("type,")).count();
     assert_eq!(data_rows, 52);

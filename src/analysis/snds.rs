@@ -152,7 +152,8 @@ pub fn parse_row(fields: &csv::StringRecord) -> Result<SndsRow, String> {
 
 /// Reads an SNDS export: its rows and its malformed lines. Err: the file cannot be read.
 pub fn read(path: &Path) -> Result<(Vec<SndsRow>, Vec<Malformed>), std::io::Error> {
-    let data = std::fs::read(path)?;
+    // Bounded: `--snds /dev/zero` must not eat the memory (see `config::side_file`).
+    let data = crate::config::side_file::read(path, crate::config::side_file::SNDS)?;
     Ok(parse(&data, &path.display().to_string()))
 }
 

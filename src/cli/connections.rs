@@ -14,7 +14,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args as ClapArgs, ValueEnum};
 
-use crate::acct::discover::{DEFAULT_DIR, Input, discover};
+use crate::acct::discover::{DEFAULT_DIR, Input, InputKind, discover};
 use crate::aggregate::Plan;
 use crate::analysis::{self, Analyses, AnalysisParams};
 use crate::classify::Classifier;
@@ -25,6 +25,8 @@ use crate::connections::{self, Connections, Estimated, Overrides, Settings, esti
 use crate::filter::Filter;
 use crate::rollup::Rollup;
 use crate::scan::{self, ScanOptions, ScanResult};
+
+use super::stdout::warn;
 
 /// The summary's scan: the analyses and, when the rows are not filtered and no
 /// `log-connections` log is given, the connection estimate collect in the same pass, so the
@@ -162,7 +164,9 @@ impl Setup {
             match Config::parse_file(&p) {
                 Ok(c) => (Some(c), Some(p)),
                 Err(e) => {
-                    eprintln!("pmta-lens: {e} (config ignored; pass --config or --no-config)");
+                    warn(format_args!(
+                        "{e} (config ignored; pass --config or --no-config)"
+                    ));
                     (None, None)
                 }
             }
@@ -249,13 +253,50 @@ impl Setup {
         }
         let c = connections::analyze(&ctx, &self.settings());
         let failed = if let Some(e) = &c.log_error {
-            eprintln!("pmta-lens: --pmta-log {e} (connections estimated instead)");
+            warn(format_args!(
+                "--pmta-log {e} (connections estimated instead)"
+            ));
             true
         } else {
             false
         };
+        if let Some(l) = &c.log {
+            if l.long_lines > 0 {
+                warn(format_args!(
+                    "{}: {} line{} longer than {} KiB skipped",
+                    l.path,
+                    l.long_lines,
+                    if l.long_lines == 1 { "" } else { "s" },
+                    crate::config::side_file::LOG_LINE_LIMIT / 1024
+                ));
+            }
+            if l.connection_lines == 0 {
+                warn(format_args!("{}", no_connection_lines(l)));
+            }
+        }
         (c, failed)
     }
+}
+
+/// The warning for a `--pmta-log` without a single connection line: most likely the main log of
+/// a `PowerMTA` that does not log connections, or another file altogether.
+pub fn no_connection_lines(l: &connections::LogReport) -> String {
+    format!(
+        "{}: no connection lines in its {} lines (PowerMTA writes them only with \
+         `log-connections yes`, set in the <domain> blocks of its config, e.g. <domain *>): \
+         connections estimated from the accounting rows instead",
+        l.path,
+        crate::fmt::thousands(l.lines)
+    )
+}
+
+/// Turns away a path given to a flag the command does not read, when it does not exist: a typo
+/// must not pass unnoticed just because this command has no use for the file.
+pub fn check_unused_path(flag: &str, path: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(p) = path {
+        std::fs::metadata(p).with_context(|| format!("{flag} {}", p.display()))?;
+    }
+    Ok(())
 }
 
 fn readable(p: &Path) -> bool {
@@ -286,6 +327,34 @@ pub enum CheckFormat {
     Json,
 }
 
+/// The accounting inputs of `check-config`, problems reported; true if there were any. Every
+/// path is looked at even when `--daily-volume` means the files are not read (`scanned`
+/// false): a path that names nothing is a mistake to report, not to ignore.
+fn check_inputs(paths: &[PathBuf], scanned: bool) -> (Vec<Input>, bool) {
+    if paths.is_empty() {
+        return (Vec::new(), false);
+    }
+    let (inputs, mut errors) = discover(paths);
+    if !scanned {
+        // The scan, which would find a missing file, does not run: look for each one here.
+        let missing = inputs
+            .iter()
+            .filter(|i| i.kind != InputKind::Stdin)
+            .filter_map(|i| {
+                let source = std::fs::metadata(&i.path).err()?;
+                Some(crate::error::InputError::Io {
+                    path: i.path.clone(),
+                    source,
+                })
+            });
+        errors.extend(missing);
+    }
+    for e in &errors {
+        warn(e);
+    }
+    (inputs, !errors.is_empty())
+}
+
 /// `pmta-lens check-config`: exit 0 when clean, 1 with findings, 2 on error.
 pub fn check_config(
     args: &Args,
@@ -294,6 +363,8 @@ pub fn check_config(
     paths: &[PathBuf],
     opts: &ScanOptions,
 ) -> anyhow::Result<ExitCode> {
+    check_unused_path("--pmta-log", args.pmta_log.as_deref())?;
+    let (inputs, mut failed) = check_inputs(paths, daily_volume.is_none());
     let setup = Setup::load(args, paths)?;
     let (Some(config), Some(path)) = (&setup.config, &setup.config_path) else {
         anyhow::bail!(
@@ -301,7 +372,6 @@ pub fn check_config(
             config::DEFAULT_PATH
         );
     };
-    let mut failed = false;
     let mut pools: Vec<String> = Vec::new();
     let volume = if let Some(n) = daily_volume {
         Some(Volume {
@@ -311,11 +381,6 @@ pub fn check_config(
     } else if paths.is_empty() {
         None
     } else {
-        let (inputs, errors) = discover(paths);
-        for e in &errors {
-            eprintln!("pmta-lens: {e}");
-        }
-        failed |= !errors.is_empty();
         let classifier = Classifier::builtin();
         let result = scan::run(
             &inputs,
@@ -325,7 +390,7 @@ pub fn check_config(
             &setup.plan(),
         );
         for e in &result.report.errors {
-            eprintln!("pmta-lens: {e}{}", e.outcome());
+            warn(format_args!("{e}{}", e.outcome()));
         }
         failed |= !result.report.errors.is_empty();
         for (sender, _) in result.aggregates.microsoft_senders() {
@@ -368,7 +433,10 @@ pub fn check_config(
         CheckFormat::Text => crate::output::check::text(&report, path),
         CheckFormat::Json => crate::output::check::json(&report, path, &config.files),
     };
-    super::write_stdout(out.as_bytes())?;
+    match format {
+        CheckFormat::Text => super::stdout::write_text(&out)?,
+        CheckFormat::Json => super::stdout::write_bytes(out.as_bytes())?,
+    }
     Ok(if failed {
         ExitCode::from(2)
     } else if report.has_problems() {

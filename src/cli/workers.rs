@@ -43,7 +43,7 @@ pub fn pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let (n, note) = count(requested, cores)?;
     if let Some(note) = note {
-        eprintln!("pmta-lens: {note}");
+        super::stdout::warn(note);
     }
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)

@@ -11,12 +11,12 @@ use super::model::Loc;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The main file (or an included one, `at` the include line) could not be read.
-    #[error("{}cannot read {}: {source}", at.as_ref().map(|l| format!("{l}: ")).unwrap_or_default(), path.display())]
+    // The OS's reason is in the text and not a `source` too: `{:#}` would print it twice.
+    #[error("{}cannot read {}: {reason}", at.as_ref().map(|l| format!("{l}: ")).unwrap_or_default(), path.display())]
     Read {
         path: PathBuf,
         at: Option<Loc>,
-        #[source]
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// `include FILE` names a file that does not exist.
     #[error("{at}: include {}: no such file", path.display())]

@@ -89,12 +89,13 @@ pub(crate) fn parse_text(text: &str, path: &Path) -> Result<Parsed, ConfigError>
 
 fn read(path: &Path, at: Option<&Loc>) -> Result<String, ConfigError> {
     // Lossy: a stray Latin-1 byte in a comment must not make the whole config unreadable.
-    std::fs::read(path)
+    // Bounded: `--config /dev/zero` or an include of a huge file must not eat the memory.
+    super::side_file::read(path, super::side_file::CONFIG)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|source| ConfigError::Read {
+        .map_err(|reason| ConfigError::Read {
             path: path.to_owned(),
             at: at.cloned(),
-            source,
+            reason,
         })
 }
 

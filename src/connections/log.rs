@@ -19,6 +19,8 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+use crate::config::side_file::{self, LOG_LINE_LIMIT};
+
 /// One connection of the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LogConnection {
@@ -57,11 +59,14 @@ pub struct LogReport {
     pub open_at_start: u64,
     /// Starts with no close in the log: counted to its last line.
     pub never_closed: u64,
+    /// Lines longer than [`LOG_LINE_LIMIT`], skipped unread.
+    pub long_lines: u64,
 }
 
-/// Reads a log file.
+/// Reads a log file: a regular file (not a device or a FIFO), streamed, so its size is not
+/// limited; lines are at most [`LOG_LINE_LIMIT`] bytes.
 pub fn read(path: &Path) -> io::Result<(Vec<LogConnection>, LogReport)> {
-    let file = std::fs::File::open(path)?;
+    let file = side_file::open_regular(path, side_file::LOG)?;
     let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
         Box::new(io::BufReader::new(flate2::read::MultiGzDecoder::new(file)))
     } else {
@@ -94,10 +99,15 @@ pub fn parse<R: BufRead>(
     let mut buf = Vec::new();
     loop {
         buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
-            break;
+        match read_line(&mut reader, &mut buf)? {
+            Line::End => break,
+            Line::Long => {
+                rep.lines += 1;
+                rep.long_lines += 1;
+                continue;
+            }
+            Line::Read => rep.lines += 1,
         }
-        rep.lines += 1;
         let line = String::from_utf8_lossy(&buf);
         let line = line.trim_end_matches(['\n', '\r']);
         let Some((secs, rest)) = timestamp(line) else {
@@ -202,6 +212,41 @@ pub fn parse<R: BufRead>(
     });
     rep.connections = done.len() as u64;
     Ok((done, rep))
+}
+
+enum Line {
+    Read,
+    /// Longer than [`LOG_LINE_LIMIT`]: skipped to its end, not held.
+    Long,
+    End,
+}
+
+/// Reads one line into `buf`, holding at most [`LOG_LINE_LIMIT`] bytes of it: a file without
+/// newlines (or with a huge `log-data` line) must not fill the memory.
+fn read_line<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> io::Result<Line> {
+    let limit = LOG_LINE_LIMIT as u64 + 1;
+    let n = io::Read::take(&mut *reader, limit).read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(Line::End);
+    }
+    if buf.len() <= LOG_LINE_LIMIT || buf.last() == Some(&b'\n') {
+        return Ok(Line::Read);
+    }
+    // Skip the rest of the line, a buffer at a time.
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        if let Some(i) = memchr::memchr(b'\n', chunk) {
+            reader.consume(i + 1);
+            break;
+        }
+        let len = chunk.len();
+        reader.consume(len);
+    }
+    buf.clear();
+    Ok(Line::Long)
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (optionally `.fff` and `+ZZZZ`/`-ZZZZ`/`Z`) at the start of a line:
@@ -452,6 +497,33 @@ mod tests {
         assert_eq!(conns[0].mx_host, "a.example");
         assert_eq!(conns[0].close_ms / 1000 - T0, 10);
         assert!(conns[1].close_seen);
+    }
+
+    #[test]
+    fn overlong_lines_are_skipped_unheld_and_counted() {
+        let long = "x".repeat(LOG_LINE_LIMIT + 10);
+        let text = format!(
+            "2026-11-20 00:00:00 ( 1)connecting to a.example (198.18.0.1)\n\
+             {long}\n\
+             2026-11-20 00:00:09 ( 1)closed a.example (198.18.0.1) in=1 out=1\n\
+             {long}"
+        );
+        let (conns, rep) = parse_str(&text);
+        assert_eq!((rep.lines, rep.long_lines), (4, 2));
+        assert_eq!(conns.len(), 1);
+        assert!(
+            conns[0].close_seen,
+            "the line after the long one still read"
+        );
+        // A line of exactly the limit (with its newline) is a line like any other.
+        let exact = format!("{}\n", "y".repeat(LOG_LINE_LIMIT - 1));
+        assert_eq!(parse_str(&exact).1.long_lines, 0);
+    }
+
+    #[test]
+    fn devices_and_fifos_are_refused() {
+        let e = read(Path::new("/dev/zero")).expect_err("a device");
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 
     #[test]

@@ -169,12 +169,24 @@ fn method_line(c: &Connections) -> String {
                 l.never_closed
             )
         }
-        _ => format!(
-            "estimated from the accounting rows (no log-connections log): {:.1} s per \
-             transaction and {:.1} s of connection setup assumed; the measured error is in \
-             docs/connections.md",
-            c.params.transaction_ms as f64 / 1000.0,
-            c.params.setup_ms as f64 / 1000.0
-        ),
+        (_, log) => {
+            // Say why a log that was given did not count: the reader must not take an
+            // estimate for the log's exact numbers.
+            let why = match (log, &c.log_error) {
+                (Some(l), _) if l.connection_lines == 0 => format!(
+                    "the log {} has no connection lines: PowerMTA writes them only with \
+                     log-connections yes",
+                    l.path
+                ),
+                (_, Some(_)) => "the log-connections log could not be read".to_string(),
+                _ => "no log-connections log".to_string(),
+            };
+            format!(
+                "estimated from the accounting rows ({why}): {:.1} s per transaction and {:.1} s \
+                 of connection setup assumed; the measured error is in docs/connections.md",
+                c.params.transaction_ms as f64 / 1000.0,
+                c.params.setup_ms as f64 / 1000.0
+            )
+        }
     }
 }
