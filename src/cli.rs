@@ -343,7 +343,12 @@ fn prepare(select: &Select, global: &Global) -> anyhow::Result<Prepared> {
 /// Prints what went wrong with inputs; true if anything did.
 fn report_errors(report: &ScanReport) -> bool {
     for e in &report.errors {
-        eprintln!("pmta-lens: {e} (skipped)");
+        let what = if e.is_partial() {
+            "the rows before it are counted"
+        } else {
+            "skipped"
+        };
+        eprintln!("pmta-lens: {e} ({what})");
     }
     !report.errors.is_empty()
 }

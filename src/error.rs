@@ -12,6 +12,24 @@ pub enum InputError {
         #[source]
         source: std::io::Error,
     },
+    /// A gzip stream that stops inside a member: the rows before the cut are counted.
+    #[error("{}: truncated: the gzip stream ends before its end, after {rows} rows", path.display())]
+    Truncated { path: PathBuf, rows: u64 },
+    /// Bytes after the last complete gzip member that are neither a member nor zero padding
+    /// (`gzip` too warns and exits 2): the rows before them are counted.
+    #[error(
+        "{}: trailing garbage after the gzip data ignored, after {rows} rows",
+        path.display()
+    )]
+    TrailingGarbage { path: PathBuf, rows: u64 },
+    /// A read error after part of the input was read: the rows before it are counted.
+    #[error("{}: {source}, after {rows} rows", path.display())]
+    Cut {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+        rows: u64,
+    },
     #[error("{}: no accounting files (acct*.csv, *.csv.gz) in this directory", path.display())]
     EmptyDir { path: PathBuf },
     #[error(
@@ -19,4 +37,17 @@ pub enum InputError {
          (for example `pmta-lens summary /var/log/pmta/acct-*.csv`), or - to read standard input"
     )]
     NoDefault { default: String },
+}
+
+impl InputError {
+    /// Whether part of the input was read (its rows count) before the problem, rather than the
+    /// input being skipped.
+    pub fn is_partial(&self) -> bool {
+        matches!(
+            self,
+            InputError::Truncated { .. }
+                | InputError::TrailingGarbage { .. }
+                | InputError::Cut { .. }
+        )
+    }
 }
