@@ -566,8 +566,16 @@ impl<R: Read> BlockReader<R> {
             }
             // No boundary: where do the records the scan will read start?
             let mut pos = 0;
-            while let Some((next, _)) = record_end(&mut self.splitter, &self.buf, pos, false) {
-                pos = next;
+            while pos < len {
+                // A blank line is a record of its own (a gzip bomb of them is all blank lines).
+                if self.buf[pos] == b'\n' {
+                    pos += 1;
+                    continue;
+                }
+                match record_end(&mut self.splitter, &self.buf, pos, false) {
+                    Some((next, _)) => pos = next,
+                    None => break,
+                }
             }
             if pos > 0 {
                 self.consumed = pos;
