@@ -14,10 +14,28 @@ pub enum InputError {
     },
     #[error(
         "{}: shrank from {from} to {to} bytes while being read (truncated or rewritten in \
-         place): the rows before the cut are counted, the rest was not read",
+         place)",
         path.display()
     )]
     Shrank { path: PathBuf, from: u64, to: u64 },
+    /// A gzip stream that stops inside a member: the rows before the cut are counted.
+    #[error("{}: truncated: the gzip stream ends before its end, after {rows} rows", path.display())]
+    Truncated { path: PathBuf, rows: u64 },
+    /// Bytes after the last complete gzip member that are neither a member nor zero padding
+    /// (`gzip` too warns and exits 2): the rows before them are counted.
+    #[error(
+        "{}: trailing garbage after the gzip data ignored, after {rows} rows",
+        path.display()
+    )]
+    TrailingGarbage { path: PathBuf, rows: u64 },
+    /// A read error after part of the input was read: the rows before it are counted.
+    #[error("{}: {source}, after {rows} rows", path.display())]
+    Cut {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+        rows: u64,
+    },
     #[error("{}: no accounting files (acct*.csv, *.csv.gz) in this directory", path.display())]
     EmptyDir { path: PathBuf },
     #[error(
@@ -28,13 +46,24 @@ pub enum InputError {
 }
 
 impl InputError {
-    /// Whether the input was skipped; `false` when its rows up to the problem were read.
-    pub fn skipped(&self) -> bool {
-        !matches!(self, InputError::Shrank { .. })
+    /// Whether part of the input was read (its rows count) before the problem, rather than the
+    /// input being skipped.
+    pub fn is_partial(&self) -> bool {
+        matches!(
+            self,
+            InputError::Truncated { .. }
+                | InputError::TrailingGarbage { .. }
+                | InputError::Cut { .. }
+                | InputError::Shrank { .. }
+        )
     }
 
-    /// How a message ends: `" (skipped)"` for an input that was not read.
+    /// How a message about the input ends: what became of its rows.
     pub fn outcome(&self) -> &'static str {
-        if self.skipped() { " (skipped)" } else { "" }
+        if self.is_partial() {
+            " (the rows before it are counted)"
+        } else {
+            " (skipped)"
+        }
     }
 }

@@ -26,7 +26,7 @@ pub use output::rows;
 pub use records::response_kind;
 
 use crate::acct::chunk::DEFAULT_CHUNK_SIZE;
-use crate::acct::discover::{Input, InputKind};
+use crate::acct::discover::Input;
 use crate::acct::header::{Col, Header};
 use crate::acct::record::Field;
 use crate::acct::source::MapCache;
@@ -120,6 +120,9 @@ pub struct FileReport {
     pub malformed: u64,
     /// Why the input could not be read (fully), if so.
     pub error: Option<String>,
+    /// The error came after part of the input was read, and its rows count (a truncated
+    /// gzip file): the input was not skipped.
+    pub partial: bool,
 }
 
 /// Everything about a scan except the aggregates: files, malformed rows, errors.
@@ -307,7 +310,7 @@ fn learn_rollups(
     };
     let again: Vec<Input> = inputs
         .iter()
-        .filter(|i| i.kind != InputKind::Stdin || opts.maps.is_some())
+        .filter(|i| !i.kind.is_once() || opts.maps.is_some())
         .cloned()
         .collect();
     let sink = Counting {

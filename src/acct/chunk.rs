@@ -19,8 +19,9 @@ use memchr::memchr;
 use memchr::memmem;
 use rayon::prelude::*;
 
+use super::broken::header_line;
 use super::header::Header;
-use super::record::{FieldSplitter, is_record_start};
+use super::record::is_record_start;
 
 /// Default chunk size: large enough to amortise per-chunk work, small enough to balance 2-64
 /// threads on a file of a few hundred MB.
@@ -82,12 +83,12 @@ pub fn headers_in(data: &[u8], start: usize, end: usize) -> Vec<(usize, Arc<Head
             .map(|p| from + p + 1)
             .filter(|off| (start..end).contains(off)),
     );
-    let mut splitter = FieldSplitter::default();
     offsets
         .into_iter()
         .filter_map(|off| {
-            let split = splitter.split(data, off);
-            Header::parse(&data[off..split.content_end]).map(|h| (off, h))
+            header_line(data, off)
+                .and_then(Header::parse)
+                .map(|h| (off, h))
         })
         .collect()
 }
@@ -161,13 +162,11 @@ pub fn start_headers(
     let (mut later, mut expected) = (initial.clone(), 0);
     if let Some(&first) = starts.first()
         && data[first..].starts_with(b"type,")
+        && let Some(line) = header_line(&data[..end], first)
+        && changes_header(initial.as_ref(), line)
     {
-        let split = FieldSplitter::default().split(data, first);
-        let line = &data[first..split.content_end];
-        if changes_header(initial.as_ref(), line) {
-            later = Header::parse(line);
-            expected = 1;
-        }
+        later = Header::parse(line);
+        expected = 1;
     }
     let mut headers = vec![later; starts.len()];
     if let Some(h) = headers.first_mut() {

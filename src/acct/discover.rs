@@ -18,6 +18,18 @@ pub enum InputKind {
     Gzip,
     /// Standard input, streamed.
     Stdin,
+    /// Anything else that is not a regular file (a pipe such as `<(zcat f)` or `/dev/stdin`, a
+    /// named FIFO, a character device): streamed like standard input, since it can be read only
+    /// once and may never end.
+    Pipe,
+}
+
+impl InputKind {
+    /// Whether the input can be read only once (a later pass reads a spool of it, if one was
+    /// kept: [`crate::acct::source::MapCache`]).
+    pub fn is_once(self) -> bool {
+        matches!(self, InputKind::Stdin | InputKind::Pipe)
+    }
 }
 
 /// One input to scan.
@@ -72,7 +84,13 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
     (inputs, errors)
 }
 
+/// How to read `p`. Only a regular file can be mapped or read twice: anything else (looked at
+/// through symbolic links, as `/dev/stdin` and `/dev/fd/63` are) is a stream. `stat` does not
+/// open the file, so a FIFO without a writer does not block here.
 fn kind_of(p: &Path) -> InputKind {
+    if std::fs::metadata(p).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return InputKind::Pipe;
+    }
     if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) {
         InputKind::Gzip
     } else {

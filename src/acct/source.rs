@@ -1,16 +1,18 @@
-//! Opens inputs for reading: plain files are memory-mapped, gzip files and standard input are
-//! streamed in record-aligned blocks. Read-only: files are opened for reading and never locked.
+//! Opens inputs for reading: plain files are memory-mapped; gzip files, standard input, pipes
+//! and other special files are streamed in record-aligned blocks. Read-only: files are opened
+//! for reading and never locked.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rustc_hash::FxHashMap;
 
-use super::chunk::next_boundary;
+use super::broken::{LOOKAHEAD, MAX_RECORD, Stop, find_stop, record_end, view};
 use super::discover::{Input, InputKind};
 use super::guard::GuardedMap;
+use super::record::{FieldSplitter, is_record_start};
 use crate::error::InputError;
 
 /// An opened input.
@@ -33,6 +35,26 @@ impl std::fmt::Debug for Opened {
     }
 }
 
+/// How a gzip stream ended early: carried inside the [`io::Error`] the decoder returns, after
+/// every byte it could decompress was handed out.
+#[derive(Debug, thiserror::Error)]
+pub enum GzipEnd {
+    /// The compressed data stops in the middle of a member (a copy cut short, a disk full).
+    #[error("the gzip stream ends before its end")]
+    Truncated,
+    /// Bytes after a complete member that are neither another member nor zero padding.
+    #[error("trailing garbage after the gzip data ignored")]
+    TrailingGarbage,
+}
+
+impl GzipEnd {
+    /// The early end an I/O error stands for, if it is one.
+    pub fn of(e: &io::Error) -> Option<&GzipEnd> {
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<GzipEnd>())
+    }
+}
+
 /// Opens one input. `mmap: false` streams plain files instead of mapping them.
 pub fn open(input: &Input, mmap: bool) -> Result<Opened, InputError> {
     let io_err = |source| InputError::Io {
@@ -40,11 +62,15 @@ pub fn open(input: &Input, mmap: bool) -> Result<Opened, InputError> {
         source,
     };
     match input.kind {
-        InputKind::Stdin => Ok(Opened::Stream(Box::new(io::stdin()))),
+        InputKind::Stdin => Ok(Opened::Stream(Box::new(MaybeGzip::new(io::stdin())))),
+        // Opening a FIFO waits for its writer, as `cat` does.
+        InputKind::Pipe => {
+            let f = File::open(&input.path).map_err(io_err)?;
+            Ok(Opened::Stream(Box::new(MaybeGzip::new(f))))
+        }
         InputKind::Gzip => {
             let f = File::open(&input.path).map_err(io_err)?;
-            // MultiGzDecoder: `cat a.gz b.gz` and some rotators write several gzip members.
-            Ok(Opened::Stream(Box::new(flate2::read::MultiGzDecoder::new(
+            Ok(Opened::Stream(Box::new(Gunzip::new(
                 io::BufReader::with_capacity(1 << 20, f),
             ))))
         }
@@ -55,7 +81,7 @@ pub fn open(input: &Input, mmap: bool) -> Result<Opened, InputError> {
                 return Err(io_err(io::Error::other("is a directory")));
             }
             if !mmap || !meta.is_file() {
-                return Ok(Opened::Stream(Box::new(f)));
+                return Ok(Opened::Stream(Box::new(ShrinkWatch::new(f, meta.len()))));
             }
             if meta.len() == 0 {
                 return Ok(Opened::Empty);
@@ -73,16 +99,49 @@ pub fn open(input: &Input, mmap: bool) -> Result<Opened, InputError> {
     }
 }
 
+/// A regular file read as a stream (`--no-mmap`), which notices at its end that the file shrank
+/// while it was read (truncated in place): the end is then an error, so the rows read count and
+/// the input is reported, instead of ending quietly short.
+struct ShrinkWatch {
+    file: File,
+    size: u64,
+}
+
+impl ShrinkWatch {
+    fn new(file: File, size: u64) -> ShrinkWatch {
+        ShrinkWatch { file, size }
+    }
+}
+
+impl Read for ShrinkWatch {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            let now = self.file.metadata()?.len();
+            if now < self.size {
+                let from = std::mem::replace(&mut self.size, now);
+                return Err(io::Error::other(format!(
+                    "shrank from {from} to {now} bytes while being read (truncated or \
+                     rewritten in place)"
+                )));
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// The mappings of one command's passes over the same files: each file is mapped once, and
 /// every pass reads the same bytes (a live file that grows between passes is not seen to).
 /// Mapping 1 GiB again costs the kernel a quarter of a second of page-table work.
 ///
-/// Standard input cannot be read twice: the first pass copies it into an unlinked temporary file
-/// (in `$TMPDIR`, gone when the command ends) that later passes read instead.
+/// Standard input, pipes and other special files cannot be read twice: the first pass copies
+/// each (as read, compressed if it was) into an unlinked temporary file (in `$TMPDIR`, gone when
+/// the command ends) that later passes read instead.
 #[derive(Debug, Default)]
 pub struct MapCache {
     maps: Mutex<FxHashMap<PathBuf, Arc<GuardedMap>>>,
-    stdin: Mutex<Option<File>>,
+    /// The spool of each input read once, by its path (`-` for standard input).
+    spools: Mutex<FxHashMap<PathBuf, File>>,
 }
 
 /// Unmapping 1 GiB is a quarter million page-table entries to tear down, about 50 ms in one
@@ -119,8 +178,8 @@ impl Drop for MapCache {
 impl MapCache {
     /// [`open`], with a plain file's mapping taken from the cache or added to it.
     pub fn open(&self, input: &Input, mmap: bool) -> Result<Opened, InputError> {
-        if input.kind == InputKind::Stdin {
-            return Ok(self.open_stdin());
+        if input.kind.is_once() {
+            return self.open_once(input);
         }
         let cacheable = mmap && input.kind == InputKind::Plain;
         let mut maps = self.maps.lock().unwrap_or_else(PoisonError::into_inner);
@@ -142,35 +201,51 @@ impl MapCache {
             .remove(path);
     }
 
-    /// Standard input the first time, copied into a spool as it is read; the spool after.
-    fn open_stdin(&self) -> Opened {
-        let mut spool = self.stdin.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(file) = spool.as_ref() {
+    /// An input that can be read once: itself the first time, copied into a spool as it is
+    /// read; the spool after.
+    fn open_once(&self, input: &Input) -> Result<Opened, InputError> {
+        let mut spools = self.spools.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(file) = spools.get(&input.path) {
             let reread = file.try_clone().and_then(|mut f| {
                 f.seek(SeekFrom::Start(0))?;
                 Ok(f)
             });
-            return match reread {
-                Ok(f) => Opened::Stream(Box::new(f)),
+            return Ok(match reread {
+                Ok(f) => Opened::Stream(Box::new(MaybeGzip::new(f))),
                 Err(e) => {
-                    eprintln!("pmta-lens: cannot read back the copy of standard input: {e}");
+                    eprintln!(
+                        "pmta-lens: cannot read back the copy of {}: {e}",
+                        input.display()
+                    );
                     Opened::Empty
                 }
-            };
+            });
         }
-        match tempfile::tempfile().and_then(|f| Ok((f.try_clone()?, f))) {
-            Ok((copy, keep)) => {
-                *spool = Some(keep);
-                Opened::Stream(Box::new(Tee {
-                    inner: io::stdin(),
-                    copy: Some(copy),
-                }))
-            }
-            Err(e) => {
-                warn_no_copy(&e);
-                Opened::Stream(Box::new(io::stdin()))
-            }
-        }
+        let raw: Box<dyn Read + Send> = match input.kind {
+            InputKind::Stdin => Box::new(io::stdin()),
+            _ => Box::new(File::open(&input.path).map_err(|source| InputError::Io {
+                path: input.path.clone(),
+                source,
+            })?),
+        };
+        // The spool holds the bytes as read: gzip stays compressed, and is recognised again
+        // when the spool is read.
+        Ok(
+            match tempfile::tempfile().and_then(|f| Ok((f.try_clone()?, f))) {
+                Ok((copy, keep)) => {
+                    spools.insert(input.path.clone(), keep);
+                    Opened::Stream(Box::new(MaybeGzip::new(Tee {
+                        inner: raw,
+                        copy: Some(copy),
+                        name: input.display(),
+                    })))
+                }
+                Err(e) => {
+                    warn_no_copy(&input.display(), &e);
+                    Opened::Stream(Box::new(MaybeGzip::new(raw)))
+                }
+            },
+        )
     }
 }
 
@@ -179,6 +254,8 @@ impl MapCache {
 struct Tee<R> {
     inner: R,
     copy: Option<File>,
+    /// The input's name, for the warning.
+    name: String,
 }
 
 impl<R: Read> Read for Tee<R> {
@@ -187,26 +264,194 @@ impl<R: Read> Read for Tee<R> {
         if let Some(f) = &mut self.copy
             && let Err(e) = f.write_all(&buf[..n])
         {
-            warn_no_copy(&e);
+            warn_no_copy(&self.name, &e);
             self.copy = None;
         }
         Ok(n)
     }
 }
 
-/// The copy of standard input could not be made (or completed): the read goes on, the second
-/// pass will see less.
-fn warn_no_copy(e: &io::Error) {
+/// The copy of an input read once could not be made (or completed): the read goes on, the
+/// second pass will see less.
+fn warn_no_copy(name: &str, e: &io::Error) {
+    let name = if name == "-" { "standard input" } else { name };
     eprintln!(
-        "pmta-lens: cannot keep a copy of standard input in the temporary directory ({e}): \
+        "pmta-lens: cannot keep a copy of {name} in the temporary directory ({e}): \
          analyses that read the rows twice (RP-001 retries, complaints) will miss rows"
     );
+}
+
+/// The first bytes of a gzip member (RFC 1952).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// A stream that is decompressed if it starts with gzip's magic bytes: standard input and pipes
+/// have no name to tell (`zcat` is not needed for `pmta-lens summary - < f.gz`). Decided at the
+/// first read, so opening never waits for a writer's first bytes.
+enum MaybeGzip<R> {
+    /// Not decided yet: the stream and the bytes read from it so far.
+    Unknown(Option<(R, Vec<u8>)>),
+    Plain(Headed<R>),
+    // Boxed: the decoder's state is large, and made once per stream.
+    Gzip(Box<Gunzip<io::BufReader<Headed<R>>>>),
+}
+
+/// A stream with its first bytes, read to look at them, put back in front.
+type Headed<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+impl<R: Read> MaybeGzip<R> {
+    fn new(inner: R) -> Self {
+        MaybeGzip::Unknown(Some((inner, Vec::with_capacity(2))))
+    }
+}
+
+impl<R: Read> Read for MaybeGzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self {
+                MaybeGzip::Plain(r) => return r.read(buf),
+                MaybeGzip::Gzip(r) => return r.read(buf),
+                MaybeGzip::Unknown(state) => {
+                    let Some((r, head)) = state.as_mut() else {
+                        return Ok(0);
+                    };
+                    // A pipe may hand out one byte at a time.
+                    while head.len() < GZIP_MAGIC.len() {
+                        let mut byte = [0u8; 1];
+                        match r.read(&mut byte) {
+                            Ok(0) => break,
+                            Ok(_) => head.push(byte[0]),
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            // What was read so far stays for the next call.
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    let Some((r, head)) = state.take() else {
+                        return Ok(0);
+                    };
+                    let gzip = head == GZIP_MAGIC;
+                    let chained = io::Cursor::new(head).chain(r);
+                    *self = if gzip {
+                        MaybeGzip::Gzip(Box::new(Gunzip::new(io::BufReader::with_capacity(
+                            1 << 20,
+                            chained,
+                        ))))
+                    } else {
+                        MaybeGzip::Plain(chained)
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// A gzip decoder for rotated logs: several members one after another (`cat a.gz b.gz`, some
+/// rotators) are one stream; zero padding after the last member (tape and `dd` blocks) is
+/// ignored, as `gzip` does; anything else after a complete member ends the stream with
+/// [`GzipEnd::TrailingGarbage`], and data that stops inside a member with
+/// [`GzipEnd::Truncated`], each only after every byte decompressed before it was returned.
+pub struct Gunzip<R> {
+    /// The member being read; `None` once the stream has ended.
+    member: Option<flate2::bufread::GzDecoder<R>>,
+}
+
+impl<R: BufRead> Gunzip<R> {
+    pub fn new(inner: R) -> Self {
+        Gunzip {
+            member: Some(flate2::bufread::GzDecoder::new(inner)),
+        }
+    }
+}
+
+/// What follows a complete gzip member.
+enum AfterMember {
+    Member,
+    End,
+    Garbage,
+}
+
+/// Looks at what follows a member, consuming zero padding.
+fn after_member<R: BufRead>(r: &mut R) -> io::Result<AfterMember> {
+    let first = match r.fill_buf()? {
+        [] => return Ok(AfterMember::End),
+        [b, ..] => *b,
+    };
+    if first == GZIP_MAGIC[0] {
+        return Ok(AfterMember::Member);
+    }
+    if first != 0 {
+        return Ok(AfterMember::Garbage);
+    }
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(AfterMember::End);
+        }
+        if buf.iter().any(|b| *b != 0) {
+            return Ok(AfterMember::Garbage);
+        }
+        let n = buf.len();
+        r.consume(n);
+    }
+}
+
+impl<R: BufRead> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(member) = self.member.as_mut() else {
+                return Ok(0);
+            };
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            match member.read(buf) {
+                Ok(0) => {}
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.member = None;
+                    // flate2 says UnexpectedEof for input that stops inside a member's header,
+                    // data or trailer: everything it could decompress was returned before.
+                    return Err(if e.kind() == io::ErrorKind::UnexpectedEof {
+                        io::Error::new(io::ErrorKind::UnexpectedEof, GzipEnd::Truncated)
+                    } else {
+                        e
+                    });
+                }
+            }
+            // The member ended with a good checksum: what follows?
+            let Some(done) = self.member.take() else {
+                return Ok(0);
+            };
+            let mut inner = done.into_inner();
+            match after_member(&mut inner)? {
+                AfterMember::Member => {
+                    self.member = Some(flate2::bufread::GzDecoder::new(inner));
+                }
+                AfterMember::End => return Ok(0),
+                AfterMember::Garbage => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        GzipEnd::TrailingGarbage,
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// A block of a stream, ending on a record boundary.
+#[derive(Debug)]
+pub struct Block {
+    pub data: Arc<Vec<u8>>,
+    /// Bytes of the stream up to the end of this block that are not in it: a byte order mark,
+    /// the middle of records longer than the limit (see [`BlockReader`]).
+    pub skipped: u64,
 }
 
 /// Reads a stream on a thread of its own, in blocks that end on record boundaries, at most
 /// `depth` blocks ahead of the reader of the channel (so memory is bounded whatever the
 /// stream's size). The thread ends at the end of the stream, after a read error (sent as the
-/// last item), or when the receiver is dropped.
+/// last item, after every block read before it), or when the receiver is dropped.
 ///
 /// # Errors
 ///
@@ -215,18 +460,27 @@ pub fn read_ahead(
     stream: Box<dyn Read + Send>,
     block: usize,
     depth: usize,
-) -> io::Result<std::sync::mpsc::Receiver<io::Result<Arc<Vec<u8>>>>> {
+) -> io::Result<std::sync::mpsc::Receiver<io::Result<Block>>> {
     let (tx, rx) = std::sync::mpsc::sync_channel(depth.max(1));
     std::thread::Builder::new()
         .name("pmta-lens-read".into())
         .spawn(move || {
             let mut reader = BlockReader::new(stream, block);
+            let mut skipped = 0;
             loop {
                 let item = match reader.next_block() {
                     Ok(Some(b)) => Ok(Arc::new(b.to_vec())),
                     Ok(None) => return,
                     Err(e) => Err(e),
                 };
+                let item = item.map(|data| {
+                    let block = Block {
+                        data,
+                        skipped: reader.bytes_skipped - skipped,
+                    };
+                    skipped = reader.bytes_skipped;
+                    block
+                });
                 let last = item.is_err();
                 if tx.send(item).is_err() || last {
                     return;
@@ -236,16 +490,35 @@ pub fn read_ahead(
     Ok(rx)
 }
 
-/// Reads a stream in blocks that end on record boundaries.
+/// The UTF-8 byte order mark some editors and Windows tools put at the start of a text file.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Reads a stream in blocks that end where the scan would start a record, so that each block
+/// scanned on its own gives what scanning the whole stream would.
+///
+/// Memory stays within about a block and [`MAX_RECORD`] whatever the stream holds: a block ends
+/// at the last record boundary (a newline followed by a record start) in the bytes read; when
+/// there is none, the records are walked as the scan will read them ([`record_end`]) to find
+/// where one starts; a broken record (too long, a NUL hole) whose end is not in sight keeps
+/// only the bytes that decide how the scan reads it, the rest being replaced by a mark of no
+/// meaning until its end arrives. Without the limit, one endless line (`/dev/zero`, a gzip bomb)
+/// would be read into memory whole.
 pub struct BlockReader<R> {
     inner: R,
     buf: Vec<u8>,
     /// Bytes at the start of `buf` handed out by the last call, dropped on the next.
     consumed: usize,
     eof: bool,
+    /// A read error, returned once the bytes read before it were handed out.
+    failed: Option<io::Error>,
+    /// Whether the start of the stream was looked at for a byte order mark.
+    started: bool,
     block: usize,
+    splitter: FieldSplitter,
     /// Total bytes read from the stream (decompressed, for gzip).
     pub bytes_read: u64,
+    /// Bytes read but not handed out (a byte order mark, the middle of broken records).
+    pub bytes_skipped: u64,
 }
 
 impl<R: Read> BlockReader<R> {
@@ -255,61 +528,133 @@ impl<R: Read> BlockReader<R> {
             buf: Vec::new(),
             consumed: 0,
             eof: false,
+            failed: None,
+            started: false,
             block: block.max(64),
+            splitter: FieldSplitter::default(),
             bytes_read: 0,
+            bytes_skipped: 0,
+        }
+    }
+
+    /// Reads until `buf` holds `want` bytes or the stream ends (or fails: the error is kept for
+    /// after what was read).
+    fn fill(&mut self, want: usize) {
+        while !self.eof && self.buf.len() < want {
+            let start = self.buf.len();
+            self.buf.resize(want.max(start + 64 * 1024), 0);
+            match self.inner.read(&mut self.buf[start..]) {
+                Ok(0) => {
+                    self.buf.truncate(start);
+                    self.eof = true;
+                }
+                Ok(n) => {
+                    self.buf.truncate(start + n);
+                    self.bytes_read += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(start),
+                Err(e) => {
+                    self.buf.truncate(start);
+                    self.eof = true;
+                    self.failed = Some(e);
+                }
+            }
         }
     }
 
     /// The next block of whole records, or `None` at the end of the stream.
+    ///
+    /// # Errors
+    ///
+    /// The stream failed; every byte read before the failure was handed out first.
     pub fn next_block(&mut self) -> io::Result<Option<&[u8]>> {
         self.buf.drain(..self.consumed);
         self.consumed = 0;
         let mut want = self.block;
         loop {
-            while !self.eof && self.buf.len() < want {
-                let start = self.buf.len();
-                self.buf.resize(want.max(start + 64 * 1024), 0);
-                match self.inner.read(&mut self.buf[start..]) {
-                    Ok(0) => {
-                        self.buf.truncate(start);
-                        self.eof = true;
-                    }
-                    Ok(n) => {
-                        self.buf.truncate(start + n);
-                        self.bytes_read += n as u64;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(start),
-                    Err(e) => {
-                        self.buf.truncate(start);
-                        return Err(e);
-                    }
+            self.fill(want);
+            if !self.started && (self.buf.len() >= BOM.len() || self.eof) {
+                self.started = true;
+                if self.buf.starts_with(BOM) {
+                    self.buf.drain(..BOM.len());
+                    self.bytes_skipped += BOM.len() as u64;
                 }
             }
             if self.buf.is_empty() {
-                return Ok(None);
+                return match self.failed.take() {
+                    Some(e) => Err(e),
+                    None => Ok(None),
+                };
             }
+            let len = self.buf.len();
             if self.eof {
-                self.consumed = self.buf.len();
+                self.consumed = len;
                 return Ok(Some(&self.buf));
             }
-            // The last boundary in the buffer that has enough bytes after it to be recognised.
-            let search_from = self.buf.len() / 2;
-            let mut end = None;
-            let mut at = search_from;
-            while let Some(b) = next_boundary(&self.buf[..self.buf.len() - 8], at) {
-                end = Some(b);
-                at = b + 1;
+            // The last boundary with enough bytes after it to be recognised.
+            if let Some(e) = last_boundary(&self.buf[..len.saturating_sub(LOOKAHEAD)]) {
+                self.consumed = e;
+                return Ok(Some(&self.buf[..e]));
             }
-            match end {
-                Some(e) if e > 0 => {
-                    self.consumed = e;
-                    return Ok(Some(&self.buf[..e]));
+            // No boundary: where do the records the scan will read start?
+            let mut pos = 0;
+            while pos < len {
+                // A blank line is a record of its own (a gzip bomb of them is all blank lines).
+                if self.buf[pos] == b'\n' {
+                    pos += 1;
+                    continue;
                 }
-                // One huge record: read more.
-                _ => want = self.buf.len() * 2,
+                match record_end(&mut self.splitter, &self.buf, pos, false) {
+                    Some((next, _)) => pos = next,
+                    None => break,
+                }
             }
+            if pos > 0 {
+                self.consumed = pos;
+                return Ok(Some(&self.buf[..pos]));
+            }
+            // The first record's end is not in the buffer: read on, keeping only what decides
+            // how it is read if it is a broken one.
+            self.compact();
+            want = self.buf.len() + 64 * 1024;
         }
     }
+
+    /// The buffer starts with a record whose end is not in it. If it is broken and the bytes
+    /// decide so, the part after the bytes that decide how it is read, up to where its end may
+    /// start, is replaced by `x` (no newline, no NUL, in no record start), followed by a NUL
+    /// when it ended with one: the scan reads the record the same way, and memory stays bounded.
+    fn compact(&mut self) {
+        let keep = MAX_RECORD + LOOKAHEAD;
+        if self.buf.len() < keep {
+            return;
+        }
+        let split = self.splitter.split_first(view(&self.buf, 0), 0, 1);
+        let nul_at = memchr::memchr(0, &self.buf[..split.next]);
+        if nul_at.is_none() && split.next <= MAX_RECORD {
+            // Not broken (cannot be: with the whole view, its end would be decided).
+            return;
+        }
+        // Where its end is looked for, as `broken::broken` does.
+        let from = nul_at.unwrap_or(MAX_RECORD);
+        let Stop::Undecided { keep: upto, nul } = find_stop(&self.buf[from..], false, false) else {
+            return;
+        };
+        let (start, end) = (from.max(keep), from + upto);
+        let filler: &[u8] = if nul { b"x\0" } else { b"x" };
+        if end > start + filler.len() {
+            self.buf.splice(start..end, filler.iter().copied());
+            self.bytes_skipped += (end - start - filler.len()) as u64;
+        }
+    }
+}
+
+/// The last record boundary in `data` (the offset after a newline followed by a record start),
+/// if there is one after offset 0.
+fn last_boundary(data: &[u8]) -> Option<usize> {
+    memchr::memrchr_iter(b'\n', data)
+        .map(|nl| nl + 1)
+        .find(|b| *b < data.len() && is_record_start(data, *b))
 }
 
 #[cfg(test)]
@@ -334,5 +679,97 @@ mod tests {
             assert_eq!(joined, data, "block {block}");
             assert_eq!(r.bytes_read, data.len() as u64);
         }
+    }
+
+    /// Reads `data` in blocks of `block`; the blocks joined, and the largest buffer it took.
+    fn blocks_of(data: impl Read, block: usize) -> (Vec<u8>, usize, u64) {
+        let mut r = BlockReader::new(data, block);
+        let (mut joined, mut peak) = (Vec::new(), 0);
+        while let Some(b) = r.next_block().expect("read") {
+            joined.extend_from_slice(b);
+            peak = peak.max(r.buf.capacity());
+        }
+        peak = peak.max(r.buf.capacity());
+        (joined, peak, r.bytes_skipped)
+    }
+
+    #[test]
+    fn memory_stays_bounded_on_endless_lines() {
+        const SIZE: u64 = 8 << 20;
+        let bound = (1 << 16) + MAX_RECORD + (256 << 10);
+        for (byte, what) in [(0u8, "zeros"), (b'x', "one line"), (b'\n', "blank lines")] {
+            let data = io::repeat(byte).take(SIZE).chain(&b"\nd,1\n"[..]);
+            let (joined, peak, skipped) = blocks_of(data, 1 << 16);
+            assert!(peak <= bound, "{what}: a buffer of {peak} bytes");
+            assert_eq!(joined.len() as u64 + skipped, SIZE + 5, "{what}");
+            assert!(
+                joined.ends_with(b"\nd,1\n"),
+                "{what}: the row after it is kept"
+            );
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_and_a_read_error_comes_after_the_data() {
+        let (joined, _, skipped) = blocks_of(&b"\xEF\xBB\xBFtype,a\nd,1\n"[..], 64);
+        assert_eq!(joined, b"type,a\nd,1\n");
+        assert_eq!(skipped, 3);
+        // an error after some data: the data first, then the error
+        let failing = (&b"type,a\nd,1\nd,2"[..]).chain(Failing);
+        let mut r = BlockReader::new(failing, 1 << 20);
+        assert_eq!(
+            r.next_block().expect("data first"),
+            Some(&b"type,a\nd,1\nd,2"[..])
+        );
+        assert!(r.next_block().is_err());
+    }
+
+    struct Failing;
+
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other("disk on fire"))
+        }
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(data).expect("gzip");
+        enc.finish().expect("gzip")
+    }
+
+    fn gunzip(data: &[u8]) -> (Vec<u8>, Option<io::Error>) {
+        let mut out = Vec::new();
+        let err = MaybeGzip::new(data).read_to_end(&mut out).err();
+        (out, err)
+    }
+
+    #[test]
+    fn gzip_members_padding_garbage_and_truncation() {
+        let text = b"type,a\nd,1\n".repeat(1000);
+        let one = gz(&text);
+        assert_eq!(gunzip(&one).0, text);
+        // not gzip: as is
+        assert_eq!(gunzip(&text).0, text);
+        let (two, err) = gunzip(&[one.clone(), one.clone()].concat());
+        assert!(err.is_none());
+        assert_eq!(two, [&text[..], &text].concat());
+        let (padded, err) = gunzip(&[&one[..], &[0; 4096]].concat());
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(padded, text);
+        let (kept, err) = gunzip(&[&one[..], b"junk"].concat());
+        assert_eq!(kept, text);
+        let err = err.expect("garbage is reported");
+        assert!(matches!(GzipEnd::of(&err), Some(GzipEnd::TrailingGarbage)));
+        let big: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| format!("d,{i}\n").into_bytes())
+            .collect();
+        let big_gz = gz(&big);
+        let (kept, err) = gunzip(&big_gz[..big_gz.len() - 1000]);
+        assert!(matches!(
+            err.as_ref().and_then(GzipEnd::of),
+            Some(GzipEnd::Truncated)
+        ));
+        assert!(kept.len() > big.len() / 2 && big.starts_with(&kept));
     }
 }

@@ -137,17 +137,11 @@ fn scope(d: &mut Doc, s: &Summary) {
             thousands(f.bytes),
             thousands(f.records),
             thousands(f.malformed),
-            f.error
-                .as_ref()
-                .map(|e| {
-                    let how = if f.bytes > 0 {
-                        "read in part"
-                    } else {
-                        "unreadable"
-                    };
-                    format!("{how}: {e}")
-                })
-                .unwrap_or_default(),
+            match &f.error {
+                Some(e) if f.partial => e.clone(),
+                Some(e) => format!("unreadable: {e}"),
+                None => String::new(),
+            },
         ]);
     }
     d.table(&t);

@@ -23,12 +23,12 @@ use rayon::prelude::*;
 use super::follow::{FileId, FollowEvent, Followed, find_in, uncompressed_name};
 use super::records::{ChunkReport, Target, scan_chunk};
 use super::{Engine, FileReport, MAX_SAMPLES, Malformed, Progress, Row, ScanOptions, ScanReport};
+use crate::acct::broken::header_line;
 use crate::acct::chunk::{changes_header, split_points};
 use crate::acct::discover::{Input, InputKind};
 use crate::acct::guard::GuardedMap;
 use crate::acct::header::{Col, Header};
-use crate::acct::record::FieldSplitter;
-use crate::acct::source::{Opened, open, read_ahead};
+use crate::acct::source::{BOM, Block, GzipEnd, Opened, open, read_ahead};
 use crate::error::InputError;
 use crate::model::RecordKind;
 
@@ -110,7 +110,7 @@ enum Source {
         next: usize,
         end: usize,
     },
-    Stream(Receiver<io::Result<Arc<Vec<u8>>>>),
+    Stream(Receiver<io::Result<Block>>),
     Done,
 }
 
@@ -150,6 +150,8 @@ impl Cursor {
 struct Piece<'a> {
     data: &'a [u8],
     block: Option<&'a Arc<Vec<u8>>>,
+    /// Bytes of the input up to the piece's end that are not in it (see [`Block::skipped`]).
+    skipped: u64,
 }
 
 /// Reads inputs for one pass; see the module documentation.
@@ -294,6 +296,8 @@ impl<F: Send> Driver<F> {
         S: Sink<Fold = F>,
     {
         let threads = self.folds.len();
+        // A stream's read error, recorded after the blocks read before it are counted.
+        let mut failed = None;
         while self.current < self.cursors.len() {
             let i = self.current;
             if matches!(self.cursors[i].source, Source::Unopened) {
@@ -327,7 +331,6 @@ impl<F: Send> Driver<F> {
                 }
                 Source::Stream(rx) => {
                     let mut blocks = Vec::new();
-                    let mut failed = None;
                     let mut ended = false;
                     while blocks.len() < threads * 2 {
                         match rx.recv() {
@@ -346,10 +349,10 @@ impl<F: Send> Driver<F> {
                         self.cursors[i].source = Source::Done;
                         self.current += 1;
                     }
-                    if let Some(e) = failed {
-                        self.fail(i, e);
-                    }
                     if blocks.is_empty() {
+                        if let Some(e) = failed.take() {
+                            self.fail(i, e, deliver);
+                        }
                         continue;
                     }
                     Window::Stream(blocks)
@@ -359,7 +362,11 @@ impl<F: Send> Driver<F> {
                     continue;
                 }
             };
-            return Ok(self.scan_window(i, eng, sink, window, deliver));
+            let scanned = self.scan_window(i, eng, sink, window, deliver);
+            if let Some(e) = failed {
+                self.fail(i, e, deliver);
+            }
+            return Ok(scanned);
         }
         Err(if self.follow { Step::Idle } else { Step::Done })
     }
@@ -377,16 +384,24 @@ impl<F: Send> Driver<F> {
         };
         let source = match opened {
             Ok(Opened::Mapped(map)) => {
+                // A byte order mark before the header is no part of it.
+                let bom = if map.starts_with(BOM) { BOM.len() } else { 0 };
                 let end = if self.follow {
                     memchr::memrchr(b'\n', &map).map_or(0, |p| p + 1)
                 } else {
                     map.len()
-                };
+                }
+                .max(bom);
                 if let Some(p) = &self.opts.progress {
                     p.bytes_total.fetch_add(map.len() as u64, Ordering::Relaxed);
                 }
+                self.cursors[i].offset = bom as u64;
+                self.report.files[i].bytes += bom as u64;
                 Source::Mapped {
-                    starts: split_points(&map[..end], self.opts.chunk_size),
+                    starts: split_points(&map[bom..end], self.opts.chunk_size)
+                        .into_iter()
+                        .map(|s| s + bom)
+                        .collect(),
                     map,
                     next: 0,
                     end,
@@ -398,7 +413,7 @@ impl<F: Send> Driver<F> {
                 match read_ahead(s, block, self.folds.len() * 2) {
                     Ok(rx) => Source::Stream(rx),
                     Err(e) => {
-                        self.fail(i, e);
+                        self.fail(i, e, true);
                         Source::Done
                     }
                 }
@@ -521,16 +536,36 @@ impl<F: Send> Driver<F> {
             to: now,
         };
         self.report.files[i].error = Some(e.to_string());
+        self.report.files[i].partial = true;
         self.report.errors.push(e);
     }
 
-    /// Records a read error of input `i` (what was read before it counts).
-    fn fail(&mut self, i: usize, source: io::Error) {
-        let e = InputError::Io {
-            path: self.cursors[i].input.path.clone(),
-            source,
+    /// Records a read error of input `i` (what was read before it counts, and the report says
+    /// so when there was any).
+    fn fail(&mut self, i: usize, source: io::Error, deliver: bool) {
+        if !deliver {
+            return;
+        }
+        let path = self.cursors[i].input.path.clone();
+        let f = &mut self.report.files[i];
+        let e = match GzipEnd::of(&source) {
+            Some(GzipEnd::Truncated) => InputError::Truncated {
+                path,
+                rows: f.records,
+            },
+            Some(GzipEnd::TrailingGarbage) => InputError::TrailingGarbage {
+                path,
+                rows: f.records,
+            },
+            None if f.bytes > 0 => InputError::Cut {
+                path,
+                source,
+                rows: f.records,
+            },
+            None => InputError::Io { path, source },
         };
-        self.report.files[i].error = Some(e.to_string());
+        f.error = Some(e.to_string());
+        f.partial = e.is_partial();
         self.report.errors.push(e);
     }
 
@@ -566,6 +601,7 @@ impl<F: Send> Driver<F> {
             let exact = exact_headers(&pieces, initial);
             done = scan_pieces(&self.folds, eng, sink, &pieces, &exact.headers, progress);
         }
+        let skips: Vec<u64> = pieces.iter().map(|p| p.skipped).collect();
         drop(pieces);
         // The file may have shrunk while this window was read: pieces past the cut read zeros
         // (see `acct::guard`), which are not rows of the file and not malformed ones.
@@ -578,14 +614,14 @@ impl<F: Send> Driver<F> {
             Window::Stream(_) => Vec::new(),
         };
         let mut states = Vec::with_capacity(done.len());
-        for (k, (state, mut rep)) in done.into_iter().enumerate() {
+        for (k, ((state, mut rep), skipped)) in done.into_iter().zip(skips).enumerate() {
             if past_cut.get(k) == Some(&true) {
                 rep.malformed = 0;
                 rep.samples.clear();
             }
             let c = &mut self.cursors[i];
             let (offset, line) = (c.offset, c.line);
-            c.offset += rep.bytes;
+            c.offset += rep.bytes + skipped;
             c.line += rep.lines;
             c.header = rep.header;
             if !deliver {
@@ -595,7 +631,7 @@ impl<F: Send> Driver<F> {
             let f = &mut self.report.files[i];
             f.records += rep.records;
             f.malformed += rep.malformed;
-            f.bytes += rep.bytes;
+            f.bytes += rep.bytes + skipped;
             self.report.malformed += rep.malformed;
             for (l, reason) in rep.samples {
                 if self.report.malformed_samples.len() < MAX_SAMPLES {
@@ -1044,7 +1080,7 @@ impl<C> Scanned<C> {
 /// The pieces of one window and what holds their bytes.
 enum Window {
     Mapped(Arc<GuardedMap>, Vec<(usize, usize)>),
-    Stream(Vec<Arc<Vec<u8>>>),
+    Stream(Vec<Block>),
 }
 
 impl Window {
@@ -1055,13 +1091,15 @@ impl Window {
                 .map(|(s, e)| Piece {
                     data: &map[*s..*e],
                     block: None,
+                    skipped: 0,
                 })
                 .collect(),
             Window::Stream(blocks) => blocks
                 .iter()
                 .map(|b| Piece {
-                    data: b,
-                    block: Some(b),
+                    data: &b.data,
+                    block: Some(&b.data),
+                    skipped: b.skipped,
                 })
                 .collect(),
         }
@@ -1097,12 +1135,11 @@ fn guess_headers(pieces: &[Piece<'_>], initial: Option<Arc<Header>>) -> StartHea
     let (mut later, mut expected) = (initial.clone(), 0);
     if let Some(first) = pieces.first()
         && first.data.starts_with(b"type,")
+        && let Some(line) = first_line(first.data)
+        && changes_header(initial.as_ref(), line)
     {
-        let line = first_line(first.data);
-        if changes_header(initial.as_ref(), line) {
-            later = Header::parse(line);
-            expected = 1;
-        }
+        later = Header::parse(line);
+        expected = 1;
     }
     let mut headers = vec![later; pieces.len()];
     if let Some(h) = headers.first_mut() {
@@ -1146,22 +1183,19 @@ fn merged<S: Sink>(sink: &S, mut folds: impl Iterator<Item = S::Fold>) -> S::Fol
     out
 }
 
-/// The last header line (`type,...`, without its line ending) that starts in `data`.
+/// The last header line (`type,...`, without its line ending) that starts in `data` (a broken
+/// one is no header: `acct::broken`).
 fn last_header_line(data: &[u8]) -> Option<&[u8]> {
-    let at = if let Some(p) = memchr::memmem::rfind(data, b"\ntype,") {
-        p + 1
-    } else if data.starts_with(b"type,") {
-        0
-    } else {
-        return None;
-    };
-    Some(first_line(&data[at..]))
+    memchr::memmem::rfind_iter(data, b"\ntype,")
+        .map(|p| p + 1)
+        .chain(data.starts_with(b"type,").then_some(0))
+        .find_map(|at| header_line(data, at))
 }
 
-/// The first record of `data` as the splitter reads it, without its line ending.
-fn first_line(data: &[u8]) -> &[u8] {
-    let split = FieldSplitter::default().split(data, 0);
-    &data[..split.content_end]
+/// The first record of `data` as the scan reads it, without its line ending (`None` if it is
+/// broken).
+fn first_line(data: &[u8]) -> Option<&[u8]> {
+    header_line(data, 0)
 }
 
 /// Takes back the progress of pieces that are scanned again.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::{Engine, MAX_SAMPLES, Row, Sink};
+use crate::acct::broken::{self, Broken};
 use crate::acct::chunk::changes_header;
 use crate::acct::header::{Col, Header};
 use crate::acct::record::{Field, FieldSplitter, RecordEnd, Split, is_record_start};
@@ -65,9 +66,13 @@ pub(super) fn scan_chunk<S: Sink>(
     let mut times = TimeParser::default();
     let mut codes = Codes::default();
     let mut lower = [0u8; 256];
+    // A chunk without NUL bytes (all but a damaged file's) needs no search for them per row.
+    let nul = memchr::memchr(0, data).is_some();
     let mut pos = 0;
     while pos < data.len() {
+        // Skimming skips to the next newline, which a NUL hole's rule may not (`acct::broken`).
         if S::SKIMS
+            && !nul
             && let Some(h) = &header
             && let Some(next) = skimmed(data, pos, h, sink)
         {
@@ -79,7 +84,18 @@ pub(super) fn scan_chunk<S: Sink>(
         let line = rep.lines;
         // A header row is recognised by its first field, so at least one is always stored.
         let limit = header.as_ref().map_or(usize::MAX, |h| h.hot_len);
-        let split = splitter.split_first(data, pos, limit);
+        // Split within the record limit: memory and time stay bounded on any input.
+        let split = splitter.split_first(broken::view(data, pos), pos, limit);
+        if let Some(end) = broken::broken(data, start, &split, nul, true) {
+            let (why, next, newlines) = end.unwrap_or((Broken::TooLong, data.len(), 0));
+            pos = next;
+            rep.lines += newlines;
+            rep.malformed += 1;
+            if rep.samples.len() < MAX_SAMPLES {
+                rep.samples.push((line, why.reason().into()));
+            }
+            continue;
+        }
         pos = split.next;
         rep.lines += split.newlines;
         let fields = splitter.fields();

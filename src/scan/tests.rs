@@ -483,3 +483,81 @@ fn a_file_truncated_while_a_window_is_read_never_faults_the_process() {
         .unwrap_or_else(|| panic!("the shrink is reported: {records} {report:?}"));
     assert!(msg.contains("to 0 bytes while being read"), "{msg}");
 }
+
+/// The fixture, then damage the record limit and the NUL rule handle (`acct::broken`): a hole
+/// that swallowed a newline (the row right after it counts), a hole inside a row, records
+/// longer than the limit (one line; quoted over many lines), zeros then a row, and many blank
+/// lines. Good rows `u10` to `u15` sit between them.
+fn damaged() -> Vec<u8> {
+    let row = |i: u32| format!("d,v9,u{i}@example.net,17683849{i:02}\n").into_bytes();
+    let mut d = FIXTURE.to_vec();
+    d.push(b'\n');
+    d.extend(row(10));
+    d.extend_from_slice(b"d,v9,cut@exa");
+    d.extend([0; 40]);
+    d.extend(row(11));
+    d.extend_from_slice(b"d,v9,in\0\0\0\0side,1768384990\n");
+    d.extend(row(12));
+    d.extend_from_slice(b"d,v9,");
+    d.extend(std::iter::repeat_n(b'y', 70 << 10));
+    d.push(b'\n');
+    d.extend(row(13));
+    d.extend_from_slice(b"d,v9,\"");
+    d.extend(b"zz\n".repeat(24_000));
+    d.extend_from_slice(b"\",1768384991\n");
+    d.extend(std::iter::repeat_n(0, 70 << 10));
+    d.extend(row(14));
+    d.extend(std::iter::repeat_n(b'\n', 70 << 10));
+    d.extend(row(15));
+    d
+}
+
+#[test]
+fn damaged_input_gives_the_same_result_at_every_chunk_and_block_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = damaged();
+    let inputs = [input(&dir, "acct.csv", &data)];
+    let whole = run_with(&inputs, usize::MAX, true);
+    let (agg, files, malformed, samples) = &whole;
+    assert_eq!(agg.records, 6 + 6, "the fixture's rows and u10 to u15");
+    assert_eq!(files[0].bytes, data.len() as u64);
+    let reasons: Vec<&str> = samples.iter().map(|m| m.reason.as_str()).collect();
+    let nul = "NUL bytes: a hole in the file";
+    let long = "record longer than 64 KiB";
+    assert!(reasons[3].starts_with(nul), "{reasons:?}");
+    assert_eq!(samples[3].line, 14, "the hole's row");
+    assert!(reasons[4].starts_with(nul), "{reasons:?}");
+    assert_eq!(samples[4].line, 15);
+    assert!(reasons[5].starts_with(long), "{reasons:?}");
+    assert_eq!(samples[5].line, 17);
+    assert!(reasons[6].starts_with(long), "{reasons:?}");
+    assert_eq!(samples[6].line, 19);
+    // the quoted record's lines after the limit are rows of their own, then the zeros
+    assert!(*malformed > 7);
+    let mut sizes: Vec<usize> = (1..=64).collect();
+    sizes.extend([
+        100,
+        999,
+        4096,
+        65_535,
+        65_536,
+        70_000,
+        100_000,
+        200_000,
+        1 << 20,
+    ]);
+    for chunk_size in sizes {
+        assert_eq!(
+            run_with(&inputs, chunk_size, true),
+            whole,
+            "chunk size {chunk_size}"
+        );
+    }
+    for block in [1, 7, 64, 300, 4096, 65_536, 70_000, 1 << 20] {
+        assert_eq!(
+            run_with(&inputs, block, false),
+            whole,
+            "stream block {block}"
+        );
+    }
+}
