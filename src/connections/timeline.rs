@@ -197,6 +197,73 @@ impl Steps {
     }
 }
 
+/// One step of a series with something open: (its index: Unix seconds / the step; most open;
+/// count x ms, saturating). 12 bytes: a large sender's series hold millions (24 bytes with
+/// `i64`s); the count x ms of an hour stays under `u32` up to 1,190 connections open on average
+/// (71,000 for a minute).
+type Minute = (i32, u32, u32);
+
+/// A per-step series of open connections. The step starts at a minute and grows with the span
+/// the series covers, as the report's buckets do (`connections::auto_bucket`: 5 minutes past 6
+/// hours, an hour past 2 days), so a day costs 288 entries a destination instead of 1,440.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Series {
+    /// Seconds per entry: 60, 300 or 3600.
+    step: u32,
+    points: Vec<Minute>,
+}
+
+impl Series {
+    fn new() -> Series {
+        Series {
+            step: 60,
+            points: Vec::new(),
+        }
+    }
+
+    /// Adds `area` (count x ms) with `n` open, at `at` ms.
+    fn add(&mut self, at: i64, n: u32, area: u32) {
+        let index = i32::try_from(at.div_euclid(i64::from(self.step) * 1000)).unwrap_or(i32::MAX);
+        match self.points.last_mut() {
+            Some(last) if last.0 == index => {
+                last.1 = last.1.max(n);
+                last.2 = last.2.saturating_add(area);
+            }
+            _ => {
+                self.points.push((index, n, area));
+                self.coarsen();
+            }
+        }
+    }
+
+    /// Moves to the next step once the series spans more than the current step is kept for.
+    fn coarsen(&mut self) {
+        let (Some(first), Some(last)) = (self.points.first(), self.points.last()) else {
+            return;
+        };
+        let span = i64::from(last.0 - first.0) * i64::from(self.step);
+        let step = match self.step {
+            60 if span > 6 * 3600 => 300,
+            300 if span > 2 * 86_400 => 3600,
+            _ => return,
+        };
+        let ratio = i32::try_from(step / self.step).unwrap_or(1);
+        let mut merged: Vec<Minute> = Vec::with_capacity(self.points.len() / 4 + 1);
+        for &(index, n, area) in &self.points {
+            let index = index.div_euclid(ratio);
+            match merged.last_mut() {
+                Some(m) if m.0 == index => {
+                    m.1 = m.1.max(n);
+                    m.2 = m.2.saturating_add(area);
+                }
+                _ => merged.push((index, n, area)),
+            }
+        }
+        self.step = step;
+        self.points = merged;
+    }
+}
+
 /// Open connections over time, accumulated from edges fed in time order: the numbers
 /// [`Steps::of`] then [`Steps::stats`] and [`Steps::series`] give, without keeping the steps.
 /// Memory is one count per connection level, plus one entry per minute with something open
@@ -215,18 +282,16 @@ pub struct Live {
     time_at: Vec<i64>,
     peak: u32,
     peak_at: i64,
-    /// Per minute with something open: (minute start, Unix seconds; most open; count x ms).
-    /// Boxed: a large sender's hundred thousand accumulators rarely keep one, and an empty
-    /// `Option<Box<_>>` takes 8 bytes where an `Option<Vec<_>>` takes 24.
-    #[allow(clippy::box_collection)]
-    minutes: Option<Box<Vec<(i64, u32, i64)>>>,
+    /// The series, when kept. Boxed: a large sender's hundred thousand accumulators rarely
+    /// keep one, and an empty `Option<Box<_>>` takes 8 bytes.
+    minutes: Option<Box<Series>>,
 }
 
 impl Live {
     /// An accumulator; `series`: keep the per-minute series too.
     pub fn new(series: bool) -> Live {
         Live {
-            minutes: series.then(Box::default),
+            minutes: series.then(|| Box::new(Series::new())),
             ..Live::default()
         }
     }
@@ -300,16 +365,10 @@ impl Live {
         if let Some(minutes) = &mut self.minutes {
             let mut at = from;
             while at < to {
-                let minute = at.div_euclid(60_000) * 60;
-                let upto = to.min((minute + 60) * 1000);
-                let area = i64::from(n) * (upto - at);
-                match minutes.last_mut() {
-                    Some(last) if last.0 == minute => {
-                        last.1 = last.1.max(n);
-                        last.2 += area;
-                    }
-                    _ => minutes.push((minute, n, area)),
-                }
+                let step = i64::from(minutes.step) * 1000;
+                let upto = to.min((at.div_euclid(step) + 1) * step);
+                let area = u32::try_from(i64::from(n) * (upto - at)).unwrap_or(u32::MAX);
+                minutes.add(at, n, area);
                 at = upto;
             }
         }
@@ -322,7 +381,7 @@ impl Live {
             time_at: self.time_at.into_boxed_slice(),
             peak: self.peak,
             peak_at: self.peak_at,
-            minutes: self.minutes.map(|m| m.into_boxed_slice()),
+            minutes: self.minutes.map(|m| (m.step, m.points.into_boxed_slice())),
         }
     }
 }
@@ -335,15 +394,15 @@ pub struct Timeline {
     time_at: Box<[i64]>,
     peak: u32,
     peak_at: i64,
-    /// Per minute with something open: (minute start, Unix seconds; most open; count x ms).
-    minutes: Option<Box<[(i64, u32, i64)]>>,
+    /// The series when kept: its step (seconds) and entries (see [`Series`]).
+    minutes: Option<(u32, Box<[Minute]>)>,
 }
 
 impl Timeline {
     /// An empty timeline (nothing was open), with an empty series when `series`.
     pub fn empty(series: bool) -> Timeline {
         Timeline {
-            minutes: series.then(Box::default),
+            minutes: series.then(|| (60, Box::default())),
             ..Timeline::default()
         }
     }
@@ -376,14 +435,17 @@ impl Timeline {
         }
     }
 
-    /// The open count per bucket of `bucket_secs` (a multiple of 60), from the bucket holding
+    /// The open count per bucket of `bucket_secs` (rounded up to a whole number of the series' steps), from the bucket holding
     /// `from` to the one holding `to` (Unix seconds): max and time-weighted mean. Empty when
     /// the series was not kept.
     pub fn series(&self, from: i64, to: i64, bucket_secs: i64) -> Vec<Point> {
-        let Some(minutes) = &self.minutes else {
+        let Some((step, minutes)) = &self.minutes else {
             return Vec::new();
         };
-        let bucket = bucket_secs.max(60);
+        // A whole number of the series' steps (a bucket finer than the step kept for a long
+        // span comes out at the step).
+        let step = i64::from(*step);
+        let bucket = (bucket_secs.max(step) + step - 1) / step * step;
         let first = from.div_euclid(bucket) * bucket;
         let last = to.div_euclid(bucket) * bucket;
         if last < first {
@@ -392,13 +454,14 @@ impl Timeline {
         let n = usize::try_from((last - first) / bucket + 1).unwrap_or(0);
         let mut max = vec![0u32; n];
         let mut area = vec![0i64; n];
-        for &(minute, m, a) in &**minutes {
+        for &(index, m, a) in &**minutes {
+            let minute = i64::from(index) * step;
             if minute < first || minute >= last + bucket {
                 continue;
             }
             let b = usize::try_from((minute - first) / bucket).unwrap_or(0);
             max[b] = max[b].max(m);
-            area[b] += a;
+            area[b] += i64::from(a);
         }
         (0..n)
             .map(|b| Point {
@@ -541,6 +604,31 @@ mod tests {
             Live::new(false).finish().series(0, 600, 60).is_empty(),
             "no series kept"
         );
+    }
+
+    #[test]
+    fn a_long_series_keeps_coarser_steps_and_the_same_buckets() {
+        // One connection every 10 minutes for 8 hours, then for 3 days: the series steps up to
+        // 5 minutes, then to an hour, and the report's buckets (auto_bucket) come out exact.
+        for (hours, bucket) in [(8, 300), (72, 3600)] {
+            let spans: Vec<Span> = (0..hours * 6)
+                .map(|i| span(i * 600, i * 600 + 45 + i % 7))
+                .collect();
+            let steps = Steps::of(&spans);
+            let live = Live::of(&spans, true).finish();
+            let kept = live.minutes.as_ref().map(|(step, m)| (*step, m.len()));
+            assert_eq!(kept.map(|k| k.0), Some(u32::try_from(bucket).expect("step")));
+            assert!(kept.is_some_and(|k| k.1 <= spans.len()), "{kept:?}");
+            let to = hours * 3600;
+            let (want, got) = (steps.series(0, to, bucket), live.series(0, to, bucket));
+            assert_eq!(want.len(), got.len());
+            for (w, g) in want.iter().zip(&got) {
+                assert_eq!((w.t, w.max), (g.t, g.max), "{hours} h");
+                assert!((w.mean - g.mean).abs() < 1e-9, "{w:?} {g:?}");
+            }
+            // A finer bucket than the step kept comes out at the step.
+            assert_eq!(live.series(0, to, 60).len(), got.len());
+        }
     }
 
     #[test]
