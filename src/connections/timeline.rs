@@ -617,7 +617,10 @@ mod tests {
             let steps = Steps::of(&spans);
             let live = Live::of(&spans, true).finish();
             let kept = live.minutes.as_ref().map(|(step, m)| (*step, m.len()));
-            assert_eq!(kept.map(|k| k.0), Some(u32::try_from(bucket).expect("step")));
+            assert_eq!(
+                kept.map(|k| k.0),
+                Some(u32::try_from(bucket).expect("step"))
+            );
             assert!(kept.is_some_and(|k| k.1 <= spans.len()), "{kept:?}");
             let to = hours * 3600;
             let (want, got) = (steps.series(0, to, bucket), live.series(0, to, bucket));

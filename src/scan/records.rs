@@ -66,13 +66,15 @@ pub(super) fn scan_chunk<S: Sink>(
     let mut times = TimeParser::default();
     let mut codes = Codes::default();
     let mut lower = [0u8; 256];
-    // A chunk without NUL bytes (all but a damaged file's) needs no search for them per row.
-    let nul = memchr::memchr(0, data).is_some();
+    // NUL bytes are looked for in each record once it is split, while its bytes are in cache
+    // (about 3 % of the scan; one search of the whole chunk first cost 10 %, reading it twice
+    // from memory). A skimming pass reads lines without splitting them: it skims only a chunk
+    // without NULs (a hole's rule is not a line's).
+    let skim_ok = S::SKIMS && memchr::memchr(0, data).is_none();
     let mut pos = 0;
     while pos < data.len() {
         // Skimming skips to the next newline, which a NUL hole's rule may not (`acct::broken`).
-        if S::SKIMS
-            && !nul
+        if skim_ok
             && let Some(h) = &header
             && let Some(next) = skimmed(data, pos, h, sink)
         {
@@ -86,7 +88,7 @@ pub(super) fn scan_chunk<S: Sink>(
         let limit = header.as_ref().map_or(usize::MAX, |h| h.hot_len);
         // Split within the record limit: memory and time stay bounded on any input.
         let split = splitter.split_first(broken::view(data, pos), pos, limit);
-        if let Some(end) = broken::broken(data, start, &split, nul, true) {
+        if let Some(end) = broken::broken(data, start, &split, true, true) {
             let (why, next, newlines) = end.unwrap_or((Broken::TooLong, data.len(), 0));
             pos = next;
             rep.lines += newlines;
