@@ -68,13 +68,11 @@ pub(super) fn scan_chunk<S: Sink>(
     let mut lower = [0u8; 256];
     // NUL bytes are looked for in each record once it is split, while its bytes are in cache
     // (about 3 % of the scan; one search of the whole chunk first cost 10 %, reading it twice
-    // from memory). A skimming pass reads lines without splitting them: it skims only a chunk
-    // without NULs (a hole's rule is not a line's).
-    let skim_ok = S::SKIMS && memchr::memchr(0, data).is_none();
+    // from memory); a skimmed line looks for them with its newline.
     let mut pos = 0;
     while pos < data.len() {
         // Skimming skips to the next newline, which a NUL hole's rule may not (`acct::broken`).
-        if skim_ok
+        if S::SKIMS
             && let Some(h) = &header
             && let Some(next) = skimmed(data, pos, h, sink)
         {
@@ -196,7 +194,11 @@ impl<'a> Codes<'a> {
 /// skipping to it agrees with splitting. Header lines are never skimmed.
 #[inline]
 fn skimmed<S: Sink>(data: &[u8], pos: usize, h: &Header, sink: &Target<'_, S>) -> Option<usize> {
-    let nl = pos + memchr::memchr(b'\n', &data[pos..])?;
+    // A NUL before the newline: the record goes the full way (a hole's rule is not a line's).
+    let nl = pos + memchr::memchr2(b'\n', 0, &data[pos..])?;
+    if data[nl] == 0 {
+        return None;
+    }
     let next = nl + 1;
     if next < data.len() && !is_record_start(data, next) {
         return None;
