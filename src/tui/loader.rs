@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
 
-use super::data::{Burst, ReportView, RowIndex, Segment, Snapshot};
+use super::data::{Burst, Located, ReportView, RowIndex, Segment, Snapshot};
 use crate::acct::discover::{Input, discover};
 use crate::acct::header::Header;
 use crate::aggregate::{Aggregates, Partial, Plan};
@@ -33,7 +33,7 @@ use crate::scan::{
 /// The fewest bytes read between two snapshots of a big scan.
 pub const BLOCK: usize = 64 << 20;
 
-/// The most matching rows the Rows view can list (8 bytes each).
+/// The most matching rows the Rows view can list (4 bytes each without a filter, 8 with).
 pub const ROW_CAP: usize = 1_000_000;
 
 /// The shortest time between two snapshots of a scan in progress.
@@ -207,7 +207,7 @@ impl Gathered {
         self.rows.push(Segment {
             file: at.file,
             base,
-            rows,
+            rows: Located::of(rows, at.data),
             headers,
             buffer,
         });
