@@ -68,23 +68,23 @@ pub fn headers(data: &[u8]) -> Vec<(usize, Arc<Header>)> {
     headers_in(data, 0, data.len())
 }
 
+/// Whether the scan starts a record at `off` if `type,` is there: at the start of the data,
+/// after a newline, or after NUL bytes (a hole ends its broken record right before a record
+/// start that follows it, `acct::broken`; the scan then reads the header line after the hole).
+pub fn header_start(data: &[u8], off: usize) -> bool {
+    off == 0 || matches!(data[off - 1], b'\n' | 0)
+}
+
 /// The header lines of `data` that start within `start..end`, in order. Chunks search their own
 /// range in parallel, so finding headers costs no serial pass over the file.
 pub fn headers_in(data: &[u8], start: usize, end: usize) -> Vec<(usize, Arc<Header>)> {
-    let mut offsets = Vec::new();
-    if start == 0 && end > 0 && data.starts_with(b"type,") {
-        offsets.push(0);
+    let to = (end + 4).min(data.len());
+    if start >= to {
+        return Vec::new();
     }
-    // A header line starting at `start` has its newline at `start - 1`.
-    let from = start.saturating_sub(1);
-    let to = (end + 5).min(data.len());
-    offsets.extend(
-        memmem::find_iter(&data[from..to], b"\ntype,")
-            .map(|p| from + p + 1)
-            .filter(|off| (start..end).contains(off)),
-    );
-    offsets
-        .into_iter()
+    memmem::find_iter(&data[start..to], b"type,")
+        .map(|p| start + p)
+        .filter(|&off| off < end && header_start(data, off))
         .filter_map(|off| {
             header_line(data, off)
                 .and_then(Header::parse)

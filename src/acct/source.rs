@@ -362,6 +362,12 @@ impl<R: BufRead> Gunzip<R> {
     }
 }
 
+/// The most bytes [`Gunzip`] decompresses per read. Small enough that corrupt data (which
+/// costs the read that meets it its output) loses little, a few hundred rows, large enough
+/// that the calls cost nothing next to the decompression. [`BlockReader`] always offers at
+/// least this much, so what a damaged file yields does not depend on the block size.
+pub const GUNZIP_STEP: usize = 64 << 10;
+
 /// What follows a complete gzip member.
 enum AfterMember {
     Member,
@@ -403,7 +409,10 @@ impl<R: BufRead> Read for Gunzip<R> {
             if buf.is_empty() {
                 return Ok(0);
             }
-            match member.read(buf) {
+            // flate2 drops what a read decompressed when it meets corrupt data: reading in
+            // steps loses at most one step of rows before the damage, not a whole block.
+            let step = buf.len().min(GUNZIP_STEP);
+            match member.read(&mut buf[..step]) {
                 Ok(0) => {}
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -540,26 +549,29 @@ impl<R: Read> BlockReader<R> {
     /// Reads until `buf` holds `want` bytes or the stream ends (or fails: the error is kept for
     /// after what was read).
     fn fill(&mut self, want: usize) {
-        while !self.eof && self.buf.len() < want {
-            let start = self.buf.len();
-            self.buf.resize(want.max(start + 64 * 1024), 0);
-            match self.inner.read(&mut self.buf[start..]) {
-                Ok(0) => {
-                    self.buf.truncate(start);
-                    self.eof = true;
-                }
+        let mut filled = self.buf.len();
+        while !self.eof && filled < want {
+            // Each read is offered at least a gzip step. Bytes are zeroed once: streams hand
+            // out less than asked (a pipe 64 KiB, gzip a step), and zeroing the rest again
+            // after each read cost more than decompressing.
+            let len = want.max(filled + GUNZIP_STEP);
+            if self.buf.len() < len {
+                self.buf.resize(len, 0);
+            }
+            match self.inner.read(&mut self.buf[filled..]) {
+                Ok(0) => self.eof = true,
                 Ok(n) => {
-                    self.buf.truncate(start + n);
+                    filled += n;
                     self.bytes_read += n as u64;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(start),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.buf.truncate(start);
                     self.eof = true;
                     self.failed = Some(e);
                 }
             }
         }
+        self.buf.truncate(filled);
     }
 
     /// The next block of whole records, or `None` at the end of the stream.
@@ -771,5 +783,45 @@ mod tests {
             Some(GzipEnd::Truncated)
         ));
         assert!(kept.len() > big.len() / 2 && big.starts_with(&kept));
+    }
+
+    #[test]
+    fn corrupt_gzip_data_keeps_the_rows_before_the_damage() {
+        // Found by the fuzz harness (tests/fuzz.rs): flate2 drops the output of the read that
+        // meets corrupt deflate data, and the stream reader reads 1 MiB at a time, so a file
+        // damaged anywhere in its first MiB lost every row.
+        let big: Vec<u8> = (0..100_000u32)
+            .flat_map(|i| format!("d,{i}\n").into_bytes())
+            .collect();
+        // Stored (uncompressed) deflate blocks, so the damage is certain: a block whose length
+        // does not match its one's complement (LEN, NLEN) is corrupt data.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        enc.write_all(&big).expect("gzip in memory");
+        let mut damaged = enc.finish().expect("gzip in memory");
+        let nlen = (damaged.len() * 3 / 4..damaged.len() - 4)
+            .find(|&i| {
+                let len = u16::from_le_bytes([damaged[i], damaged[i + 1]]);
+                len > 1000 && !len == u16::from_le_bytes([damaged[i + 2], damaged[i + 3]])
+            })
+            .expect("a stored block")
+            + 2;
+        damaged[nlen] ^= 1;
+        let mut dec = Gunzip::new(io::BufReader::with_capacity(1 << 20, &damaged[..]));
+        let mut kept = Vec::new();
+        let mut buf = vec![0; 1 << 20];
+        let err = loop {
+            match dec.read(&mut buf) {
+                Ok(0) => break None,
+                Ok(n) => kept.extend_from_slice(&buf[..n]),
+                Err(e) => break Some(e),
+            }
+        };
+        assert!(err.is_some(), "the damage is an error");
+        assert!(
+            kept.len() > big.len() / 2 && big.starts_with(&kept),
+            "{} of {} bytes kept",
+            kept.len(),
+            big.len()
+        );
     }
 }

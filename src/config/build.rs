@@ -28,13 +28,13 @@ pub(crate) fn build(parsed: Parsed) -> Result<Config, ConfigError> {
     let macros = resolve_macros(&b.raw_macros)?;
     let mut config = b.config;
     for block in &mut config.domains {
-        block.matchers = matchers(&block.pattern, &macros);
+        block.matchers = matchers(block, &macros)?;
     }
     for block in config.vmtas.iter_mut().flat_map(|v| v.domains.iter_mut()) {
-        block.matchers = matchers(&block.pattern, &macros);
+        block.matchers = matchers(block, &macros)?;
     }
     for block in config.pools.iter_mut().flat_map(|p| p.domains.iter_mut()) {
-        block.matchers = matchers(&block.pattern, &macros);
+        block.matchers = matchers(block, &macros)?;
     }
     config.macros = macros;
     Ok(config)
@@ -374,62 +374,161 @@ fn actions(text: &str) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// The most a macro, or a `<domain>` pattern, may expand to: `$a.$a.$a` multiplies, so a few
+/// lines can name billions of domains. Real configs expand to hundreds.
+const MAX_EXPANSION: usize = 100_000;
+const MAX_EXPANSION_BYTES: usize = 16 << 20;
+
+/// Why a text could not be expanded.
+enum ExpandError {
+    /// A macro names itself, through others (the chain of names), or nests too deep.
+    Loop(Vec<String>),
+    /// More than [`MAX_EXPANSION`] values or [`MAX_EXPANSION_BYTES`] bytes.
+    TooLarge,
+}
+
+fn too_large(what: &str) -> String {
+    format!(
+        "{what} expands to more than {MAX_EXPANSION} domains or {} MiB",
+        MAX_EXPANSION_BYTES >> 20
+    )
+}
+
 fn resolve_macros(raw: &[RawMacro]) -> Result<BTreeMap<String, Vec<String>>, ConfigError> {
     // A macro defined twice: the later definition wins, as a later setting does.
     let by_name: BTreeMap<&str, &RawMacro> = raw.iter().map(|m| (m.name.as_str(), m)).collect();
-    let mut out = BTreeMap::new();
+    let mut done = BTreeMap::new();
     for (name, m) in &by_name {
-        let mut chain = vec![(*name).to_owned()];
-        let mut values = Vec::new();
-        for item in &m.items {
-            expand(item, &by_name, &mut chain, &mut values).map_err(|chain| {
-                ConfigError::MacroLoop {
-                    at: m.loc.clone(),
-                    chain,
-                }
-            })?;
-        }
-        out.insert((*name).to_owned(), dedup(values));
+        resolve(name, &by_name, &mut done, &mut Vec::new()).map_err(|e| match e {
+            ExpandError::Loop(chain) => ConfigError::MacroLoop {
+                at: m.loc.clone(),
+                chain,
+            },
+            ExpandError::TooLarge => ConfigError::Syntax {
+                at: m.loc.clone(),
+                message: too_large(&format!("domain-macro {name}")),
+            },
+        })?;
     }
-    Ok(out)
+    Ok(done)
 }
 
-/// Expands every `$name` in `text` (each macro value substituted in turn), appending results to
-/// `out`. An undefined macro expands to nothing. Errors with the chain on a loop.
-fn expand(
-    text: &str,
+/// Expands macro `name` into `done` (once: each macro is expanded once however often it is
+/// named, so nesting costs no more than the macros' size), after the macros it names. An
+/// undefined macro expands to nothing. `chain`: the macros being expanded, outermost first.
+fn resolve(
+    name: &str,
     macros: &BTreeMap<&str, &RawMacro>,
+    done: &mut BTreeMap<String, Vec<String>>,
     chain: &mut Vec<String>,
-    out: &mut Vec<String>,
-) -> Result<(), Vec<String>> {
-    let Some(dollar) = text.find('$') else {
-        out.push(text.to_owned());
+) -> Result<(), ExpandError> {
+    if done.contains_key(name) {
         return Ok(());
-    };
-    let after = &text[dollar + 1..];
-    let len = after
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(after.len());
-    let name = after[..len].to_ascii_lowercase();
-    if chain.contains(&name) || chain.len() > MAX_MACRO_DEPTH {
-        let mut looped = chain.clone();
-        looped.push(name);
-        return Err(looped);
     }
-    let Some(m) = macros.get(name.as_str()) else {
+    if chain.iter().any(|c| c == name) || chain.len() > MAX_MACRO_DEPTH {
+        let mut looped = chain.clone();
+        looped.push(name.to_owned());
+        return Err(ExpandError::Loop(looped));
+    }
+    let Some(m) = macros.get(name) else {
         return Ok(());
     };
-    let (prefix, suffix) = (&text[..dollar], &after[len..]);
-    chain.push(name);
-    let mut values = Vec::new();
-    for value in &m.items {
-        expand(value, macros, chain, &mut values)?;
+    chain.push(name.to_owned());
+    for item in &m.items {
+        for part in parts(item) {
+            if let Part::Macro(inner) = part {
+                resolve(&inner, macros, done, chain)?;
+            }
+        }
     }
     chain.pop();
-    // The rest of the text may name further macros (`$a.$b`); those expand at this level.
-    for v in values {
-        expand(&format!("{prefix}{v}{suffix}"), macros, chain, out)?;
+    let mut values = Vec::new();
+    for item in &m.items {
+        substitute(item, done, &mut values)?;
     }
+    done.insert(name.to_owned(), dedup(values));
+    Ok(())
+}
+
+/// A piece of a text that may name macros.
+enum Part<'a> {
+    Text(&'a str),
+    /// `$name`, lowercased (the name may be empty: a lone `$`).
+    Macro(String),
+}
+
+/// `yahoo.$tld` -> `yahoo.`, `$tld`.
+fn parts(text: &str) -> Vec<Part<'_>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(dollar) = rest.find('$') {
+        if dollar > 0 {
+            out.push(Part::Text(&rest[..dollar]));
+        }
+        let after = &rest[dollar + 1..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        out.push(Part::Macro(after[..len].to_ascii_lowercase()));
+        rest = &after[len..];
+    }
+    if !rest.is_empty() {
+        out.push(Part::Text(rest));
+    }
+    out
+}
+
+/// Appends to `out` every text `text` stands for, each `$name` replaced by each of the
+/// macro's values (from `done`, already expanded: they hold no `$`); nothing if it names an
+/// undefined macro. Iterative, and bounded by [`MAX_EXPANSION`] and [`MAX_EXPANSION_BYTES`]
+/// (with what `out` holds already).
+fn substitute(
+    text: &str,
+    done: &BTreeMap<String, Vec<String>>,
+    out: &mut Vec<String>,
+) -> Result<(), ExpandError> {
+    let mut acc = vec![String::new()];
+    let mut acc_bytes = 0usize;
+    for part in parts(text) {
+        match part {
+            Part::Text(t) => {
+                acc_bytes = t
+                    .len()
+                    .checked_mul(acc.len())
+                    .and_then(|n| n.checked_add(acc_bytes))
+                    .filter(|n| *n <= MAX_EXPANSION_BYTES)
+                    .ok_or(ExpandError::TooLarge)?;
+                for a in &mut acc {
+                    a.push_str(t);
+                }
+            }
+            Part::Macro(name) => {
+                let Some(values) = done.get(&name) else {
+                    return Ok(());
+                };
+                let count = acc.len().saturating_mul(values.len());
+                let value_bytes: usize = values.iter().map(String::len).sum();
+                let bytes = acc_bytes
+                    .saturating_mul(values.len())
+                    .saturating_add(acc.len().saturating_mul(value_bytes));
+                if count > MAX_EXPANSION || bytes > MAX_EXPANSION_BYTES {
+                    return Err(ExpandError::TooLarge);
+                }
+                acc = acc
+                    .iter()
+                    .flat_map(|a| values.iter().map(move |v| format!("{a}{v}")))
+                    .collect();
+                acc_bytes = bytes;
+            }
+        }
+    }
+    let bytes: usize = out.iter().map(String::len).sum();
+    if out.len() + acc.len() > MAX_EXPANSION
+        || bytes.saturating_add(acc_bytes) > MAX_EXPANSION_BYTES
+    {
+        return Err(ExpandError::TooLarge);
+    }
+    out.extend(acc);
     Ok(())
 }
 
@@ -442,42 +541,27 @@ fn dedup(values: Vec<String>) -> Vec<String> {
 }
 
 /// The matchers of a domain block's pattern: itself, or its macro expansion.
-fn matchers(pattern: &str, macros: &BTreeMap<String, Vec<String>>) -> Vec<Matcher> {
+fn matchers(
+    block: &DomainBlock,
+    macros: &BTreeMap<String, Vec<String>>,
+) -> Result<Vec<Matcher>, ConfigError> {
+    let pattern = &block.pattern;
     if !pattern.contains('$') {
-        return vec![Matcher {
+        return Ok(vec![Matcher {
             pattern: DomainPattern::parse(pattern),
             from_macro: false,
-        }];
+        }]);
     }
     let mut out = Vec::new();
-    expand_resolved(pattern, macros, &mut out);
-    dedup(out)
+    substitute(pattern, macros, &mut out).map_err(|_| ConfigError::Syntax {
+        at: block.loc.clone(),
+        message: too_large(&format!("<domain {pattern}>")),
+    })?;
+    Ok(dedup(out)
         .iter()
         .map(|p| Matcher {
             pattern: DomainPattern::parse(p),
             from_macro: true,
         })
-        .collect()
-}
-
-/// Substitutes already-resolved macros into a pattern (`yahoo.$tld`, `$hotmail`).
-fn expand_resolved(text: &str, macros: &BTreeMap<String, Vec<String>>, out: &mut Vec<String>) {
-    let Some(dollar) = text.find('$') else {
-        out.push(text.to_owned());
-        return;
-    };
-    let after = &text[dollar + 1..];
-    let len = after
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(after.len());
-    let Some(values) = macros.get(&after[..len].to_ascii_lowercase()) else {
-        return;
-    };
-    for v in values {
-        expand_resolved(
-            &format!("{}{v}{}", &text[..dollar], &after[len..]),
-            macros,
-            out,
-        );
-    }
+        .collect())
 }

@@ -394,8 +394,12 @@ fn misspelling(name: &str) -> Option<(&'static str, String)> {
     if KNOWN.contains(&name) || name.len() < 6 {
         return None;
     }
+    // Names whose lengths differ by more than 2 are more than 2 edits apart: skipping them
+    // keeps a long word (a pasted key, a stray line of binary) from costing its length times
+    // every known name's.
     let (best, distance) = KNOWN
         .iter()
+        .filter(|k| k.len().abs_diff(name.len()) <= 2)
         .map(|k| (*k, edit_distance(name, k)))
         .min_by_key(|(k, d)| (*d, *k))?;
     (distance <= 2).then(|| (best, format!("`{best}` is the closest PowerMTA directive")))
@@ -1512,6 +1516,28 @@ mod tests {
         );
         assert_eq!(fixed_value("max-smtp-out", "5"), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn a_long_unknown_directive_is_checked_in_linear_time() {
+        // Found by the fuzz harness (tests/fuzz.rs): each unknown name was compared with every
+        // known one, at a cost of its length times theirs; 2 MiB of one word took minutes.
+        let text = format!("{} 1\nmax-smtp-ot 5\n", "x".repeat(2 << 20));
+        let config = Config::parse_str(&text, "/etc/pmta/config").expect("parses");
+        let started = std::time::Instant::now();
+        let report = check(&config, None, &[]);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.title.contains("max-smtp-ot")),
+            "short names still get their suggestion"
+        );
     }
 
     #[test]

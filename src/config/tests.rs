@@ -925,3 +925,38 @@ fn hostile_nesting_is_an_error_not_a_crash() {
     let err = parse_err(&deep);
     assert_eq!(err, "config:65: blocks nested more than 64 deep");
 }
+
+#[test]
+fn macro_expansion_is_bounded_in_depth_time_and_size() {
+    // Found by the fuzz harness (tests/fuzz.rs). Each `$name` of a text recursed once more (a
+    // stack overflow, which kills the process, past some thousands in one line), nested
+    // macros were expanded again for every mention (time doubling with each level), and
+    // `$a.$a...` multiplies without bound (memory).
+    let long = "$a".repeat(100_000);
+    let c = parse(&format!(
+        "domain-macro a x\ndomain-macro b {long}\n<domain {long}>\nmax-smtp-out 3\n</domain>\n"
+    ));
+    assert_eq!(c.macro_domains("b"), Some(&["x".repeat(100_000)][..]));
+    assert_eq!(c.domains[0].matchers.len(), 1);
+    let doubling: String = std::iter::once("domain-macro m0 x.com,y.com\n".to_string())
+        .chain((1..=30).map(|i| format!("domain-macro m{i} $m{0},$m{0}\n", i - 1)))
+        .collect();
+    let c = parse(&doubling);
+    assert_eq!(c.macro_domains("m30").map(<[String]>::len), Some(2));
+    let err = parse_err(&format!(
+        "domain-macro a x,y\ndomain-macro b {}\n",
+        "$a".repeat(40)
+    ));
+    assert!(
+        err.starts_with("config:2: domain-macro b expands to more than"),
+        "{err}"
+    );
+    let err = parse_err(&format!(
+        "domain-macro a x,y\n<domain {}>\nmax-smtp-out 3\n</domain>\n",
+        "$a.".repeat(40)
+    ));
+    assert!(
+        err.starts_with("config:2: <domain $a.$a.") && err.contains("expands to more than"),
+        "{err}"
+    );
+}

@@ -106,7 +106,10 @@ pub(super) fn scan_chunk<S: Sink>(
         {
             continue;
         }
-        if fields[0].bytes(data) == b"type" {
+        // Only `type,` as written, unquoted: the chunker and the stream reader find header
+        // lines by exactly these bytes, so a `"type",...` line read as a header here would
+        // give a chunk that starts after it another header than the sequential scan.
+        if data[start..].starts_with(b"type,") {
             let line = &data[start..split.content_end];
             if changes_header(header.as_ref(), line) {
                 header = Header::parse(line);
