@@ -33,6 +33,8 @@ fn rss_anon() -> u64 {
 
 fn main() -> ExitCode {
     pmta_lens::cli::workers::tune_allocator();
+    // As the dashboard does before its scan starts.
+    pmta_lens::cli::workers::one_allocator_arena();
     let mut paths = Vec::new();
     let mut args = Args {
         no_config: true,
@@ -86,8 +88,19 @@ fn main() -> ExitCode {
     // The dashboard shows each snapshot until the next arrives: the last one is held here too,
     // so its memory counts as it does in the dashboard.
     let mut shown = None;
+    // PMTA_LOADER_TRACE=1: each snapshot's time and the memory then, to find where the peak is.
+    let trace = std::env::var_os("PMTA_LOADER_TRACE").is_some();
     s.initial(&AtomicBool::new(false), |snap| {
         snapshots += 1;
+        if trace {
+            eprintln!(
+                "{:7.3} s  snapshot {snapshots:3}  {:>10} records  anon {:6.1} MB, peak {:6.1} MB",
+                started.elapsed().as_secs_f64(),
+                snap.aggregates.records,
+                rss_anon() as f64 / 1e6,
+                peak.load(Ordering::Relaxed) as f64 / 1e6
+            );
+        }
         records = snap.aggregates.records;
         shown = Some(snap);
     });

@@ -86,6 +86,7 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
         }
         anyhow::bail!("nothing to read");
     }
+    crate::cli::workers::one_allocator_arena();
     let pool = Arc::new(crate::cli::workers::pool(o.threads)?);
     let spec = Spec {
         paths: o.paths.clone(),

@@ -136,15 +136,21 @@ pub struct Aggregates {
 
 /// Sorted distinct names of a dictionary, and each id's index among them.
 fn sorted_names(d: &Dict) -> (Vec<Arc<str>>, Vec<u32>) {
-    let mut order: Vec<(String, u32)> = d
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (String::from_utf8_lossy(s).into_owned(), i as u32))
-        .collect();
-    order.sort_unstable();
+    let mut order: Vec<u32> = (0..d.len() as u32).collect();
+    // Names that are all UTF-8 (nearly always) sort as bytes, which is their order as text:
+    // no string per name beside the one kept (a large sender has a hundred thousand
+    // destinations, and this runs for every snapshot). Otherwise each is read lossily first,
+    // and distinct bytes may read as the same name: they merge.
+    let utf8 = d.iter().all(|s| std::str::from_utf8(s).is_ok());
+    if utf8 {
+        order.sort_unstable_by(|a, b| d.get(*a).cmp(d.get(*b)));
+    } else {
+        order.sort_by_cached_key(|&i| String::from_utf8_lossy(d.get(i)).into_owned());
+    }
     let mut names: Vec<Arc<str>> = Vec::with_capacity(order.len());
     let mut map = vec![0u32; order.len()];
-    for (name, id) in order {
+    for id in order {
+        let name = d.text(id);
         if names.last().is_none_or(|last| **last != *name) {
             names.push(Arc::from(name));
         }
@@ -738,4 +744,41 @@ fn smtp(c: &TypeCounts) -> u64 {
         + c.get(RecordKind::Transient)
         + c.get(RecordKind::Bounced)
         + c.get(RecordKind::TransientQueue)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dict(names: &[&[u8]]) -> Dict {
+        let mut d = Dict::default();
+        for n in names {
+            d.intern(n);
+        }
+        d
+    }
+
+    #[test]
+    fn names_sort_as_text_and_each_id_finds_its_own() {
+        let d = dict(&[
+            b"zeta.example",
+            b"Alpha.example",
+            b"\xc3\xa9t\xc3\xa9.example",
+            b"a",
+        ]);
+        let (names, map) = sorted_names(&d);
+        let names: Vec<&str> = names.iter().map(|n| &**n).collect();
+        assert_eq!(names, ["Alpha.example", "a", "zeta.example", "été.example"]);
+        assert_eq!(map, [2, 0, 3, 1]);
+    }
+
+    #[test]
+    fn names_that_read_the_same_lossily_merge() {
+        // Two invalid bytes both read as U+FFFD: one name, both ids on it.
+        let d = dict(&[b"b\xff", b"b\xfe", b"a"]);
+        let (names, map) = sorted_names(&d);
+        let names: Vec<&str> = names.iter().map(|n| &**n).collect();
+        assert_eq!(names, ["a", "b\u{fffd}"]);
+        assert_eq!(map, [1, 1, 0]);
+    }
 }

@@ -230,6 +230,11 @@ impl Series {
                 last.2 = last.2.saturating_add(area);
             }
             _ => {
+                // Most destinations of a large sender's day have a connection open in one
+                // minute only: room for one entry, not the four a first push makes.
+                if self.points.capacity() == 0 {
+                    self.points.reserve_exact(1);
+                }
                 self.points.push((index, n, area));
                 self.coarsen();
             }

@@ -910,6 +910,32 @@ impl<F: Send> Driver<F> {
         self.finish(eng, sink)
     }
 
+    /// Moves every worker's fold into the first one, while the scan goes on: the workers start
+    /// new, small folds. A front end that shows snapshots calls it before each, so that what
+    /// it holds is one fold of everything seen plus what came since, not a near-copy of it per
+    /// worker (a large sender's day: tens of MB each).
+    pub fn consolidate<S>(&self, sink: &S)
+    where
+        S: Sink<Fold = F>,
+    {
+        let mut all: Option<F> = None;
+        // One lock at a time: a worker holds its slot while it scans a piece, never two.
+        for slot in &self.folds {
+            let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+            match (&mut all, taken) {
+                (Some(a), Some(f)) => sink.merge(a, f),
+                (None, f) => all = f,
+                (Some(_), None) => {}
+            }
+        }
+        let Some(mut all) = all else { return };
+        let mut first = self.folds[0].lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(f) = first.take() {
+            sink.merge(&mut all, f);
+        }
+        *first = Some(all);
+    }
+
     /// The workers' folds merged into one (a copy: the scan can go on). `merge_ref` folds a
     /// worker's state into the copy without cloning it first.
     pub fn fold_snapshot<S>(&self, sink: &S, merge_ref: impl Fn(&mut F, &F)) -> F

@@ -613,3 +613,46 @@ fn header_lines_are_found_alike_at_every_chunk_and_block_size() {
         }
     }
 }
+
+#[test]
+fn folds_consolidated_between_steps_count_as_a_plain_run() {
+    let data = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-logs/acct-2026-11-20-0000.csv"),
+    )
+    .expect("sample log");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs = [input(&dir, "acct.csv", &data)];
+    let (want, ..) = run_with(&inputs, 1 << 20, true);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("pool");
+    let (got, snapshots) = pool.install(|| {
+        let eng = engine();
+        let sink = Counting {
+            plan: Arc::default(),
+            init: || (),
+            side: |(): &mut (), _: &Row<'_>| {},
+        };
+        let opts = ScanOptions {
+            chunk_size: 2048,
+            ..ScanOptions::default()
+        };
+        let mut driver: Driver<Partial> = Driver::new(&inputs, &opts);
+        let mut snapshots = Vec::new();
+        while driver.step(&eng, &sink, &mut |(), _| ControlFlow::Continue(())) == Step::More {
+            driver.consolidate(&sink);
+            let snap = driver.fold_snapshot(&sink, Partial::merge_ref);
+            snapshots.push(snap.finish(&Rollup::default()).records);
+        }
+        let all = driver.take_folds(&eng, &sink);
+        (all.finish(&Rollup::default()), snapshots)
+    });
+    assert_eq!(got, want);
+    assert!(snapshots.len() > 1, "the file takes several steps");
+    assert!(
+        snapshots.windows(2).all(|w| w[0] <= w[1]) && snapshots.last() <= Some(&want.records),
+        "snapshots only grow: {snapshots:?}"
+    );
+}

@@ -83,7 +83,9 @@ impl Located {
         match rows.last() {
             Some(&(at, len)) if back_to_back => Located::Dense {
                 end: at + len,
-                starts: rows.into_iter().map(|(at, _)| at).collect(),
+                // Collected from a borrow: `into_iter` would reuse the pairs' buffer, twice
+                // the size the starts need, for as long as the index lives.
+                starts: rows.iter().map(|&(at, _)| at).collect(),
             },
             _ => Located::Sparse(rows),
         }

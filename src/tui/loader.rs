@@ -442,8 +442,12 @@ impl Scanner {
                 self.driver.take_folds(&eng, &self.sink)
             }
         } else {
+            self.driver.consolidate(&self.sink);
             self.driver.fold_snapshot(&self.sink, Partial::merge_ref)
         };
+        // The workers' counts were freed in their threads' arenas: back to the system before
+        // the snapshot is built beside the one on screen.
+        crate::cli::workers::release_free_memory();
         self.aggregates = Arc::new(partial.finish(&self.spec.plan.rollup));
         if self.bursts.is_none() {
             self.findings = Arc::new(analysis::codes::findings(
