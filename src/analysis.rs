@@ -59,7 +59,6 @@ impl Default for AnalysisParams {
 /// One thing an operator should know, with its evidence and what to do.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
-    #[serde(serialize_with = "severity_str")]
     pub severity: Severity,
     /// A stable identifier: the rule id (`RP-001`) or the analysis (`burst`, `rp001-retry`).
     pub code: String,
@@ -67,11 +66,6 @@ pub struct Finding {
     /// Counts, times and IPs that support it.
     pub evidence: String,
     pub action: String,
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
-fn severity_str<S: serde::Serializer>(s: &Severity, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(s.as_str())
 }
 
 /// Everything the analyses found.

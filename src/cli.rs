@@ -138,25 +138,9 @@ impl Tuning {
     }
 }
 
-/// `30s`, `5m`, `4h`, `1d` or plain seconds, as seconds.
+/// `30s`, `5m`, `4h`, `1d`, `1h30m` or plain seconds, as seconds (see [`crate::duration`]).
 fn parse_duration(s: &str) -> Result<i64, String> {
-    let s = s.trim();
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(p) => s.split_at(p),
-        None => (s, "s"),
-    };
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("`{s}`: expected a duration such as 30s, 5m, 4h or 1d"))?;
-    let mult = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("`{s}`: the unit must be s, m, h or d")),
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("`{s}`: too long"))
+    crate::duration::parse_secs(s).map_err(|e| format!("`{}`: {e}", s.trim()))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

@@ -32,6 +32,7 @@ use crate::acct::discover::Input;
 use crate::aggregate::{Aggregates, Plan};
 use crate::classify::Classifier;
 use crate::config::{Config, DEFAULT_MAX_SMTP_OUT};
+use crate::duration::DAY;
 use crate::model::{NONE_KEY, RecordKind, UNATTRIBUTED_KEY};
 use crate::rollup::{self, DomainHints, Rollup};
 use crate::scan::{ScanOptions, ScanResult};
@@ -773,7 +774,7 @@ fn short_list(items: &[String], n: usize) -> String {
 /// Buckets of a minute for up to 6 hours, 5 minutes up to 2 days, an hour beyond.
 fn auto_bucket(range: Option<(i64, i64)>) -> i64 {
     match range.map(|(a, b)| b - a) {
-        Some(span) if span > 2 * 86_400 => 3600,
+        Some(span) if span > 2 * DAY => 3600,
         Some(span) if span > 6 * 3600 => 300,
         _ => 60,
     }

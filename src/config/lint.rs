@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use super::values::{parse_duration, parse_duration_list, parse_rate};
 use super::{Config, DEFAULT_RETRY_AFTER_SECS, Directive, Loc, Source};
+use crate::duration::{DAY, HOUR, MINUTE};
 use crate::model::Severity;
 use crate::rollup::{MICROSOFT, MICROSOFT_FAMILY};
 
@@ -74,7 +75,6 @@ const MICROSOFT_MX: [&str; 2] = [
 /// One problem, where it is, why it matters and what to write instead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    #[serde(serialize_with = "severity_str")]
     pub severity: Severity,
     /// A stable identifier (`unknown-directive`, `rp001-retry`, `tier-max-smtp-out` ...).
     pub code: &'static str,
@@ -86,11 +86,6 @@ pub struct Finding {
     /// Why it matters, after the article.
     pub reasoning: String,
     pub fix: String,
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
-fn severity_str<S: serde::Serializer>(s: &Severity, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(s.as_str())
 }
 
 /// The daily volume to Outlook the tier checks use, and where it came from.
@@ -400,23 +395,10 @@ fn misspelling(name: &str) -> Option<(&'static str, String)> {
     let (best, distance) = KNOWN
         .iter()
         .filter(|k| k.len().abs_diff(name.len()) <= 2)
-        .map(|k| (*k, edit_distance(name, k)))
+        // The same distance as `--where` field names: a swap of neighbours is one edit.
+        .map(|k| (*k, strsim::osa_distance(name, k)))
         .min_by_key(|(k, d)| (*d, *k))?;
     (distance <= 2).then(|| (best, format!("`{best}` is the closest PowerMTA directive")))
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 const INTEGERS: [&str; 8] = [
@@ -1125,7 +1107,13 @@ fn pool_budget(
 
 /// `1200` as `20m`, `5400` as `1h30m`.
 fn interval(secs: u64) -> String {
-    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    let (day, hour, minute) = (DAY as u64, HOUR as u64, MINUTE as u64);
+    let (d, h, m, s) = (
+        secs / day,
+        secs / hour % 24,
+        secs / minute % 60,
+        secs % minute,
+    );
     let mut out = String::new();
     for (n, unit) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
         if n > 0 {
@@ -1515,7 +1503,12 @@ mod tests {
             Some("5")
         );
         assert_eq!(fixed_value("max-smtp-out", "5"), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(strsim::osa_distance("kitten", "sitting"), 3);
+        // Two swaps of neighbours are two edits (four apart for plain Levenshtein).
+        assert_eq!(
+            misspelling("mxa-smtp-otu").map(|m| m.0),
+            Some("max-smtp-out")
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ fn count(r: &Report, s: Severity) -> usize {
 pub fn text(r: &Report, config: &Path) -> String {
     let mut out = String::new();
     let title = format!("pmta-lens check-config: {}", config.display());
-    let _ = writeln!(out, "{title}\n{}", "=".repeat(title.chars().count()));
+    let _ = writeln!(out, "{title}\n{}", "=".repeat(crate::fmt::width(&title)));
     match (&r.volume, &r.tier) {
         (Some(v), Some(t)) => {
             let _ = writeln!(

@@ -14,6 +14,7 @@ use super::reader::{ParsedRow, Reader};
 use super::theme::Theme;
 use crate::aggregate::{Aggregates, CellCounts, SenderLine};
 use crate::classify::{Classifier, CodeInfo};
+use crate::duration::DAY;
 use crate::filter::Filter;
 use crate::model::{Code, TypeCounts};
 
@@ -803,7 +804,7 @@ impl App {
         let c = Arc::clone(&self.ctx.classifier);
         let mut d = Derived {
             multi_day: match (agg.first, agg.last) {
-                (Some(a), Some(b)) => a.div_euclid(86_400) != b.div_euclid(86_400),
+                (Some(a), Some(b)) => a.div_euclid(DAY) != b.div_euclid(DAY),
                 _ => false,
             },
             ..Derived::default()
