@@ -89,7 +89,7 @@ pub struct Analyses {
 /// What the analyses read: the scan's result, and the inputs for analyses that need another
 /// pass over the rows.
 #[derive(Debug)]
-pub struct Context<'a> {
+pub struct AnalysisInput<'a> {
     pub inputs: &'a [Input],
     pub opts: &'a ScanOptions,
     pub classifier: &'a Classifier,
@@ -182,7 +182,7 @@ pub fn run(
         |c, row| c.row(&collect, row),
         |c, _| collected.merge(c),
     );
-    let ctx = Context {
+    let ctx = AnalysisInput {
         inputs,
         opts,
         classifier,
@@ -197,7 +197,7 @@ pub fn run(
 
 /// Reads the rows once more, with the scan's filter, handing each piece's state to `consume`
 /// in input order.
-fn pass<S>(ctx: &Context<'_>, sink: &S, mut consume: impl FnMut(S::Chunk) + Send)
+fn pass<S>(ctx: &AnalysisInput<'_>, sink: &S, mut consume: impl FnMut(S::Chunk) + Send)
 where
     S: scan::Sink<Fold = ()>,
 {
@@ -308,7 +308,7 @@ impl scan::Sink for JobPass<'_> {
 /// Every analysis, from the aggregates and what the main scan collected; reads the rows again
 /// (each pass only when something needs it) to follow RP-001 retries and complaints.
 #[allow(clippy::too_many_lines)] // the passes in order, each reading what the last found
-pub fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
+pub fn analyze_collected(ctx: &AnalysisInput<'_>, first: Collected) -> Analyses {
     let agg = &ctx.scan.aggregates;
     let p = ctx.params;
     let codes = burst_codes(p, ctx.classifier);

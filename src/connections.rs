@@ -69,7 +69,7 @@ pub struct Settings {
 
 /// What the analysis reads.
 #[derive(Debug)]
-pub struct Context<'a> {
+pub struct ConnectionsInput<'a> {
     pub aggregates: &'a Aggregates,
     /// What the scan learned about each recipient domain's rollup.
     pub hints: &'a FxHashMap<String, DomainHints>,
@@ -91,7 +91,7 @@ pub struct Context<'a> {
     pub only_aggregated: bool,
 }
 
-impl<'a> Context<'a> {
+impl<'a> ConnectionsInput<'a> {
     /// A context over a finished scan, with the estimate read from `inputs`.
     pub fn new(
         scan: &'a ScanResult,
@@ -99,8 +99,8 @@ impl<'a> Context<'a> {
         classifier: &'a Classifier,
         inputs: &'a [Input],
         opts: &'a ScanOptions,
-    ) -> Context<'a> {
-        Context {
+    ) -> ConnectionsInput<'a> {
+        ConnectionsInput {
             aggregates: &scan.aggregates,
             hints: &scan.hints,
             rollup,
@@ -327,7 +327,7 @@ fn merged_keys<'a>(
 }
 
 /// Budget and observed connections per destination and pool.
-pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
+pub fn analyze(ctx: &ConnectionsInput<'_>, settings: &Settings) -> Connections {
     let agg = ctx.aggregates;
     let vmta_pools = agg.vmta_pools();
     let resolve = |d: &str| -> String {

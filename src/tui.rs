@@ -28,7 +28,7 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::Event as TermEvent;
 
 use self::action::{Action, ProgressView};
-use self::app::{App, Ctx};
+use self::app::{App, Session};
 use self::event::{Event, Events};
 use self::loader::{Loader, Msg, Spec};
 use self::theme::Theme;
@@ -102,7 +102,7 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
         panic_in_worker: std::env::var_os("PMTA_LENS_TEST_PANIC").is_some(),
     };
     let mut app = App::new(
-        Ctx {
+        Session {
             classifier,
             theme: Theme { color: o.color },
             follow: o.follow,

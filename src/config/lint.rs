@@ -74,7 +74,7 @@ const MICROSOFT_MX: [&str; 2] = [
 
 /// One problem, where it is, why it matters and what to write instead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
+pub struct Problem {
     pub severity: Severity,
     /// A stable identifier (`unknown-directive`, `rp001-retry`, `tier-max-smtp-out` ...).
     pub code: &'static str,
@@ -99,7 +99,7 @@ pub struct Volume {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     /// Most severe first, then in file order.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Problem>,
     pub volume: Option<Volume>,
     pub tier: Option<Tier>,
     /// The `PowerMTA` queues Microsoft's consumer domains land in (one when rolled up).
@@ -118,7 +118,7 @@ impl Report {
 /// Runs every check. `pools` are the pools known to carry Microsoft mail (from the accounting
 /// files); the article's `virtual-mta-pool` in the domain block is used as well.
 pub fn check(config: &Config, volume: Option<Volume>, pools: &[String]) -> Report {
-    let mut out = Findings::default();
+    let mut out = Problems::default();
     directives(config, &mut out);
     let queues = microsoft_queues(config);
     rollup(config, &queues, &mut out);
@@ -130,7 +130,7 @@ pub fn check(config: &Config, volume: Option<Volume>, pools: &[String]) -> Repor
         checked_pools = microsoft_pools(config, pools);
         tiers(config, &queues, t, &checked_pools, &mut out);
     } else {
-        out.push(Finding {
+        out.push(Problem {
             severity: Severity::Info,
             code: "tier-skipped",
             loc: None,
@@ -147,7 +147,7 @@ pub fn check(config: &Config, volume: Option<Volume>, pools: &[String]) -> Repor
     let mut findings = out.finish();
     findings.sort_by(|a, b| {
         a.severity.cmp(&b.severity).then_with(|| {
-            let key = |f: &Finding| f.loc.as_ref().map(|l| (l.file.clone(), l.line));
+            let key = |f: &Problem| f.loc.as_ref().map(|l| (l.file.clone(), l.line));
             key(a).cmp(&key(b))
         })
     });
@@ -163,16 +163,16 @@ pub fn check(config: &Config, volume: Option<Volume>, pools: &[String]) -> Repor
 /// Collects findings, merging those that differ only in their line, and per-queue findings
 /// (whose title holds `{queues}`) that differ only in their queue.
 #[derive(Default)]
-struct Findings {
-    list: Vec<Finding>,
+struct Problems {
+    list: Vec<Problem>,
     /// (code, title, fix) -> index in `list`
     index: BTreeMap<(&'static str, String, String), usize>,
     /// index in `list` -> the queues of a per-queue finding
     queues: BTreeMap<usize, Vec<String>>,
 }
 
-impl Findings {
-    fn push(&mut self, f: Finding) {
+impl Problems {
+    fn push(&mut self, f: Problem) {
         let key = (f.code, f.title.clone(), f.fix.clone());
         if let Some(&i) = self.index.get(&key) {
             if let Some(l) = f.loc
@@ -189,7 +189,7 @@ impl Findings {
 
     /// A finding about one Microsoft queue; the same finding at the same line for other queues
     /// becomes one finding naming them all.
-    fn push_for(&mut self, queue: &str, f: Finding) {
+    fn push_for(&mut self, queue: &str, f: Problem) {
         let key = (f.code, format!("{}@{:?}", f.title, f.loc), f.fix.clone());
         let i = if let Some(&i) = self.index.get(&key) {
             i
@@ -201,7 +201,7 @@ impl Findings {
         self.queues.entry(i).or_default().push(queue.to_owned());
     }
 
-    fn finish(mut self) -> Vec<Finding> {
+    fn finish(mut self) -> Vec<Problem> {
         for (i, queues) in self.queues {
             let f = &mut self.list[i];
             f.title = f.title.replace("{queues}", &queues_text(&queues));
@@ -222,7 +222,7 @@ const ENTRY_BLOCKS: [&str; 6] = [
     "email-patterns",
 ];
 
-fn directives(config: &Config, out: &mut Findings) {
+fn directives(config: &Config, out: &mut Problems) {
     for d in &config.directives {
         let block = d
             .context
@@ -241,7 +241,7 @@ fn directives(config: &Config, out: &mut Findings) {
         }
         if let Some((right, why)) = misspelling(&d.name) {
             let value = fixed_value(right, &d.value).unwrap_or_else(|| d.value.clone());
-            out.push(Finding {
+            out.push(Problem {
                 severity: Severity::Warning,
                 code: "unknown-directive",
                 loc: Some(d.loc.clone()),
@@ -256,7 +256,7 @@ fn directives(config: &Config, out: &mut Findings) {
             continue;
         }
         if !KNOWN.contains(&d.name.as_str()) {
-            out.push(Finding {
+            out.push(Problem {
                 severity: Severity::Info,
                 code: "unknown-directive",
                 loc: Some(d.loc.clone()),
@@ -276,8 +276,8 @@ fn directives(config: &Config, out: &mut Findings) {
 }
 
 /// The article's shorthand and other lines that read like directives but are not.
-fn special(d: &Directive, block: &str) -> Option<Finding> {
-    let f = |code, title: String, reasoning: &str, fix: &str| Finding {
+fn special(d: &Directive, block: &str) -> Option<Problem> {
+    let f = |code, title: String, reasoning: &str, fix: &str| Problem {
         severity: Severity::Warning,
         code,
         loc: Some(d.loc.clone()),
@@ -471,10 +471,10 @@ fn whole_rate(v: &str) -> Option<String> {
     ))
 }
 
-fn value_check(d: &Directive) -> Option<Finding> {
+fn value_check(d: &Directive) -> Option<Problem> {
     let name = d.name.as_str();
     let v = d.value.trim();
-    let bad = |what: &str, fix: String| Finding {
+    let bad = |what: &str, fix: String| Problem {
         severity: Severity::Warning,
         code: "invalid-value",
         loc: Some(d.loc.clone()),
@@ -583,7 +583,7 @@ fn block_loc(config: &Config, queue: &str) -> Option<Loc> {
         .map(|b| b.loc.clone())
 }
 
-fn rollup(config: &Config, queues: &[Queue], out: &mut Findings) {
+fn rollup(config: &Config, queues: &[Queue], out: &mut Problems) {
     if queues.len() <= 1 {
         return;
     }
@@ -592,7 +592,7 @@ fn rollup(config: &Config, queues: &[Queue], out: &mut Findings) {
         .filter(|q| q.domains.len() == 1)
         .map(|q| q.name.as_str())
         .collect();
-    out.push(Finding {
+    out.push(Problem {
         severity: Severity::Critical,
         code: "microsoft-not-rolled-up",
         loc: block_loc(config, "hotmail.com").or_else(|| block_loc(config, MICROSOFT)),
@@ -626,7 +626,7 @@ fn entries(list: &super::PatternList) -> Vec<&super::PatternEntry> {
 }
 
 #[allow(clippy::too_many_lines)] // one pass per Microsoft queue, one paragraph per rule
-fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
+fn patterns(config: &Config, queues: &[Queue], out: &mut Problems) {
     for q in queues {
         let name = q.name.as_str();
         let list_setting = config.effective_setting(name, None, "smtp-pattern-list");
@@ -641,7 +641,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
             };
             out.push_for(
                 name,
-                Finding {
+                Problem {
                     severity: Severity::Critical,
                     code: "microsoft-no-pattern-list",
                     loc,
@@ -695,7 +695,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
                 .filter(|e| e.kind == "reply" && replies.iter().any(|r| e.matches(r)))
                 .collect();
             let Some(first) = matching.first() else {
-                out.push(Finding {
+                out.push(Problem {
                     severity: if label == "RP-001" {
                         Severity::Critical
                     } else {
@@ -740,7 +740,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
                 .iter()
                 .all(|r| matching.iter().any(|e| e.matches(r)))
             {
-                out.push(Finding {
+                out.push(Problem {
                     severity: Severity::Warning,
                     code: "pattern-misses-real-replies",
                     loc: Some(first.loc.clone()),
@@ -759,7 +759,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
             }
             let (secs, what, loc) = retry(first);
             if code == "rp001" && secs < min {
-                out.push(Finding {
+                out.push(Problem {
                     severity: Severity::Critical,
                     code: "rp001-retry",
                     loc: loc.or_else(|| Some(first.loc.clone())),
@@ -795,7 +795,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
                         .iter()
                         .any(|k| config.effective_setting(name, None, k).is_some()));
                 if secs < min && !fewer {
-                    out.push(Finding {
+                    out.push(Problem {
                         severity: Severity::Warning,
                         code: "rp002-no-slowdown",
                         loc: Some(first.loc.clone()),
@@ -820,7 +820,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
     }
 }
 
-fn dkim(config: &Config, queues: &[Queue], out: &mut Findings) {
+fn dkim(config: &Config, queues: &[Queue], out: &mut Problems) {
     let has_key = config
         .directives
         .iter()
@@ -854,7 +854,7 @@ fn dkim(config: &Config, queues: &[Queue], out: &mut Findings) {
         };
         out.push_for(
             &q.name,
-            Finding {
+            Problem {
                 severity: Severity::Warning,
                 code: "microsoft-no-dkim",
                 loc: sign
@@ -917,7 +917,7 @@ fn queues_text(queues: &[String]) -> String {
 }
 
 #[allow(clippy::too_many_lines)] // one paragraph per setting of the tier
-fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mut Findings) {
+fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mut Problems) {
     let limits = Limits::of(t);
     let why = |what: &str| {
         format!(
@@ -976,7 +976,7 @@ fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mu
     }
     let mut push = |code, setting: &str, above: bool, tier_value: &str, fix: String, items| {
         for o in off_tier(items) {
-            out.push(Finding {
+            out.push(Problem {
                 severity: Severity::Warning,
                 code,
                 loc: o.loc,
@@ -1037,7 +1037,7 @@ fn pool_budget(
     t: &Tier,
     limits: &Limits,
     pools: &[String],
-    out: &mut Findings,
+    out: &mut Problems,
 ) {
     for pool in pools {
         let Some(p) = config.pool(pool) else {
@@ -1073,7 +1073,7 @@ fn pool_budget(
         } else {
             format!("{size} {vmtas} x max-smtp-out = {total}")
         };
-        out.push(Finding {
+        out.push(Problem {
             severity: Severity::Warning,
             code: "tier-pool-budget",
             loc: Some(p.loc.clone()),

@@ -505,7 +505,7 @@ impl Scanner {
             hints,
         };
         let quiet = self.opts.quiet();
-        let ctx = analysis::Context {
+        let ctx = analysis::AnalysisInput {
             inputs: &inputs,
             opts: &quiet,
             classifier: &self.spec.classifier,
@@ -539,7 +539,7 @@ impl Scanner {
                 // The replay's state is not needed again: finished, not copied.
                 self.gathered.estimate.take().and_then(|s| s.finish().ok())
             };
-            let mut ctx = connections::Context::new(
+            let mut ctx = connections::ConnectionsInput::new(
                 &result,
                 &self.spec.plan.rollup,
                 &self.spec.classifier,
