@@ -22,9 +22,6 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::Event as TermEvent;
 
 use self::action::{Action, ProgressView};
@@ -99,6 +96,7 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
         plan: Arc::clone(&o.plan),
         params: o.params.clone(),
         budget: o.budget.clone(),
+        #[cfg(feature = "testing")]
         panic_in_worker: std::env::var_os("PMTA_LENS_TEST_PANIC").is_some(),
     };
     let mut app = App::new(
@@ -207,14 +205,18 @@ fn main_loop(
     }
 }
 
-/// Draws the app into a buffer of `width` x `height` (tests, snapshots).
-pub fn render_buffer(app: &App, width: u16, height: u16) -> Buffer {
+/// Draws the app into a buffer of `width` x `height` (tests, snapshots; with `testing` only).
+#[cfg(any(test, feature = "testing"))]
+pub fn render_buffer(app: &App, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    use ratatui::{Terminal, backend::TestBackend};
     let mut term = Terminal::new(TestBackend::new(width, height)).expect("test backend");
     let _ = term.draw(|f| views::draw(app, f.area(), f.buffer_mut()));
     term.backend().buffer().clone()
 }
 
-/// Draws the app and returns the screen as text, one line per row, trailing spaces trimmed.
+/// Draws the app and returns the screen as text, one line per row, trailing spaces trimmed
+/// (tests, snapshots; with `testing` only).
+#[cfg(any(test, feature = "testing"))]
 pub fn render(app: &App, width: u16, height: u16) -> String {
     let buf = render_buffer(app, width, height);
     let mut out = String::new();
