@@ -177,6 +177,8 @@ struct Global {
     stats: bool,
     /// Colour in the dashboard: auto honours `NO_COLOR`.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    // Accepted without the dashboard too, so scripts need not know how pmta-lens was built.
+    #[cfg_attr(not(feature = "tui"), allow(dead_code))]
     color: Color,
     /// Extra response rules (a JSON array, see docs/rules.md), tried before the built-in ones.
     #[arg(long, global = true, value_name = "FILE")]
@@ -242,7 +244,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         // estimate): map each once.
         maps: Some(Arc::default()),
     };
-    let _ = cli.global.color;
     // `pmta-lens --where X rows FILE` parses (the bare command's flags come before any
     // command), but the command reads its own: say so rather than ignore them.
     if let Some(cmd) = &cli.command {

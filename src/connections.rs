@@ -206,11 +206,6 @@ impl Connections {
             None => Vec::new(),
         }
     }
-
-    /// Rows whose connections went above their budget.
-    pub fn over_budget(&self) -> impl Iterator<Item = &BudgetRow> {
-        self.rows.iter().filter(|r| r.observed.peak > r.budget)
-    }
 }
 
 /// How many of the busiest destinations and pools (by SMTP rows) are always reported.
