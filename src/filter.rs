@@ -1693,6 +1693,27 @@ mod tests {
     }
 
     #[test]
+    fn relative_times_read_like_every_other_duration() {
+        // The one span parser (crate::duration): sums, a bare number of seconds, any case.
+        for (expr, back) in [
+            ("since=-1h30m", 5400),
+            ("since=-90", 90),
+            ("since=-2H", 7200),
+        ] {
+            let f = parse(expr).expect(expr);
+            assert_eq!(f.time_range(), (Some(T0 + 7200 - back), None), "{expr}");
+        }
+        // A bare number without `-` is not taken for a span that forgot it.
+        let e = parse("since=1768384800")
+            .expect_err("no Unix seconds")
+            .to_string();
+        assert!(
+            e.contains("bad time `1768384800`") && !e.contains("starts with `-`"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn rows_without_time_never_match_time_terms() {
         let untimed = RowView {
             time: None,
