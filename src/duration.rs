@@ -2,10 +2,16 @@
 //! `--burst-window 5m`, `since=-1h30m` and `PowerMTA`'s `retry-after 4d12h`. Pure functions on
 //! text; never touches a log.
 
-/// Seconds in a minute, an hour, a day and a week (Unix time has no leap seconds).
+use std::fmt::Write as _;
+
+// Seconds in each unit: Unix time has no leap seconds, so a day is always 86,400.
+/// Seconds in a minute.
 pub const MINUTE: i64 = 60;
+/// Seconds in an hour.
 pub const HOUR: i64 = 60 * MINUTE;
+/// Seconds in a day (a UTC calendar day in Unix time).
 pub const DAY: i64 = 24 * HOUR;
+/// Seconds in a week.
 pub const WEEK: i64 = 7 * DAY;
 
 /// Why a text is not a span.
@@ -80,6 +86,23 @@ pub fn parse_secs(text: &str) -> Result<i64, DurationError> {
     parse(text).and_then(|s| i64::try_from(s).map_err(|_| DurationError::TooLong))
 }
 
+/// `secs` as [`parse`] reads it back and a `PowerMTA` config writes it: `1200` as `20m`, `5400`
+/// as `1h30m`, `0` as `0s`.
+pub fn compact(secs: u64) -> String {
+    let (day, hour, minute) = (DAY as u64, HOUR as u64, MINUTE as u64);
+    let parts = [
+        (secs / day, "d"),
+        (secs / hour % 24, "h"),
+        (secs / minute % 60, "m"),
+        (secs % minute, "s"),
+    ];
+    let mut out = String::new();
+    for (n, unit) in parts.iter().filter(|(n, _)| *n > 0) {
+        let _ = write!(out, "{n}{unit}");
+    }
+    if out.is_empty() { "0s".into() } else { out }
+}
+
 fn unit_seconds(unit: &str) -> Option<u64> {
     let unit = unit
         .strip_suffix('s')
@@ -132,6 +155,20 @@ mod tests {
         assert_eq!(parse_secs("9223372036854775807"), Ok(i64::MAX));
         assert_eq!(parse("9223372036854775808"), Err(DurationError::TooLong));
         assert_eq!(parse_secs("99999999999d"), Ok(99_999_999_999 * DAY));
+    }
+
+    #[test]
+    fn compact_is_read_back() {
+        for (secs, text) in [
+            (0, "0s"),
+            (1200, "20m"),
+            (5400, "1h30m"),
+            (388_800, "4d12h"),
+            (90_061, "1d1h1m1s"),
+        ] {
+            assert_eq!(compact(secs), text);
+            assert_eq!(parse(text), Ok(secs));
+        }
     }
 
     #[test]

@@ -15,13 +15,12 @@
 //! Works on the parsed model only; the daily volume comes from the caller.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use super::values::{parse_duration, parse_duration_list, parse_rate};
 use super::{Config, DEFAULT_RETRY_AFTER_SECS, Directive, Loc, Source};
-use crate::duration::{DAY, HOUR, MINUTE};
+use crate::duration;
 use crate::model::Severity;
 use crate::rollup::{MICROSOFT, MICROSOFT_FAMILY};
 
@@ -766,7 +765,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Problems) {
                     also: Vec::new(),
                     title: format!(
                         "RP-001 is retried after {} ({what}), sooner than 4h",
-                        interval(secs)
+                        duration::compact(secs)
                     ),
                     reasoning: "A 421 RP-001 is a reputation block; retrying it aggressively \
                                 generates more blocked connection attempts that worsen SNDS \
@@ -802,7 +801,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Problems) {
                         also: Vec::new(),
                         title: format!(
                             "RP-002 is retried after {} with the same connections",
-                            interval(secs)
+                            duration::compact(secs)
                         ),
                         reasoning: "RP-002 says the connection rate limit was exceeded; the \
                                     article's answer is a lower connection rate and \
@@ -970,7 +969,7 @@ fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mu
             retry.push((
                 q.name.clone(),
                 here(&src),
-                format!("{}{}", interval(secs), default(&src)),
+                format!("{}{}", duration::compact(secs), default(&src)),
             ));
         }
     }
@@ -1103,27 +1102,6 @@ fn pool_budget(
             ),
         });
     }
-}
-
-/// `1200` as `20m`, `5400` as `1h30m`.
-fn interval(secs: u64) -> String {
-    let (day, hour, minute) = (DAY as u64, HOUR as u64, MINUTE as u64);
-    let (d, h, m, s) = (
-        secs / day,
-        secs / hour % 24,
-        secs / minute % 60,
-        secs % minute,
-    );
-    let mut out = String::new();
-    for (n, unit) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
-        if n > 0 {
-            let _ = write!(out, "{n}{unit}");
-        }
-    }
-    if out.is_empty() {
-        out.push_str("0s");
-    }
-    out
 }
 
 fn rate_text(per_sec: f64) -> String {
