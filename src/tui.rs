@@ -2,7 +2,7 @@
 //! screen appears at once; the scan runs on a background thread ([`loader`]) and the views fill
 //! in from its snapshots. Keys become [`action::Action`]s, [`app::App::update`] is the only
 //! place state changes, and [`views::draw`] is a pure function of the state, so tests drive and
-//! render the dashboard without a terminal ([`render`]).
+//! render the dashboard without a terminal (`render`, in a build with `testing`).
 
 pub mod action;
 pub mod app;
