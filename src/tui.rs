@@ -220,12 +220,8 @@ pub fn render_buffer(app: &App, width: u16, height: u16) -> ratatui::buffer::Buf
 pub fn render(app: &App, width: u16, height: u16) -> String {
     let buf = render_buffer(app, width, height);
     let mut out = String::new();
-    for y in 0..height {
-        let mut line = String::new();
-        for x in 0..width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
+    for line in widgets::buffer_lines(&buf) {
+        out.push_str(&line);
         out.push('\n');
     }
     out

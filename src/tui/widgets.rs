@@ -95,6 +95,25 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// Each row of `buf` as text, trailing spaces trimmed, a wide character once (the cell after it
+/// is its own, not a space): what a terminal would show (tests, snapshots).
+#[cfg(any(test, feature = "testing"))]
+pub fn buffer_lines(buf: &Buffer) -> Vec<String> {
+    let area = buf.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            let mut line = String::new();
+            let mut x = area.left();
+            while x < area.right() {
+                let symbol = buf[(x, y)].symbol();
+                line.push_str(symbol);
+                x = x.saturating_add(fmt::width(symbol).max(1) as u16);
+            }
+            line.trim_end().to_string()
+        })
+        .collect()
+}
+
 /// Unix seconds as `10:03` (or `01-14 10:03` when the range spans days), UTC.
 pub fn hm(t: i64, multi_day: bool) -> String {
     chrono::DateTime::from_timestamp(t, 0).map_or_else(

@@ -202,3 +202,46 @@ fn put(buf: &mut Buffer, x: u16, y: u16, w: u16, s: &str, right: bool, style: St
     let x = if right { x + pad } else { x };
     buf.set_stringn(x, y, &s, w as usize, style);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screen(t: &Table, width: u16, height: u16) -> Vec<String> {
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        t.render(area, &mut buf);
+        crate::tui::widgets::buffer_lines(&buf)
+    }
+
+    #[test]
+    fn columns_are_as_wide_as_their_text_shows() {
+        let cell = |s: &str| (s.to_string(), Style::default());
+        let t = Table {
+            cols: vec![
+                Col::left("domain", 20, 0),
+                Col::left("subject", 20, 0),
+                Col::right("n", 5, 0),
+            ],
+            rows: vec![
+                // A combining diaeresis: 11 chars, 10 columns.
+                vec![cell("mu\u{308}nchen.de"), cell("ascii"), cell("1")],
+                // CJK: two columns a character.
+                vec![cell("例え.jp"), cell("お知らせ"), cell("22")],
+            ],
+            selected: None,
+            sorted: None,
+            theme: Theme { color: false },
+        };
+        let lines = screen(&t, 30, 3);
+        assert_eq!(lines[0], "domain     subject   n");
+        assert_eq!(lines[1], "mu\u{308}nchen.de ascii     1");
+        assert_eq!(lines[2], "例え.jp    お知らせ 22");
+        // Too narrow: wide text is cut at a character boundary, with the ellipsis, in 5 columns.
+        let narrow = Table {
+            cols: vec![Col::left("domain", 5, 0)],
+            ..t
+        };
+        assert_eq!(screen(&narrow, 5, 3)[2], "例え…");
+    }
+}
