@@ -26,7 +26,7 @@ use crate::model::{Code, NONE_KEY, RecordKind, TypeCounts, UNATTRIBUTED_KEY};
 use crate::rollup::{DomainHints, MICROSOFT, Rollup};
 
 /// Seconds in a day: per-day counts are per UTC calendar day.
-pub const DAY: i64 = 86_400;
+pub use crate::duration::DAY;
 
 /// Counts by record type with the first and last time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -59,7 +59,6 @@ impl Default for AnalysisParams {
 /// One thing an operator should know, with its evidence and what to do.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
-    #[serde(serialize_with = "severity_str")]
     pub severity: Severity,
     /// A stable identifier: the rule id (`RP-001`) or the analysis (`burst`, `rp001-retry`).
     pub code: String,
@@ -67,11 +66,6 @@ pub struct Finding {
     /// Counts, times and IPs that support it.
     pub evidence: String,
     pub action: String,
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
-fn severity_str<S: serde::Serializer>(s: &Severity, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(s.as_str())
 }
 
 /// Everything the analyses found.
@@ -95,7 +89,7 @@ pub struct Analyses {
 /// What the analyses read: the scan's result, and the inputs for analyses that need another
 /// pass over the rows.
 #[derive(Debug)]
-pub struct Context<'a> {
+pub struct AnalysisInput<'a> {
     pub inputs: &'a [Input],
     pub opts: &'a ScanOptions,
     pub classifier: &'a Classifier,
@@ -188,7 +182,7 @@ pub fn run(
         |c, row| c.row(&collect, row),
         |c, _| collected.merge(c),
     );
-    let ctx = Context {
+    let ctx = AnalysisInput {
         inputs,
         opts,
         classifier,
@@ -203,7 +197,7 @@ pub fn run(
 
 /// Reads the rows once more, with the scan's filter, handing each piece's state to `consume`
 /// in input order.
-fn pass<S>(ctx: &Context<'_>, sink: &S, mut consume: impl FnMut(S::Chunk) + Send)
+fn pass<S>(ctx: &AnalysisInput<'_>, sink: &S, mut consume: impl FnMut(S::Chunk) + Send)
 where
     S: scan::Sink<Fold = ()>,
 {
@@ -314,7 +308,7 @@ impl scan::Sink for JobPass<'_> {
 /// Every analysis, from the aggregates and what the main scan collected; reads the rows again
 /// (each pass only when something needs it) to follow RP-001 retries and complaints.
 #[allow(clippy::too_many_lines)] // the passes in order, each reading what the last found
-pub fn analyze_collected(ctx: &Context<'_>, first: Collected) -> Analyses {
+pub fn analyze_collected(ctx: &AnalysisInput<'_>, first: Collected) -> Analyses {
     let agg = &ctx.scan.aggregates;
     let p = ctx.params;
     let codes = burst_codes(p, ctx.classifier);

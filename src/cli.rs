@@ -138,25 +138,9 @@ impl Tuning {
     }
 }
 
-/// `30s`, `5m`, `4h`, `1d` or plain seconds, as seconds.
+/// `30s`, `5m`, `4h`, `1d`, `1h30m` or plain seconds, as seconds (see [`crate::duration`]).
 fn parse_duration(s: &str) -> Result<i64, String> {
-    let s = s.trim();
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
-        Some(p) => s.split_at(p),
-        None => (s, "s"),
-    };
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("`{s}`: expected a duration such as 30s, 5m, 4h or 1d"))?;
-    let mult = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("`{s}`: the unit must be s, m, h or d")),
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("`{s}`: too long"))
+    crate::duration::parse_secs(s).map_err(|e| format!("`{}`: {e}", s.trim()))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -193,6 +177,8 @@ struct Global {
     stats: bool,
     /// Colour in the dashboard: auto honours `NO_COLOR`.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    // Accepted without the dashboard too, so scripts need not know how pmta-lens was built.
+    #[cfg_attr(not(feature = "tui"), allow(dead_code))]
     color: Color,
     /// Extra response rules (a JSON array, see docs/rules.md), tried before the built-in ones.
     #[arg(long, global = true, value_name = "FILE")]
@@ -258,7 +244,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         // estimate): map each once.
         maps: Some(Arc::default()),
     };
-    let _ = cli.global.color;
     // `pmta-lens --where X rows FILE` parses (the bare command's flags come before any
     // command), but the command reads its own: say so rather than ignore them.
     if let Some(cmd) = &cli.command {

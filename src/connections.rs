@@ -32,6 +32,7 @@ use crate::acct::discover::Input;
 use crate::aggregate::{Aggregates, Plan};
 use crate::classify::Classifier;
 use crate::config::{Config, DEFAULT_MAX_SMTP_OUT};
+use crate::duration::DAY;
 use crate::model::{NONE_KEY, RecordKind, UNATTRIBUTED_KEY};
 use crate::rollup::{self, DomainHints, Rollup};
 use crate::scan::{ScanOptions, ScanResult};
@@ -68,7 +69,7 @@ pub struct Settings {
 
 /// What the analysis reads.
 #[derive(Debug)]
-pub struct Context<'a> {
+pub struct ConnectionsInput<'a> {
     pub aggregates: &'a Aggregates,
     /// What the scan learned about each recipient domain's rollup.
     pub hints: &'a FxHashMap<String, DomainHints>,
@@ -90,7 +91,7 @@ pub struct Context<'a> {
     pub only_aggregated: bool,
 }
 
-impl<'a> Context<'a> {
+impl<'a> ConnectionsInput<'a> {
     /// A context over a finished scan, with the estimate read from `inputs`.
     pub fn new(
         scan: &'a ScanResult,
@@ -98,8 +99,8 @@ impl<'a> Context<'a> {
         classifier: &'a Classifier,
         inputs: &'a [Input],
         opts: &'a ScanOptions,
-    ) -> Context<'a> {
-        Context {
+    ) -> ConnectionsInput<'a> {
+        ConnectionsInput {
             aggregates: &scan.aggregates,
             hints: &scan.hints,
             rollup,
@@ -204,11 +205,6 @@ impl Connections {
             Some((from, to)) => row.timeline.series(from, to, self.bucket_secs),
             None => Vec::new(),
         }
-    }
-
-    /// Rows whose connections went above their budget.
-    pub fn over_budget(&self) -> impl Iterator<Item = &BudgetRow> {
-        self.rows.iter().filter(|r| r.observed.peak > r.budget)
     }
 }
 
@@ -326,7 +322,7 @@ fn merged_keys<'a>(
 }
 
 /// Budget and observed connections per destination and pool.
-pub fn analyze(ctx: &Context<'_>, settings: &Settings) -> Connections {
+pub fn analyze(ctx: &ConnectionsInput<'_>, settings: &Settings) -> Connections {
     let agg = ctx.aggregates;
     let vmta_pools = agg.vmta_pools();
     let resolve = |d: &str| -> String {
@@ -773,7 +769,7 @@ fn short_list(items: &[String], n: usize) -> String {
 /// Buckets of a minute for up to 6 hours, 5 minutes up to 2 days, an hour beyond.
 fn auto_bucket(range: Option<(i64, i64)>) -> i64 {
     match range.map(|(a, b)| b - a) {
-        Some(span) if span > 2 * 86_400 => 3600,
+        Some(span) if span > 2 * DAY => 3600,
         Some(span) if span > 6 * 3600 => 300,
         _ => 60,
     }

@@ -1093,7 +1093,8 @@ fn closest_field(name: &str) -> Option<Field> {
     let limit = if lower.len() <= 4 { 1 } else { 2 };
     let best = Field::ALL
         .into_iter()
-        .map(|f| (edit_distance(&lower, f.name()), f))
+        // A swap of neighbours counts as one edit: `domian` is one from `domain`.
+        .map(|f| (strsim::osa_distance(&lower, f.name()), f))
         .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, _)| d)
         .map(|(_, f)| f);
@@ -1106,32 +1107,6 @@ fn closest_field(name: &str) -> Option<Field> {
             _ => None,
         }
     })
-}
-
-/// Edit distance counting a swap of neighbours as one edit (`domian` is one from `domain`).
-fn edit_distance(from: &str, to: &str) -> usize {
-    let from: Vec<char> = from.chars().collect();
-    let to: Vec<char> = to.chars().collect();
-    let width = to.len() + 1;
-    // dist[i * width + j]: distance between the first i chars of `from` and the first j of `to`.
-    let mut dist = vec![0usize; (from.len() + 1) * width];
-    for i in 0..=from.len() {
-        for j in 0..=to.len() {
-            dist[i * width + j] = if i == 0 || j == 0 {
-                i + j
-            } else {
-                let cost = usize::from(from[i - 1] != to[j - 1]);
-                let mut best = (dist[(i - 1) * width + j] + 1)
-                    .min(dist[i * width + j - 1] + 1)
-                    .min(dist[(i - 1) * width + j - 1] + cost);
-                if i > 1 && j > 1 && from[i - 1] == to[j - 2] && from[i - 2] == to[j - 1] {
-                    best = best.min(dist[(i - 2) * width + j - 2] + 1);
-                }
-                best
-            };
-        }
-    }
-    dist[from.len() * width + to.len()]
 }
 
 fn missing_operator(tok: &Token) -> String {
@@ -1211,7 +1186,8 @@ fn parse_datetime(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
     {
         return Ok(midnight.and_utc());
     }
-    if parse_relative(s, now).is_ok() {
+    // Only with a unit: a bare number is more likely Unix seconds than a span missing its `-`.
+    if s.bytes().any(|b| b.is_ascii_alphabetic()) && parse_relative(s, now).is_ok() {
         return Err(format!(
             "bad time `{s}`: a relative time counts back from now and starts with `-` (-{s})"
         ));
@@ -1221,32 +1197,8 @@ fn parse_datetime(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> 
 
 /// `2h`, `30m`, `1d`, `90s`, `1w`, or a sum such as `1h30m`, subtracted from `now`.
 fn parse_relative(rel: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    let bad = || format!("bad relative time `-{rel}`: {TIME_FORMS}");
-    let mut total: i64 = 0;
-    let mut rest = rel;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let (num, tail) = rest.split_at(digits);
-        let mut tail_chars = tail.chars();
-        let unit = tail_chars.next().ok_or_else(bad)?;
-        let n: i64 = num.parse().map_err(|_| bad())?;
-        let scale = match unit.to_ascii_lowercase() {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => return Err(bad()),
-        };
-        total = n
-            .checked_mul(scale)
-            .and_then(|x| total.checked_add(x))
-            .ok_or_else(bad)?;
-        rest = tail_chars.as_str();
-    }
+    let total = crate::duration::parse_secs(rel)
+        .map_err(|_| format!("bad relative time `-{rel}`: {TIME_FORMS}"))?;
     TimeDelta::try_seconds(total)
         .and_then(|d| now.checked_sub_signed(d))
         .ok_or_else(|| format!("relative time `-{rel}` reaches too far back"))
@@ -1738,6 +1690,27 @@ mod tests {
         }
         let f = parse("until=2026-01-14T10:00:00.5Z").expect("ok");
         assert_eq!(time_rows().map(|r| f.matches(&r)), [Y, Y, N, N]);
+    }
+
+    #[test]
+    fn relative_times_read_like_every_other_duration() {
+        // The one span parser (crate::duration): sums, a bare number of seconds, any case.
+        for (expr, back) in [
+            ("since=-1h30m", 5400),
+            ("since=-90", 90),
+            ("since=-2H", 7200),
+        ] {
+            let f = parse(expr).expect(expr);
+            assert_eq!(f.time_range(), (Some(T0 + 7200 - back), None), "{expr}");
+        }
+        // A bare number without `-` is not taken for a span that forgot it.
+        let e = parse("since=1768384800")
+            .expect_err("no Unix seconds")
+            .to_string();
+        assert!(
+            e.contains("bad time `1768384800`") && !e.contains("starts with `-`"),
+            "{e}"
+        );
     }
 
     #[test]

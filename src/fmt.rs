@@ -3,6 +3,26 @@
 
 use chrono::DateTime;
 
+use crate::duration::{DAY, HOUR, MINUTE};
+
+/// How many terminal columns `s` takes: what aligns a column, where counting `char`s would
+/// give a CJK subject half its width and an accented domain written with combining marks too much.
+pub fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// The longest start of `s` that fits in `cols` columns, and the rest.
+pub fn split_at_width(s: &str, cols: usize) -> (&str, &str) {
+    let mut used = 0;
+    for (i, c) in s.char_indices() {
+        used += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used > cols {
+            return s.split_at(i);
+        }
+    }
+    (s, "")
+}
+
 /// `1234567` -> `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -44,7 +64,7 @@ pub fn rfc3339(secs: i64) -> String {
 /// A duration in seconds as `2d 3h 4m`, `3h 4m`, `4m 5s` or `5s`.
 pub fn duration(secs: i64) -> String {
     let s = secs.max(0);
-    let (d, h, m, s) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    let (d, h, m, s) = (s / DAY, s / HOUR % 24, s / MINUTE % 60, s % MINUTE);
     match (d, h, m) {
         (0, 0, 0) => format!("{s}s"),
         (0, 0, _) => format!("{m}m {s}s"),

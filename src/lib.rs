@@ -9,6 +9,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod connections;
+pub mod duration;
 pub mod error;
 pub mod filter;
 pub mod fmt;

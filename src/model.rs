@@ -266,8 +266,10 @@ impl ResponseKind {
     }
 }
 
-/// How urgently a finding or a response code needs an operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// How urgently a finding or a response code needs an operator. Serialized as [`Severity::as_str`]
+/// says (`critical`), the one spelling of the JSON reports and the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Mail is being blocked or rejected: act now.
     Critical,
@@ -461,5 +463,14 @@ mod tests {
             a.nonzero().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
             ["d", "t", "tq", "rb"]
         );
+    }
+
+    #[test]
+    fn severity_serializes_as_its_name() {
+        for s in [Severity::Critical, Severity::Warning, Severity::Info] {
+            let json = serde_json::to_string(&s).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+            assert_eq!(Severity::parse(s.as_str()), Some(s));
+        }
     }
 }

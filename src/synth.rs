@@ -40,7 +40,7 @@ pub const NARROW_HEADER: &str =
 /// `RecordKind::ALL`).
 pub const RECORD_TYPES: [&str; 8] = ["d", "b", "t", "tq", "r", "f", "rb", "rs"];
 
-const DAY: i64 = 86_400;
+use crate::duration::DAY;
 /// Responses in this set are rendered once each by [`Profile::showcase`].
 const SHOWCASE_PROVIDERS: [Option<Provider>; 3] = [
     Some(Provider::MicrosoftConsumer),
@@ -336,7 +336,7 @@ impl Profile {
         Profile {
             seed,
             start,
-            duration_secs: 86_400,
+            duration_secs: DAY as u32,
             size: Size::Rows(10_000),
             utc_offset_mins: 0,
             iso_times: true,

@@ -2,7 +2,7 @@
 //! screen appears at once; the scan runs on a background thread ([`loader`]) and the views fill
 //! in from its snapshots. Keys become [`action::Action`]s, [`app::App::update`] is the only
 //! place state changes, and [`views::draw`] is a pure function of the state, so tests drive and
-//! render the dashboard without a terminal ([`render`]).
+//! render the dashboard without a terminal (`render`, in a build with `testing`).
 
 pub mod action;
 pub mod app;
@@ -22,13 +22,10 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::Event as TermEvent;
 
 use self::action::{Action, ProgressView};
-use self::app::{App, Ctx};
+use self::app::{App, Session};
 use self::event::{Event, Events};
 use self::loader::{Loader, Msg, Spec};
 use self::theme::Theme;
@@ -100,10 +97,11 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
         plan: Arc::clone(&o.plan),
         params: o.params.clone(),
         budget: o.budget.clone(),
+        #[cfg(feature = "testing")]
         panic_in_worker: std::env::var_os("PMTA_LENS_TEST_PANIC").is_some(),
     };
     let mut app = App::new(
-        Ctx {
+        Session {
             classifier,
             theme: Theme { color: o.color },
             follow: o.follow,
@@ -208,23 +206,23 @@ fn main_loop(
     }
 }
 
-/// Draws the app into a buffer of `width` x `height` (tests, snapshots).
-pub fn render_buffer(app: &App, width: u16, height: u16) -> Buffer {
+/// Draws the app into a buffer of `width` x `height` (tests, snapshots; with `testing` only).
+#[cfg(any(test, feature = "testing"))]
+pub fn render_buffer(app: &App, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    use ratatui::{Terminal, backend::TestBackend};
     let mut term = Terminal::new(TestBackend::new(width, height)).expect("test backend");
     let _ = term.draw(|f| views::draw(app, f.area(), f.buffer_mut()));
     term.backend().buffer().clone()
 }
 
-/// Draws the app and returns the screen as text, one line per row, trailing spaces trimmed.
+/// Draws the app and returns the screen as text, one line per row, trailing spaces trimmed
+/// (tests, snapshots; with `testing` only).
+#[cfg(any(test, feature = "testing"))]
 pub fn render(app: &App, width: u16, height: u16) -> String {
     let buf = render_buffer(app, width, height);
     let mut out = String::new();
-    for y in 0..height {
-        let mut line = String::new();
-        for x in 0..width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
+    for line in widgets::buffer_lines(&buf) {
+        out.push_str(&line);
         out.push('\n');
     }
     out

@@ -474,3 +474,20 @@ fn thousands_of_threads_are_capped_with_a_note() {
     assert!(stderr(&env).contains("RAYON_NUM_THREADS=100000 is more than"));
     assert_eq!(stdout(&env), stdout(&default));
 }
+
+/// The JSON contract (docs/json.md) as a whole, beside the field-by-field tests above: any
+/// change to a key, an order or a number on the shipped sample logs shows in review as a
+/// snapshot diff. Run from the crate root on the relative `sample-logs`, so the paths in it are
+/// the same on every machine.
+#[test]
+fn summary_json_on_sample_logs_matches_its_snapshot() {
+    let o = bin()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["summary", "--format", "json", "sample-logs"])
+        .output()
+        .expect("run pmta-lens");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    serde_json::from_str::<serde_json::Value>(&text).expect("valid JSON");
+    insta::assert_snapshot!("summary_json_sample_logs", text);
+}

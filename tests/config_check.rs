@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use pmta_lens::config::Config;
-use pmta_lens::config::lint::{self, Finding, Report, Volume};
+use pmta_lens::config::lint::{self, Problem, Report, Volume};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -44,7 +44,7 @@ fn check_text(text: &str, daily: Option<u64>) -> Report {
 }
 
 /// The finding with this code at this line.
-fn at<'a>(r: &'a Report, code: &str, line: u32) -> &'a Finding {
+fn at<'a>(r: &'a Report, code: &str, line: u32) -> &'a Problem {
     r.findings
         .iter()
         .find(|f| f.code == code && f.loc.as_ref().is_some_and(|l| l.line == line))
@@ -168,7 +168,7 @@ fn real_configs_have_no_false_directive_findings() {
         "tuck1s_sparkypmtatracking_etc_pmta_config.example",
     ] {
         let r = check_file(name, None, &[]);
-        let wrong: Vec<&Finding> = r
+        let wrong: Vec<&Problem> = r
             .findings
             .iter()
             .filter(|f| matches!(f.code, "unknown-directive" | "invalid-value"))

@@ -11,7 +11,7 @@ use std::path::Path;
 use pmta_lens::acct::discover::discover;
 use pmta_lens::classify::Classifier;
 use pmta_lens::config::Config;
-use pmta_lens::connections::{self, Context, Method, Params, Settings, Span, Steps};
+use pmta_lens::connections::{self, ConnectionsInput, Method, Params, Settings, Span, Steps};
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::{self, ScanOptions};
@@ -98,7 +98,7 @@ fn scan_with(
     let opts = ScanOptions::default();
     let plan = connections::plan(rollup.clone(), Some(config));
     let result = scan::run(&inputs, &opts, &classifier, &Filter::default(), &plan);
-    let mut ctx = Context::new(&result, &rollup, &classifier, &inputs, &opts);
+    let mut ctx = ConnectionsInput::new(&result, &rollup, &classifier, &inputs, &opts);
     ctx.config = Some(config);
     ctx.pmta_log = log;
     ctx.series = true;

@@ -17,7 +17,7 @@ use pmta_lens::cli::connections::{Args as ConnArgs, Setup};
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::tui::action::Action;
-use pmta_lens::tui::app::{App, Ctx, Group, View};
+use pmta_lens::tui::app::{App, Group, Session, View};
 use pmta_lens::tui::data::Snapshot;
 use pmta_lens::tui::loader::{self, Msg, Scanner, Spec};
 use pmta_lens::tui::theme::Theme;
@@ -63,7 +63,7 @@ fn spec(paths: Vec<PathBuf>, filter: Filter, follow: bool) -> Spec {
 
 fn new_app(color: bool) -> App {
     let mut app = App::new(
-        Ctx {
+        Session {
             classifier: Arc::new(Classifier::builtin()),
             theme: Theme { color },
             follow: false,

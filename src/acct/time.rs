@@ -43,8 +43,23 @@ impl TimeParser {
     }
 
     fn parse_iso(&mut self, v: &[u8]) -> Option<i64> {
+        self.parse_iso_prefix(v)
+            .and_then(|(secs, len)| (len == v.len()).then_some(secs))
+    }
+
+    /// A `YYYY-MM-DD HH:MM:SS` time at the start of `v`, then an optional fraction and zone as
+    /// [`TimeParser::parse`] reads them: Unix seconds (UTC) and how many bytes it took, for
+    /// lines that go on after the time (`PowerMTA`'s main log). Without a zone it is UTC; an
+    /// invalid date (`2026-02-31`) or offset (`+2500`) is `None`, never read as something else.
+    pub fn parse_iso_prefix(&mut self, v: &[u8]) -> Option<(i64, usize)> {
         // `YYYY-MM-DD HH:MM:SS` then an optional zone.
-        if v[7] != b'-' || !matches!(v[10], b' ' | b'T') || v[13] != b':' || v[16] != b':' {
+        if v.len() < 19
+            || v[4] != b'-'
+            || v[7] != b'-'
+            || !matches!(v[10], b' ' | b'T')
+            || v[13] != b':'
+            || v[16] != b':'
+        {
             return None;
         }
         let date: [u8; 10] = v[..10].try_into().ok()?;
@@ -64,8 +79,8 @@ impl TimeParser {
         if h > 23 || m > 59 || s > 60 {
             return None;
         }
-        let offset = parse_offset(&v[19..])?;
-        Some(day_start + h * 3600 + m * 60 + s - offset)
+        let (offset, zone_len) = parse_offset(&v[19..])?;
+        Some((day_start + h * 3600 + m * 60 + s - offset, 19 + zone_len))
     }
 }
 
@@ -80,29 +95,44 @@ fn day_start(date: &[u8; 10]) -> Option<i64> {
     Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
 }
 
-/// Seconds east of UTC for `+HHMM`, `-HH:MM`, `Z`, `UTC`, or nothing (UTC). Fractional seconds
-/// (`.123`) before the zone are accepted and ignored.
-fn parse_offset(mut z: &[u8]) -> Option<i64> {
+/// Seconds east of UTC for `+HHMM`, `-HH:MM`, `Z`, `UTC`, `GMT`, or nothing (UTC), after an
+/// optional space, at the start of `z`, and the bytes that took. Fractional seconds (`.123`)
+/// before the zone are accepted and ignored. A zone must end where a word would (`UTCx` is no
+/// zone); a sign must start a valid offset.
+fn parse_offset(z: &[u8]) -> Option<(i64, usize)> {
+    let mut used = 0;
     if let [b'.', rest @ ..] = z {
         let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 {
             return None;
         }
-        z = &rest[digits..];
+        used = 1 + digits;
     }
-    let z = z.strip_prefix(b" ").unwrap_or(z);
-    match z {
-        [] | b"Z" | b"UTC" | b"GMT" => Some(0),
-        [sign @ (b'+' | b'-'), h1, h2, m1, m2] | [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let h = two(*h1, *h2)?;
-            let m = two(*m1, *m2)?;
-            if h > 23 || m > 59 {
+    let space = usize::from(z.get(used) == Some(&b' '));
+    let zone = &z[used + space..];
+    let ends = |len: usize| {
+        zone.get(len)
+            .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b':')
+    };
+    match zone {
+        // A trailing space with nothing after it belongs to the time.
+        [] => Some((0, used + space)),
+        [sign @ (b'+' | b'-'), ..] => {
+            let (h, m, len) = match zone {
+                [_, h1, h2, b':', m1, m2, ..] => (two(*h1, *h2)?, two(*m1, *m2)?, 6),
+                [_, h1, h2, m1, m2, ..] => (two(*h1, *h2)?, two(*m1, *m2)?, 5),
+                _ => return None,
+            };
+            if h > 23 || m > 59 || !ends(len) {
                 return None;
             }
             let secs = h * 3600 + m * 60;
-            Some(if *sign == b'-' { -secs } else { secs })
+            Some((if *sign == b'-' { -secs } else { secs }, used + space + len))
         }
-        _ => None,
+        _ => [&b"UTC"[..], b"GMT", b"Z"]
+            .into_iter()
+            .find(|name| zone.starts_with(name) && ends(name.len()))
+            .map_or(Some((0, used)), |name| Some((0, used + space + name.len()))),
     }
 }
 
@@ -177,6 +207,29 @@ mod tests {
                 *want,
                 "{input}"
             );
+        }
+    }
+
+    #[test]
+    fn a_prefix_is_read_up_to_its_zone() {
+        let mut p = TimeParser::default();
+        let t = 1_768_381_200; // 2026-01-14 09:00:00 UTC
+        let cases: &[(&str, Option<(i64, usize)>)] = &[
+            ("2026-01-14 09:00:00 ( 1)x", Some((t, 19))),
+            ("2026-01-14 09:00:00+0000 x", Some((t, 24))),
+            ("2026-01-14 14:30:00+05:30 x", Some((t, 25))),
+            ("2026-01-14 04:00:00 -0500 x", Some((t, 25))),
+            ("2026-01-14 09:00:00.250Z x", Some((t, 24))),
+            ("2026-01-14 09:00:00 GMT", Some((t, 23))),
+            ("2026-01-14 09:00:00 UTCx", Some((t, 19))),
+            ("2026-01-14 09:00:00+05301", None),
+            ("2026-01-14 09:00:00+2400 x", None),
+            ("2026-01-14 09:00:00-05 x", None),
+            ("2026-02-30 09:00:00 x", None),
+            ("2026-01-14 09:00", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(p.parse_iso_prefix(input.as_bytes()), *want, "{input}");
         }
     }
 

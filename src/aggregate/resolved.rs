@@ -3,12 +3,12 @@
 //! follow name order, so the result does not depend on how the rows were split among workers),
 //! and the queries the reports, analyses and views make of them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
-use super::{CellCounts, CountTable, Dict, Partial, attributed, lower};
+use super::{CellCounts, CountTable, Dict, Partial, lower};
 use crate::model::{Code, NONE_KEY, RecordKind, TypeCounts};
 use crate::rollup::{DomainHints, MICROSOFT, Rollup};
 
@@ -707,16 +707,6 @@ impl Aggregates {
             .map(|&(d, p, n)| ((&self.dests[d as usize], &self.smtp_pools[p as usize]), n))
     }
 
-    /// The VMTAs of `pool` with SMTP rows (any destination): the pool's members as the rows
-    /// show them.
-    pub fn pool_vmtas(&self, pool: &str) -> BTreeSet<String> {
-        self.senders
-            .iter()
-            .filter(|s| &*s.pool == pool && attributed(s.vmta.as_bytes()) && smtp(&s.counts) > 0)
-            .map(|s| s.vmta.to_string())
-            .collect()
-    }
-
     /// Each VMTA's pool as the rows name it (the first in name order when several; `(none)`
     /// rows left out).
     pub fn vmta_pools(&self) -> BTreeMap<&str, &str> {
@@ -728,22 +718,6 @@ impl Aggregates {
         }
         out
     }
-
-    /// The recipient domains that roll up to `domain`.
-    pub fn rcpt_domains_to(&self, domain: &str) -> FxHashSet<String> {
-        self.rcpt_domains()
-            .filter(|(_, d)| &***d == domain)
-            .map(|(r, _)| r.to_owned())
-            .collect()
-    }
-}
-
-/// SMTP rows among counts.
-fn smtp(c: &TypeCounts) -> u64 {
-    c.get(RecordKind::Delivered)
-        + c.get(RecordKind::Transient)
-        + c.get(RecordKind::Bounced)
-        + c.get(RecordKind::TransientQueue)
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ pub fn scan_and_analyze(
             stream.push(e);
         },
     );
-    let ctx = analysis::Context {
+    let ctx = analysis::AnalysisInput {
         inputs,
         opts,
         classifier,
@@ -241,7 +241,7 @@ impl Setup {
         opts: &ScanOptions,
         filtered: bool,
     ) -> (Connections, bool) {
-        let mut ctx = connections::Context::new(result, rollup, classifier, inputs, opts);
+        let mut ctx = connections::ConnectionsInput::new(result, rollup, classifier, inputs, opts);
         ctx.estimated = estimated;
         ctx.config = self.config.as_ref();
         ctx.pmta_log = self.pmta_log.as_deref();

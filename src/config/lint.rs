@@ -15,12 +15,12 @@
 //! Works on the parsed model only; the daily volume comes from the caller.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use super::values::{parse_duration, parse_duration_list, parse_rate};
 use super::{Config, DEFAULT_RETRY_AFTER_SECS, Directive, Loc, Source};
+use crate::duration;
 use crate::model::Severity;
 use crate::rollup::{MICROSOFT, MICROSOFT_FAMILY};
 
@@ -73,8 +73,7 @@ const MICROSOFT_MX: [&str; 2] = [
 
 /// One problem, where it is, why it matters and what to write instead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    #[serde(serialize_with = "severity_str")]
+pub struct Problem {
     pub severity: Severity,
     /// A stable identifier (`unknown-directive`, `rp001-retry`, `tier-max-smtp-out` ...).
     pub code: &'static str,
@@ -88,11 +87,6 @@ pub struct Finding {
     pub fix: String,
 }
 
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes a reference
-fn severity_str<S: serde::Serializer>(s: &Severity, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(s.as_str())
-}
-
 /// The daily volume to Outlook the tier checks use, and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Volume {
@@ -104,7 +98,7 @@ pub struct Volume {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     /// Most severe first, then in file order.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<Problem>,
     pub volume: Option<Volume>,
     pub tier: Option<Tier>,
     /// The `PowerMTA` queues Microsoft's consumer domains land in (one when rolled up).
@@ -123,7 +117,7 @@ impl Report {
 /// Runs every check. `pools` are the pools known to carry Microsoft mail (from the accounting
 /// files); the article's `virtual-mta-pool` in the domain block is used as well.
 pub fn check(config: &Config, volume: Option<Volume>, pools: &[String]) -> Report {
-    let mut out = Findings::default();
+    let mut out = Problems::default();
     directives(config, &mut out);
     let queues = microsoft_queues(config);
     rollup(config, &queues, &mut out);
@@ -135,7 +129,7 @@ pub fn check(config: &Config, volume: Option<Volume>, pools: &[String]) -> Repor
         checked_pools = microsoft_pools(config, pools);
         tiers(config, &queues, t, &checked_pools, &mut out);
     } else {
-        out.push(Finding {
+        out.push(Problem {
             severity: Severity::Info,
             code: "tier-skipped",
             loc: None,
@@ -152,7 +146,7 @@ pub fn check(config: &Config, volume: Option<Volume>, pools: &[String]) -> Repor
     let mut findings = out.finish();
     findings.sort_by(|a, b| {
         a.severity.cmp(&b.severity).then_with(|| {
-            let key = |f: &Finding| f.loc.as_ref().map(|l| (l.file.clone(), l.line));
+            let key = |f: &Problem| f.loc.as_ref().map(|l| (l.file.clone(), l.line));
             key(a).cmp(&key(b))
         })
     });
@@ -168,16 +162,16 @@ pub fn check(config: &Config, volume: Option<Volume>, pools: &[String]) -> Repor
 /// Collects findings, merging those that differ only in their line, and per-queue findings
 /// (whose title holds `{queues}`) that differ only in their queue.
 #[derive(Default)]
-struct Findings {
-    list: Vec<Finding>,
+struct Problems {
+    list: Vec<Problem>,
     /// (code, title, fix) -> index in `list`
     index: BTreeMap<(&'static str, String, String), usize>,
     /// index in `list` -> the queues of a per-queue finding
     queues: BTreeMap<usize, Vec<String>>,
 }
 
-impl Findings {
-    fn push(&mut self, f: Finding) {
+impl Problems {
+    fn push(&mut self, f: Problem) {
         let key = (f.code, f.title.clone(), f.fix.clone());
         if let Some(&i) = self.index.get(&key) {
             if let Some(l) = f.loc
@@ -194,7 +188,7 @@ impl Findings {
 
     /// A finding about one Microsoft queue; the same finding at the same line for other queues
     /// becomes one finding naming them all.
-    fn push_for(&mut self, queue: &str, f: Finding) {
+    fn push_for(&mut self, queue: &str, f: Problem) {
         let key = (f.code, format!("{}@{:?}", f.title, f.loc), f.fix.clone());
         let i = if let Some(&i) = self.index.get(&key) {
             i
@@ -206,7 +200,7 @@ impl Findings {
         self.queues.entry(i).or_default().push(queue.to_owned());
     }
 
-    fn finish(mut self) -> Vec<Finding> {
+    fn finish(mut self) -> Vec<Problem> {
         for (i, queues) in self.queues {
             let f = &mut self.list[i];
             f.title = f.title.replace("{queues}", &queues_text(&queues));
@@ -227,7 +221,7 @@ const ENTRY_BLOCKS: [&str; 6] = [
     "email-patterns",
 ];
 
-fn directives(config: &Config, out: &mut Findings) {
+fn directives(config: &Config, out: &mut Problems) {
     for d in &config.directives {
         let block = d
             .context
@@ -246,7 +240,7 @@ fn directives(config: &Config, out: &mut Findings) {
         }
         if let Some((right, why)) = misspelling(&d.name) {
             let value = fixed_value(right, &d.value).unwrap_or_else(|| d.value.clone());
-            out.push(Finding {
+            out.push(Problem {
                 severity: Severity::Warning,
                 code: "unknown-directive",
                 loc: Some(d.loc.clone()),
@@ -261,7 +255,7 @@ fn directives(config: &Config, out: &mut Findings) {
             continue;
         }
         if !KNOWN.contains(&d.name.as_str()) {
-            out.push(Finding {
+            out.push(Problem {
                 severity: Severity::Info,
                 code: "unknown-directive",
                 loc: Some(d.loc.clone()),
@@ -281,8 +275,8 @@ fn directives(config: &Config, out: &mut Findings) {
 }
 
 /// The article's shorthand and other lines that read like directives but are not.
-fn special(d: &Directive, block: &str) -> Option<Finding> {
-    let f = |code, title: String, reasoning: &str, fix: &str| Finding {
+fn special(d: &Directive, block: &str) -> Option<Problem> {
+    let f = |code, title: String, reasoning: &str, fix: &str| Problem {
         severity: Severity::Warning,
         code,
         loc: Some(d.loc.clone()),
@@ -400,23 +394,10 @@ fn misspelling(name: &str) -> Option<(&'static str, String)> {
     let (best, distance) = KNOWN
         .iter()
         .filter(|k| k.len().abs_diff(name.len()) <= 2)
-        .map(|k| (*k, edit_distance(name, k)))
+        // The same distance as `--where` field names: a swap of neighbours is one edit.
+        .map(|k| (*k, strsim::osa_distance(name, k)))
         .min_by_key(|(k, d)| (*d, *k))?;
     (distance <= 2).then(|| (best, format!("`{best}` is the closest PowerMTA directive")))
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 const INTEGERS: [&str; 8] = [
@@ -489,10 +470,10 @@ fn whole_rate(v: &str) -> Option<String> {
     ))
 }
 
-fn value_check(d: &Directive) -> Option<Finding> {
+fn value_check(d: &Directive) -> Option<Problem> {
     let name = d.name.as_str();
     let v = d.value.trim();
-    let bad = |what: &str, fix: String| Finding {
+    let bad = |what: &str, fix: String| Problem {
         severity: Severity::Warning,
         code: "invalid-value",
         loc: Some(d.loc.clone()),
@@ -601,7 +582,7 @@ fn block_loc(config: &Config, queue: &str) -> Option<Loc> {
         .map(|b| b.loc.clone())
 }
 
-fn rollup(config: &Config, queues: &[Queue], out: &mut Findings) {
+fn rollup(config: &Config, queues: &[Queue], out: &mut Problems) {
     if queues.len() <= 1 {
         return;
     }
@@ -610,7 +591,7 @@ fn rollup(config: &Config, queues: &[Queue], out: &mut Findings) {
         .filter(|q| q.domains.len() == 1)
         .map(|q| q.name.as_str())
         .collect();
-    out.push(Finding {
+    out.push(Problem {
         severity: Severity::Critical,
         code: "microsoft-not-rolled-up",
         loc: block_loc(config, "hotmail.com").or_else(|| block_loc(config, MICROSOFT)),
@@ -644,7 +625,7 @@ fn entries(list: &super::PatternList) -> Vec<&super::PatternEntry> {
 }
 
 #[allow(clippy::too_many_lines)] // one pass per Microsoft queue, one paragraph per rule
-fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
+fn patterns(config: &Config, queues: &[Queue], out: &mut Problems) {
     for q in queues {
         let name = q.name.as_str();
         let list_setting = config.effective_setting(name, None, "smtp-pattern-list");
@@ -659,7 +640,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
             };
             out.push_for(
                 name,
-                Finding {
+                Problem {
                     severity: Severity::Critical,
                     code: "microsoft-no-pattern-list",
                     loc,
@@ -713,7 +694,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
                 .filter(|e| e.kind == "reply" && replies.iter().any(|r| e.matches(r)))
                 .collect();
             let Some(first) = matching.first() else {
-                out.push(Finding {
+                out.push(Problem {
                     severity: if label == "RP-001" {
                         Severity::Critical
                     } else {
@@ -758,7 +739,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
                 .iter()
                 .all(|r| matching.iter().any(|e| e.matches(r)))
             {
-                out.push(Finding {
+                out.push(Problem {
                     severity: Severity::Warning,
                     code: "pattern-misses-real-replies",
                     loc: Some(first.loc.clone()),
@@ -777,14 +758,14 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
             }
             let (secs, what, loc) = retry(first);
             if code == "rp001" && secs < min {
-                out.push(Finding {
+                out.push(Problem {
                     severity: Severity::Critical,
                     code: "rp001-retry",
                     loc: loc.or_else(|| Some(first.loc.clone())),
                     also: Vec::new(),
                     title: format!(
                         "RP-001 is retried after {} ({what}), sooner than 4h",
-                        interval(secs)
+                        duration::compact(secs)
                     ),
                     reasoning: "A 421 RP-001 is a reputation block; retrying it aggressively \
                                 generates more blocked connection attempts that worsen SNDS \
@@ -813,14 +794,14 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
                         .iter()
                         .any(|k| config.effective_setting(name, None, k).is_some()));
                 if secs < min && !fewer {
-                    out.push(Finding {
+                    out.push(Problem {
                         severity: Severity::Warning,
                         code: "rp002-no-slowdown",
                         loc: Some(first.loc.clone()),
                         also: Vec::new(),
                         title: format!(
                             "RP-002 is retried after {} with the same connections",
-                            interval(secs)
+                            duration::compact(secs)
                         ),
                         reasoning: "RP-002 says the connection rate limit was exceeded; the \
                                     article's answer is a lower connection rate and \
@@ -838,7 +819,7 @@ fn patterns(config: &Config, queues: &[Queue], out: &mut Findings) {
     }
 }
 
-fn dkim(config: &Config, queues: &[Queue], out: &mut Findings) {
+fn dkim(config: &Config, queues: &[Queue], out: &mut Problems) {
     let has_key = config
         .directives
         .iter()
@@ -872,7 +853,7 @@ fn dkim(config: &Config, queues: &[Queue], out: &mut Findings) {
         };
         out.push_for(
             &q.name,
-            Finding {
+            Problem {
                 severity: Severity::Warning,
                 code: "microsoft-no-dkim",
                 loc: sign
@@ -935,7 +916,7 @@ fn queues_text(queues: &[String]) -> String {
 }
 
 #[allow(clippy::too_many_lines)] // one paragraph per setting of the tier
-fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mut Findings) {
+fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mut Problems) {
     let limits = Limits::of(t);
     let why = |what: &str| {
         format!(
@@ -988,13 +969,13 @@ fn tiers(config: &Config, queues: &[Queue], t: &Tier, pools: &[String], out: &mu
             retry.push((
                 q.name.clone(),
                 here(&src),
-                format!("{}{}", interval(secs), default(&src)),
+                format!("{}{}", duration::compact(secs), default(&src)),
             ));
         }
     }
     let mut push = |code, setting: &str, above: bool, tier_value: &str, fix: String, items| {
         for o in off_tier(items) {
-            out.push(Finding {
+            out.push(Problem {
                 severity: Severity::Warning,
                 code,
                 loc: o.loc,
@@ -1055,7 +1036,7 @@ fn pool_budget(
     t: &Tier,
     limits: &Limits,
     pools: &[String],
-    out: &mut Findings,
+    out: &mut Problems,
 ) {
     for pool in pools {
         let Some(p) = config.pool(pool) else {
@@ -1091,7 +1072,7 @@ fn pool_budget(
         } else {
             format!("{size} {vmtas} x max-smtp-out = {total}")
         };
-        out.push(Finding {
+        out.push(Problem {
             severity: Severity::Warning,
             code: "tier-pool-budget",
             loc: Some(p.loc.clone()),
@@ -1121,21 +1102,6 @@ fn pool_budget(
             ),
         });
     }
-}
-
-/// `1200` as `20m`, `5400` as `1h30m`.
-fn interval(secs: u64) -> String {
-    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    let mut out = String::new();
-    for (n, unit) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
-        if n > 0 {
-            let _ = write!(out, "{n}{unit}");
-        }
-    }
-    if out.is_empty() {
-        out.push_str("0s");
-    }
-    out
 }
 
 fn rate_text(per_sec: f64) -> String {
@@ -1515,7 +1481,12 @@ mod tests {
             Some("5")
         );
         assert_eq!(fixed_value("max-smtp-out", "5"), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(strsim::osa_distance("kitten", "sitting"), 3);
+        // Two swaps of neighbours are two edits (four apart for plain Levenshtein).
+        assert_eq!(
+            misspelling("mxa-smtp-otu").map(|m| m.0),
+            Some("max-smtp-out")
+        );
     }
 
     #[test]

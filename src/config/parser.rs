@@ -344,7 +344,7 @@ impl Parser {
         let joined = base.join(target);
         let files = if glob::has_wildcards(target) {
             // A pattern that matches nothing is not an error: an empty conf.d is normal.
-            glob::expand(&joined)
+            glob::expand(base, target)
         } else if joined.exists() {
             vec![joined]
         } else {

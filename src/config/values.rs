@@ -2,38 +2,10 @@
 //! `10m,10m,1h` for `retry-after`) and rates (`0.5/s`, `200/h`, `10/m`, `1/min`, `400/day`,
 //! `6/10h`). Pure functions on text; never touches the accounting logs.
 
-/// Seconds in a time interval: a sequence of `NUMBER UNIT` (`w`, `d`, `h`, `m`, `s`, or
-/// `week`, `day`, `hour`, `hr`, `min`, `minute`, `sec`, `second`, with or without plural `s`).
-/// A bare number is seconds. `None` for anything else, including `never`.
+/// Seconds in a time interval, `None` for anything else, including `never`: the one span
+/// parser, [`crate::duration::parse`], read leniently as the config checks need.
 pub fn parse_duration(text: &str) -> Option<u64> {
-    let text = text.trim().to_ascii_lowercase();
-    if text.is_empty() {
-        return None;
-    }
-    let mut total = 0.0_f64;
-    let mut rest = text.as_str();
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_len == 0 {
-            return None;
-        }
-        let number: f64 = rest[..num_len].parse().ok()?;
-        rest = rest[num_len..].trim_start();
-        let unit_len = rest
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        let seconds = if unit.is_empty() {
-            1.0
-        } else {
-            unit_seconds(unit)?
-        };
-        total += number * seconds;
-        rest = rest[unit_len..].trim_start();
-    }
-    Some(total.round() as u64)
+    crate::duration::parse(text).ok()
 }
 
 /// The intervals of a comma-separated list (`retry-after 10m,10m,1h,4h`). `None` if any item is
@@ -62,21 +34,6 @@ pub fn parse_rate(text: &str) -> Option<f64> {
         return None;
     }
     Some(count / seconds as f64)
-}
-
-fn unit_seconds(unit: &str) -> Option<f64> {
-    let unit = unit
-        .strip_suffix('s')
-        .filter(|u| !u.is_empty())
-        .unwrap_or(unit);
-    Some(match unit {
-        "w" | "week" | "wk" => 604_800.0,
-        "d" | "day" => 86_400.0,
-        "h" | "hr" | "hour" => 3_600.0,
-        "m" | "min" | "minute" | "mn" => 60.0,
-        "s" | "sec" | "second" => 1.0,
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
@@ -115,7 +72,10 @@ mod tests {
         assert!(close(parse_rate("200/h"), 200.0 / 3600.0));
         assert!(close(parse_rate("10/m"), 10.0 / 60.0));
         assert!(close(parse_rate("1/min"), 1.0 / 60.0));
-        assert!(close(parse_rate("400/day"), 400.0 / 86_400.0));
+        assert!(close(
+            parse_rate("400/day"),
+            400.0 / crate::duration::DAY as f64
+        ));
         assert!(close(parse_rate("6/10h"), 6.0 / 36_000.0));
         assert_eq!(parse_rate("unlimited"), Some(f64::INFINITY));
         assert_eq!(parse_rate("fast"), None);

@@ -19,6 +19,7 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
+use crate::acct::time::TimeParser;
 use crate::config::side_file::{self, LOG_LINE_LIMIT};
 
 /// One connection of the log.
@@ -249,68 +250,12 @@ fn read_line<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> io::Result<Line> 
     Ok(Line::Long)
 }
 
-/// `YYYY-MM-DD HH:MM:SS` (optionally `.fff` and `+ZZZZ`/`-ZZZZ`/`Z`) at the start of a line:
-/// Unix seconds (UTC) and the rest of the line.
+/// `YYYY-MM-DD HH:MM:SS` (optionally `.fff` and a zone: `+ZZZZ`, `-ZZ:ZZ`, `Z`) at the start of a
+/// line: Unix seconds (UTC) and the rest of the line. The accounting files' parser, so both read
+/// a time alike (an invalid date or offset is no time).
 fn timestamp(line: &str) -> Option<(i64, &str)> {
-    let bytes = line.as_bytes();
-    if bytes.len() < 19 {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let s = line.get(r)?;
-        if !s.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
-    };
-    if bytes[4] != b'-'
-        || bytes[7] != b'-'
-        || !matches!(bytes[10], b' ' | b'T')
-        || bytes[13] != b':'
-    {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut rest = &line[19..];
-    if let Some(r) = rest.strip_prefix('.') {
-        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
-    }
-    let mut offset = 0;
-    let zone = rest.strip_prefix(' ').unwrap_or(rest);
-    if let Some(r) = zone.strip_prefix('Z') {
-        rest = r;
-    } else if let (Some(sign @ ('+' | '-')), Some(digits)) = (zone.chars().next(), zone.get(1..5))
-        && digits.bytes().all(|c| c.is_ascii_digit())
-    {
-        let v: i64 = digits.parse().ok()?;
-        offset = (v / 100 * 60 + v % 100) * 60 * if sign == '-' { -1 } else { 1 };
-        rest = &zone[5..];
-    }
-    let days = days_from_civil(year, month, day);
-    Some((
-        days * 86_400 + hour * 3600 + minute * 60 + second - offset,
-        rest,
-    ))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let (secs, len) = TimeParser::default().parse_iso_prefix(line.as_bytes())?;
+    Some((secs, line.get(len..)?))
 }
 
 /// The session number `( N)` or `[N]` after the timestamp, and the message after it.
@@ -399,6 +344,23 @@ mod tests {
         assert_eq!(timestamp("-0400"), None);
         assert_eq!(timestamp("2026-13-20 00:00:00 x"), None);
         assert_eq!(timestamp(">>> 220 ready"), None);
+    }
+
+    #[test]
+    fn an_invalid_date_or_offset_is_no_time_and_a_colon_offset_counts() {
+        // Found reading the code beside the accounting parser: this one took `2026-02-31` as
+        // March 3rd and read `+05:30` as UTC.
+        assert_eq!(timestamp("2026-02-31 00:00:00 ( 1)x"), None);
+        assert_eq!(timestamp("2025-02-29 00:00:00 ( 1)x"), None);
+        assert_eq!(
+            timestamp("2026-11-20 05:30:00+05:30 ( 1)x"),
+            Some((T0, " ( 1)x"))
+        );
+        assert_eq!(timestamp("2026-11-20 05:30:00 +0530 x"), Some((T0, " x")));
+        assert_eq!(timestamp("2026-11-20 00:00:00+2500 x"), None);
+        assert_eq!(timestamp("2026-11-20 00:00:00+05:3x x"), None);
+        assert_eq!(timestamp("2026-11-20 00:00:00 UTC x"), Some((T0, " x")));
+        assert_eq!(timestamp("2026-11-20 00:00:00.5 x"), Some((T0, " x")));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use crate::duration::DAY;
+
 /// A connection's life, Unix milliseconds, `open <= close`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
@@ -249,7 +251,7 @@ impl Series {
         let span = i64::from(last.0 - first.0) * i64::from(self.step);
         let step = match self.step {
             60 if span > 6 * 3600 => 300,
-            300 if span > 2 * 86_400 => 3600,
+            300 if span > 2 * DAY => 3600,
             _ => return,
         };
         let ratio = i32::try_from(step / self.step).unwrap_or(1);

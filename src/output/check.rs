@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::config::Loc;
-use crate::config::lint::{Finding, Report, Tier, Volume};
+use crate::config::lint::{Problem, Report, Tier, Volume};
 use crate::fmt::thousands;
 use crate::model::Severity;
 
@@ -19,7 +19,7 @@ fn count(r: &Report, s: Severity) -> usize {
 pub fn text(r: &Report, config: &Path) -> String {
     let mut out = String::new();
     let title = format!("pmta-lens check-config: {}", config.display());
-    let _ = writeln!(out, "{title}\n{}", "=".repeat(title.chars().count()));
+    let _ = writeln!(out, "{title}\n{}", "=".repeat(crate::fmt::width(&title)));
     match (&r.volume, &r.tier) {
         (Some(v), Some(t)) => {
             let _ = writeln!(
@@ -82,7 +82,7 @@ pub fn text(r: &Report, config: &Path) -> String {
     out
 }
 
-fn finding(out: &mut String, f: &Finding) {
+fn finding(out: &mut String, f: &Problem) {
     let at = f
         .loc
         .as_ref()
@@ -134,7 +134,7 @@ fn loc(l: &Loc) -> LocJson {
 }
 
 #[derive(Serialize)]
-struct FindingJson<'a> {
+struct ProblemJson<'a> {
     severity: &'static str,
     code: &'static str,
     file: Option<String>,
@@ -161,7 +161,7 @@ struct ReportJson<'a> {
     microsoft_queues: &'a [String],
     microsoft_pools: &'a [String],
     counts: Counts,
-    findings: Vec<FindingJson<'a>>,
+    findings: Vec<ProblemJson<'a>>,
 }
 
 /// The report as pretty-printed JSON, ending with a newline.
@@ -181,7 +181,7 @@ pub fn json(r: &Report, config: &Path, files: &[PathBuf]) -> String {
         findings: r
             .findings
             .iter()
-            .map(|f| FindingJson {
+            .map(|f| ProblemJson {
                 severity: f.severity.as_str(),
                 code: f.code,
                 file: f.loc.as_ref().map(|l| l.file.display().to_string()),

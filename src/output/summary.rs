@@ -14,7 +14,7 @@ use crate::scan::{FileReport, Malformed, ScanResult};
 
 /// One response code with what the rule table knows of it.
 #[derive(Clone, Debug)]
-pub struct CodeRow {
+pub struct CodeReport {
     pub name: String,
     pub bucket: Bucket<Code>,
     pub info: CodeInfo,
@@ -34,7 +34,7 @@ pub struct Summary<'a> {
     pub by_vmta: Vec<Bucket<Arc<str>>>,
     pub by_source_ip: Vec<Bucket<Arc<str>>>,
     pub by_domain: Vec<Destination<'a>>,
-    pub by_code: Vec<CodeRow>,
+    pub by_code: Vec<CodeReport>,
     /// The filter applied, if any.
     pub filter: Option<String>,
     /// What to act on, most severe first.
@@ -63,7 +63,7 @@ impl<'a> Summary<'a> {
         let by_code = agg
             .codes(|c| classifier.code_name(c))
             .into_iter()
-            .map(|bucket| CodeRow {
+            .map(|bucket| CodeReport {
                 name: classifier.code_name(bucket.key),
                 info: classifier.describe(bucket.key),
                 bucket,

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::fmt::width;
+
 /// Column alignment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Align {
@@ -39,8 +41,8 @@ impl Table {
             .map(|i| {
                 self.rows
                     .iter()
-                    .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
-                    .chain(std::iter::once(self.head[i].0.chars().count()))
+                    .map(|r| r.get(i).map_or(0, |c| width(c)))
+                    .chain(std::iter::once(width(&self.head[i].0)))
                     .max()
                     .unwrap_or(0)
             })
@@ -48,7 +50,7 @@ impl Table {
         let line = |cells: Vec<&str>| {
             let mut s = String::from(" ");
             for (i, c) in cells.iter().enumerate() {
-                let pad = widths[i].saturating_sub(c.chars().count());
+                let pad = widths[i].saturating_sub(width(c));
                 s.push(' ');
                 let last = i + 1 == cells.len();
                 match self.head[i].1 {
@@ -116,5 +118,25 @@ mod tests {
             t.markdown(),
             "| key | n |\n| --- | ---: |\n| outlook.com | 1,234 |\n| a\\|b | 5 |\n"
         );
+    }
+
+    #[test]
+    fn columns_align_in_display_columns_with_wide_and_combining_text() {
+        let mut t = Table::new(&[
+            ("domain", Align::Left),
+            ("subject", Align::Left),
+            ("n", Align::Right),
+        ]);
+        // `münchen.de` with a combining diaeresis: 11 chars, 10 columns.
+        t.row(vec!["mu\u{308}nchen.de".into(), "ascii".into(), "1".into()]);
+        // CJK: 4 chars, 8 columns.
+        t.row(vec!["例え.jp".into(), "お知らせ".into(), "22".into()]);
+        assert_eq!(
+            t.text(),
+            "  domain      subject    n\n  mu\u{308}nchen.de  ascii      1\n  例え.jp     お知らせ  22\n"
+        );
+        for line in t.text().lines() {
+            assert_eq!(width(line), 26, "{line}");
+        }
     }
 }

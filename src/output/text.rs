@@ -28,7 +28,11 @@ impl Doc {
     pub(super) fn heading(&mut self, title: &str) {
         match self.style {
             Style::Text => {
-                let _ = writeln!(self.out, "\n{title}\n{}", "-".repeat(title.chars().count()));
+                let _ = writeln!(
+                    self.out,
+                    "\n{title}\n{}",
+                    "-".repeat(crate::fmt::width(title))
+                );
             }
             Style::Markdown => {
                 let _ = writeln!(self.out, "\n## {title}\n");

@@ -14,6 +14,7 @@ use super::reader::{ParsedRow, Reader};
 use super::theme::Theme;
 use crate::aggregate::{Aggregates, CellCounts, SenderLine};
 use crate::classify::{Classifier, CodeInfo};
+use crate::duration::DAY;
 use crate::filter::Filter;
 use crate::model::{Code, TypeCounts};
 
@@ -194,7 +195,7 @@ impl CodeRow {
 
 /// One row of Senders or Domains: counts by type, counts of the Microsoft codes, top code.
 #[derive(Clone, Debug)]
-pub struct Line {
+pub struct CountsRow {
     pub key: Arc<str>,
     pub counts: TypeCounts,
     /// Aligned with [`Derived::ms_codes`].
@@ -206,8 +207,8 @@ pub struct Line {
 /// A rolled-up destination and its member domains.
 #[derive(Clone, Debug)]
 pub struct DomainRow {
-    pub line: Line,
-    pub members: Vec<Line>,
+    pub line: CountsRow,
+    pub members: Vec<CountsRow>,
 }
 
 impl DomainRow {
@@ -236,7 +237,7 @@ pub struct Derived {
     pub ms_codes: Vec<Code>,
     /// The busiest destinations, for the Overview.
     pub top_domains: Vec<(Arc<str>, TypeCounts)>,
-    pub senders: Vec<Line>,
+    pub senders: Vec<CountsRow>,
     /// `senders` is up to date (it is derived when the Senders view is shown).
     pub senders_ready: bool,
     pub domains: Vec<DomainRow>,
@@ -266,7 +267,7 @@ const ROW_WINDOW: usize = 200;
 
 /// What the app needs from outside, fixed for a session.
 #[derive(Clone, Debug)]
-pub struct Ctx {
+pub struct Session {
     pub classifier: Arc<Classifier>,
     pub theme: Theme,
     pub follow: bool,
@@ -280,7 +281,7 @@ pub struct Ctx {
 #[derive(Debug)]
 #[allow(clippy::struct_excessive_bools)] // independent switches: help, detail, paused, quit
 pub struct App {
-    pub ctx: Ctx,
+    pub ctx: Session,
     pub view: View,
     pub data: Snapshot,
     pub derived: Derived,
@@ -319,7 +320,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(ctx: Ctx, filter: Filter) -> App {
+    pub fn new(ctx: Session, filter: Filter) -> App {
         App {
             ctx,
             view: View::Overview,
@@ -803,7 +804,7 @@ impl App {
         let c = Arc::clone(&self.ctx.classifier);
         let mut d = Derived {
             multi_day: match (agg.first, agg.last) {
-                (Some(a), Some(b)) => a.div_euclid(86_400) != b.div_euclid(86_400),
+                (Some(a), Some(b)) => a.div_euclid(DAY) != b.div_euclid(DAY),
                 _ => false,
             },
             ..Derived::default()
@@ -942,8 +943,8 @@ fn term(field: &str, value: &str) -> String {
 type Tally = (TypeCounts, FxHashMap<Code, u64>);
 
 /// Lines of groups of rows, with the Microsoft code counts and the top code of each group.
-fn lines(c: &Classifier, ms_codes: &[Code], map: FxHashMap<Arc<str>, Tally>) -> Vec<Line> {
-    let mut out: Vec<Line> = map
+fn lines(c: &Classifier, ms_codes: &[Code], map: FxHashMap<Arc<str>, Tally>) -> Vec<CountsRow> {
+    let mut out: Vec<CountsRow> = map
         .into_iter()
         .map(|(k, (counts, codes))| {
             let top_code = codes
@@ -955,7 +956,7 @@ fn lines(c: &Classifier, ms_codes: &[Code], map: FxHashMap<Arc<str>, Tally>) -> 
                         .then_with(|| c.code_name(*b.0).cmp(&c.code_name(*a.0)))
                 })
                 .map(|(code, n)| (*code, *n));
-            Line {
+            CountsRow {
                 key: k,
                 counts,
                 ms: ms_codes
@@ -975,7 +976,7 @@ fn rate(n: u64, of: u64) -> u64 {
     n.saturating_mul(1_000_000).checked_div(of).unwrap_or(0)
 }
 
-fn compare_lines(a: &Line, b: &Line, s: Sort) -> std::cmp::Ordering {
+fn compare_lines(a: &CountsRow, b: &CountsRow, s: Sort) -> std::cmp::Ordering {
     let (ca, cb) = (&a.counts, &b.counts);
     let (aa, ab) = (ca.attempts(), cb.attempts());
     let primary = match s.col {
@@ -995,7 +996,7 @@ fn compare_lines(a: &Line, b: &Line, s: Sort) -> std::cmp::Ordering {
         .then_with(|| a.key.cmp(&b.key))
 }
 
-fn sort_lines(v: &mut [Line], s: Sort) {
+fn sort_lines(v: &mut [CountsRow], s: Sort) {
     v.sort_by(|a, b| compare_lines(a, b, s));
 }
 

@@ -72,7 +72,9 @@ pub struct Spec {
     /// Connections view says what it needs.
     pub budget: Option<Arc<crate::cli::connections::Setup>>,
     /// Test hook: panic in a scan worker before reading (the end-to-end test checks that the
-    /// terminal is restored). Set only from the `PMTA_LENS_TEST_PANIC` environment variable.
+    /// terminal is restored). Set only from the `PMTA_LENS_TEST_PANIC` environment variable, in
+    /// a build with the `testing` feature (`cargo test` builds one).
+    #[cfg(feature = "testing")]
     pub panic_in_worker: bool,
 }
 
@@ -509,7 +511,7 @@ impl Scanner {
             hints,
         };
         let quiet = self.opts.quiet();
-        let ctx = analysis::Context {
+        let ctx = analysis::AnalysisInput {
             inputs: &inputs,
             opts: &quiet,
             classifier: &self.spec.classifier,
@@ -543,7 +545,7 @@ impl Scanner {
                 // The replay's state is not needed again: finished, not copied.
                 self.gathered.estimate.take().and_then(|s| s.finish().ok())
             };
-            let mut ctx = connections::Context::new(
+            let mut ctx = connections::ConnectionsInput::new(
                 &result,
                 &self.spec.plan.rollup,
                 &self.spec.classifier,
@@ -655,6 +657,7 @@ fn follow_loop(
     tell: &dyn Fn(Msg) -> bool,
 ) {
     let follow = spec.follow;
+    #[cfg(feature = "testing")]
     if spec.panic_in_worker {
         use rayon::prelude::*;
         (0..64).into_par_iter().for_each(|i| {

@@ -3,8 +3,16 @@
 //! installed before the terminal is touched, for panics on any thread (the scan's rayon workers
 //! included: the hook runs on the panicking thread, whichever it is), and handlers for the
 //! signals that end a process (`kill`, a hang-up, a crash: see [`fatal`]).
+//!
+//! Why not `ratatui::init` / `ratatui::restore`: their panic hook restores at once, possibly in
+//! the middle of a frame another thread is drawing (ours waits for it, and tells the UI to stop
+//! drawing); they install nothing for SIGTERM, SIGHUP or a crash (`tests/tui_tmux.rs` kills the
+//! dashboard and checks the shell is usable); `restore` is not idempotent (leaving the
+//! alternate screen twice moves the cursor back up), and stops at its first failing step where
+//! ours still tries the others. Installed after ours, their hook would restore a second time.
+//! What ratatui's helpers would replace here is a few calls; the type is theirs.
 
-use std::io::{self, Stdout};
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
@@ -26,7 +34,7 @@ static HOOK: Once = Once::new();
 /// frames, never in the middle of one (or just before the next).
 static DRAWING: Mutex<()> = Mutex::new(());
 
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+pub type Term = ratatui::DefaultTerminal;
 
 /// Restores the terminal when dropped.
 #[derive(Debug)]

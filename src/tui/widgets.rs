@@ -8,17 +8,17 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use crate::fmt::{percent, thousands};
+use crate::fmt::{self, percent, split_at_width, thousands};
 
-/// `s` cut to `width` characters, with `…` when cut.
+/// `s` cut to `width` display columns, with `…` when cut.
 pub fn fit(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
+    if fmt::width(s) <= width {
         return s.to_string();
     }
     if width == 0 {
         return String::new();
     }
-    let mut out: String = s.chars().take(width - 1).collect();
+    let mut out = split_at_width(s, width - 1).0.to_string();
     out.push('…');
     out
 }
@@ -55,7 +55,7 @@ pub fn text(buf: &mut Buffer, area: Rect, dy: u16, s: &str, style: Style) {
 pub fn rule(buf: &mut Buffer, area: Rect, dy: u16, title: &str, style: Style) {
     let w = area.width as usize;
     let head = format!("── {title} ");
-    let rest = w.saturating_sub(head.chars().count());
+    let rest = w.saturating_sub(fmt::width(&head));
     text(
         buf,
         area,
@@ -65,13 +65,13 @@ pub fn rule(buf: &mut Buffer, area: Rect, dy: u16, title: &str, style: Style) {
     );
 }
 
-/// Word-wraps `s` to `width` columns.
+/// Word-wraps `s` to `width` display columns.
 pub fn wrap(s: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut out = Vec::new();
     let mut cur = String::new();
     for word in s.split_whitespace() {
-        let need = cur.chars().count() + usize::from(!cur.is_empty()) + word.chars().count();
+        let need = fmt::width(&cur) + usize::from(!cur.is_empty()) + fmt::width(word);
         if need > width && !cur.is_empty() {
             out.push(std::mem::take(&mut cur));
         }
@@ -79,17 +79,39 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
             cur.push(' ');
         }
         cur.push_str(word);
-        while cur.chars().count() > width {
-            let head: String = cur.chars().take(width).collect();
-            let tail: String = cur.chars().skip(width).collect();
-            out.push(head);
-            cur = tail;
+        while fmt::width(&cur) > width {
+            // At least one character a line, even one wider than the line.
+            let cut = match split_at_width(&cur, width).0.len() {
+                0 => cur.chars().next().map_or(cur.len(), char::len_utf8),
+                n => n,
+            };
+            let tail = cur.split_off(cut);
+            out.push(std::mem::replace(&mut cur, tail));
         }
     }
     if !cur.is_empty() {
         out.push(cur);
     }
     out
+}
+
+/// Each row of `buf` as text, trailing spaces trimmed, a wide character once (the cell after it
+/// is its own, not a space): what a terminal would show (tests, snapshots).
+#[cfg(any(test, feature = "testing"))]
+pub fn buffer_lines(buf: &Buffer) -> Vec<String> {
+    let area = buf.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            let mut line = String::new();
+            let mut x = area.left();
+            while x < area.right() {
+                let symbol = buf[(x, y)].symbol();
+                line.push_str(symbol);
+                x = x.saturating_add(fmt::width(symbol).max(1) as u16);
+            }
+            line.trim_end().to_string()
+        })
+        .collect()
 }
 
 /// Unix seconds as `10:03` (or `01-14 10:03` when the range spans days), UTC.
@@ -118,4 +140,34 @@ pub fn hms(t: i64, multi_day: bool) -> String {
             }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_counts_display_columns() {
+        assert_eq!(fit("outlook.com", 11), "outlook.com");
+        assert_eq!(fit("outlook.com", 8), "outlook…");
+        // A CJK subject takes two columns a character: 5 columns hold two and the ellipsis.
+        assert_eq!(fit("お知らせです", 5), "お知…");
+        assert_eq!(fmt::width(&fit("お知らせです", 6)), 5);
+        // A combining mark takes none: `münchen.de` fits in 10 although it is 11 chars.
+        assert_eq!(fit("mu\u{308}nchen.de", 10), "mu\u{308}nchen.de");
+        assert_eq!(fit("mu\u{308}nchen.de", 3), "mu\u{308}…");
+        assert_eq!(fit("abc", 0), "");
+    }
+
+    #[test]
+    fn wrap_counts_display_columns() {
+        assert_eq!(wrap("RP-002 rate limit", 8), ["RP-002", "rate", "limit"]);
+        assert_eq!(wrap("お知らせ です", 4), ["お知", "らせ", "です"]);
+        assert_eq!(wrap("abcdefgh", 3), ["abc", "def", "gh"]);
+        // A character wider than the line still gets one, alone: no endless loop.
+        assert_eq!(wrap("例え", 1), ["例", "え"]);
+        for line in wrap("件名: お知らせ 配信 停止 のお願い mu\u{308}nchen.de", 7) {
+            assert!(fmt::width(&line) <= 7, "{line}");
+        }
+    }
 }

@@ -16,7 +16,7 @@ use std::path::Path;
 use pmta_lens::acct::discover::discover;
 use pmta_lens::classify::Classifier;
 use pmta_lens::config::Config;
-use pmta_lens::connections::{self, Context, Params, Settings, Span, Stats, Steps};
+use pmta_lens::connections::{self, ConnectionsInput, Params, Settings, Span, Stats, Steps};
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::{self, ScanOptions};
@@ -219,7 +219,7 @@ pub fn measure(s: &Scenario, dir: &Path, params: Params) -> Vec<Pair> {
     let opts = ScanOptions::default();
     let plan = pmta_lens::connections::plan(rollup.clone(), Some(&config));
     let result = scan::run(&inputs, &opts, &classifier, &Filter::default(), &plan);
-    let mut ctx = Context::new(&result, &rollup, &classifier, &inputs, &opts);
+    let mut ctx = ConnectionsInput::new(&result, &rollup, &classifier, &inputs, &opts);
     ctx.config = Some(&config);
     let settings = Settings {
         estimate: params,

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 
 use super::table_area;
 use crate::fmt::thousands;
-use crate::tui::app::{App, LINE_SORTS, Line, Sort, View};
+use crate::tui::app::{App, CountsRow, LINE_SORTS, Sort, View};
 use crate::tui::widgets::table::{Cell, Col, Table};
 use crate::tui::widgets::{self, count, fit, pct};
 
@@ -82,7 +82,7 @@ pub fn line_cols(app: &App, key: &str) -> Vec<Col> {
 }
 
 /// The cells of one Senders or Domains row.
-pub fn line_cells(app: &App, key: String, l: &Line) -> Vec<Cell> {
+pub fn line_cells(app: &App, key: String, l: &CountsRow) -> Vec<Cell> {
     let t = app.ctx.theme;
     let c = &l.counts;
     let a = c.attempts();

@@ -7,6 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Sparkline, Widget};
 
+use crate::duration::DAY;
 use crate::fmt::thousands;
 use crate::tui::app::{App, View};
 use crate::tui::data::Burst;
@@ -191,7 +192,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                             hm(b.start, md),
                             hm(
                                 b.end,
-                                md && b.start.div_euclid(86_400) != b.end.div_euclid(86_400)
+                                md && b.start.div_euclid(DAY) != b.end.div_euclid(DAY)
                             ),
                             thousands(b.count),
                             thousands(b.peak_per_minute)

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::fit;
+use crate::fmt::width as text_width;
 use crate::tui::theme::Theme;
 
 /// One column.
@@ -79,14 +80,14 @@ impl Table {
                     .rows
                     .iter()
                     .filter_map(|r| r.get(i))
-                    .map(|(s, _)| s.chars().count())
+                    .map(|(s, _)| text_width(s))
                     .max()
                     .unwrap_or(0);
                 let title =
-                    c.title.chars().count() + usize::from(self.sorted.is_some_and(|s| s.0 == i));
-                let w = content.max(title) as u16;
+                    text_width(&c.title) + usize::from(self.sorted.is_some_and(|s| s.0 == i));
+                let w = cols(content.max(title));
                 if c.grow {
-                    w.min(c.max).min(c.min).max(title as u16)
+                    w.min(c.max).min(c.min).max(cols(title))
                 } else {
                     w.min(c.max)
                 }
@@ -130,7 +131,7 @@ impl Table {
                     .rows
                     .iter()
                     .filter_map(|r| r.get(i))
-                    .map(|(s, _)| s.chars().count() as u16)
+                    .map(|(s, _)| cols(text_width(s)))
                     .max()
                     .unwrap_or(0)
                     .min(c.max);
@@ -185,6 +186,11 @@ impl Table {
     }
 }
 
+/// A width in columns as the terminal counts them, `u16`, without wrapping a long text around.
+fn cols(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn put(buf: &mut Buffer, x: u16, y: u16, w: u16, s: &str, right: bool, style: Style, limit: u16) {
     if x >= limit {
@@ -192,7 +198,50 @@ fn put(buf: &mut Buffer, x: u16, y: u16, w: u16, s: &str, right: bool, style: St
     }
     let w = w.min(limit - x);
     let s = fit(s, w as usize);
-    let pad = (w as usize).saturating_sub(s.chars().count()) as u16;
+    let pad = cols((w as usize).saturating_sub(text_width(&s)));
     let x = if right { x + pad } else { x };
     buf.set_stringn(x, y, &s, w as usize, style);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screen(t: &Table, width: u16, height: u16) -> Vec<String> {
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        t.render(area, &mut buf);
+        crate::tui::widgets::buffer_lines(&buf)
+    }
+
+    #[test]
+    fn columns_are_as_wide_as_their_text_shows() {
+        let cell = |s: &str| (s.to_string(), Style::default());
+        let t = Table {
+            cols: vec![
+                Col::left("domain", 20, 0),
+                Col::left("subject", 20, 0),
+                Col::right("n", 5, 0),
+            ],
+            rows: vec![
+                // A combining diaeresis: 11 chars, 10 columns.
+                vec![cell("mu\u{308}nchen.de"), cell("ascii"), cell("1")],
+                // CJK: two columns a character.
+                vec![cell("例え.jp"), cell("お知らせ"), cell("22")],
+            ],
+            selected: None,
+            sorted: None,
+            theme: Theme { color: false },
+        };
+        let lines = screen(&t, 30, 3);
+        assert_eq!(lines[0], "domain     subject   n");
+        assert_eq!(lines[1], "mu\u{308}nchen.de ascii     1");
+        assert_eq!(lines[2], "例え.jp    お知らせ 22");
+        // Too narrow: wide text is cut at a character boundary, with the ellipsis, in 5 columns.
+        let narrow = Table {
+            cols: vec![Col::left("domain", 5, 0)],
+            ..t
+        };
+        assert_eq!(screen(&narrow, 5, 3)[2], "例え…");
+    }
 }
