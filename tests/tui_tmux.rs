@@ -133,7 +133,7 @@ fn an_operator_session_at_80x24() {
                 "Action",
             ][..],
         ),
-        ("3", &["9 VMTAs", "vmta-ms-01"]),
+        ("3", &["7 VMTAs + (unattributed) (none)", "vmta-ms-01"]),
         ("g", &["sending IPs", "192.0.2.10"]),
         ("4", &["destinations", "outlook.com (10)"]),
         ("5", &["peak / budget", "outlook.com · microsoft-pool"]),
@@ -312,4 +312,58 @@ fn a_killed_dashboard_restores_the_terminal() {
         }
         assert!(!t.screen().contains("1 Overview"), "{}", t.screen());
     }
+}
+
+/// `pmta-lens /nonexistent` says why and exits 2 as `summary` does, without opening an empty
+/// dashboard; with something else to read, the dashboard opens, and on quitting says again
+/// what could not be read and exits 2.
+#[test]
+fn a_path_that_cannot_be_read_is_said_and_exits_2() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = dir.path().join("status");
+    let missing = dir.path().join("nonexistent");
+    let command = format!(
+        "'{}' '{}'; echo $? > '{}'; sleep 30",
+        env!("CARGO_BIN_EXE_pmta-lens"),
+        missing.display(),
+        status.display()
+    );
+    let t = Tmux::start("missing", "NO_COLOR=1", &command);
+    t.wait_until(30, "did not exit on a path it cannot read", || {
+        status.exists()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        std::fs::read_to_string(&status).expect("status").trim(),
+        "2"
+    );
+    let s = t.screen();
+    assert!(s.contains("No such file or directory"), "{s}");
+    assert!(s.contains("nothing to read"), "{s}");
+    assert!(!s.contains("1 Overview"), "{s}");
+    drop(t);
+
+    let status = dir.path().join("status2");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let command = format!(
+        "'{}' '{}' '{}'; echo $? > '{}'; sleep 30",
+        env!("CARGO_BIN_EXE_pmta-lens"),
+        missing.display(),
+        samples.display(),
+        status.display()
+    );
+    let t = Tmux::start("missing2", "NO_COLOR=1", &command);
+    t.wait_for(&["1 Overview", "scan complete", "575 records", "1 input prob"]);
+    t.keys(&["q"]);
+    t.wait_until(10, "did not quit on q", || status.exists());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        std::fs::read_to_string(&status).expect("status").trim(),
+        "2"
+    );
+    let s = t.screen();
+    assert!(s.contains("No such file or directory"), "{s}");
 }

@@ -66,14 +66,24 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let unit = if per == 1 {
         "minute".to_string()
     } else {
-        format!("{per} minutes")
+        format!("{} minutes", thousands(per as u64))
+    };
+    let list = app.lists[View::Timeline.index()];
+    let pos = if minutes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " · {}/{}",
+            thousands(list.selected as u64 + 1),
+            thousands(minutes.len() as u64)
+        )
     };
     widgets::rule(
         buf,
         chart,
         0,
         &format!(
-            "Deferrals per {unit} (UTC) · {} minutes with rows",
+            "Deferrals per {unit} (UTC) · {} minutes with rows{pos}",
             thousands(minutes.len() as u64)
         ),
         t.dim(),
