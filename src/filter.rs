@@ -35,7 +35,7 @@ pub struct RowView<'a> {
     pub rcpt: &'a [u8],
     /// The envelope sender (`orig`).
     pub orig: &'a [u8],
-    /// PowerMTA's queue (`queue`: `domain/vmta` or a rollup queue).
+    /// The `queue` column (`domain/vmta` or a rollup queue).
     pub queue: &'a [u8],
     /// The envelope id (`envId`).
     pub env_id: &'a [u8],
@@ -77,7 +77,7 @@ pub enum Field {
     Rcpt,
     /// The envelope sender.
     Orig,
-    /// PowerMTA's queue name.
+    /// The queue the row was in.
     Queue,
     /// The envelope id.
     EnvId,

@@ -4,6 +4,7 @@
 //! `--follow` through the loader (appends, an unfinished line, rotation to a new file).
 #![cfg(feature = "tui")]
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -976,9 +977,10 @@ fn counts_have_thousands_separators_and_lists_say_where_the_selection_is() {
     let path = dir.path().join("acct-many.csv");
     let mut text = String::from("type,timeLogged,rcpt,dsnStatus,dsnDiag,dlvSourceIp,vmta\n");
     for n in 0..1203 {
-        text.push_str(&format!(
-            "d,2026-01-14 10:00:00+0000,u@d{n}.example,2.0.0 (ok),\"smtp;250 ok\",192.0.2.10,vmta-1\n"
-        ));
+        let _ = writeln!(
+            text,
+            "d,2026-01-14 10:00:00+0000,u@d{n}.example,2.0.0 (ok),\"smtp;250 ok\",192.0.2.10,vmta-1"
+        );
     }
     std::fs::write(&path, text).expect("write");
     let mut app = new_app(false);

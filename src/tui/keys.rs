@@ -2,6 +2,8 @@
 //! the `?` screen and the key tables of docs/dashboard.md are all made, so they cannot drift
 //! apart (a test compares the docs with [`markdown`]).
 
+use std::fmt::Write as _;
+
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{Action, Edit};
@@ -359,13 +361,15 @@ pub fn lookup(mode: Mode, ev: &KeyEvent) -> Option<Action> {
 pub fn markdown() -> String {
     let mut out = String::new();
     for mode in [Mode::Views, Mode::Prompt, Mode::Help] {
-        out.push_str(&format!(
+        // writing into a String cannot fail
+        let _ = write!(
+            out,
             "{}:\n\n| key | what it does |\n| --- | --- |\n",
             mode.title()
-        ));
+        );
         for r in ROWS.iter().filter(|r| r.mode == mode) {
             let keys: Vec<String> = r.label().split(' ').map(|k| format!("`{k}`")).collect();
-            out.push_str(&format!("| {} | {} |\n", keys.join(" "), r.doc));
+            let _ = writeln!(out, "| {} | {} |", keys.join(" "), r.doc);
         }
         out.push('\n');
     }
