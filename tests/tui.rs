@@ -878,6 +878,22 @@ fn the_prompt_edits_in_the_line_recalls_filters_and_completes_from_the_data() {
     assert_eq!(prompt_text(&app).0, "vmta=vmta-ms-02 code=RP-002");
     app.update(Action::Prompt(Edit::Newer));
     assert_eq!(prompt_text(&app).0, "domain=hotmail.co");
+    // the --where the dashboard was opened with is in the history too
+    let f = Filter::parse("code=RP-001", &Classifier::builtin(), fixed_now()).expect("valid");
+    let mut app = App::new(
+        Ctx {
+            classifier: Arc::new(Classifier::builtin()),
+            theme: Theme { color: false },
+            follow: false,
+            now: fixed_now,
+            source: "sample-logs/".into(),
+        },
+        f,
+    );
+    app.update(Action::OpenPrompt);
+    app.update(Action::Prompt(Edit::KillToStart));
+    app.update(Action::Prompt(Edit::Older));
+    assert_eq!(prompt_text(&app).0, "code=RP-001");
 }
 
 #[test]

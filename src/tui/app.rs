@@ -330,6 +330,12 @@ pub struct App {
 
 impl App {
     pub fn new(ctx: Ctx, filter: Filter) -> App {
+        // the `--where` the dashboard was opened with is the session's first filter
+        let filters_used = if filter.is_empty() {
+            Vec::new()
+        } else {
+            vec![filter.as_str().to_string()]
+        };
         App {
             ctx,
             view: View::Overview,
@@ -338,7 +344,7 @@ impl App {
             filter,
             history: Vec::new(),
             restore: None,
-            filters_used: Vec::new(),
+            filters_used,
             prompt: None,
             message: None,
             generation: 0,
