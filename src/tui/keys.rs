@@ -12,7 +12,7 @@ use super::app::View;
 /// A key as bound (and as shown).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Key {
-    /// A character typed without Ctrl or Alt (`N` is Shift-n).
+    /// A character typed without Ctrl (`N` is Shift-n).
     Char(char),
     /// Ctrl and a letter.
     Ctrl(char),
@@ -23,9 +23,10 @@ pub enum Key {
 impl Key {
     pub fn matches(self, ev: &KeyEvent) -> bool {
         let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = ev.modifiers.contains(KeyModifiers::ALT);
         match (self, ev.code) {
-            (Key::Char(c), KeyCode::Char(e)) => c == e && !ctrl && !alt,
+            // Alt is let through: a terminal sends Esc and a key typed quickly after it as
+            // Alt and that key, and the key should still work.
+            (Key::Char(c), KeyCode::Char(e)) => c == e && !ctrl,
             (Key::Ctrl(c), KeyCode::Char(e)) => c.eq_ignore_ascii_case(&e) && ctrl,
             (Key::Code(k), code) => k == code,
             _ => false,

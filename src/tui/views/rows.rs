@@ -19,8 +19,13 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
     let idx = &app.data.rows;
     let mut note = format!(
-        "{} matching rows{}",
+        "{} matching row{}{}",
         thousands(app.data.aggregates.records),
+        if app.data.aggregates.records == 1 {
+            ""
+        } else {
+            "s"
+        },
         if app.data.complete { "" } else { " so far" }
     );
     if idx.unlocated > 0 {
