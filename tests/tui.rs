@@ -1049,6 +1049,7 @@ fn a_filter_that_matches_nothing_says_so_once_the_scan_is_done() {
         View::Senders,
         View::Domains,
         View::Codes,
+        View::Timeline,
         View::Rows,
     ] {
         app.update(Action::Show(v));

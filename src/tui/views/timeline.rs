@@ -93,10 +93,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             buf,
             chart,
             1,
-            if app.data.complete {
-                "No timestamped rows."
+            &if app.data.complete && app.data.aggregates.records > 0 {
+                "No timestamped rows.".to_string()
             } else {
-                "Scanning…"
+                super::empty_note(app, "rows")
             },
             t.text(),
         );
