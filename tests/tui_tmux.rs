@@ -367,3 +367,52 @@ fn a_path_that_cannot_be_read_is_said_and_exits_2() {
     let s = t.screen();
     assert!(s.contains("No such file or directory"), "{s}");
 }
+
+/// Issue 11 as an operator types it: `3 jjjj Enter ⌫` comes back to the fifth VMTA, and the
+/// prompt edits, completes and recalls with the terminal's own keys.
+#[test]
+fn backspace_restores_the_selection_and_the_prompt_edits_with_real_keys() {
+    if !have_tmux() {
+        return;
+    }
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let command = format!(
+        "'{}' '{}'; sleep 30",
+        env!("CARGO_BIN_EXE_pmta-lens"),
+        samples.display()
+    );
+    let t = Tmux::start("keys", "NO_COLOR=1", &command);
+    t.wait_for(&["1 Overview", "scan complete"]);
+    t.keys(&["3"]);
+    t.wait_for(&["7 VMTAs + (unattributed) (none)", "1/9"]);
+    for _ in 0..4 {
+        t.keys(&["j"]);
+    }
+    t.wait_for(&["5/9"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["filter: vmta=vmta-ms-03", "55 matching rows", "1/55"]);
+    t.keys(&["BSpace"]);
+    t.wait_for(&["filter: none", "5/9"]);
+    // Tab completes the field, then the value; Home, Ctrl-K and the rest edit in the line
+    t.keys(&["/"]);
+    t.wait_for(&["Enter apply"]);
+    t.keys(&["-l", "vm"]);
+    t.keys(&["Tab"]);
+    t.wait_for(&["/ vmta= "]);
+    t.keys(&["-l", "vmta-t"]);
+    t.keys(&["Tab"]);
+    t.wait_for(&["/ vmta=vmta-tx-01 "]);
+    t.keys(&["-l", "code=RP-002"]);
+    t.keys(&["Home", "Right", "Right", "Right", "Right", "Right", "C-k"]);
+    t.wait_for(&["/ vmta= "]);
+    t.keys(&["C-u", "Up"]);
+    t.wait_for(&["/ vmta=vmta-ms-03 "]);
+    t.keys(&["C-w"]);
+    t.keys(&["-l", "ip=192.0.2.1"]);
+    t.keys(&["Tab"]);
+    t.wait_for(&["candidates", "192.0.2.10", "192.0.2.13"]);
+    t.keys(&["-l", "1"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["filter: ip=192.0.2.11", "of 575 rows match"]);
+    t.keys(&["q"]);
+}
