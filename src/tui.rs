@@ -8,7 +8,9 @@ pub mod action;
 pub mod app;
 pub mod data;
 mod event;
+pub mod keys;
 pub mod loader;
+pub mod prompt;
 pub mod reader;
 mod terminal;
 pub mod theme;
@@ -29,9 +31,10 @@ use self::app::{App, Session};
 use self::event::{Event, Events};
 use self::loader::{Loader, Msg, Spec};
 use self::theme::Theme;
-use crate::acct::discover::discover;
+use crate::acct::discover::{InputKind, discover};
 use crate::analysis::AnalysisParams;
 use crate::classify::Classifier;
+use crate::error::InputError;
 use crate::filter::Filter;
 
 /// How the dashboard was asked for on the command line.
@@ -77,11 +80,37 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
         None => Filter::default(),
     };
     let (inputs, errors) = discover(&o.paths);
-    if inputs.is_empty() {
-        for e in &errors {
-            crate::cli::stdout::warn(e);
+    // A file that cannot be opened is found out here, before the terminal is taken: with
+    // nothing readable the dashboard would only show an empty screen and exit 0.
+    let mut problems: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{e}{}", e.outcome()))
+        .collect();
+    let readable = inputs
+        .iter()
+        .filter(|i| {
+            if !matches!(i.kind, InputKind::Plain | InputKind::Gzip) {
+                // standard input and pipes are read once, by the scan: never opened here
+                return true;
+            }
+            match std::fs::File::open(&i.path) {
+                Ok(_) => true,
+                Err(source) => {
+                    let e = InputError::Io {
+                        path: i.path.clone(),
+                        source,
+                    };
+                    problems.push(format!("{e}{}", e.outcome()));
+                    false
+                }
+            }
+        })
+        .count();
+    if readable == 0 {
+        for p in &problems {
+            crate::cli::stdout::warn(p);
         }
-        anyhow::bail!("nothing to read");
+        anyhow::bail!("nothing to read: no input could be read");
     }
     crate::cli::workers::one_allocator_arena();
     let pool = Arc::new(crate::cli::workers::pool(o.threads)?);
@@ -115,7 +144,17 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
     app.update(Action::Resize(size.width, size.height));
     let result = main_loop(&mut term, &mut app, &spec, &pool);
     drop(guard);
-    result
+    // As `summary`: inputs that could not be read (seen in the Overview's scope) are said again
+    // once the terminal is back, and the exit code is 2.
+    match result {
+        Ok(code) if code == ExitCode::SUCCESS && !app.data.report.errors.is_empty() => {
+            for e in &app.data.report.errors {
+                crate::cli::stdout::warn(e);
+            }
+            Ok(ExitCode::from(2))
+        }
+        other => other,
+    }
 }
 
 fn main_loop(

@@ -491,3 +491,54 @@ fn summary_json_on_sample_logs_matches_its_snapshot() {
     serde_json::from_str::<serde_json::Value>(&text).expect("valid JSON");
     insta::assert_snapshot!("summary_json_sample_logs", text);
 }
+
+/// One recipient, one sender, one queue or one message traced with `--where`: `rcpt`, `orig`,
+/// `queue` and `envid` read their columns, and `domain=` of a rolled-up recipient domain finds
+/// that domain's rows (counted under its rollup).
+#[test]
+fn where_traces_a_recipient_a_sender_a_queue_and_an_envelope_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = "type,timeLogged,orig,rcpt,dsnStatus,dsnDiag,vmta,envId,queue\n\
+        t,2026-01-14 10:00:00+0000,news@a.example,Jane@Hotmail.de,4.7.0 (x),\"smtp;421 RP-002\",v1,e-1,outlook.com/v1\n\
+        d,2026-01-14 10:30:00+0000,news@a.example,jane@hotmail.de,2.0.0 (ok),\"smtp;250 ok\",v1,e-1,outlook.com/v1\n\
+        d,2026-01-14 10:31:00+0000,tx@b.example,joe@live.com,2.0.0 (ok),\"smtp;250 ok\",v2,e-2,outlook.com/v2\n\
+        d,2026-01-14 10:32:00+0000,tx@b.example,ann@gmail.com,2.0.0 (ok),\"smtp;250 ok\",v2,e-3,gmail.com/v2\n";
+    let path = temp_file(&dir, "acct-trace.csv", data.as_bytes());
+    let p = path.to_str().expect("utf-8 path");
+    let lines = |expr: &str| -> Vec<String> {
+        let o = same_at_any_thread_count(&["rows", "--where", expr, p]);
+        stdout(&o).lines().skip(1).map(str::to_string).collect()
+    };
+    for (expr, rows) in [
+        (
+            "rcpt=jane@hotmail.de",
+            &["Jane@Hotmail.de", "jane@hotmail.de"][..],
+        ),
+        ("orig=tx@b.example", &["joe@live.com", "ann@gmail.com"]),
+        ("queue=outlook.com/v2", &["joe@live.com"]),
+        ("envid=E-1", &["Jane@Hotmail.de", "jane@hotmail.de"]),
+        (r"envId~^e-[23]$", &["joe@live.com", "ann@gmail.com"]),
+        ("domain=hotmail.de", &["Jane@Hotmail.de", "jane@hotmail.de"]),
+        (
+            "domain=outlook.com",
+            &["Jane@Hotmail.de", "jane@hotmail.de", "joe@live.com"],
+        ),
+    ] {
+        let got = lines(expr);
+        assert_eq!(got.len(), rows.len(), "{expr}: {got:?}");
+        for (line, rcpt) in got.iter().zip(rows) {
+            assert!(line.contains(rcpt), "{expr}: {line}");
+        }
+    }
+    let v = json(&[
+        "summary",
+        "--format",
+        "json",
+        "--where",
+        "rcpt=jane@hotmail.de",
+        p,
+    ]);
+    assert_eq!(v["filter"], "rcpt=jane@hotmail.de");
+    let o = run(&["summary", "--where", "envid=e-2", p]);
+    assert!(stdout(&o).contains("records: 1;"), "{}", stdout(&o));
+}

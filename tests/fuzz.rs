@@ -698,6 +698,10 @@ fn rows() -> [RowView<'static>; 3] {
             job: b"job",
             diag: b"smtp;421 rate limit",
             time: Some(1_768_384_800),
+            rcpt: b"u@hotmail.com",
+            orig: b"",
+            queue: b"",
+            env_id: b"",
         },
         RowView {
             kind: RecordKind::Bounced,
@@ -711,6 +715,10 @@ fn rows() -> [RowView<'static>; 3] {
             job: b"",
             diag: b"",
             time: None,
+            rcpt: b"",
+            orig: b"",
+            queue: b"",
+            env_id: b"",
         },
         RowView {
             kind: RecordKind::Delivered,
@@ -724,6 +732,10 @@ fn rows() -> [RowView<'static>; 3] {
             job: "ß".as_bytes(),
             diag: b"\0",
             time: Some(i64::MIN),
+            rcpt: "ü@bücher.de".as_bytes(),
+            orig: b"",
+            queue: b"",
+            env_id: b"",
         },
     ]
 }

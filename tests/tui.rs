@@ -4,6 +4,7 @@
 //! `--follow` through the loader (appends, an unfinished line, rotation to a new file).
 #![cfg(feature = "tui")]
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use pmta_lens::classify::Classifier;
 use pmta_lens::cli::connections::{Args as ConnArgs, Setup};
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
-use pmta_lens::tui::action::Action;
+use pmta_lens::tui::action::{Action, Edit};
 use pmta_lens::tui::app::{App, Group, Session, View};
 use pmta_lens::tui::data::Snapshot;
 use pmta_lens::tui::loader::{self, Msg, Scanner, Spec};
@@ -197,7 +198,7 @@ fn a_filtered_state_renders() {
     let mut app = loaded();
     act(&mut app, [Action::OpenPrompt]);
     for c in "domain=outlook.com code=RP-002".chars() {
-        app.update(Action::PromptChar(c));
+        app.update(Action::Prompt(Edit::Insert(c)));
     }
     act(&mut app, [Action::PromptSubmit]);
     for v in [View::Overview, View::Senders, View::Rows] {
@@ -232,7 +233,7 @@ fn the_filter_prompt_applies_shows_errors_and_esc_clears() {
     assert_eq!(app.data.aggregates.records, 575);
     act(&mut app, [Action::OpenPrompt]);
     for c in "ip=192.0.2.10 foo=bar".chars() {
-        app.update(Action::PromptChar(c));
+        app.update(Action::Prompt(Edit::Insert(c)));
     }
     act(&mut app, [Action::PromptSubmit]);
     let err = app
@@ -244,7 +245,7 @@ fn the_filter_prompt_applies_shows_errors_and_esc_clears() {
     assert!(app.filter.is_empty(), "a bad filter changes nothing");
     assert!(render(&app, 80, 24).contains("bad filter term `foo=bar`"));
     for _ in 0.." foo=bar".len() {
-        app.update(Action::PromptBackspace);
+        app.update(Action::Prompt(Edit::Backspace));
     }
     act(&mut app, [Action::PromptSubmit]);
     assert!(app.prompt.is_none());
@@ -445,7 +446,7 @@ fn quitting_and_keys_map_to_actions() {
         KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE),
     );
     assert!(
-        matches!(typed, Some(Action::PromptChar('q'))),
+        matches!(typed, Some(Action::Prompt(Edit::Insert('q')))),
         "q is text in the prompt"
     );
 }
@@ -811,4 +812,422 @@ fn the_dashboard_shows_what_the_summary_shows_on_a_large_senders_day() {
     )
     .expect("config");
     assert_same(dir.path());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11: the filter prompt, counts and messages that are true, the key map as data.
+
+/// Types `text` into the open prompt.
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(Action::Prompt(Edit::Insert(c)));
+    }
+}
+
+fn prompt_text(app: &App) -> (String, usize) {
+    let p = app.prompt.as_ref().expect("the prompt is open");
+    (p.text.clone(), p.cursor)
+}
+
+#[test]
+fn the_prompt_edits_in_the_line_recalls_filters_and_completes_from_the_data() {
+    let mut app = loaded();
+    act(&mut app, [Action::OpenPrompt]);
+    type_text(&mut app, "ip=192.0.2.10 code=RP-002");
+    // ← ×11 then Ctrl-W: the word before the cursor goes, the rest stays
+    for _ in 0.."code=RP-002".len() {
+        app.update(Action::Prompt(Edit::Left));
+    }
+    app.update(Action::Prompt(Edit::KillWord));
+    assert_eq!(prompt_text(&app), ("code=RP-002".into(), 0));
+    app.update(Action::Prompt(Edit::End));
+    app.update(Action::Prompt(Edit::KillToStart));
+    assert_eq!(prompt_text(&app), (String::new(), 0));
+    // Tab: a field name, then a VMTA seen in the data (several start alike: listed)
+    type_text(&mut app, "vm");
+    app.update(Action::Prompt(Edit::Complete));
+    assert_eq!(prompt_text(&app).0, "vmta=");
+    type_text(&mut app, "vmta-ms");
+    app.update(Action::Prompt(Edit::Complete));
+    assert_eq!(prompt_text(&app).0, "vmta=vmta-ms-0");
+    app.update(Action::Prompt(Edit::Complete));
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("4 candidates"), "{screen}");
+    assert!(
+        screen.contains("vmta-ms-01  vmta-ms-02  vmta-ms-03  vmta-ms-04"),
+        "{screen}"
+    );
+    snapshot("prompt_candidates", &mut app, 80, 24);
+    snapshot("prompt_candidates", &mut app, 120, 40);
+    type_text(&mut app, "2");
+    app.update(Action::Prompt(Edit::Complete));
+    type_text(&mut app, "code=rp-0");
+    app.update(Action::Prompt(Edit::Complete));
+    assert_eq!(prompt_text(&app).0, "vmta=vmta-ms-02 code=RP-00");
+    type_text(&mut app, "2");
+    act(&mut app, [Action::PromptSubmit]);
+    assert_eq!(app.filter.as_str(), "vmta=vmta-ms-02 code=RP-002");
+    assert_eq!(app.data.aggregates.records, 32, "as Senders shows");
+    // the domain of a rollup member and a code: values seen in the rows
+    act(&mut app, [Action::Cancel, Action::OpenPrompt]);
+    type_text(&mut app, "domain=hotmail.c");
+    app.update(Action::Prompt(Edit::Complete));
+    assert_eq!(prompt_text(&app).0, "domain=hotmail.co");
+    // ↑ brings back the filters of the session, newest first; ↓ goes back to the typing
+    app.update(Action::Prompt(Edit::Older));
+    assert_eq!(prompt_text(&app).0, "vmta=vmta-ms-02 code=RP-002");
+    app.update(Action::Prompt(Edit::Newer));
+    assert_eq!(prompt_text(&app).0, "domain=hotmail.co");
+    // the --where the dashboard was opened with is in the history too
+    let f = Filter::parse("code=RP-001", &Classifier::builtin(), fixed_now()).expect("valid");
+    let mut app = App::new(
+        Session {
+            classifier: Arc::new(Classifier::builtin()),
+            theme: Theme { color: false },
+            follow: false,
+            now: fixed_now,
+            source: "sample-logs/".into(),
+        },
+        f,
+    );
+    app.update(Action::OpenPrompt);
+    app.update(Action::Prompt(Edit::KillToStart));
+    app.update(Action::Prompt(Edit::Older));
+    assert_eq!(prompt_text(&app).0, "code=RP-001");
+}
+
+#[test]
+fn a_bad_filter_is_explained_in_full_under_the_prompt_at_80x24_and_120x40() {
+    let mut app = loaded();
+    act(&mut app, [Action::OpenPrompt]);
+    type_text(&mut app, "ip=192.0.2.10 foo=bar");
+    act(&mut app, [Action::PromptSubmit]);
+    let err = app
+        .prompt
+        .as_ref()
+        .and_then(|p| p.error.clone())
+        .expect("an error");
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = render(&app, w, h);
+        // the prompt's lines, down to the rule under the error: nothing cut
+        let top: Vec<&str> = screen
+            .lines()
+            .take_while(|l| !l.starts_with("────"))
+            .collect();
+        assert!(
+            top.len() > 2 && !top.iter().any(|l| l.contains('…')),
+            "nothing is cut:\n{screen}"
+        );
+        // every word of the error is on the screen, in order
+        let shown: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+        let words: String = err.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(shown.contains(&words), "{err}\n{screen}");
+        snapshot("prompt_error", &mut app, w, h);
+    }
+    // a regex error (long, from the regex crate) too
+    act(&mut app, [Action::Cancel, Action::OpenPrompt]);
+    type_text(&mut app, "diag~(to match");
+    act(&mut app, [Action::PromptSubmit]);
+    let err = app
+        .prompt
+        .as_ref()
+        .and_then(|p| p.error.clone())
+        .expect("an error");
+    let screen = render(&app, 80, 24);
+    let shown: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    let words: String = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(shown.contains(&words), "{err}\n{screen}");
+}
+
+#[test]
+fn rcpt_orig_queue_and_envid_trace_one_message() {
+    let mut app = loaded();
+    // a recipient with a deferral and then a delivery (sample-logs: RP-002 then delivered)
+    let rcpt = {
+        act(
+            &mut app,
+            [
+                Action::Show(View::Codes),
+                Action::Enter,
+                Action::Show(View::Rows),
+            ],
+        );
+        let r = app.row(0).expect("a row");
+        r.get(pmta_lens::acct::header::Col::Rcpt).to_string()
+    };
+    act(&mut app, [Action::Cancel]);
+    assert!(app.filter.is_empty(), "{}", app.filter.as_str());
+    act(&mut app, [Action::OpenPrompt]);
+    type_text(&mut app, &format!("rcpt={}", rcpt.to_uppercase()));
+    act(&mut app, [Action::PromptSubmit]);
+    assert!(app.prompt.is_none());
+    let n = app.data.aggregates.records;
+    assert!(n >= 1, "{rcpt}");
+    act(&mut app, [Action::Show(View::Rows)]);
+    for i in 0..app.data.rows.len {
+        let r = app.row(i).expect("a row");
+        assert!(
+            r.get(pmta_lens::acct::header::Col::Rcpt)
+                .eq_ignore_ascii_case(&rcpt)
+        );
+    }
+    // orig, queue and envid read their columns
+    for (expr, some) in [
+        ("orig~@", true),
+        ("queue~/", true),
+        ("envid~.", true),
+        ("envid=no-such-id", false),
+    ] {
+        let f = Filter::parse(expr, &Classifier::builtin(), fixed_now()).expect(expr);
+        let mut app = new_app(false);
+        app.filter = f;
+        scan(&mut app, &[samples()]);
+        assert_eq!(app.data.aggregates.records > 0, some, "{expr}");
+    }
+}
+
+#[test]
+fn counts_have_thousands_separators_and_lists_say_where_the_selection_is() {
+    // 1,203 destinations, one row each
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("acct-many.csv");
+    let mut text = String::from("type,timeLogged,rcpt,dsnStatus,dsnDiag,dlvSourceIp,vmta\n");
+    for n in 0..1203 {
+        let _ = writeln!(
+            text,
+            "d,2026-01-14 10:00:00+0000,u@d{n}.example,2.0.0 (ok),\"smtp;250 ok\",192.0.2.10,vmta-1"
+        );
+    }
+    std::fs::write(&path, text).expect("write");
+    let mut app = new_app(false);
+    scan(&mut app, &[path]);
+    act(
+        &mut app,
+        [Action::Show(View::Domains), Action::Down, Action::End],
+    );
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = render(&app, w, h);
+        assert!(screen.contains("1,203 destinations"), "{screen}");
+        assert!(screen.contains("1,203/1,203"), "{screen}");
+    }
+    act(&mut app, [Action::Home, Action::Down, Action::Down]);
+    assert!(render(&app, 80, 24).contains("3/1,203"));
+}
+
+#[test]
+fn senders_count_vmtas_without_none_and_unattributed() {
+    let mut app = loaded();
+    act(&mut app, [Action::Show(View::Senders)]);
+    let keys: Vec<String> = app
+        .derived
+        .senders
+        .iter()
+        .map(|l| l.key.to_string())
+        .collect();
+    assert!(keys.contains(&"(none)".to_string()) && keys.contains(&"(unattributed)".to_string()));
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = render(&app, w, h);
+        assert!(
+            screen.contains("7 VMTAs + (unattributed) (none)"),
+            "{screen}"
+        );
+        assert!(screen.contains("1/9"), "{screen}");
+        snapshot("senders_counted", &mut app, w, h);
+    }
+}
+
+#[test]
+fn a_filter_that_matches_nothing_says_so_once_the_scan_is_done() {
+    let mut app = loaded();
+    act(&mut app, [Action::OpenPrompt]);
+    type_text(&mut app, "vmta=no-such-vmta");
+    act(&mut app, [Action::PromptSubmit]);
+    assert!(app.data.complete);
+    assert_eq!(app.data.aggregates.records, 0);
+    for v in [
+        View::Overview,
+        View::Senders,
+        View::Domains,
+        View::Codes,
+        View::Timeline,
+        View::Rows,
+    ] {
+        app.update(Action::Show(v));
+        for (w, h) in [(80, 24), (120, 40)] {
+            let screen = render(&app, w, h);
+            assert!(!screen.contains("yet"), "{v:?}:\n{screen}");
+            assert!(!screen.contains("Nothing to act on"), "{v:?}:\n{screen}");
+            assert!(
+                screen.contains("filter matched no rows"),
+                "{v:?}:\n{screen}"
+            );
+        }
+    }
+    app.update(Action::Show(View::Overview));
+    snapshot("filter_matches_nothing_overview", &mut app, 80, 24);
+    snapshot("filter_matches_nothing_overview", &mut app, 120, 40);
+}
+
+#[test]
+fn domain_of_a_rolled_up_recipient_domain_finds_its_rows_under_the_rollup() {
+    let mut app = loaded();
+    act(&mut app, [Action::OpenPrompt]);
+    type_text(&mut app, "domain=hotmail.de");
+    act(
+        &mut app,
+        [Action::PromptSubmit, Action::Show(View::Domains)],
+    );
+    assert!(app.data.complete);
+    // as the expanded rollup shows hotmail.de: 12 rows
+    assert_eq!(app.data.aggregates.records, 12);
+    assert_eq!(app.derived.domains.len(), 1);
+    assert_eq!(&*app.derived.domains[0].line.key, "outlook.com");
+    act(&mut app, [Action::Right]);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = render(&app, w, h);
+        assert!(!screen.contains("No rows yet"), "{screen}");
+        assert!(screen.contains("hotmail.de"), "{screen}");
+        snapshot("domain_member_filter", &mut app, w, h);
+    }
+    // the same rows as rcpt-domain=hotmail.de
+    let f = Filter::parse(
+        "rcpt-domain=hotmail.de",
+        &Classifier::builtin(),
+        fixed_now(),
+    )
+    .expect("valid");
+    let mut other = new_app(false);
+    other.filter = f;
+    scan(&mut other, &[samples()]);
+    assert_eq!(other.data.aggregates.records, 12);
+}
+
+#[test]
+fn backspace_after_a_drill_down_restores_the_selection_and_scroll() {
+    let mut app = loaded();
+    // `3 jjjj Enter ⌫`
+    act(
+        &mut app,
+        [
+            Action::Show(View::Senders),
+            Action::Down,
+            Action::Down,
+            Action::Down,
+            Action::Down,
+        ],
+    );
+    let before = app.lists[View::Senders.index()];
+    assert_eq!(before.selected, 4);
+    let key = app.derived.senders[4].key.to_string();
+    act(&mut app, [Action::Enter]);
+    assert_eq!(app.filter.as_str(), format!("vmta={key}"));
+    act(&mut app, [Action::Back]);
+    assert_eq!(app.view, View::Senders);
+    assert_eq!(app.lists[View::Senders.index()], before);
+    assert_eq!(app.derived.senders[4].key.to_string(), key);
+    // a long list scrolled down: the scroll comes back too (Timeline at 80x24)
+    act(&mut app, [Action::Show(View::Timeline)]);
+    for _ in 0..40 {
+        act(&mut app, [Action::Down]);
+    }
+    let before = app.lists[View::Timeline.index()];
+    assert!(before.offset > 0);
+    act(&mut app, [Action::Zoom, Action::Back]);
+    assert_eq!(app.lists[View::Timeline.index()], before);
+}
+
+#[test]
+fn the_help_and_the_docs_list_every_key_of_the_key_map() {
+    use pmta_lens::tui::keys::{Mode, ROWS, markdown};
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    let mut app = loaded();
+    act(&mut app, [Action::Help]);
+    // tall enough for all of it: every row of the map, keys and text (the text wrapped in its
+    // column: read the column back)
+    let screen = render(&app, 120, 60);
+    let kw = ROWS
+        .iter()
+        .map(|r| r.label().chars().count())
+        .max()
+        .expect("rows");
+    let (mut keys, mut texts) = (String::new(), String::new());
+    for line in screen.lines() {
+        let inner: Vec<char> = line.chars().skip_while(|c| *c != '│').skip(1).collect();
+        let inner: Vec<char> = inner.into_iter().take_while(|c| *c != '│').collect();
+        keys.push_str(&inner.iter().take(kw).collect::<String>());
+        keys.push('\n');
+        texts.push(' ');
+        texts.push_str(&inner.iter().skip(kw + 1).collect::<String>());
+    }
+    let texts = texts.split_whitespace().collect::<Vec<_>>().join(" ");
+    for r in ROWS {
+        assert!(keys.contains(&r.label()), "{}\n{screen}", r.label());
+        assert!(texts.contains(r.help), "{}\n{screen}", r.help);
+    }
+    for k in ["h", "l", "Ctrl-B", "Ctrl-F", "Ctrl-U", "Ctrl-W"] {
+        assert!(screen.contains(k), "{k}");
+    }
+    snapshot("keymap_help", &mut app, 80, 24);
+    snapshot("keymap_help", &mut app, 120, 40);
+    // scrolled at 80x24 to its end: the note on numbers
+    app.update(Action::Resize(80, 24));
+    for _ in 0..60 {
+        app.update(Action::Down);
+    }
+    assert!(render(&app, 80, 24).contains("Numbers: rows"));
+    assert!(app.help, "scrolling keeps the help open");
+    // each key of the map dispatches to its binding's action, in its mode
+    let mut prompt = new_app(false);
+    prompt.update(Action::OpenPrompt);
+    let mut help = new_app(false);
+    help.update(Action::Help);
+    let views = new_app(false);
+    for r in ROWS {
+        let app = match r.mode {
+            Mode::Views => &views,
+            Mode::Prompt => &prompt,
+            Mode::Help => &help,
+        };
+        for b in r.bindings {
+            for k in b.keys {
+                let ev = match *k {
+                    pmta_lens::tui::keys::Key::Char(c) => KeyEvent::new(
+                        ratatui::crossterm::event::KeyCode::Char(c),
+                        KeyModifiers::NONE,
+                    ),
+                    pmta_lens::tui::keys::Key::Ctrl(c) => KeyEvent::new(
+                        ratatui::crossterm::event::KeyCode::Char(c),
+                        KeyModifiers::CONTROL,
+                    ),
+                    pmta_lens::tui::keys::Key::Code(code) => {
+                        KeyEvent::new(code, KeyModifiers::NONE)
+                    }
+                };
+                let got = pmta_lens::tui::action::for_key(app, ev).expect("bound");
+                assert_eq!(
+                    format!("{got:?}"),
+                    format!("{:?}", (b.action)(*k)),
+                    "{k:?} in {:?}",
+                    r.mode
+                );
+            }
+        }
+    }
+    // docs/dashboard.md carries the same tables
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/dashboard.md");
+    let doc = std::fs::read_to_string(&path).expect("docs/dashboard.md");
+    let (start, end) = (
+        "<!-- keys: made from src/tui/keys.rs -->\n",
+        "<!-- end of keys -->",
+    );
+    let a = doc.find(start).expect("start marker") + start.len();
+    let b = doc.find(end).expect("end marker");
+    let want = markdown();
+    if doc[a..b] != want {
+        if std::env::var_os("PMTA_LENS_WRITE_DOCS").is_some() {
+            std::fs::write(&path, format!("{}{want}{}", &doc[..a], &doc[b..])).expect("write");
+        } else {
+            panic!("docs/dashboard.md's key tables differ from the key map:\n{want}");
+        }
+    }
 }

@@ -133,7 +133,7 @@ fn an_operator_session_at_80x24() {
                 "Action",
             ][..],
         ),
-        ("3", &["9 VMTAs", "vmta-ms-01"]),
+        ("3", &["7 VMTAs + (unattributed) (none)", "vmta-ms-01"]),
         ("g", &["sending IPs", "192.0.2.10"]),
         ("4", &["destinations", "outlook.com (10)"]),
         ("5", &["peak / budget", "outlook.com · microsoft-pool"]),
@@ -312,4 +312,107 @@ fn a_killed_dashboard_restores_the_terminal() {
         }
         assert!(!t.screen().contains("1 Overview"), "{}", t.screen());
     }
+}
+
+/// `pmta-lens /nonexistent` says why and exits 2 as `summary` does, without opening an empty
+/// dashboard; with something else to read, the dashboard opens, and on quitting says again
+/// what could not be read and exits 2.
+#[test]
+fn a_path_that_cannot_be_read_is_said_and_exits_2() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = dir.path().join("status");
+    let missing = dir.path().join("nonexistent");
+    let command = format!(
+        "'{}' '{}'; echo $? > '{}'; sleep 30",
+        env!("CARGO_BIN_EXE_pmta-lens"),
+        missing.display(),
+        status.display()
+    );
+    let t = Tmux::start("missing", "NO_COLOR=1", &command);
+    t.wait_until(30, "did not exit on a path it cannot read", || {
+        status.exists()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        std::fs::read_to_string(&status).expect("status").trim(),
+        "2"
+    );
+    let s = t.screen();
+    assert!(s.contains("No such file or directory"), "{s}");
+    assert!(s.contains("nothing to read"), "{s}");
+    assert!(!s.contains("1 Overview"), "{s}");
+    drop(t);
+
+    let status = dir.path().join("status2");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let command = format!(
+        "'{}' '{}' '{}'; echo $? > '{}'; sleep 30",
+        env!("CARGO_BIN_EXE_pmta-lens"),
+        missing.display(),
+        samples.display(),
+        status.display()
+    );
+    let t = Tmux::start("missing2", "NO_COLOR=1", &command);
+    t.wait_for(&["1 Overview", "scan complete", "575 records", "1 input prob"]);
+    t.keys(&["q"]);
+    t.wait_until(10, "did not quit on q", || status.exists());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        std::fs::read_to_string(&status).expect("status").trim(),
+        "2"
+    );
+    let s = t.screen();
+    assert!(s.contains("No such file or directory"), "{s}");
+}
+
+/// Issue 11 as an operator types it: `3 jjjj Enter ⌫` comes back to the fifth VMTA, and the
+/// prompt edits, completes and recalls with the terminal's own keys.
+#[test]
+fn backspace_restores_the_selection_and_the_prompt_edits_with_real_keys() {
+    if !have_tmux() {
+        return;
+    }
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let command = format!(
+        "'{}' '{}'; sleep 30",
+        env!("CARGO_BIN_EXE_pmta-lens"),
+        samples.display()
+    );
+    let t = Tmux::start("keys", "NO_COLOR=1", &command);
+    t.wait_for(&["1 Overview", "scan complete"]);
+    t.keys(&["3"]);
+    t.wait_for(&["7 VMTAs + (unattributed) (none)", "1/9"]);
+    for _ in 0..4 {
+        t.keys(&["j"]);
+    }
+    t.wait_for(&["5/9"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["filter: vmta=vmta-ms-03", "55 matching rows", "1/55"]);
+    t.keys(&["BSpace"]);
+    t.wait_for(&["filter: none", "5/9"]);
+    // Tab completes the field, then the value; Home, Ctrl-K and the rest edit in the line
+    t.keys(&["/"]);
+    t.wait_for(&["Enter apply"]);
+    t.keys(&["-l", "vm"]);
+    t.keys(&["Tab"]);
+    t.wait_for(&["/ vmta= "]);
+    t.keys(&["-l", "vmta-t"]);
+    t.keys(&["Tab"]);
+    t.wait_for(&["/ vmta=vmta-tx-01 "]);
+    t.keys(&["-l", "code=RP-002"]);
+    t.keys(&["Home", "Right", "Right", "Right", "Right", "Right", "C-k"]);
+    t.wait_for(&["/ vmta= "]);
+    t.keys(&["C-u", "Up"]);
+    t.wait_for(&["/ vmta=vmta-ms-03 "]);
+    t.keys(&["C-w"]);
+    t.keys(&["-l", "ip=192.0.2.1"]);
+    t.keys(&["Tab"]);
+    t.wait_for(&["candidates", "192.0.2.10", "192.0.2.13"]);
+    t.keys(&["-l", "1"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["filter: ip=192.0.2.11", "of 575 rows match"]);
+    t.keys(&["q"]);
 }

@@ -22,6 +22,8 @@ pub enum Col {
     DlvDestinationIp,
     Vmta,
     JobId,
+    /// `envId`: the envelope id the submitter gave (the `envid` filter).
+    EnvId,
     Queue,
     VmtaPool,
     FeedbackType,
@@ -35,11 +37,14 @@ pub enum Col {
 /// Every column once, in the variants' order: the name `PowerMTA` writes in the header, and
 /// whether the scan's hot path reads it ([`Col::HOT`]). [`Col::ALL`], [`Col::HOT`] and
 /// [`Col::pmta_name`] are read from here.
-const COLUMNS: [(Col, &str, bool); 20] = [
+const COLUMNS: [(Col, &str, bool); 21] = [
     (Col::Type, "type", true),
     (Col::TimeLogged, "timeLogged", true),
     (Col::TimeQueued, "timeQueued", false),
-    (Col::Orig, "orig", false),
+    // Hot for the `orig`, `rcpt`, `queue` and `envid` filters: one message or recipient can be
+    // traced. In PowerMTA's usual layout `orig` and `envId` sit before `vmtaPool`, so storing
+    // their field bounds costs nothing extra.
+    (Col::Orig, "orig", true),
     (Col::Rcpt, "rcpt", true),
     (Col::DsnAction, "dsnAction", false),
     (Col::DsnStatus, "dsnStatus", true),
@@ -52,6 +57,7 @@ const COLUMNS: [(Col, &str, bool); 20] = [
     (Col::DlvDestinationIp, "dlvDestinationIp", true),
     (Col::Vmta, "vmta", true),
     (Col::JobId, "jobId", true),
+    (Col::EnvId, "envId", true),
     (Col::Queue, "queue", true),
     (Col::VmtaPool, "vmtaPool", true),
     (Col::FeedbackType, "feedbackType", false),
@@ -66,7 +72,7 @@ const COLUMNS: [(Col, &str, bool); 20] = [
 
 impl Col {
     /// Every column, in the variants' order (a header's positions are indexed by variant).
-    pub const ALL: [Col; 20] = {
+    pub const ALL: [Col; 21] = {
         let mut all = [Col::Type; COLUMNS.len()];
         let mut i = 0;
         while i < all.len() {
@@ -79,8 +85,8 @@ impl Col {
 
     /// The columns the scan's hot path reads (aggregation, filters, `rows`). Analyses that read
     /// other columns ask the scanner for whole rows.
-    pub const HOT: [Col; 13] = {
-        let mut hot = [Col::Type; 13];
+    pub const HOT: [Col; 15] = {
+        let mut hot = [Col::Type; 15];
         let (mut i, mut n) = (0, 0);
         while i < COLUMNS.len() {
             if COLUMNS[i].2 {

@@ -340,6 +340,14 @@ fn passes<'a>(
         job: or_none(get(Col::JobId)),
         diag: get(Col::DsnDiag),
         time: keys.time,
+        rcpt: match get(Col::Rcpt) {
+            // as for the rcpt domain: a complaint may carry its recipient in a header column
+            b"" if keys.kind == RecordKind::Feedback => get(Col::HmXmrOriginalRecipient),
+            r => r,
+        },
+        orig: get(Col::Orig),
+        queue: get(Col::Queue),
+        env_id: get(Col::EnvId),
     };
     eng.filter.matches(&view)
 }

@@ -5,6 +5,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::app::{App, View};
 use super::data::Snapshot;
+use super::keys::{self, Mode};
+pub use super::prompt::Edit;
 
 /// Scan progress, read from the loader's counters on each tick.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -36,8 +38,8 @@ pub enum Action {
     /// Back to the filter and view before the last drill-down or zoom.
     Back,
     OpenPrompt,
-    PromptChar(char),
-    PromptBackspace,
+    /// A key in the prompt: typing, moving, deleting, history, completion.
+    Prompt(Edit),
     PromptSubmit,
     /// Esc: close the prompt, help or a row's fields; else clear the filter.
     Cancel,
@@ -58,7 +60,8 @@ pub enum Action {
     Resize(u16, u16),
 }
 
-/// The action for a key in the app's current mode (prompt, help or a view).
+/// The action for a key in the app's current mode (prompt, help or a view), from the key map
+/// ([`super::keys::ROWS`]).
 pub fn for_key(app: &App, key: KeyEvent) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
         return None;
@@ -68,48 +71,13 @@ pub fn for_key(app: &App, key: KeyEvent) -> Option<Action> {
         return Some(Action::Quit);
     }
     if app.prompt.is_some() {
-        return match key.code {
-            KeyCode::Enter => Some(Action::PromptSubmit),
-            KeyCode::Esc => Some(Action::Cancel),
-            KeyCode::Backspace => Some(Action::PromptBackspace),
-            KeyCode::Char(c) if !ctrl => Some(Action::PromptChar(c)),
+        return keys::lookup(Mode::Prompt, &key).or(match key.code {
+            KeyCode::Char(c) if !ctrl => Some(Action::Prompt(Edit::Insert(c))),
             _ => None,
-        };
+        });
     }
     if app.help {
-        return match key.code {
-            KeyCode::Char('q') => Some(Action::Quit),
-            _ => Some(Action::Help),
-        };
+        return Some(keys::lookup(Mode::Help, &key).unwrap_or(Action::Help));
     }
-    Some(match key.code {
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Char(c @ '1'..='7') => Action::Show(View::ALL[usize::from(c as u8 - b'1')]),
-        KeyCode::Tab => Action::NextView,
-        KeyCode::BackTab => Action::PrevView,
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::Char('b') if ctrl => Action::PageUp,
-        KeyCode::Char('f') if ctrl => Action::PageDown,
-        KeyCode::Home => Action::Home,
-        KeyCode::End => Action::End,
-        KeyCode::Left | KeyCode::Char('h') => Action::Left,
-        KeyCode::Right | KeyCode::Char('l' | ' ') => Action::Right,
-        KeyCode::Enter => Action::Enter,
-        KeyCode::Backspace => Action::Back,
-        KeyCode::Char('/') => Action::OpenPrompt,
-        KeyCode::Esc => Action::Cancel,
-        KeyCode::Char('s') => Action::SortNext,
-        KeyCode::Char('r') => Action::SortReverse,
-        KeyCode::Char('g') => Action::Group,
-        KeyCode::Char('n') => Action::NextBurst,
-        KeyCode::Char('N') => Action::PrevBurst,
-        KeyCode::Char('m') => Action::Mark,
-        KeyCode::Char('z') => Action::Zoom,
-        KeyCode::Char('?') => Action::Help,
-        KeyCode::Char('p') => Action::Pause,
-        _ => return None,
-    })
+    keys::lookup(Mode::Views, &key)
 }

@@ -10,12 +10,14 @@ use rustc_hash::FxHashMap;
 
 use super::action::{Action, ProgressView};
 use super::data::{Burst, Snapshot};
+pub use super::prompt::Prompt;
+use super::prompt::field_has_values;
 use super::reader::{ParsedRow, Reader};
 use super::theme::Theme;
 use crate::aggregate::{Aggregates, CellCounts, SenderLine};
 use crate::classify::{Classifier, CodeInfo};
 use crate::duration::DAY;
-use crate::filter::Filter;
+use crate::filter::{Field, Filter};
 use crate::model::{Code, TypeCounts};
 
 /// The views, in tab order (keys `1`..`7`).
@@ -119,12 +121,13 @@ impl Group {
     }
 }
 
-/// The `/` prompt.
-#[derive(Clone, Debug, Default)]
-pub struct Prompt {
-    pub text: String,
-    /// Why the last submitted text was refused (names the bad term).
-    pub error: Option<String>,
+/// Where the operator was: filter, view and every list's selection and scroll.
+#[derive(Clone, Debug)]
+struct Place {
+    filter: Filter,
+    view: View,
+    lists: [ListState; 7],
+    timeline_moved: bool,
 }
 
 /// A list's selection and first visible row.
@@ -286,8 +289,13 @@ pub struct App {
     pub data: Snapshot,
     pub derived: Derived,
     pub filter: Filter,
-    /// (filter, view) before each drill-down, zoom or filter change, for Backspace.
-    history: Vec<(Filter, View)>,
+    /// Where the operator was before each drill-down, zoom or filter change, for Backspace.
+    history: Vec<Place>,
+    /// The selections Backspace brings back, applied to each snapshot of the scan it started
+    /// (the lists fill in as it runs) until it completes or the operator moves.
+    restore: Option<([ListState; 7], bool)>,
+    /// Every filter applied in this session, oldest first (↑ / ↓ in the prompt).
+    pub filters_used: Vec<String>,
     pub prompt: Option<Prompt>,
     /// A one-line note for the operator (cleared by the next key).
     pub message: Option<String>,
@@ -312,6 +320,8 @@ pub struct App {
     pub rows_cache: Vec<ParsedRow>,
     reader: Reader,
     pub help: bool,
+    /// The first line of the help shown (it scrolls on a short screen).
+    pub help_scroll: usize,
     pub paused: bool,
     pub progress: ProgressView,
     /// Terminal size.
@@ -321,6 +331,12 @@ pub struct App {
 
 impl App {
     pub fn new(ctx: Session, filter: Filter) -> App {
+        // the `--where` the dashboard was opened with is the session's first filter
+        let filters_used = if filter.is_empty() {
+            Vec::new()
+        } else {
+            vec![filter.as_str().to_string()]
+        };
         App {
             ctx,
             view: View::Overview,
@@ -328,6 +344,8 @@ impl App {
             derived: Derived::default(),
             filter,
             history: Vec::new(),
+            restore: None,
+            filters_used,
             prompt: None,
             message: None,
             generation: 0,
@@ -345,6 +363,7 @@ impl App {
             rows_cache: Vec::new(),
             reader: Reader::default(),
             help: false,
+            help_scroll: 0,
             paused: false,
             progress: ProgressView::default(),
             size: (80, 24),
@@ -388,6 +407,13 @@ impl App {
             self.message = None;
         }
         match action {
+            Action::Up if self.help => self.help_scroll = self.help_scroll.saturating_sub(1),
+            Action::Down if self.help => {
+                let (w, h) = self.size;
+                let max = super::views::help::lines(w)
+                    .saturating_sub(super::views::help::inner_height(h) as usize);
+                self.help_scroll = (self.help_scroll + 1).min(max);
+            }
             Action::Quit => self.quit = true,
             Action::Show(v) => self.show(v),
             Action::NextView => self.show(self.view.next()),
@@ -407,18 +433,12 @@ impl App {
                 if !text.is_empty() {
                     text.push(' ');
                 }
-                self.prompt = Some(Prompt { text, error: None });
+                self.prompt = Some(Prompt::new(text));
             }
-            Action::PromptChar(c) => {
-                if let Some(p) = &mut self.prompt {
-                    p.text.push(c);
-                    p.error = None;
-                }
-            }
-            Action::PromptBackspace => {
-                if let Some(p) = &mut self.prompt {
-                    p.text.pop();
-                    p.error = None;
+            Action::Prompt(e) => {
+                if let Some(mut p) = self.prompt.take() {
+                    p.edit(e, &self.filters_used, &|f| self.values(f));
+                    self.prompt = Some(p);
                 }
             }
             Action::PromptSubmit => self.submit(),
@@ -440,7 +460,10 @@ impl App {
             Action::PrevBurst => self.jump_burst(false),
             Action::Mark => self.set_mark(),
             Action::Zoom => self.zoom(),
-            Action::Help => self.help = !self.help,
+            Action::Help => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             Action::Pause => {
                 if self.ctx.follow {
                     self.paused = !self.paused;
@@ -478,6 +501,8 @@ impl App {
             return;
         }
         let (len, h) = (self.list_len(), self.list_height());
+        // the operator moves: what Backspace would bring back no longer applies
+        self.restore = None;
         self.timeline_moved |= self.view == View::Timeline;
         self.lists[self.view.index()].step(delta, len, h);
         if self.view == View::Rows {
@@ -540,6 +565,35 @@ impl App {
         }
     }
 
+    /// The values of `field` in the scanned rows (under the current filter), for Tab in the
+    /// prompt: the keys the aggregates count by.
+    pub fn values(&self, field: Field) -> Vec<String> {
+        let agg = &self.data.aggregates;
+        let owned = |v: &std::sync::Arc<str>| v.to_string();
+        match field {
+            Field::Type => ["d", "b", "t", "tq", "r", "f", "rb", "rs"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            Field::Kind => vec!["deferral".into(), "bounce".into()],
+            Field::Vmta => agg.senders().iter().map(|s| owned(&s.vmta)).collect(),
+            Field::Ip => agg.senders().iter().map(|s| owned(&s.source_ip)).collect(),
+            Field::Pool => agg.senders().iter().map(|s| owned(&s.pool)).collect(),
+            Field::Code => self.derived.codes.iter().map(|c| c.name.clone()).collect(),
+            // A destination or any recipient domain (a member of a rollup matches too).
+            Field::Domain => agg
+                .destinations()
+                .map(|(d, _)| owned(d))
+                .chain(agg.rcpt_domains().map(|(r, _)| r.to_string()))
+                .collect(),
+            Field::RcptDomain => agg.rcpt_domains().map(|(r, _)| r.to_string()).collect(),
+            _ => {
+                debug_assert!(!field_has_values(field));
+                Vec::new()
+            }
+        }
+    }
+
     fn enter(&mut self) {
         match self.view {
             View::Codes | View::Senders | View::Domains => {
@@ -566,7 +620,7 @@ impl App {
             .and(expr, &self.ctx.classifier, (self.ctx.now)())
         {
             Ok(f) => {
-                self.history.push((self.filter.clone(), self.view));
+                self.history.push(self.place());
                 self.set_filter(f);
                 self.show(view);
             }
@@ -574,7 +628,20 @@ impl App {
         }
     }
 
+    /// Where the operator is, for Backspace to come back to.
+    fn place(&self) -> Place {
+        Place {
+            filter: self.filter.clone(),
+            view: self.view,
+            lists: self.lists,
+            timeline_moved: self.timeline_moved,
+        }
+    }
+
     fn set_filter(&mut self, f: Filter) {
+        if !f.is_empty() && self.filters_used.last().map(String::as_str) != Some(f.as_str()) {
+            self.filters_used.push(f.as_str().to_string());
+        }
         self.filter = f;
         self.generation += 1;
         self.rescan = true;
@@ -583,6 +650,7 @@ impl App {
             ..Snapshot::default()
         };
         self.lists = [ListState::default(); 7];
+        self.restore = None;
         self.mark = None;
         self.burst = None;
         self.timeline_moved = false;
@@ -597,9 +665,10 @@ impl App {
             return;
         }
         match self.history.pop() {
-            Some((f, v)) => {
-                self.set_filter(f);
-                self.show(v);
+            Some(place) => {
+                self.set_filter(place.filter);
+                self.show(place.view);
+                self.restore = Some((place.lists, place.timeline_moved));
             }
             None => self.message = Some("nothing to go back to".into()),
         }
@@ -613,7 +682,7 @@ impl App {
             Ok(f) => {
                 self.prompt = None;
                 if f.as_str() != self.filter.as_str() {
-                    self.history.push((self.filter.clone(), self.view));
+                    self.history.push(self.place());
                     self.set_filter(f);
                 }
             }
@@ -632,7 +701,7 @@ impl App {
         } else if self.view == View::Timeline && self.mark.is_some() {
             self.mark = None;
         } else if !self.filter.is_empty() {
-            self.history.push((self.filter.clone(), self.view));
+            self.history.push(self.place());
             self.set_filter(Filter::default());
         }
     }
@@ -744,6 +813,13 @@ impl App {
             return;
         }
         self.data = snap;
+        if let Some((lists, moved)) = self.restore {
+            self.lists = lists;
+            self.timeline_moved = moved;
+            if self.data.complete {
+                self.restore = None;
+            }
+        }
         self.derive();
         if !self.timeline_moved {
             // start where most mail was deferred: that is where an operator looks first

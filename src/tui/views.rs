@@ -43,6 +43,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         View::Rows => rows::draw(app, body, buf),
     }
     draw_status(app, status, buf);
+    draw_prompt_notes(app, body, buf);
     if app.help {
         help::draw(app, area, buf);
     }
@@ -65,6 +66,56 @@ pub fn list_height(view: View, w: u16, h: u16) -> usize {
     };
     // the table's header line is not a row
     list.height.saturating_sub(1) as usize
+}
+
+/// A view's note line: as many of `parts` as fit, joined by ` · ` (whole parts only, dropped
+/// from the end, where the key hints are, on a narrow screen), and on the right the position
+/// of the selection in the list (`37/5,376`).
+pub fn note_line(
+    app: &App,
+    area: Rect,
+    buf: &mut Buffer,
+    parts: &[String],
+    pos: Option<(usize, usize)>,
+) {
+    let t = app.ctx.theme;
+    let w = area.width as usize;
+    let pos = pos
+        .filter(|(_, len)| *len > 0)
+        .map(|(sel, len)| format!("{}/{}", thousands(sel as u64 + 1), thousands(len as u64)));
+    let right = pos.as_ref().map_or(0, |p| p.chars().count() + 1);
+    let room = w.saturating_sub(right);
+    let mut left = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        let sep = if i == 0 { "" } else { " · " };
+        if i > 0 && left.chars().count() + sep.len() + p.chars().count() > room {
+            break;
+        }
+        left.push_str(sep);
+        left.push_str(p);
+    }
+    let left = fit(&left, room);
+    let mut spans = vec![Span::styled(left.clone(), t.dim())];
+    if let Some(p) = pos {
+        let pad = w.saturating_sub(left.chars().count() + p.chars().count());
+        spans.push(Span::raw(" ".repeat(pad)));
+        spans.push(Span::styled(p, t.key()));
+    }
+    widgets::line(buf, area, 0, &Line::from(spans));
+}
+
+/// What an empty list says: the scan is running, the filter matched nothing, or the inputs
+/// had no rows.
+pub fn empty_note(app: &App, what: &str) -> String {
+    if !app.data.complete {
+        format!("No {what} yet: the scan is running.")
+    } else if !app.filter.is_empty() && app.data.aggregates.records == 0 {
+        "The filter matched no rows (Esc clears it, ⌫ goes back).".to_string()
+    } else if app.data.aggregates.records == 0 {
+        "No rows in the inputs.".to_string()
+    } else {
+        format!("No {what} in the rows that match.")
+    }
 }
 
 /// Body below a one-line note: the table (header included).
@@ -102,19 +153,7 @@ fn draw_filter(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
     let w = area.width as usize;
     let line = if let Some(p) = &app.prompt {
-        let hint = "  Enter apply · Esc cancel";
-        let room = w.saturating_sub(2 + hint.len() + 1);
-        // keep the end of a long expression in view, where the typing happens
-        let shown: String = {
-            let n = p.text.chars().count();
-            p.text.chars().skip(n.saturating_sub(room)).collect()
-        };
-        Line::from(vec![
-            Span::styled("/ ", t.key()),
-            Span::raw(shown),
-            Span::styled("█", t.key()),
-            Span::styled(hint, t.dim()),
-        ])
+        prompt_line(app, p, w)
     } else if app.filter.is_empty() {
         Line::from(vec![
             Span::styled("filter: ", t.dim()),
@@ -136,13 +175,132 @@ fn draw_filter(app: &App, area: Rect, buf: &mut Buffer) {
     widgets::line(buf, area, 0, &line);
 }
 
+/// The prompt's line: `/ `, the text with the cursor, and the keys when there is room. A text
+/// longer than the line scrolls so the cursor stays in view.
+fn prompt_line<'a>(app: &App, p: &'a super::prompt::Prompt, w: usize) -> Line<'a> {
+    let t = app.ctx.theme;
+    let chars: Vec<char> = p.text.chars().collect();
+    let cursor = p.cursor.min(chars.len());
+    // the text and one cell for the cursor past its end
+    let room = w.saturating_sub(2).max(1);
+    let from = (cursor + 1).saturating_sub(room);
+    let to = (from + room).min(chars.len());
+    let before: String = chars[from..cursor].iter().collect();
+    let (under, after): (String, String) = if cursor < chars.len() {
+        (
+            chars[cursor].to_string(),
+            chars[cursor + 1..to.max(cursor + 1)].iter().collect(),
+        )
+    } else {
+        (" ".into(), String::new())
+    };
+    let mut spans = vec![
+        Span::styled("/ ", t.key()),
+        Span::raw(before),
+        Span::styled(under, t.selected()),
+        Span::raw(after),
+    ];
+    let used = 2 + (to - from) + usize::from(cursor == chars.len());
+    for hint in [
+        "  Enter apply · Esc cancel · Tab complete · ↑↓ history",
+        "  Enter apply · Esc cancel · Tab complete",
+        "  Enter apply · Esc cancel",
+    ] {
+        if used + hint.chars().count() <= w {
+            spans.push(Span::styled(hint, t.dim()));
+            break;
+        }
+    }
+    Line::from(spans)
+}
+
+/// Under the prompt, over the view: why the filter was refused, or what Tab found, wrapped onto
+/// as many lines as it needs (never cut), then a rule.
+fn draw_prompt_notes(app: &App, body: Rect, buf: &mut Buffer) {
+    use super::prompt::Completion;
+    use ratatui::widgets::{Clear, Widget};
+    let t = app.ctx.theme;
+    let Some(p) = &app.prompt else {
+        return;
+    };
+    let w = (body.width as usize).max(1);
+    let (lines, style) = if let Some(e) = &p.error {
+        (wrap_lines(e, w), t.error())
+    } else {
+        match &p.completion {
+            Some(Completion::None(why)) => (widgets::wrap(why, w), t.dim()),
+            Some(Completion::Choices(c)) => (choices(c, w, body.height), t.text()),
+            None => return,
+        }
+    };
+    let height = (lines.len() as u16 + 1).min(body.height);
+    let area = Rect { height, ..body };
+    Clear.render(area, buf);
+    for (y, l) in lines.iter().enumerate() {
+        widgets::text(buf, area, y as u16, l, style);
+    }
+    if (lines.len() as u16) < height {
+        widgets::text(buf, area, height - 1, &"─".repeat(w), t.dim());
+    }
+}
+
+/// `s` wrapped to `w`, line by line, each line's indent kept (a regex error points at the bad
+/// spot with a `^` under it).
+fn wrap_lines(s: &str, w: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in s.lines() {
+        let rest = line.trim_start();
+        let indent = (line.len() - rest.len()).min(w / 2);
+        if rest.is_empty() {
+            continue;
+        }
+        for l in widgets::wrap(rest, w - indent) {
+            out.push(format!("{}{l}", " ".repeat(indent)));
+        }
+    }
+    out
+}
+
+/// The candidates of a Tab, packed into lines of `w` (as many lines as the body allows, less
+/// one for the rule; then how many more there are).
+fn choices(c: &[String], w: usize, height: u16) -> Vec<String> {
+    // room kept on the last line for `  +N more`
+    const MORE: usize = 16;
+    let max_lines = (height as usize).saturating_sub(1).max(2);
+    let mut lines: Vec<String> = vec![format!("{} candidates (type more, then Tab):", c.len())];
+    let mut cur = String::new();
+    for (i, v) in c.iter().enumerate() {
+        let last = lines.len() + 1 >= max_lines;
+        let need = cur.chars().count() + 2 + v.chars().count() + if last { MORE } else { 0 };
+        if !cur.is_empty() && need > w {
+            if last {
+                lines.push(format!("{cur}  +{} more", c.len() - i));
+                return lines;
+            }
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push_str("  ");
+        }
+        cur.push_str(v);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
 fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
     let keys = " ? help  q quit";
     let w = area.width as usize;
     let left_room = w.saturating_sub(keys.len() + 1);
-    let (left, style) = if let Some(e) = app.prompt.as_ref().and_then(|p| p.error.as_ref()) {
-        (e.clone(), t.error())
+    let (left, style) = if app.prompt.as_ref().is_some_and(|p| p.error.is_some()) {
+        // the whole error is above, under the prompt
+        (
+            "the filter was not applied: fix it (↑ for an earlier one) or Esc".to_string(),
+            t.error(),
+        )
     } else if let Some(m) = &app.message {
         (m.clone(), t.severity(crate::model::Severity::Warning))
     } else {

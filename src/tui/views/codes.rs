@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use crate::fmt::thousands;
 use crate::tui::app::{App, CODE_SORTS, View};
 use crate::tui::widgets::table::{Col, Table};
-use crate::tui::widgets::{self, fit, hms, pct, wrap};
+use crate::tui::widgets::{self, hms, pct, wrap};
 
 /// (note line, table with header, detail pane) of the body.
 pub fn areas(body: Rect) -> (Rect, Rect, Rect) {
@@ -38,36 +38,36 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let (note, table, detail) = areas(area);
     let d = &app.derived;
     let sort = app.sorts[View::Codes.index()];
-    widgets::text(
-        buf,
+    let list = app.lists[View::Codes.index()];
+    super::note_line(
+        app,
         note,
-        0,
-        &fit(
-            &format!(
-                "{} codes in {} deferral and bounce rows · s/r sort ({}) · Enter: rows",
-                d.codes.len(),
+        buf,
+        &[
+            format!(
+                "{} codes in {} deferral and bounce rows",
+                thousands(d.codes.len() as u64),
                 thousands(d.responses),
-                CODE_SORTS[sort.col]
             ),
-            note.width as usize,
-        ),
-        t.dim(),
+            format!("s/r sort ({})", CODE_SORTS[sort.col]),
+            "Enter: rows".into(),
+        ],
+        Some((list.selected, d.codes.len())),
     );
     if d.codes.is_empty() {
         widgets::text(
             buf,
             table,
             0,
-            if app.data.complete {
-                "No deferral or bounce rows: nothing to classify."
+            &if app.data.complete && app.data.aggregates.records > 0 {
+                "No deferral or bounce rows: nothing to classify.".to_string()
             } else {
-                "No codes yet: the scan is running."
+                super::empty_note(app, "codes")
             },
             t.text(),
         );
         return;
     }
-    let list = app.lists[View::Codes.index()];
     let h = table.height.saturating_sub(1) as usize;
     let from = list.visible_from(h);
     let md = d.multi_day;

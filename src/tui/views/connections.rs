@@ -71,18 +71,26 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let (top, chart) = areas(area);
     let method = match conns.method {
-        Method::Log => "counted from the log-connections log (exact)".to_string(),
-        Method::Estimate => "estimate from the accounting rows".to_string(),
+        Method::Log => "counted from the log (exact)".to_string(),
+        Method::Estimate => "estimated from the accounting rows".to_string(),
     };
-    let mut note = format!(
-        "{} destination/pool rows · connections: {method}",
-        conns.rows.len()
-    );
+    let mut parts = vec![format!(
+        "{} destination/pool rows",
+        thousands(conns.rows.len() as u64)
+    )];
     if let Some(e) = &conns.log_error {
-        note = format!("{note} · log unreadable: {e}");
+        parts.push(format!("log unreadable: {e}"));
     }
-    note.push_str(" · j/k select");
-    widgets::text(buf, top, 0, &fit(&note, area.width as usize), t.dim());
+    parts.push(format!("connections {method}"));
+    parts.push("j/k select".into());
+    let list = app.lists[View::Connections.index()];
+    super::note_line(
+        app,
+        top,
+        buf,
+        &parts,
+        Some((list.selected, conns.rows.len())),
+    );
     let table = super::table_area(top);
     if conns.rows.is_empty() {
         widgets::text(

@@ -6,35 +6,40 @@ use ratatui::layout::Rect;
 
 use super::senders::{line_cells, line_cols, sorted_col};
 use super::table_area;
+use crate::fmt::thousands;
 use crate::tui::app::{App, LINE_SORTS, View};
+use crate::tui::widgets;
 use crate::tui::widgets::table::Table;
-use crate::tui::widgets::{self, fit};
 
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
     let d = &app.derived;
     let sort = app.sorts[View::Domains.index()];
     let rollups = d.domains.iter().filter(|r| r.is_rollup()).count();
-    widgets::text(
-        buf,
+    let list = app.lists[View::Domains.index()];
+    let n = d.domains.len();
+    super::note_line(
+        app,
         area,
-        0,
-        &fit(
-            &format!(
-                "{} destinations, {rollups} rollups (→ expand ← collapse) · s/r sort ({}) · Enter: rows",
-                d.domains.len(),
-                LINE_SORTS[sort.col]
+        buf,
+        &[
+            format!(
+                "{} destination{}, {} rollup{} (→ expand ← collapse)",
+                thousands(n as u64),
+                if n == 1 { "" } else { "s" },
+                thousands(rollups as u64),
+                if rollups == 1 { "" } else { "s" },
             ),
-            area.width as usize,
-        ),
-        t.dim(),
+            format!("s/r sort ({})", LINE_SORTS[sort.col]),
+            "Enter: rows".into(),
+        ],
+        Some((list.selected, d.domain_lines.len())),
     );
     let table = table_area(area);
     if d.domains.is_empty() {
-        widgets::text(buf, table, 0, "No rows yet.", t.text());
+        widgets::text(buf, table, 0, &super::empty_note(app, "rows"), t.text());
         return;
     }
-    let list = app.lists[View::Domains.index()];
     let h = table.height.saturating_sub(1) as usize;
     let from = list.visible_from(h);
     let rows = d
@@ -54,7 +59,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                         "▸ "
                     };
                     let name = if r.is_rollup() {
-                        format!("{mark}{} ({})", r.line.key, r.members.len())
+                        format!(
+                            "{mark}{} ({})",
+                            r.line.key,
+                            thousands(r.members.len() as u64)
+                        )
                     } else {
                         format!("{mark}{}", r.line.key)
                     };

@@ -32,7 +32,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             },
             duration(b - a)
         ),
-        _ => "no timestamps yet".into(),
+        _ if !app.data.complete => "no timestamps yet".into(),
+        _ if agg.records == 0 && !app.filter.is_empty() => "the filter matched no rows".into(),
+        _ if agg.records == 0 => "no rows".into(),
+        _ => "no timestamps in the rows".into(),
     };
     widgets::line(
         buf,
@@ -49,7 +52,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     y += 1;
     let mut scope2 = format!(
         "{} file{} · {} records{} · {} malformed",
-        r.files.len(),
+        thousands(r.files.len() as u64),
         if r.files.len() == 1 { "" } else { "s" },
         thousands(agg.records),
         if app.filter.is_empty() {
@@ -94,7 +97,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let mut title = if findings.is_empty() {
         "What to do".to_string()
     } else {
-        format!("What to do ({})", findings.len())
+        format!("What to do ({})", thousands(findings.len() as u64))
     };
     if let Some(b) = app.bursts().and_then(|b| b.first()) {
         let n = app.bursts().map_or(0, <[_]>::len);
@@ -112,12 +115,25 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     y += 1;
     let mut used = 0u16;
     if findings.is_empty() {
-        let msg = if app.data.complete {
-            "Nothing to act on: no code of the rule table was seen."
+        let (msg, style) = if !app.data.complete {
+            (
+                "Nothing to act on so far (the scan is still running).",
+                t.delivered(),
+            )
+        } else if agg.records == 0 && !app.filter.is_empty() {
+            (
+                "The filter matched no rows: Esc clears it, ⌫ goes back.",
+                t.text(),
+            )
+        } else if agg.records == 0 {
+            ("No rows in the inputs.", t.text())
         } else {
-            "Nothing to act on so far (the scan is still running)."
+            (
+                "Nothing to act on: no code of the rule table was seen.",
+                t.delivered(),
+            )
         };
-        widgets::text(buf, area, y, msg, t.delivered());
+        widgets::text(buf, area, y, msg, style);
         used = 1;
     } else {
         // One line per finding when short of room (severity, code, what to do), two with the
@@ -193,7 +209,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 y + used,
                 &format!(
                     "     +{} more on a taller screen and in `pmta-lens summary`",
-                    findings.len() - shown
+                    thousands((findings.len() - shown) as u64)
                 ),
                 t.dim(),
             );
@@ -282,7 +298,7 @@ fn deferrals(app: &App, area: Rect, buf: &mut Buffer) {
     let title = if per == 1 {
         "Deferrals per minute [6]".to_string()
     } else {
-        format!("Deferrals per {per} min [6]")
+        format!("Deferrals per {} min [6]", thousands(per as u64))
     };
     widgets::rule(buf, area, 0, &title, t.dim());
     if total == 0 {

@@ -18,10 +18,14 @@ use crate::tui::widgets::{self, fit, hms};
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
     let idx = &app.data.rows;
-    let w = area.width as usize;
     let mut note = format!(
-        "{} matching rows{}",
+        "{} matching row{}{}",
         thousands(app.data.aggregates.records),
+        if app.data.aggregates.records == 1 {
+            ""
+        } else {
+            "s"
+        },
         if app.data.complete { "" } else { " so far" }
     );
     if idx.unlocated > 0 {
@@ -37,19 +41,21 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     if !app.data.report.unbrowsable.is_empty() {
         note.push_str(" · some compressed rows not listed (memory): use `pmta-lens rows`");
     }
-    if !app.detail {
-        note.push_str(" · Enter: all fields");
-    }
-    widgets::text(buf, area, 0, &fit(&note, w), t.dim());
-    let table = table_area(area);
     let list = app.lists[View::Rows.index()];
+    let mut parts = vec![note];
+    if !app.detail {
+        parts.push("Enter: all fields".into());
+    }
+    super::note_line(app, area, buf, &parts, Some((list.selected, idx.len)));
+    let table = table_area(area);
     if idx.len == 0 {
-        let msg = if app.data.complete {
-            "No matching rows."
+        let msg = if app.data.complete && app.data.aggregates.records > 0 {
+            "None of the matching rows can be listed here (see above): use `pmta-lens rows`."
+                .to_string()
         } else {
-            "Scanning…"
+            super::empty_note(app, "rows")
         };
-        widgets::text(buf, table, 0, msg, t.text());
+        widgets::text(buf, table, 0, &msg, t.text());
         return;
     }
     if app.detail {

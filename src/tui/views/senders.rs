@@ -6,9 +6,10 @@ use ratatui::layout::Rect;
 
 use super::table_area;
 use crate::fmt::thousands;
+use crate::model::{NONE_KEY, UNATTRIBUTED_KEY};
 use crate::tui::app::{App, CountsRow, LINE_SORTS, Sort, View};
 use crate::tui::widgets::table::{Cell, Col, Table};
-use crate::tui::widgets::{self, count, fit, pct};
+use crate::tui::widgets::{self, count, pct};
 
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
@@ -19,27 +20,43 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         crate::tui::app::Group::SourceIp => "pool",
         crate::tui::app::Group::Pool => "VMTA",
     };
-    widgets::text(
-        buf,
+    // `(none)` (no VMTA: bounces PowerMTA decided itself) and `(unattributed)` (complaints)
+    // are lines of the table, not senders: counted apart.
+    let pseudo: Vec<&str> = d
+        .senders
+        .iter()
+        .map(|l| &*l.key)
+        .filter(|k| *k == NONE_KEY || *k == UNATTRIBUTED_KEY)
+        .collect();
+    let real = d.senders.len() - pseudo.len();
+    let mut count = format!(
+        "{} {}{}",
+        thousands(real as u64),
+        app.group.label(),
+        if real == 1 { "" } else { "s" }
+    );
+    if !pseudo.is_empty() {
+        count.push_str(" + ");
+        count.push_str(&pseudo.join(" "));
+    }
+    let list = app.lists[View::Senders.index()];
+    super::note_line(
+        app,
         area,
-        0,
-        &fit(
-            &format!(
-                "{} {}s · g: by {next} · s/r sort ({}) · Enter: rows",
-                d.senders.len(),
-                app.group.label(),
-                LINE_SORTS[sort.col]
-            ),
-            area.width as usize,
-        ),
-        t.dim(),
+        buf,
+        &[
+            count,
+            format!("g: by {next}"),
+            format!("s/r sort ({})", LINE_SORTS[sort.col]),
+            "Enter: rows".into(),
+        ],
+        Some((list.selected, d.senders.len())),
     );
     let table = table_area(area);
     if d.senders.is_empty() {
-        widgets::text(buf, table, 0, "No rows yet.", t.text());
+        widgets::text(buf, table, 0, &super::empty_note(app, "rows"), t.text());
         return;
     }
-    let list = app.lists[View::Senders.index()];
     let h = table.height.saturating_sub(1) as usize;
     let from = list.visible_from(h);
     let rows = d

@@ -67,14 +67,24 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let unit = if per == 1 {
         "minute".to_string()
     } else {
-        format!("{per} minutes")
+        format!("{} minutes", thousands(per as u64))
+    };
+    let list = app.lists[View::Timeline.index()];
+    let pos = if minutes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " · {}/{}",
+            thousands(list.selected as u64 + 1),
+            thousands(minutes.len() as u64)
+        )
     };
     widgets::rule(
         buf,
         chart,
         0,
         &format!(
-            "Deferrals per {unit} (UTC) · {} minutes with rows",
+            "Deferrals per {unit} (UTC) · {} minutes with rows{pos}",
             thousands(minutes.len() as u64)
         ),
         t.dim(),
@@ -84,10 +94,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             buf,
             chart,
             1,
-            if app.data.complete {
-                "No timestamped rows."
+            &if app.data.complete && app.data.aggregates.records > 0 {
+                "No timestamped rows.".to_string()
             } else {
-                "Scanning…"
+                super::empty_note(app, "rows")
             },
             t.text(),
         );
