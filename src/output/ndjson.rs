@@ -1,0 +1,395 @@
+//! `rows --format ndjson`: each matching row as one JSON object on a line, for log shippers
+//! (Vector, Fluent Bit, Filebeat, Loki) and engines that read JSON lines. The fields are the
+//! row's columns under stable names plus what pmta-lens derives (rolled-up domain, response
+//! code, kind, severity, provider), by the same rules as `summary`; docs/json.md lists them.
+//!
+//! A field the row does not have (no such column, or an empty value) is left out, never `null`.
+//! Pieces are encoded in parallel by the scan's workers into one buffer each, nothing allocated
+//! per row; the file and line of each row are added when the piece is written, in input order.
+
+mod number;
+mod string;
+mod time;
+
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use crate::acct::header::{Col, Header};
+use crate::acct::record::{Field, FieldSplitter};
+use crate::acct::time::TimeParser;
+use crate::classify::Classifier;
+use crate::model::{Code, NONE_KEY, RecordKind};
+use crate::rollup::Rollup;
+use crate::scan::{ChunkAt, Deliver, Row, Sink, destination, response_kind};
+
+use number::Digits;
+use string::Read;
+use time::Rfc3339;
+
+/// The rules the encoder derives fields by: the scan's own.
+#[derive(Debug)]
+pub struct Ndjson<'a> {
+    pub classifier: &'a Classifier,
+    pub rollup: &'a Rollup,
+    /// Recipient domain -> destination from the pre-pass over the inputs, so `domain` is the
+    /// summary's even for a domain whose rollup only a later row reveals.
+    pub domain_map: Option<&'a FxHashMap<String, String>>,
+}
+
+/// Columns read from the row by name beyond [`Col`]: `PowerMTA`'s name, the JSON key (with the
+/// comma before it), and whether the value is written as a number.
+const NAMED: [(&str, &[u8]); 8] = [
+    ("envId", b",\"env_id\":"),
+    ("dlvSize", b",\"size\":"),
+    ("feedbackType", b",\"feedback_type\":"),
+    ("format", b",\"feedback_format\":"),
+    ("userAgent", b",\"user_agent\":"),
+    ("reportingMta", b",\"reporting_mta\":"),
+    ("reportedDomain", b",\"reported_domain\":"),
+    ("header_X-HmXmrOriginalRecipient", b",\"original_rcpt\":"),
+];
+const ENV_ID: usize = 0;
+const SIZE: usize = 1;
+/// The feedback fields start here in [`NAMED`]; they are written for `f` rows only.
+const FEEDBACK: usize = 2;
+
+/// Where the columns an object is made of are in one header.
+#[derive(Debug)]
+struct Columns {
+    header: Arc<Header>,
+    /// Positions of [`Col`] columns, by variant.
+    col: [Option<usize>; Col::ALL.len()],
+    named: [Option<usize>; NAMED.len()],
+    /// Fields to split: one past the last position read.
+    limit: usize,
+}
+
+impl Columns {
+    fn of(header: &Arc<Header>) -> Columns {
+        let col = Col::ALL.map(|c| header.pos(c));
+        // As `Header::parse` maps its columns: the first of repeated names, ASCII case ignored.
+        let named = NAMED.map(|(name, _)| {
+            header
+                .names
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(name))
+        });
+        let limit = col
+            .iter()
+            .chain(&named)
+            .flatten()
+            .map(|p| p + 1)
+            .max()
+            .unwrap_or(1);
+        Columns {
+            header: Arc::clone(header),
+            col,
+            named,
+            limit,
+        }
+    }
+}
+
+/// One piece's objects, each without its closing `,"file":...,"line":N}`, which the writer adds.
+#[derive(Debug)]
+pub struct Piece {
+    buf: Vec<u8>,
+    /// Per row: where its object ends in `buf`, and its line (0-based) within the piece.
+    rows: Vec<(usize, u64)>,
+    splitter: FieldSplitter,
+    times: TimeParser,
+    stamps: Rfc3339,
+    columns: Option<Columns>,
+    /// Newlines in the piece before `counted`.
+    lines: u64,
+    counted: usize,
+    lower: [u8; 256],
+}
+
+impl Default for Piece {
+    fn default() -> Self {
+        Piece {
+            buf: Vec::new(),
+            rows: Vec::new(),
+            splitter: FieldSplitter::default(),
+            times: TimeParser::default(),
+            stamps: Rfc3339::default(),
+            columns: None,
+            lines: 0,
+            counted: 0,
+            lower: [0; 256],
+        }
+    }
+}
+
+impl Sink for Ndjson<'_> {
+    type Fold = ();
+    type Chunk = Piece;
+
+    fn new_fold(&self) {}
+
+    fn new_chunk(&self) -> Piece {
+        Piece::default()
+    }
+
+    fn merge(&self, (): &mut (), (): ()) {}
+
+    fn row(&self, (): &mut (), p: &mut Piece, row: &Row<'_>) {
+        self.encode(p, row);
+    }
+}
+
+impl Ndjson<'_> {
+    /// Appends one row's object (open: the writer closes it) to the piece.
+    fn encode(&self, p: &mut Piece, row: &Row<'_>) {
+        let before = row.before();
+        p.lines +=
+            memchr::memchr_iter(b'\n', &before[p.counted.min(before.len())..]).count() as u64;
+        p.counted = before.len();
+        if p.columns
+            .as_ref()
+            .is_none_or(|c| !Arc::ptr_eq(&c.header, row.header))
+        {
+            p.columns = Some(Columns::of(row.header));
+        }
+        let Piece {
+            buf,
+            splitter,
+            times,
+            stamps,
+            columns,
+            lower,
+            ..
+        } = p;
+        let Some(cols) = columns.as_ref() else {
+            return;
+        };
+        let raw = row.raw;
+        splitter.split_first(raw, 0, cols.limit);
+        let fields = splitter.fields();
+        // A column's non-empty value.
+        let value =
+            |pos: Option<usize>| pos.and_then(|i| fields.get(i)).filter(|f| f.end > f.start);
+        let col = |c: Col| value(cols.col[c as usize]);
+        let keys = &row.keys;
+        let feedback = keys.kind == RecordKind::Feedback;
+
+        buf.extend_from_slice(b"{\"type\":\"");
+        buf.extend_from_slice(keys.kind.as_str().as_bytes());
+        buf.push(b'"');
+        if let Some(t) = keys.time.and_then(|t| stamps.text(t)) {
+            quoted(buf, b",\"time_logged\":", &t);
+        }
+        if let Some(f) = col(Col::TimeQueued)
+            && let Some(t) = times.parse(f.bytes(raw)).and_then(|t| stamps.text(t))
+        {
+            quoted(buf, b",\"time_queued\":", &t);
+        }
+        // `f` rows are reports from someone else: their VMTA, pool and source IP columns are
+        // not a sender of ours (the summary counts them as `(unattributed)`).
+        if !feedback {
+            text(buf, b",\"vmta\":", raw, col(Col::Vmta), Read::default());
+            text(buf, b",\"pool\":", raw, col(Col::VmtaPool), Read::default());
+            text(
+                buf,
+                b",\"source_ip\":",
+                raw,
+                col(Col::DlvSourceIp),
+                Read::default(),
+            );
+        }
+        text(buf, b",\"rcpt\":", raw, col(Col::Rcpt), Read::default());
+        if keys.rcpt_domain != NONE_KEY.as_bytes() {
+            let lowercase = Read {
+                lowercase: true,
+                ..Read::default()
+            };
+            buf.extend_from_slice(b",\"rcpt_domain\":");
+            string::push(buf, keys.rcpt_domain, lowercase);
+            buf.extend_from_slice(b",\"domain\":");
+            let d = destination(self.rollup, self.domain_map, keys, lower);
+            string::push(buf, d, lowercase);
+        }
+        self.code(buf, keys.code);
+        for (key, c) in [
+            (&b",\"dsn_status\":"[..], Col::DsnStatus),
+            (b",\"dsn_diag\":", Col::DsnDiag),
+            (b",\"dsn_mta\":", Col::DsnMta),
+            (b",\"dest_ip\":", Col::DlvDestinationIp),
+            (b",\"job\":", Col::JobId),
+        ] {
+            text(buf, key, raw, col(c), Read::default());
+        }
+        text(
+            buf,
+            NAMED[ENV_ID].1,
+            raw,
+            value(cols.named[ENV_ID]),
+            Read::default(),
+        );
+        text(buf, b",\"queue\":", raw, col(Col::Queue), Read::default());
+        if let Some(f) = value(cols.named[SIZE])
+            && let Some(n) = digits(f.bytes(raw))
+        {
+            buf.extend_from_slice(NAMED[SIZE].1);
+            buf.extend_from_slice(Digits::default().format(n));
+        }
+        text(
+            buf,
+            b",\"bounce_cat\":",
+            raw,
+            col(Col::BounceCat),
+            Read::default(),
+        );
+        if feedback {
+            for (k, (_, key)) in NAMED.iter().enumerate().skip(FEEDBACK) {
+                text(buf, key, raw, value(cols.named[k]), Read::default());
+            }
+        }
+        p.rows.push((p.buf.len(), p.lines));
+    }
+
+    /// `code`, `provider`, `kind` and `severity`, as the summary buckets the response.
+    fn code(&self, buf: &mut Vec<u8>, code: Code) {
+        let mut d = Digits::default();
+        match code {
+            Code::None => return,
+            Code::Rule(id) => {
+                let rule = self.classifier.rule(id);
+                buf.extend_from_slice(b",\"code\":");
+                string::push(buf, rule.id.as_bytes(), Read::default());
+                buf.extend_from_slice(b",\"provider\":");
+                string::push(buf, rule.provider.as_bytes(), Read::default());
+                buf.extend_from_slice(b",\"severity\":\"");
+                buf.extend_from_slice(rule.severity.as_str().as_bytes());
+                buf.push(b'"');
+            }
+            Code::Status(s) => {
+                buf.extend_from_slice(b",\"code\":\"");
+                for (i, n) in [u16::from(s.class), s.subject, s.detail]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if i > 0 {
+                        buf.push(b'.');
+                    }
+                    buf.extend_from_slice(d.format(u64::from(n)));
+                }
+                buf.push(b'"');
+            }
+            Code::Smtp(c) => {
+                buf.extend_from_slice(b",\"code\":\"");
+                buf.extend_from_slice(d.format(u64::from(c.0)));
+                buf.push(b'"');
+            }
+        }
+        if let Some(kind) = response_kind(self.classifier, code) {
+            buf.extend_from_slice(b",\"kind\":\"");
+            buf.extend_from_slice(kind.as_str().as_bytes());
+            buf.push(b'"');
+        }
+    }
+}
+
+/// `key` and a string field's value, if the row has one.
+#[inline]
+fn text(buf: &mut Vec<u8>, key: &[u8], raw: &[u8], field: Option<&Field>, read: Read) {
+    if let Some(f) = field {
+        buf.extend_from_slice(key);
+        string::push(
+            buf,
+            f.bytes(raw),
+            Read {
+                doubled_quotes: f.escaped,
+                ..read
+            },
+        );
+    }
+}
+
+/// `key` and ASCII text that needs no escaping, quoted.
+fn quoted(buf: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+    buf.extend_from_slice(key);
+    buf.push(b'"');
+    buf.extend_from_slice(value);
+    buf.push(b'"');
+}
+
+/// A field of decimal digits as a number (`None` for anything else, or too large).
+fn digits(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
+}
+
+/// Writes pieces in input order, closing each object with its file and line.
+pub struct Writer<'w> {
+    out: &'w mut dyn Write,
+    /// Per input: its name as last seen, and that name as a JSON string.
+    names: Vec<Option<(String, Vec<u8>)>>,
+    /// Objects written.
+    pub written: u64,
+}
+
+impl<'w> Writer<'w> {
+    pub fn new(out: &'w mut dyn Write) -> Writer<'w> {
+        Writer {
+            out,
+            names: Vec::new(),
+            written: 0,
+        }
+    }
+
+    /// Input `file`'s name as a JSON string (made again when following renamed it).
+    fn name(&mut self, file: usize, names: &[String]) -> &[u8] {
+        if self.names.len() <= file {
+            self.names.resize_with(file + 1, || None);
+        }
+        let now = names.get(file).map_or("", String::as_str);
+        let slot = &mut self.names[file];
+        if slot.as_ref().is_none_or(|(n, _)| n != now) {
+            let mut json = Vec::new();
+            string::push(&mut json, now.as_bytes(), Read::default());
+            *slot = Some((now.to_string(), json));
+        }
+        slot.as_ref().map_or(&b"\"\""[..], |(_, json)| json)
+    }
+}
+
+impl std::fmt::Debug for Writer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deliver<Piece> for Writer<'_> {
+    fn piece(&mut self, p: Piece, at: &ChunkAt<'_>, names: &[String]) -> io::Result<()> {
+        if p.rows.is_empty() {
+            return Ok(());
+        }
+        // The name is copied out once per piece: `self.out` is written while it is in use.
+        let name = self.name(at.file, names).to_vec();
+        let mut d = Digits::default();
+        let mut start = 0;
+        for &(end, line) in &p.rows {
+            self.out.write_all(&p.buf[start..end])?;
+            self.out.write_all(b",\"file\":")?;
+            self.out.write_all(&name)?;
+            self.out.write_all(b",\"line\":")?;
+            self.out.write_all(d.format(at.line + line + 1))?;
+            self.out.write_all(b"}\n")?;
+            start = end;
+        }
+        self.written += p.rows.len() as u64;
+        Ok(())
+    }
+
+    fn idle(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}

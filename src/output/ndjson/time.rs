@@ -1,0 +1,110 @@
+//! Unix seconds as RFC 3339 UTC (`2026-11-20T00:00:27Z`) into a buffer without allocating: the
+//! civil calendar from a day count (Howard Hinnant's `civil_from_days`), with a one-entry cache
+//! because consecutive rows mostly share their second.
+
+/// Formats timestamps, remembering the last one.
+#[derive(Debug, Default)]
+pub struct Rfc3339 {
+    last: Option<(i64, [u8; 20])>,
+}
+
+impl Rfc3339 {
+    /// `secs` as `2026-11-20T00:00:27Z`; `None` for years outside 0..=9999, which this form
+    /// cannot write (the field is then left out rather than written in another type).
+    #[inline]
+    pub fn text(&mut self, secs: i64) -> Option<[u8; 20]> {
+        if let Some((t, text)) = self.last
+            && t == secs
+        {
+            return Some(text);
+        }
+        let text = format(secs)?;
+        self.last = Some((secs, text));
+        Some(text)
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, or `None` outside years 0..=9999.
+fn format(secs: i64) -> Option<[u8; 20]> {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    let mut t = *b"0000-00-00T00:00:00Z";
+    let put = |t: &mut [u8; 20], at: usize, v: i64, width: usize| {
+        let mut v = v;
+        for k in (0..width).rev() {
+            t[at + k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(&mut t, 0, y, 4);
+    put(&mut t, 5, m, 2);
+    put(&mut t, 8, d, 2);
+    put(&mut t, 11, rem / 3600, 2);
+    put(&mut t, 14, rem / 60 % 60, 2);
+    put(&mut t, 17, rem % 60, 2);
+    Some(t)
+}
+
+/// (year, month, day) of a day count since 1970-01-01, proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(secs: i64) -> Option<String> {
+        Rfc3339::default()
+            .text(secs)
+            .map(|t| String::from_utf8_lossy(&t).into_owned())
+    }
+
+    #[test]
+    fn agrees_with_chrono() {
+        // Epoch, leap days, centuries, the samples' days, the last second of 9999, before 1970.
+        let cases = [
+            0,
+            951_782_400,
+            951_868_799,
+            1_795_220_091,
+            4_107_542_400,
+            253_402_300_799,
+            -1,
+            -62_167_219_200,
+        ];
+        for secs in cases {
+            assert_eq!(text(secs), Some(crate::fmt::rfc3339(secs)), "{secs}");
+        }
+        // A sweep over every day from 1900 to 2200 at a varying second.
+        let mut f = Rfc3339::default();
+        for day in -25_567..84_000_i64 {
+            let secs = day * 86_400 + (day * 7919).rem_euclid(86_400);
+            let got = f.text(secs).expect("in range");
+            assert_eq!(got, crate::fmt::rfc3339(secs).as_bytes(), "{secs}");
+            // The cached second comes back the same.
+            assert_eq!(f.text(secs), Some(got));
+        }
+    }
+
+    #[test]
+    fn out_of_range_years_are_none() {
+        assert_eq!(text(253_402_300_800), None);
+        assert_eq!(text(-62_167_219_201), None);
+        assert_eq!(text(i64::MIN), None);
+        assert_eq!(text(i64::MAX), None);
+    }
+}
