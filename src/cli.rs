@@ -77,7 +77,7 @@ enum Command {
         #[command(flatten)]
         select: Select,
     },
-    /// Prometheus metrics (text format 0.0.4) from the summary's numbers, for node_exporter's
+    /// Prometheus metrics (text format 0.0.4) from the summary's numbers, for `node_exporter`'s
     /// textfile collector: stdout, or a file replaced atomically (--out).
     Metrics {
         #[command(flatten)]

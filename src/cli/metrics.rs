@@ -1,5 +1,5 @@
 //! The command line of `pmta-lens metrics`: its flags, and where the exposition goes: stdout, or
-//! a file replaced atomically for node_exporter's textfile collector, which may read the file at
+//! a file replaced atomically for `node_exporter`'s textfile collector, which may read the file at
 //! any moment and must never see half of it.
 
 use std::io::Write as _;
@@ -17,7 +17,7 @@ use crate::output::summary::Summary;
 pub struct Args {
     /// Write to PATH instead of stdout: a temporary file in PATH's directory renamed over it
     /// (readable by all, as the textfile collector runs as another user), e.g.
-    /// /var/lib/node_exporter/textfile/pmta_lens.prom.
+    /// `/var/lib/node_exporter/textfile/pmta_lens.prom`.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// Label values kept per dimension (domains, VMTAs, fallback codes, sending IPs of bursts,

@@ -1,4 +1,4 @@
-//! The Prometheus text exposition format (version 0.0.4), as node_exporter's textfile collector
+//! The Prometheus text exposition format (version 0.0.4), as `node_exporter`'s textfile collector
 //! and `promtool check metrics` read it: per family a `# HELP` and a `# TYPE` line, then its
 //! samples, no timestamps. Label values escape `\`, `"` and newline; help text `\` and newline.
 //!

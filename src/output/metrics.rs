@@ -154,7 +154,7 @@ fn responses(
         Type::Gauge,
         &["code", "kind", "vmta"],
     );
-    let vmtas = kept(s.by_vmta.iter().map(|b| b.key()), m.top, &[]);
+    let vmtas = kept(s.by_vmta.iter().map(Keyed::key), m.top, &[]);
     // Rule ids are a fixed table (and what alerts name): all kept. Fallback codes by rows.
     let fallback = kept(
         s.by_code
@@ -213,7 +213,7 @@ fn domains(
         Type::Gauge,
         &["domain"],
     );
-    let keep = kept(s.by_domain.iter().map(|d| d.key()), m.top, &[MICROSOFT]);
+    let keep = kept(s.by_domain.iter().map(Keyed::key), m.top, &[MICROSOFT]);
     let mut seen = BTreeSet::new();
     let mut sums: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for d in &s.by_domain {

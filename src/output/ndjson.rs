@@ -190,17 +190,11 @@ impl Ndjson<'_> {
         // `f` rows are reports from someone else: their VMTA, pool and source IP columns are
         // not a sender of ours (the summary counts them as `(unattributed)`).
         if !feedback {
-            text(buf, b",\"vmta\":", raw, col(Col::Vmta), Read::default());
-            text(buf, b",\"pool\":", raw, col(Col::VmtaPool), Read::default());
-            text(
-                buf,
-                b",\"source_ip\":",
-                raw,
-                col(Col::DlvSourceIp),
-                Read::default(),
-            );
+            text(buf, b",\"vmta\":", raw, col(Col::Vmta));
+            text(buf, b",\"pool\":", raw, col(Col::VmtaPool));
+            text(buf, b",\"source_ip\":", raw, col(Col::DlvSourceIp));
         }
-        text(buf, b",\"rcpt\":", raw, col(Col::Rcpt), Read::default());
+        text(buf, b",\"rcpt\":", raw, col(Col::Rcpt));
         if keys.rcpt_domain != NONE_KEY.as_bytes() {
             let lowercase = Read {
                 lowercase: true,
@@ -213,41 +207,7 @@ impl Ndjson<'_> {
             string::push(buf, d, lowercase);
         }
         self.code(buf, keys.code);
-        for (key, c) in [
-            (&b",\"dsn_status\":"[..], Col::DsnStatus),
-            (b",\"dsn_diag\":", Col::DsnDiag),
-            (b",\"dsn_mta\":", Col::DsnMta),
-            (b",\"dest_ip\":", Col::DlvDestinationIp),
-            (b",\"job\":", Col::JobId),
-        ] {
-            text(buf, key, raw, col(c), Read::default());
-        }
-        text(
-            buf,
-            NAMED[ENV_ID].1,
-            raw,
-            value(cols.named[ENV_ID]),
-            Read::default(),
-        );
-        text(buf, b",\"queue\":", raw, col(Col::Queue), Read::default());
-        if let Some(f) = value(cols.named[SIZE])
-            && let Some(n) = digits(f.bytes(raw))
-        {
-            buf.extend_from_slice(NAMED[SIZE].1);
-            buf.extend_from_slice(Digits::default().format(n));
-        }
-        text(
-            buf,
-            b",\"bounce_cat\":",
-            raw,
-            col(Col::BounceCat),
-            Read::default(),
-        );
-        if feedback {
-            for (k, (_, key)) in NAMED.iter().enumerate().skip(FEEDBACK) {
-                text(buf, key, raw, value(cols.named[k]), Read::default());
-            }
-        }
+        delivery(buf, raw, cols, fields, feedback);
         p.rows.push((p.buf.len(), p.lines));
     }
 
@@ -293,19 +253,45 @@ impl Ndjson<'_> {
     }
 }
 
+/// The response, delivery and feedback columns, after the derived fields.
+fn delivery(buf: &mut Vec<u8>, raw: &[u8], cols: &Columns, fields: &[Field], feedback: bool) {
+    let value = |pos: Option<usize>| pos.and_then(|i| fields.get(i)).filter(|f| f.end > f.start);
+    let col = |c: Col| value(cols.col[c as usize]);
+    for (key, c) in [
+        (&b",\"dsn_status\":"[..], Col::DsnStatus),
+        (b",\"dsn_diag\":", Col::DsnDiag),
+        (b",\"dsn_mta\":", Col::DsnMta),
+        (b",\"dest_ip\":", Col::DlvDestinationIp),
+        (b",\"job\":", Col::JobId),
+    ] {
+        text(buf, key, raw, col(c));
+    }
+    text(buf, NAMED[ENV_ID].1, raw, value(cols.named[ENV_ID]));
+    text(buf, b",\"queue\":", raw, col(Col::Queue));
+    if let Some(f) = value(cols.named[SIZE])
+        && let Some(n) = digits(f.bytes(raw))
+    {
+        buf.extend_from_slice(NAMED[SIZE].1);
+        buf.extend_from_slice(Digits::default().format(n));
+    }
+    text(buf, b",\"bounce_cat\":", raw, col(Col::BounceCat));
+    if feedback {
+        for (k, (_, key)) in NAMED.iter().enumerate().skip(FEEDBACK) {
+            text(buf, key, raw, value(cols.named[k]));
+        }
+    }
+}
+
 /// `key` and a string field's value, if the row has one.
 #[inline]
-fn text(buf: &mut Vec<u8>, key: &[u8], raw: &[u8], field: Option<&Field>, read: Read) {
+fn text(buf: &mut Vec<u8>, key: &[u8], raw: &[u8], field: Option<&Field>) {
     if let Some(f) = field {
         buf.extend_from_slice(key);
-        string::push(
-            buf,
-            f.bytes(raw),
-            Read {
-                doubled_quotes: f.escaped,
-                ..read
-            },
-        );
+        let read = Read {
+            doubled_quotes: f.escaped,
+            lowercase: false,
+        };
+        string::push(buf, f.bytes(raw), read);
     }
 }
 
@@ -391,5 +377,229 @@ impl Deliver<Piece> for Writer<'_> {
 
     fn idle(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::acct::discover::{Input, InputKind};
+    use crate::filter::Filter;
+    use crate::scan::{self, Engine, Follow, ScanOptions};
+
+    /// Hard cases: doubled quotes, a newline inside quotes (the next row's line is one further),
+    /// a control character and invalid UTF-8, CRLF, a malformed row, an `f` row with feedback
+    /// columns and the reporter's IP, a domain the Microsoft MX rolls up, a header change to a
+    /// layout without most columns, Unix-seconds times.
+    const FIXTURE: &[u8] = b"type,timeLogged,timeQueued,rcpt,dsnStatus,dsnDiag,dsnMta,dlvSourceIp,dlvDestinationIp,vmta,vmtaPool,jobId,envId,queue,dlvSize,bounceCat,feedbackType,format,header_X-HmXmrOriginalRecipient\n\
+d,2026-11-20 01:00:00+0100,2026-11-20 00:59:00+0000,a@Hotmail.DE,2.0.0 (success),\"smtp;250 \"\"queued\"\" ok\",mx (104.47.1.1),192.0.2.10,104.47.1.1,vmta-ms-01,microsoft-pool,nl,e-1,hotmail.de/vmta-ms-01,0012,,,,\n\
+t,2026-11-20 00:01:00+0000,,b@example.org,4.7.0 (x),\"smtp;421 RP-002 (BAY) line one\nline two\",,192.0.2.11,,vmta-ms-02,,,,example.org/vmta-ms-02,12a,,,,\r\n\
+b,2026-11-20 00:02:00+0000,,c@example.com,5.1.1 (bad),smtp;550 5.1.1 no\x1b[2J \xff\xfe user,,,,,,,,,,bad-mailbox,,,\n\
+d,2026-11-20 00:03:00+0000,too,few\n\
+f,2026-11-20 00:04:00+0000,,,,,,203.0.113.99,,,,nl,,,,,abuse,jmrp,x@live.com\n\
+t,2026-11-20 00:05:00+0000,,d@custom.example,4.4.1 (no answer),smtp;451 4.4.1 timeout,custom-mx.olc.protection.outlook.com (1.1.1.1),192.0.2.10,,vmta-ms-01,,,,custom.example/vmta-ms-01,,,,,\n\
+type,vmta,rcpt,timeLogged\n\
+d,v3,e@Example.ORG,1795222800\n";
+
+    fn engine_parts() -> (Classifier, Filter, Rollup) {
+        (Classifier::builtin(), Filter::default(), Rollup::default())
+    }
+
+    fn lines_at(inputs: &[Input], chunk_size: usize) -> (Vec<u8>, u64) {
+        let (classifier, filter, rollup) = engine_parts();
+        let eng = Engine {
+            classifier: &classifier,
+            filter: &filter,
+            rollup: &rollup,
+            domain_map: None,
+        };
+        let sink = Ndjson {
+            classifier: &classifier,
+            rollup: &rollup,
+            domain_map: None,
+        };
+        let opts = ScanOptions {
+            chunk_size,
+            ..ScanOptions::default()
+        };
+        let mut out = Vec::new();
+        let mut w = Writer::new(&mut out);
+        let (r, report) = scan::deliver(inputs, &opts, &eng, &sink, None, &mut w);
+        r.expect("written");
+        let written = w.written;
+        assert_eq!(report.malformed, 1);
+        (out, written)
+    }
+
+    fn fixture(dir: &tempfile::TempDir) -> Vec<Input> {
+        let path = dir.path().join("acct.csv");
+        std::fs::write(&path, FIXTURE).expect("write");
+        vec![Input {
+            path,
+            kind: InputKind::Plain,
+        }]
+    }
+
+    fn objects(out: &[u8]) -> Vec<Value> {
+        let text = std::str::from_utf8(out).expect("always UTF-8");
+        assert!(text.ends_with('\n'));
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("each line is one JSON object"))
+            .collect()
+    }
+
+    #[test]
+    fn every_row_is_one_object_with_its_fields() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let inputs = fixture(&dir);
+        let (out, written) = lines_at(&inputs, usize::MAX);
+        let rows = objects(&out);
+        assert_eq!(written, 6);
+        assert_eq!(rows.len(), 6);
+        let file = inputs[0].display();
+        assert_eq!(
+            rows[0],
+            json!({
+                "type": "d", "time_logged": "2026-11-20T00:00:00Z",
+                "time_queued": "2026-11-20T00:59:00Z", "vmta": "vmta-ms-01",
+                "pool": "microsoft-pool", "source_ip": "192.0.2.10", "rcpt": "a@Hotmail.DE",
+                "rcpt_domain": "hotmail.de", "domain": "outlook.com",
+                "dsn_status": "2.0.0 (success)", "dsn_diag": "smtp;250 \"queued\" ok",
+                "dsn_mta": "mx (104.47.1.1)", "dest_ip": "104.47.1.1", "job": "nl",
+                "env_id": "e-1", "queue": "hotmail.de/vmta-ms-01", "size": 12,
+                "file": file, "line": 2
+            })
+        );
+        // The rule's code with its provider, kind and severity; a size that is not a number
+        // left out; the line after a newline inside quotes.
+        assert_eq!(rows[1]["code"], "RP-002");
+        assert_eq!(rows[1]["provider"], "Microsoft");
+        assert_eq!(rows[1]["kind"], "deferral");
+        assert_eq!(rows[1]["severity"], "warning");
+        assert_eq!(
+            rows[1]["dsn_diag"],
+            "smtp;421 RP-002 (BAY) line one\nline two"
+        );
+        assert_eq!(rows[1]["line"], 3);
+        assert!(rows[1].get("size").is_none() && rows[1].get("time_queued").is_none());
+        // A fallback code has no provider or severity; control characters and invalid UTF-8
+        // survive as escapes and replacement characters.
+        assert_eq!(rows[2]["code"], "5.1.1");
+        assert_eq!(rows[2]["kind"], "bounce");
+        assert!(rows[2].get("provider").is_none() && rows[2].get("severity").is_none());
+        assert_eq!(
+            rows[2]["dsn_diag"],
+            "smtp;550 5.1.1 no\u{1b}[2J \u{fffd}\u{fffd} user"
+        );
+        assert_eq!(rows[2]["bounce_cat"], "bad-mailbox");
+        assert!(rows[2].get("vmta").is_none(), "empty columns are left out");
+        assert_eq!(rows[2]["line"], 5);
+        // The feedback row: its complainer, no sender of ours.
+        let f = &rows[3];
+        assert_eq!(f["type"], "f");
+        assert_eq!(f["line"], 7);
+        assert_eq!(f["feedback_type"], "abuse");
+        assert_eq!(f["feedback_format"], "jmrp");
+        assert_eq!(f["original_rcpt"], "x@live.com");
+        assert_eq!(f["rcpt_domain"], "live.com");
+        assert_eq!(f["domain"], "outlook.com");
+        assert!(f.get("source_ip").is_none() && f.get("vmta").is_none());
+        // Rolled up by the row's Microsoft consumer MX.
+        assert_eq!(rows[4]["rcpt_domain"], "custom.example");
+        assert_eq!(rows[4]["domain"], "outlook.com");
+        assert_eq!(rows[4]["code"], "4.4.1");
+        // Under the second header.
+        assert_eq!(
+            rows[5],
+            json!({
+                "type": "d", "time_logged": "2026-11-21T01:00:00Z", "vmta": "v3",
+                "rcpt": "e@Example.ORG", "rcpt_domain": "example.org", "domain": "example.org",
+                "file": file, "line": 10
+            })
+        );
+    }
+
+    #[test]
+    fn the_same_bytes_at_every_chunk_size() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let inputs = fixture(&dir);
+        let whole = lines_at(&inputs, usize::MAX);
+        for chunk_size in 1..=FIXTURE.len() {
+            assert_eq!(
+                lines_at(&inputs, chunk_size),
+                whole,
+                "chunk size {chunk_size}"
+            );
+        }
+    }
+
+    #[test]
+    fn follow_writes_rows_appended_later() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let inputs = fixture(&dir);
+        let path = inputs[0].path.clone();
+        let (classifier, filter, rollup) = engine_parts();
+        let eng = Engine {
+            classifier: &classifier,
+            filter: &filter,
+            rollup: &rollup,
+            domain_map: None,
+        };
+        let sink = Ndjson {
+            classifier: &classifier,
+            rollup: &rollup,
+            domain_map: None,
+        };
+        let stop = AtomicBool::new(false);
+        let paths = [path.clone()];
+        let follow = Follow {
+            paths: &paths,
+            every: Duration::from_millis(20),
+            stop: &stop,
+        };
+        let mut out = Vec::new();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(200));
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .expect("open");
+                // The second header is in force; a row is written in two parts, as a logger
+                // may: only the whole line is read.
+                f.write_all(b"d,v4,late@hotmail.com,1795222801\nd,v4,part")
+                    .expect("append");
+                f.flush().expect("flush");
+                std::thread::sleep(Duration::from_millis(200));
+                f.write_all(b"@example.net,1795222802\n").expect("append");
+                std::thread::sleep(Duration::from_millis(300));
+                stop.store(true, Ordering::Relaxed);
+            });
+            let mut w = Writer::new(&mut out);
+            let (r, _) = scan::deliver(
+                &inputs,
+                &ScanOptions::default(),
+                &eng,
+                &sink,
+                Some(&follow),
+                &mut w,
+            );
+            r.expect("written");
+        });
+        let rows = objects(&out);
+        assert_eq!(rows.len(), 8, "{}", String::from_utf8_lossy(&out));
+        assert_eq!(rows[6]["rcpt"], "late@hotmail.com");
+        assert_eq!(
+            rows[6]["domain"], "outlook.com",
+            "rolled up without the pre-pass"
+        );
+        assert_eq!(rows[6]["line"], 11);
+        assert_eq!(rows[7]["rcpt"], "part@example.net");
+        assert_eq!(rows[7]["line"], 12);
     }
 }

@@ -369,6 +369,7 @@ fn rolled_domain<'a>(
 /// summary puts it; one it did not (standard input, read once; rows appended while following)
 /// is decided from the row itself by the summary's rules: the operator's and the Microsoft
 /// rollups, then the row's queue `NAME.rollup`, then a Microsoft consumer MX.
+#[allow(clippy::implicit_hasher)] // the scan's maps are always FxHashMaps
 pub fn destination<'a>(
     rollup: &'a Rollup,
     map: Option<&'a FxHashMap<String, String>>,

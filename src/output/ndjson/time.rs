@@ -28,25 +28,24 @@ impl Rfc3339 {
 fn format(secs: i64) -> Option<[u8; 20]> {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    if !(0..=9999).contains(&y) {
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
         return None;
     }
-    let mut t = *b"0000-00-00T00:00:00Z";
-    let put = |t: &mut [u8; 20], at: usize, v: i64, width: usize| {
-        let mut v = v;
+    let mut text = *b"0000-00-00T00:00:00Z";
+    let put = |text: &mut [u8; 20], at: usize, mut value: i64, width: usize| {
         for k in (0..width).rev() {
-            t[at + k] = b'0' + (v % 10) as u8;
-            v /= 10;
+            text[at + k] = b'0' + (value % 10) as u8;
+            value /= 10;
         }
     };
-    put(&mut t, 0, y, 4);
-    put(&mut t, 5, m, 2);
-    put(&mut t, 8, d, 2);
-    put(&mut t, 11, rem / 3600, 2);
-    put(&mut t, 14, rem / 60 % 60, 2);
-    put(&mut t, 17, rem % 60, 2);
-    Some(t)
+    put(&mut text, 0, year, 4);
+    put(&mut text, 5, month, 2);
+    put(&mut text, 8, day, 2);
+    put(&mut text, 11, rem / 3600, 2);
+    put(&mut text, 14, rem / 60 % 60, 2);
+    put(&mut text, 17, rem % 60, 2);
+    Some(text)
 }
 
 /// (year, month, day) of a day count since 1970-01-01, proleptic Gregorian.
