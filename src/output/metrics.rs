@@ -370,3 +370,144 @@ fn connections(
     let pairs = rest + usize::try_from(c.others.destinations).unwrap_or(usize::MAX);
     folded.insert("connections", pairs);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::acct::discover::{Input, InputKind};
+    use crate::analysis::{self, AnalysisParams};
+    use crate::filter::Filter;
+    use crate::scan::ScanOptions;
+
+    /// A row every minute from 09:30 to 09:59 to a domain each (deliveries and 4.4.1
+    /// deferrals in turn, over VMTAs v0-v2), then twelve RP-002 deferrals in the 10:00 minute on
+    /// 192.0.2.10 from v9, then `after` (more rows, later).
+    fn fixture(after: &str) -> String {
+        let mut s = String::from("type,timeLogged,rcpt,dsnStatus,dsnDiag,dlvSourceIp,vmta\n");
+        for m in 30..60 {
+            let (kind, diag) = if m % 2 == 0 {
+                ("d", "smtp;250 ok")
+            } else {
+                ("t", "smtp;451 4.4.1 timeout")
+            };
+            let _ = writeln!(
+                s,
+                "{kind},2026-11-20 09:{m:02}:00+0000,u@d{m}.example,2.0.0,{diag},192.0.2.1,v{}",
+                m % 3
+            );
+        }
+        for sec in 0..12 {
+            let _ = writeln!(
+                s,
+                "t,2026-11-20 10:00:{sec:02}+0000,u@hotmail.com,4.7.0,smtp;421 RP-002 (BAY) \
+                 Unfortunately,192.0.2.10,v9"
+            );
+        }
+        s + after
+    }
+
+    fn metrics_of(data: &str, top: usize) -> String {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("acct.csv");
+        std::fs::write(&path, data).expect("write");
+        let inputs = [Input {
+            path,
+            kind: InputKind::Plain,
+        }];
+        let classifier = Classifier::builtin();
+        let params = AnalysisParams::default();
+        let (scan, analyses) = analysis::run(
+            &inputs,
+            &ScanOptions::default(),
+            &classifier,
+            &Filter::default(),
+            &Arc::default(),
+            &params,
+        );
+        let s = Summary::build(&scan, &analyses, &classifier, &Filter::default());
+        render(
+            &s,
+            &Inputs {
+                aggregates: &scan.aggregates,
+                classifier: &classifier,
+                burst_codes: &params.burst_codes,
+                top,
+                scan_seconds: 0.5,
+            },
+        )
+    }
+
+    #[test]
+    fn a_burst_at_the_newest_row_is_active_and_one_an_hour_old_is_not() {
+        let now = metrics_of(&fixture(""), 20);
+        assert!(
+            now.contains("pmta_lens_bursts{code=\"RP-002\"} 1\n"),
+            "{now}"
+        );
+        assert!(
+            now.contains("pmta_lens_bursts_active{code=\"RP-002\"} 1\n"),
+            "{now}"
+        );
+        assert!(
+            now.contains(
+                "pmta_lens_source_ip_bursts_active{code=\"RP-002\",source_ip=\"192.0.2.10\"} 1\n"
+            ),
+            "{now}"
+        );
+        let later = metrics_of(
+            &fixture("d,2026-11-20 11:00:00+0000,u@d1.example,2.0.0,smtp;250 ok,192.0.2.1,v1\n"),
+            20,
+        );
+        assert!(
+            later.contains("pmta_lens_bursts{code=\"RP-002\"} 1\n"),
+            "{later}"
+        );
+        assert!(
+            later.contains("pmta_lens_bursts_active{code=\"RP-002\"} 0\n"),
+            "{later}"
+        );
+        // Five minutes (one --burst-window) after the burst's last minute it is still going.
+        let edge = metrics_of(
+            &fixture("d,2026-11-20 10:06:00+0000,u@d1.example,2.0.0,smtp;250 ok,192.0.2.1,v1\n"),
+            20,
+        );
+        assert!(
+            edge.contains("pmta_lens_bursts_active{code=\"RP-002\"} 1\n"),
+            "{edge}"
+        );
+    }
+
+    #[test]
+    fn the_tail_of_each_dimension_is_folded_and_counted() {
+        let text = metrics_of(&fixture(""), 2);
+        // 31 destinations: outlook.com (12 rows) and the first of the one-row domains by name
+        // are kept; the other 29 are summed.
+        assert!(
+            text.contains("pmta_lens_domain_attempts{domain=\"(other)\"} 29\n"),
+            "{text}"
+        );
+        assert!(text.contains("pmta_lens_domain_attempts{domain=\"outlook.com\"} 12\n"));
+        assert!(text.contains("pmta_lens_folded_label_values{dimension=\"domain\"} 29\n"));
+        // Four VMTAs: v0, v1 and v2 (10 rows each) and v9 (12): v9 and v0 kept, the 4.4.1
+        // deferrals of v1 and v2 summed.
+        assert!(text.contains("pmta_lens_folded_label_values{dimension=\"vmta\"} 2\n"));
+        assert!(
+            text.contains(
+                "pmta_lens_responses{code=\"4.4.1\",kind=\"deferral\",vmta=\"(other)\"} 10\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "pmta_lens_responses{code=\"RP-002\",kind=\"deferral\",vmta=\"v9\"} 12\n"
+            ),
+            "{text}"
+        );
+        // No budget source: no connection metrics, nothing folded there.
+        assert!(!text.contains("pmta_lens_connections_peak"));
+        assert!(text.contains("pmta_lens_folded_label_values{dimension=\"connections\"} 0\n"));
+    }
+}
