@@ -258,9 +258,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if cli.global.follow {
         warn("--follow is for the dashboard (stdout is not a terminal): ignored");
     }
-    // Every command from here on writes its answer to stdout: with stdout closed it would be
-    // lost, so say so before the work rather than after.
-    stdout::ensure_open()?;
+    // Every command from here on writes its answer to stdout (but `metrics --out`): with
+    // stdout closed it would be lost, so say so before the work rather than after.
+    if !matches!(&cli.command, Some(Command::Metrics { args, .. }) if args.out.is_some()) {
+        stdout::ensure_open()?;
+    }
     let pool = workers::pool(cli.global.threads)?;
     pool.install(|| dispatch(cli))
 }

@@ -630,6 +630,18 @@ fn out_replaces_the_file_readable_by_the_collector() {
         1,
         "no temporary left"
     );
+    // Run from a timer with stdout closed, it still writes the file.
+    std::fs::remove_file(&out).expect("remove");
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg("\"$0\" metrics --out \"$1\" \"$2\" >&-")
+        .arg(env!("CARGO_BIN_EXE_pmta-lens"))
+        .arg(&out)
+        .arg(&samples)
+        .output()
+        .expect("sh");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(exposition::parse(&std::fs::read_to_string(&out).expect("read")).is_ok());
     // A directory that does not exist is said before the scan, with its name.
     let bad = dir.path().join("missing").join("x.prom");
     let o = run(&["metrics", "--out", bad.to_str().expect("path"), &samples]);
