@@ -64,7 +64,7 @@ enum Command {
         #[command(flatten)]
         tuning: Tuning,
     },
-    /// Print the header and the original bytes of every matching row, for piping.
+    /// Print every matching row: the header and its original bytes (or JSON lines), for piping.
     Rows {
         /// raw: the header and the original rows; ndjson: one JSON object per row (the fields
         /// of docs/json.md), for log shippers; rcpt: each row's recipient (for `f` rows the
