@@ -164,10 +164,11 @@ impl<'a> Row<'a> {
         self.raw.as_ptr().addr() - self.data.as_ptr().addr()
     }
 
-    /// The piece's bytes before the row (for its line number: count their newlines).
+    /// The bytes of the piece the row is in ([`ChunkAt::data`]): the row's line is the piece's
+    /// first line plus the newlines before [`Self::offset`].
     #[inline]
-    pub fn before(&self) -> &'a [u8] {
-        &self.data[..self.offset()]
+    pub fn piece(&self) -> &'a [u8] {
+        self.data
     }
 
     /// The raw bytes of a column (empty if the header lacks it). Quoted fields come without

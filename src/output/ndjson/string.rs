@@ -15,13 +15,37 @@ pub struct Read {
 
 const REPLACEMENT: &str = "\u{fffd}";
 
+/// Which ASCII bytes need more than a copy: 1 to escape, 2 to lowercase.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = 1;
+        b += 1;
+    }
+    t[b'"' as usize] = 1;
+    t[b'\\' as usize] = 1;
+    let mut c = b'A';
+    while c <= b'Z' {
+        t[c as usize] = 2;
+        c += 1;
+    }
+    t
+};
+
 /// Appends `bytes` as a JSON string literal, quotes included.
+#[inline]
 pub fn push(out: &mut Vec<u8>, bytes: &[u8], read: Read) {
     out.push(b'"');
-    for chunk in bytes.utf8_chunks() {
-        push_valid(out, chunk.valid().as_bytes(), read);
-        if !chunk.invalid().is_empty() {
-            out.extend_from_slice(REPLACEMENT.as_bytes());
+    // Nearly every field is ASCII: checked at once, it skips the UTF-8 decoder.
+    if bytes.is_ascii() {
+        push_valid(out, bytes, read);
+    } else {
+        for chunk in bytes.utf8_chunks() {
+            push_valid(out, chunk.valid().as_bytes(), read);
+            if !chunk.invalid().is_empty() {
+                out.extend_from_slice(REPLACEMENT.as_bytes());
+            }
         }
     }
     out.push(b'"');
@@ -30,13 +54,13 @@ pub fn push(out: &mut Vec<u8>, bytes: &[u8], read: Read) {
 /// Escapes valid UTF-8. Only ASCII bytes can need escaping: multi-byte sequences are copied.
 #[inline]
 fn push_valid(out: &mut Vec<u8>, s: &[u8], read: Read) {
+    // Class bits that stop the copy: escapes always, uppercase letters when lowercasing.
+    let stop = if read.lowercase { 3 } else { 1 };
     let mut run = 0;
     let mut i = 0;
     while i < s.len() {
         let b = s[i];
-        let special =
-            b < 0x20 || b == b'"' || b == b'\\' || (read.lowercase && b.is_ascii_uppercase());
-        if !special {
+        if CLASS[usize::from(b)] & stop == 0 {
             i += 1;
             continue;
         }
