@@ -25,6 +25,7 @@ use crate::output::{json, text};
 use crate::scan::{self, Engine, ScanOptions, ScanReport};
 
 pub mod connections;
+mod metrics;
 mod stats;
 pub mod stdout;
 pub mod workers;
@@ -63,14 +64,28 @@ enum Command {
         #[command(flatten)]
         tuning: Tuning,
     },
-    /// Print the header and the original bytes of every matching row, for piping.
+    /// Print every matching row: the header and its original bytes (or JSON lines), for piping.
     Rows {
-        /// raw: the header and the original rows; rcpt: each row's recipient (for `f` rows the
+        /// raw: the header and the original rows; ndjson: one JSON object per row (the fields
+        /// of docs/json.md), for log shippers; rcpt: each row's recipient (for `f` rows the
         /// complainer), once, one per line: `--where type=f --format rcpt` is a suppression list.
         #[arg(long, value_enum, default_value_t = RowsFormat::Raw)]
         format: RowsFormat,
+        /// Keep reading: print rows as `PowerMTA` appends them, across rotation (raw and ndjson).
+        #[arg(long)]
+        follow: bool,
         #[command(flatten)]
         select: Select,
+    },
+    /// Prometheus metrics (text format 0.0.4) from the summary's numbers, for `node_exporter`'s
+    /// textfile collector: stdout, or a file replaced atomically (--out).
+    Metrics {
+        #[command(flatten)]
+        args: metrics::Args,
+        #[command(flatten)]
+        select: Select,
+        #[command(flatten)]
+        tuning: Tuning,
     },
     #[command(
         about = "Check the PowerMTA config against the reference article: exit 0 clean, 1 findings"
@@ -146,6 +161,7 @@ fn parse_duration(s: &str) -> Result<i64, String> {
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum RowsFormat {
     Raw,
+    Ndjson,
     Rcpt,
 }
 
@@ -228,9 +244,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if cli.global.follow {
         warn("--follow is for the dashboard (stdout is not a terminal): ignored");
     }
-    // Every command from here on writes its answer to stdout: with stdout closed it would be
-    // lost, so say so before the work rather than after.
-    stdout::ensure_open()?;
+    // Every command from here on writes its answer to stdout (but `metrics --out`): with
+    // stdout closed it would be lost, so say so before the work rather than after.
+    if !matches!(&cli.command, Some(Command::Metrics { args, .. }) if args.out.is_some()) {
+        stdout::ensure_open()?;
+    }
     let pool = workers::pool(cli.global.threads)?;
     pool.install(|| dispatch(cli))
 }
@@ -250,6 +268,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         let name = match cmd {
             Command::Summary { .. } => "summary",
             Command::Rows { .. } => "rows",
+            Command::Metrics { .. } => "metrics",
             Command::CheckConfig { .. } => "check-config",
         };
         for (flag, given) in [
@@ -269,10 +288,24 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             select,
             tuning,
         }) => summary(&select, &tuning, format, &opts, &cli.global),
-        Some(Command::Rows { format, select }) => {
+        Some(Command::Rows {
+            format,
+            follow,
+            select,
+        }) => {
             // One pass: nothing to share, and standard input need not be kept.
             let once = ScanOptions { maps: None, ..opts };
-            rows(&select, format, &once, &cli.global)
+            rows(&select, format, follow, &once, &cli.global)
+        }
+        Some(Command::Metrics {
+            args,
+            select,
+            tuning,
+        }) => {
+            metrics::check(&args)?;
+            summarized(&select, &tuning, &opts, &cli.global, |s, x| {
+                metrics::write(&args, s, x)
+            })
         }
         Some(Command::CheckConfig {
             daily_volume,
@@ -389,6 +422,40 @@ fn summary(
     opts: &ScanOptions,
     global: &Global,
 ) -> anyhow::Result<ExitCode> {
+    summarized(select, tuning, opts, global, |s, _| {
+        match format {
+            Format::Text => stdout::write_text(&text::render(s, text::Style::Text))?,
+            Format::Markdown => stdout::write_text(&text::render(s, text::Style::Markdown))?,
+            // Written as it is serialised: no copy of a large sender's destinations in memory.
+            // JSON escapes control characters itself.
+            Format::Json => {
+                let stdout = io::stdout();
+                let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+                stdout::check(json::write(s, &mut out).and_then(|()| out.flush()))?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// What a report made from the summary needs besides the summary itself.
+struct Summarized<'a> {
+    aggregates: &'a crate::aggregate::Aggregates,
+    classifier: &'a Classifier,
+    params: &'a AnalysisParams,
+    /// The scan, analyses and connections, timed.
+    elapsed: std::time::Duration,
+}
+
+/// The summary's one scan, its analyses and the connection budget, problems said on stderr;
+/// `render` makes the report (`summary`, `metrics`). Exit code 2 when an input failed.
+fn summarized(
+    select: &Select,
+    tuning: &Tuning,
+    opts: &ScanOptions,
+    global: &Global,
+    render: impl FnOnce(&Summary<'_>, &Summarized<'_>) -> anyhow::Result<()>,
+) -> anyhow::Result<ExitCode> {
     let p = prepare(select, global)?;
     let params = tuning.params(&p.classifier)?;
     let setup = connections::Setup::load(&global.connections, &select.paths)?;
@@ -432,17 +499,15 @@ fn summary(
     // Without a config, a log or budget flags there is nothing to hold connections against:
     // the report says how to get the section rather than print default budgets against zero.
     s.budget = setup.has_budget_source().then_some(budget);
-    match format {
-        Format::Text => stdout::write_text(&text::render(&s, text::Style::Text))?,
-        Format::Markdown => stdout::write_text(&text::render(&s, text::Style::Markdown))?,
-        // Written as it is serialised: no copy of a large sender's destinations in memory.
-        // JSON escapes control characters itself.
-        Format::Json => {
-            let stdout = io::stdout();
-            let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            stdout::check(json::write(&s, &mut out).and_then(|()| out.flush()))?;
-        }
-    }
+    render(
+        &s,
+        &Summarized {
+            aggregates: &result.aggregates,
+            classifier: &p.classifier,
+            params: &params,
+            elapsed,
+        },
+    )?;
     if let Some(sampler) = sampler {
         stats::print(&result.report, elapsed, sampler.stop());
     }
@@ -456,18 +521,24 @@ fn summary(
 fn rows(
     select: &Select,
     format: RowsFormat,
+    follow: bool,
     opts: &ScanOptions,
     global: &Global,
 ) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        !(follow && format == RowsFormat::Rcpt),
+        "--follow prints rows as they come: not with --format rcpt, which lists each recipient once"
+    );
     // `rows` reads no PowerMTA log, but a --pmta-log naming nothing is still a mistake.
     connections::check_unused_path("--pmta-log", global.connections.pmta_log.as_deref())?;
     let p = prepare(select, global)?;
     let plan = connections::Setup::load(&global.connections, &select.paths)?.plan();
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
-    // `domain=` needs every domain's rollup, learned from the whole input first.
+    // `domain=` needs every domain's rollup, learned from the whole input first; so does the
+    // `domain` of each JSON row.
     let pre;
-    let domain_map = if p.filter.needs_domain() {
+    let domain_map = if p.filter.needs_domain() || format == RowsFormat::Ndjson {
         pre = scan::domain_map_of(&p.inputs, opts, &p.classifier, &plan);
         Some(&pre)
     } else {
@@ -481,8 +552,29 @@ fn rows(
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let default_dir = [std::path::PathBuf::from(crate::acct::discover::DEFAULT_DIR)];
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let follow = follow.then(|| scan::Follow {
+        paths: if select.paths.is_empty() {
+            &default_dir
+        } else {
+            &select.paths
+        },
+        every: std::time::Duration::from_secs(1),
+        stop: &never,
+    });
     let (written, report) = match format {
-        RowsFormat::Raw => scan::rows(&p.inputs, opts, &eng, &mut out),
+        RowsFormat::Raw => scan::rows_following(&p.inputs, opts, &eng, follow.as_ref(), &mut out),
+        RowsFormat::Ndjson => {
+            let sink = crate::output::ndjson::Ndjson {
+                classifier: &p.classifier,
+                rollup: &plan.rollup,
+                domain_map,
+            };
+            let mut w = crate::output::ndjson::Writer::new(&mut out);
+            let (r, report) = scan::deliver(&p.inputs, opts, &eng, &sink, follow.as_ref(), &mut w);
+            (r.map(|()| w.written), report)
+        }
         RowsFormat::Rcpt => {
             let (list, report) = analysis::complaints::recipient_list(&p.inputs, opts, &eng);
             let written = list

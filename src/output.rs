@@ -4,7 +4,10 @@
 pub mod budget;
 pub mod check;
 pub mod escape;
+pub mod exposition;
 pub mod json;
+pub mod metrics;
+pub mod ndjson;
 pub mod summary;
 pub mod table;
 pub mod text;

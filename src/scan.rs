@@ -22,8 +22,8 @@ use rustc_hash::FxHashMap;
 
 pub use driver::{Ahead, ChunkAt, Driver, Sink, Step};
 pub use follow::FollowEvent;
-pub use output::rows;
-pub use records::response_kind;
+pub use output::{Deliver, Follow, deliver, rows, rows_following};
+pub use records::{destination, response_kind};
 
 use crate::acct::chunk::DEFAULT_CHUNK_SIZE;
 use crate::acct::discover::Input;
@@ -157,6 +157,20 @@ pub struct Row<'a> {
 }
 
 impl<'a> Row<'a> {
+    /// Where the row starts in its piece's bytes ([`ChunkAt::data`]).
+    #[inline]
+    pub fn offset(&self) -> usize {
+        // `raw` is a part of `data`: the scanner cuts both from the same piece.
+        self.raw.as_ptr().addr() - self.data.as_ptr().addr()
+    }
+
+    /// The bytes of the piece the row is in ([`ChunkAt::data`]): the row's line is the piece's
+    /// first line plus the newlines before [`Self::offset`].
+    #[inline]
+    pub fn piece(&self) -> &'a [u8] {
+        self.data
+    }
+
     /// The raw bytes of a column (empty if the header lacks it). Quoted fields come without
     /// their quotes; doubled quotes inside are left as written. Sinks see the [`Col::HOT`]
     /// columns: the scanner stores no field past them.

@@ -1,4 +1,4 @@
-//! The scan's hot path allocates nothing per row. A binary of its own because it counts every
+//! The scan's hot path allocates nothing per row, nor does `rows --format ndjson`'s encoder. A binary of its own because it counts every
 //! allocation of the process with a global allocator, which must not see other tests' work.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use pmta_lens::acct::discover::{Input, InputKind};
 use pmta_lens::classify::Classifier;
 use pmta_lens::filter::Filter;
+use pmta_lens::output::ndjson::{Ndjson, Writer};
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::{self, Engine, ScanOptions};
 use pmta_lens::synth::{Profile, Size, write_accounting};
@@ -39,6 +40,9 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// The counter is the process's: the tests take turns, so none counts another's allocations.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Allocations made by aggregating one file (one chunk, so per-chunk work is the same).
 fn allocations_to_aggregate(path: &Path) -> (u64, u64) {
@@ -73,23 +77,90 @@ fn allocations_to_aggregate(path: &Path) -> (u64, u64) {
     (after - before, report.records())
 }
 
-#[test]
-fn aggregating_allocates_nothing_per_row() {
+/// Allocations made by writing one file as JSON lines (one chunk), and the lines written.
+fn allocations_to_write_ndjson(path: &Path) -> (u64, u64) {
+    let inputs = [Input {
+        path: path.to_path_buf(),
+        kind: InputKind::Plain,
+    }];
+    let classifier = Classifier::builtin();
+    let filter = Filter::default();
+    let rollup = Rollup::default();
+    let eng = Engine {
+        classifier: &classifier,
+        filter: &filter,
+        rollup: &rollup,
+        domain_map: None,
+    };
+    let sink = Ndjson {
+        classifier: &classifier,
+        rollup: &rollup,
+        domain_map: None,
+    };
+    let opts = ScanOptions {
+        chunk_size: 1 << 30,
+        ..ScanOptions::default()
+    };
+    let mut out = std::io::sink();
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let mut w = Writer::new(&mut out);
+    let (r, report) = scan::deliver(&inputs, &opts, &eng, &sink, None, &mut w);
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    r.expect("written");
+    assert_eq!(report.malformed, 0);
+    (after - before, w.written)
+}
+
+/// A generated file, and the same rows five times over: more rows, no new distinct keys or
+/// response texts.
+fn one_and_five(dir: &tempfile::TempDir) -> (std::path::PathBuf, std::path::PathBuf) {
     let mut profile = Profile::default_bench(7);
     profile.size = Size::Rows(4_000);
     let mut data = Vec::new();
     write_accounting(&profile, &mut data).expect("generate");
-    // The same rows five times over: more rows, no new distinct keys or response texts.
     let body = data.iter().position(|c| *c == b'\n').map_or(0, |p| p + 1);
     let mut repeated = data.clone();
     for _ in 0..4 {
         repeated.extend_from_slice(&data[body..]);
     }
-    let dir = tempfile::tempdir().expect("tempdir");
     let (one_path, five_path) = (dir.path().join("one.csv"), dir.path().join("five.csv"));
     std::fs::write(&one_path, &data).expect("write");
     std::fs::write(&five_path, &repeated).expect("write");
+    (one_path, five_path)
+}
 
+#[test]
+fn ndjson_allocates_nothing_per_row() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (one_path, five_path) = one_and_five(&dir);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool");
+    pool.install(|| {
+        allocations_to_write_ndjson(&one_path);
+        let (one, rows_one) = allocations_to_write_ndjson(&one_path);
+        let (five, rows_five) = allocations_to_write_ndjson(&five_path);
+        assert_eq!(rows_five, 5 * rows_one);
+        assert!(one > 0, "the counter counts");
+        // The piece's buffers grow by doubling: a few more allocations for five times the rows.
+        assert!(
+            five <= one + 50,
+            "{one} allocations for {rows_one} rows, {five} for {rows_five}"
+        );
+    });
+}
+
+#[test]
+fn aggregating_allocates_nothing_per_row() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (one_path, five_path) = one_and_five(&dir);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()

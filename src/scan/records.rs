@@ -17,7 +17,7 @@ use crate::aggregate::RowKeys;
 use crate::classify::Classifier;
 use crate::filter::RowView;
 use crate::model::{Code, NONE_KEY, RecordKind, UNATTRIBUTED_KEY};
-use crate::rollup;
+use crate::rollup::{self, Rollup};
 
 /// A pass's sink with the state of the worker and of the chunk it is filling.
 pub(super) struct Target<'s, S: Sink> {
@@ -324,7 +324,7 @@ fn passes<'a>(
     lower: &mut [u8; 256],
 ) -> bool {
     let domain = if eng.filter.needs_domain() {
-        rolled_domain(eng, keys.rcpt_domain, lower)
+        rolled_domain(eng, keys, lower)
     } else {
         keys.rcpt_domain
     };
@@ -361,20 +361,52 @@ pub fn response_kind(classifier: &Classifier, code: Code) -> Option<crate::model
 }
 
 /// The rollup bucket of a recipient domain, from the pre-pass map (no allocation).
-fn rolled_domain<'a>(eng: &'a Engine<'_>, domain: &'a [u8], lower: &'a mut [u8; 256]) -> &'a [u8] {
-    let Some(map) = eng.domain_map else {
-        return domain;
-    };
+fn rolled_domain<'a>(
+    eng: &'a Engine<'_>,
+    keys: &RowKeys<'a>,
+    lower: &'a mut [u8; 256],
+) -> &'a [u8] {
+    if eng.domain_map.is_none() {
+        return keys.rcpt_domain;
+    }
+    destination(eng.rollup, eng.domain_map, keys, lower)
+}
+
+/// The rolled-up destination of a row's recipient domain, lowercase, without allocating
+/// (`lower` is room for the lowercased domain). A domain the pre-pass `map` saw goes where the
+/// summary puts it; one it did not (standard input, read once; rows appended while following)
+/// is decided from the row itself by the summary's rules: the operator's and the Microsoft
+/// rollups, then the row's queue `NAME.rollup`, then a Microsoft consumer MX.
+#[allow(clippy::implicit_hasher)] // the scan's maps are always FxHashMaps
+pub fn destination<'a>(
+    rollup: &'a Rollup,
+    map: Option<&'a FxHashMap<String, String>>,
+    keys: &RowKeys<'a>,
+    lower: &'a mut [u8; 256],
+) -> &'a [u8] {
+    let domain = keys.rcpt_domain;
     if domain.len() > lower.len() {
         return domain;
     }
     let l = &mut lower[..domain.len()];
     l.copy_from_slice(domain);
     l.make_ascii_lowercase();
-    match std::str::from_utf8(l).ok().and_then(|s| map.get(s)) {
-        Some(r) => r.as_bytes(),
-        None => l,
+    let Ok(name) = std::str::from_utf8(l) else {
+        return l;
+    };
+    if let Some(r) = map.and_then(|m| m.get(name)) {
+        return r.as_bytes();
     }
+    if let Some(r) = rollup.fixed(name) {
+        return r.as_bytes();
+    }
+    if let Some(q) = keys.queue_rollup {
+        return q;
+    }
+    if keys.microsoft_mx {
+        return rollup::MICROSOFT.as_bytes();
+    }
+    name.as_bytes()
 }
 
 #[inline]
