@@ -17,6 +17,8 @@ pub mod model;
 pub mod output;
 pub mod rollup;
 pub mod scan;
+#[cfg(unix)]
+mod signal;
 pub mod synth;
 #[cfg(feature = "tui")]
 pub mod tui;

@@ -258,32 +258,9 @@ mod imp {
             f();
         }
         let prev = PREVIOUS.load(Ordering::Acquire);
-        // SAFETY: `prev` is null or the leaked action saved by `install`, never freed.
-        let handler = unsafe { prev.as_ref() }.map_or(libc::SIG_DFL, |p| p.sa_sigaction);
-        if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
-            // SAFETY: restoring the default action with a zeroed (empty-mask) sigaction; the
-            // fault repeats when the handler returns and the default action ends the process.
-            unsafe {
-                let mut dfl: libc::sigaction = std::mem::zeroed();
-                dfl.sa_sigaction = libc::SIG_DFL;
-                libc::sigaction(libc::SIGBUS, &raw const dfl, std::ptr::null_mut());
-            }
-            return;
-        }
-        // SAFETY: the previous action's handler, called with the arguments of the signature its
-        // flags declare.
-        unsafe {
-            if (*prev).sa_flags & libc::SA_SIGINFO != 0 {
-                let f = std::mem::transmute::<
-                    usize,
-                    extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
-                >(handler);
-                f(sig, info, ctx);
-            } else {
-                let f = std::mem::transmute::<usize, extern "C" fn(libc::c_int)>(handler);
-                f(sig);
-            }
-        }
+        // SAFETY: `prev` is null or the leaked action saved by `install`, never freed; `info`
+        // and `ctx` are the kernel's.
+        unsafe { crate::signal::pass_on(sig, info, ctx, prev) };
     }
 }
 

@@ -221,20 +221,11 @@ mod fatal {
         }
     }
 
-    fn default_action(sig: libc::c_int) {
-        // SAFETY: restores the default action with a zeroed (empty-mask) sigaction.
-        unsafe {
-            let mut dfl: libc::sigaction = std::mem::zeroed();
-            dfl.sa_sigaction = libc::SIG_DFL;
-            libc::sigaction(sig, &raw const dfl, std::ptr::null_mut());
-        }
-    }
-
     /// A sent signal: restore, then the signal's default action (it is blocked while this
     /// runs, so the re-raised one is delivered as the handler returns).
     extern "C" fn on_sent(sig: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
         restore_now();
-        default_action(sig);
+        crate::signal::default_action(sig);
         // SAFETY: raise is async-signal-safe.
         unsafe {
             libc::raise(sig);
@@ -257,24 +248,8 @@ mod fatal {
             .map_or(std::ptr::null_mut(), |k| {
                 PREVIOUS[k].load(Ordering::Acquire)
             });
-        // SAFETY: `prev` is null or an action saved by `install`, never freed.
-        let handler = unsafe { prev.as_ref() }.map_or(libc::SIG_DFL, |p| p.sa_sigaction);
-        if handler == libc::SIG_DFL || handler == libc::SIG_IGN {
-            default_action(sig);
-            return;
-        }
-        // SAFETY: the previous handler, called with the signature its flags declare.
-        unsafe {
-            if (*prev).sa_flags & libc::SA_SIGINFO != 0 {
-                let f = std::mem::transmute::<
-                    usize,
-                    extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
-                >(handler);
-                f(sig, info, ctx);
-            } else {
-                let f = std::mem::transmute::<usize, extern "C" fn(libc::c_int)>(handler);
-                f(sig);
-            }
-        }
+        // SAFETY: `prev` is null or an action saved by `install`, never freed; `info` and
+        // `ctx` are the kernel's.
+        unsafe { crate::signal::pass_on(sig, info, ctx, prev) };
     }
 }
