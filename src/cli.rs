@@ -398,21 +398,29 @@ fn report_errors(report: &ScanReport) -> bool {
 /// Says on stderr how many malformed rows `rows` skipped and the first of them (`summary` lists
 /// up to 20): rows are never dropped without a word. True if there were any.
 fn report_malformed(report: &ScanReport) -> bool {
-    if report.malformed == 0 {
-        return false;
+    match malformed_note(report.malformed, &report.malformed_samples) {
+        Some(note) => {
+            warn(note);
+            true
+        }
+        None => false,
     }
-    let n = report.malformed;
-    let first = report
-        .malformed_samples
+}
+
+/// `N malformed rows skipped; the first: FILE:LINE: REASON (...)`, for the commands that do not
+/// list them (`rows`, the dashboard once it closes); `None` when there were none.
+pub fn malformed_note(n: u64, samples: &[crate::scan::Malformed]) -> Option<String> {
+    if n == 0 {
+        return None;
+    }
+    let first = samples
         .first()
-        .map(|m| format!("; the first: {}:{}: {}", m.path, m.line, m.reason))
+        .map(|m| format!("; the first: {m}"))
         .unwrap_or_default();
-    warn(format_args!(
-        "{} malformed row{} skipped{first} (`pmta-lens summary` on the same files lists them)",
-        crate::fmt::thousands(n),
-        if n == 1 { "" } else { "s" }
-    ));
-    true
+    Some(format!(
+        "{} skipped{first} (`pmta-lens summary` on the same files lists them)",
+        crate::fmt::counted(n, "malformed row")
+    ))
 }
 
 fn summary(
@@ -611,6 +619,31 @@ pub fn stdout_is_terminal() -> bool {
 
 #[cfg(test)]
 mod tests {
+    use crate::scan::Malformed;
+
+    #[test]
+    fn the_malformed_note_names_the_first_row_and_its_count() {
+        assert_eq!(malformed_note(0, &[]), None);
+        let first = Malformed {
+            path: "acct.csv".into(),
+            line: 3,
+            reason: "unterminated quoted field".into(),
+        };
+        assert_eq!(
+            malformed_note(1, std::slice::from_ref(&first)).as_deref(),
+            Some(
+                "1 malformed row skipped; the first: acct.csv:3: unterminated quoted field \
+                 (`pmta-lens summary` on the same files lists them)"
+            )
+        );
+        assert_eq!(
+            malformed_note(1_204, &[first])
+                .as_deref()
+                .map(|n| n.split(';').next()),
+            Some(Some("1,204 malformed rows skipped"))
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -36,6 +36,11 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `n` and its noun, in the plural unless `n` is 1: `1 record`, `1,203 records`.
+pub fn counted(n: u64, noun: &str) -> String {
+    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
 /// `part / whole` as a percentage with one decimal (`12.3%`); `-` when `whole` is 0.
 pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {

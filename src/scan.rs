@@ -109,6 +109,13 @@ pub struct Malformed {
     pub reason: String,
 }
 
+/// `path:line: reason`, as messages name a malformed row.
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.path, self.line, self.reason)
+    }
+}
+
 /// What a scan read from one input.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileReport {

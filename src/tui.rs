@@ -144,6 +144,13 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
     app.update(Action::Resize(size.width, size.height));
     let result = main_loop(&mut term, &mut app, &spec, &pool);
     drop(guard);
+    // Counted on screen, named here once the terminal is back: file, line and reason.
+    if let Some(note) = crate::cli::malformed_note(
+        app.data.report.malformed,
+        &app.data.report.malformed_samples,
+    ) {
+        crate::cli::stdout::warn(note);
+    }
     // As `summary`: inputs that could not be read (seen in the Overview's scope) are said again
     // once the terminal is back, and the exit code is 2.
     match result {

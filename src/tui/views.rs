@@ -341,7 +341,7 @@ pub fn status_text(app: &App) -> String {
         );
     }
     let rows = if app.filter.is_empty() {
-        format!("{} rows", thousands(matched))
+        crate::fmt::counted(matched, "row")
     } else {
         format!(
             "{} of {} rows match",

@@ -51,10 +51,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     );
     y += 1;
     let mut scope2 = format!(
-        "{} file{} · {} records{} · {} malformed",
-        thousands(r.files.len() as u64),
-        if r.files.len() == 1 { "" } else { "s" },
-        thousands(agg.records),
+        "{} · {}{} · {} malformed",
+        crate::fmt::counted(r.files.len() as u64, "file"),
+        crate::fmt::counted(agg.records, "record"),
         if app.filter.is_empty() {
             String::new()
         } else {
