@@ -642,9 +642,10 @@ fn folds_consolidated_between_steps_count_as_a_plain_run() {
         let mut driver: Driver<Partial> = Driver::new(&inputs, &opts);
         let mut snapshots = Vec::new();
         while driver.step(&eng, &sink, &mut |(), _| ControlFlow::Continue(())) == Step::More {
-            driver.consolidate(&sink);
-            let snap = driver.fold_snapshot(&sink, Partial::merge_ref);
-            snapshots.push(snap.finish(&Rollup::default()).records);
+            // As the dashboard's snapshots: the merged folds read in place, then given back.
+            let mut all = driver.take_consolidated(&sink).expect("counted");
+            snapshots.push(all.finish_so_far(&Rollup::default()).records);
+            driver.restore(&sink, all);
         }
         let all = driver.take_folds(&eng, &sink);
         (all.finish(&Rollup::default()), snapshots)

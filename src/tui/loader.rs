@@ -364,8 +364,12 @@ impl Scanner {
         if !self.read(cancel, &mut each) {
             return false;
         }
-        self.complete = true;
         self.refresh(true);
+        // Every count goes out before the analyses run (their follow-up pass and the
+        // connections' replay take a while on a large day): the dashboard shows them sooner,
+        // and drops the snapshot before, whose memory the analyses then have.
+        each(self.snapshot());
+        self.complete = true;
         self.analyze();
         each(self.snapshot());
         true
@@ -430,7 +434,19 @@ impl Scanner {
     /// The counts so far (`settled`: the pass is complete for now, so the workers' counts are
     /// merged for good), and the findings of the rule codes among them.
     fn refresh(&mut self, settled: bool) {
-        let partial = if settled {
+        if !settled {
+            // The workers' counts, merged and read in place: a copy would add one fold of
+            // everything seen to the two snapshots (the one on screen and the next).
+            let Some(mut all) = self.driver.take_consolidated(&self.sink) else {
+                return;
+            };
+            crate::cli::workers::release_free_memory();
+            let aggregates = all.finish_so_far(&self.spec.plan.rollup);
+            self.driver.restore(&self.sink, all);
+            self.set_aggregates(aggregates);
+            return;
+        }
+        let partial = {
             let eng = Engine {
                 classifier: &self.spec.classifier,
                 filter: &self.spec.filter,
@@ -443,14 +459,16 @@ impl Scanner {
                 // Nothing more will be read: the counts move into the aggregates, no copy.
                 self.driver.take_folds(&eng, &self.sink)
             }
-        } else {
-            self.driver.consolidate(&self.sink);
-            self.driver.fold_snapshot(&self.sink, Partial::merge_ref)
         };
         // The workers' counts were freed in their threads' arenas: back to the system before
         // the snapshot is built beside the one on screen.
         crate::cli::workers::release_free_memory();
-        self.aggregates = Arc::new(partial.finish(&self.spec.plan.rollup));
+        self.set_aggregates(partial.finish(&self.spec.plan.rollup));
+    }
+
+    /// New counts, and the findings of the rule codes among them.
+    fn set_aggregates(&mut self, aggregates: Aggregates) {
+        self.aggregates = Arc::new(aggregates);
         if self.bursts.is_none() {
             self.findings = Arc::new(analysis::codes::findings(
                 &self.aggregates,
