@@ -230,7 +230,7 @@ pub struct Profile {
     pub domains: Vec<DomainSpec>,
     pub campaigns: Vec<Campaign>,
     pub mix: TypeMix,
-    /// Overrides of the catalogue's weights by response id (see [`response_ids`]); 0 disables one.
+    /// Overrides of the catalogue's weights by response id (see [`response_ids`](super::response_ids)); 0 disables one.
     pub code_weights: Vec<(String, u32)>,
     /// `PowerMTA`'s `<mx-rollup-list>`: (domain, rollup name such as `yahoo.rollup`); queues of
     /// these domains are written `NAME/vmta`. Empty by default, as in a stock config.
@@ -238,7 +238,7 @@ pub struct Profile {
     /// Seconds until a deferred recipient is retried.
     pub retry_after_secs: u32,
     /// Per-code retry intervals, like an `smtp-pattern-list` with `retry-after=`: (code as in
-    /// [`Stats::code_rows`], seconds), first match wins. Empty by default, so RP-001 is retried
+    /// [`Stats::code_rows`](super::Stats::code_rows), seconds), first match wins. Empty by default, so RP-001 is retried
     /// after 20 min: the mistake the retry-hygiene analysis must find (the article wants 4 h).
     pub retry_after_by_code: Vec<(String, u32)>,
     /// Recipients are `userN@domain` with N in 10000..10000+recipients.
@@ -278,7 +278,7 @@ pub struct Profile {
     pub showcase: bool,
     pub quirks: Quirks,
     /// Opt-in: deliver through simulated connections instead of drawing rows independently
-    /// (see [`connections`]); `size`, `mix`, `bursts`, `sends` and `showcase` are then not used.
+    /// (see [`connections`](super::connections)); `size`, `mix`, `bursts`, `sends` and `showcase` are then not used.
     pub connections: Option<super::connections::ConnectionSim>,
 }
 
@@ -349,7 +349,7 @@ impl Profile {
     /// written forms (`421 4.7.0 RP-002 ...`, `421 RP-002 (BAY004-MC1F37) ...`,
     /// `421 4.7.0 [RP-002] ...`); and an RP-002 burst of 600 deferrals in 5 minutes at 14:00 on
     /// 192.0.2.10 and 192.0.2.11 (the first two Microsoft VMTAs), with ground truth in
-    /// [`Stats::bursts`]. 2026-11-20 UTC, 24 h, 200 000 rows; set `size` for the volume
+    /// [`Stats::bursts`](super::Stats::bursts). 2026-11-20 UTC, 24 h, 200 000 rows; set `size` for the volume
     /// (1 GiB is about 2.2 M rows).
     #[must_use]
     pub fn esp(seed: u64) -> Profile {

@@ -63,7 +63,7 @@ pub(super) const BAD_MAILBOX: &str = "5.1.1 (bad destination mailbox address)";
 /// Texts follow the verbatim Microsoft responses in `reference/README.md` with documentation
 /// IPs; RP-002/RP-003 and the 5.7.1 DMARC line have no public verbatim, so they copy the shape
 /// of RP-001 and of the other 5.7.x lines. Entries of weight 0 are opt-in (through
-/// [`Profile::code_weights`]): the default profiles never write them, not even in a burst or the
+/// [`Profile::code_weights`](super::Profile::code_weights)): the default profiles never write them, not even in a burst or the
 /// showcase, so adding one leaves their output as it was.
 pub(super) const CATALOGUE: &[Resp] = &[
     // --- Microsoft consumer (outlook.com, hotmail.*, live.*, msn.com)
@@ -615,7 +615,7 @@ pub(super) const CATALOGUE: &[Resp] = &[
 ];
 
 /// The ids of the built-in responses (`ms:RP-002/log`, `gmail:4.7.28` ...), for
-/// [`Profile::code_weights`] and for reading [`Stats::responses`].
+/// [`Profile::code_weights`](super::Profile::code_weights) and for reading [`Stats::responses`](super::Stats::responses).
 pub fn response_ids() -> impl Iterator<Item = &'static str> {
     CATALOGUE.iter().map(|r| r.id)
 }

@@ -4,7 +4,7 @@
 use super::RECORD_TYPES;
 use super::responses::id_matches;
 
-/// What [`write_accounting`] wrote.
+/// What [`write_accounting`](super::write_accounting) wrote.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
     /// Data rows per type, in the order of [`RECORD_TYPES`].
@@ -16,13 +16,13 @@ pub struct Stats {
     /// timeLogged of the first and last row (Unix seconds).
     pub first_time: i64,
     pub last_time: i64,
-    /// Ground truth of each [`Profile::bursts`] entry, in the same order.
+    /// Ground truth of each [`Profile::bursts`](super::Profile::bursts) entry, in the same order.
     pub bursts: Vec<BurstTruth>,
-    /// Ground truth of each [`Profile::sends`] entry, in the same order.
+    /// Ground truth of each [`Profile::sends`](super::Profile::sends) entry, in the same order.
     pub sends: Vec<SendTruth>,
     /// Rows per response of the catalogue (only those written), catalogue order.
     pub responses: Vec<ResponseCount>,
-    /// The defective rows [`Quirks`] asked for: physical line and why.
+    /// The defective rows [`Quirks`](super::Quirks) asked for: physical line and why.
     pub malformed: Vec<(u64, String)>,
     /// The physical line where the row with the multi-line Subject starts.
     pub multiline_row_line: Option<u64>,
