@@ -24,8 +24,8 @@ d,v3,f@Example.ORG,1768384980\n\
 x,v3,g@example.org,1768384981\n\
 d,v3,h@example.org,1768384982";
 
-/// The built-in rules, no filter, no rollup configuration.
-fn engine() -> Engine<'static> {
+/// The built-in rules, no filter, no rollup configuration (the follow tests' too).
+pub(super) fn engine() -> Engine<'static> {
     static CLASSIFIER: LazyLock<Classifier> = LazyLock::new(Classifier::builtin);
     static FILTER: LazyLock<Filter> = LazyLock::new(Filter::default);
     static ROLLUP: LazyLock<Rollup> = LazyLock::new(Rollup::default);
