@@ -466,8 +466,17 @@ impl Scanner {
         self.set_aggregates(partial.finish(&self.spec.plan.rollup));
     }
 
+    /// Problems the reads handed back as values (standard input's spool could not be kept,
+    /// say), for the report on screen.
+    fn take_warnings(&mut self) {
+        if let Some(maps) = &self.opts.maps {
+            self.errors.extend(maps.take_warnings());
+        }
+    }
+
     /// New counts, and the findings of the rule codes among them.
     fn set_aggregates(&mut self, aggregates: Aggregates) {
+        self.take_warnings();
         self.aggregates = Arc::new(aggregates);
         if self.bursts.is_none() {
             self.findings = Arc::new(analysis::codes::findings(
@@ -577,6 +586,7 @@ impl Scanner {
             ctx.only_aggregated = !self.spec.filter.is_empty();
             self.connections = Some(Arc::new(connections::analyze(&ctx, &setup.settings())));
         }
+        self.take_warnings();
     }
 }
 
