@@ -233,7 +233,7 @@ impl RowIndex {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -272,8 +272,12 @@ mod tests {
         assert_eq!(dense.row_at(9), Some(1));
     }
 
-    /// The index the loader builds for a file of `text`, its rows read back: (line, fields).
-    fn indexed(text: &str, chunk_size: usize) -> (RowIndex, Vec<(u64, Vec<String>)>) {
+    /// The index the loader builds for a file of `text` (in the directory returned, which goes
+    /// with it), its rows read back: (line, fields).
+    pub(in crate::tui::views::rows) fn indexed(
+        text: &str,
+        chunk_size: usize,
+    ) -> (tempfile::TempDir, RowIndex, Vec<(u64, Vec<String>)>) {
         use crate::tui::loader::{ROW_CAP, Scanner, Spec};
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("acct.csv");
@@ -304,7 +308,7 @@ mod tests {
                 (r.line, r.values)
             })
             .collect();
-        (idx, rows)
+        (dir, idx, rows)
     }
 
     #[test]
@@ -317,7 +321,7 @@ mod tests {
                     d,2026-01-14 10:00:03+0000,d@x.example,no newline at the end";
         // one piece, and pieces of a few rows each (rows cut across pieces)
         for chunk in [1 << 16, 64] {
-            let (idx, rows) = indexed(text, chunk);
+            let (_dir, idx, rows) = indexed(text, chunk);
             assert_eq!(idx.len, 4, "the broken row is not listed (chunk {chunk})");
             let got: Vec<(u64, &str, &str)> = rows
                 .iter()

@@ -123,3 +123,56 @@ fn first_in(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use super::*;
+
+    #[test]
+    fn a_search_goes_on_from_the_selection_and_wraps_once_around_every_row() {
+        let mut text = String::from("type,timeLogged,rcpt\n");
+        for i in 0..40 {
+            let who = if i == 3 || i == 30 { "alpha" } else { "beta" };
+            let _ = writeln!(text, "d,2026-01-14 10:00:{i:02}+0000,{who}{i}@x.example");
+        }
+        // small pieces: the rows found are in different segments
+        let (_dir, idx, _) = super::super::index::tests::indexed(&text, 64);
+        assert!(idx.segments.len() > 2);
+        let mut reader = Reader::default();
+        let f = Find::new("alpha").expect("a text");
+        let mut next = |sel, forward| next(&idx, &mut reader, &f, sel, forward);
+        assert_eq!(next(0, true), Outcome::Found(3));
+        assert_eq!(next(3, true), Outcome::Found(30));
+        assert_eq!(
+            next(30, true),
+            Outcome::Wrapped(3),
+            "past the last: from the top"
+        );
+        assert_eq!(
+            next(3, false),
+            Outcome::Wrapped(30),
+            "before the first: from the bottom"
+        );
+        assert_eq!(next(39, false), Outcome::Found(30));
+        // the only row holding it is the selection: found there, after a whole turn
+        let one = Find::new("alpha30").expect("a text");
+        assert_eq!(
+            super::next(&idx, &mut reader, &one, 30, true),
+            Outcome::Found(30)
+        );
+        // smart case: a capital asks for that case; none holds it
+        let caps = Find::new("ALPHA").expect("a text");
+        assert_eq!(
+            super::next(&idx, &mut reader, &caps, 0, true),
+            Outcome::NotFound
+        );
+        let any = Find::new("Alpha").expect("a text");
+        assert_eq!(
+            super::next(&idx, &mut reader, &any, 0, true),
+            Outcome::NotFound
+        );
+        assert!(Find::new("").is_none());
+    }
+}
