@@ -170,7 +170,7 @@ fn detail(app: &App, area: Rect, buf: &mut Buffer) {
         area,
         0,
         &format!(
-            "Row {}/{} · {}:{}{shown} · Esc back",
+            "Row {} of {} · {}:{}{shown} · Esc back",
             thousands(sel as u64 + 1),
             thousands(app.data.rows.len as u64),
             r.file,
