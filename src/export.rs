@@ -135,32 +135,7 @@ pub fn export(
         state.save(dir)?;
     }
 
-    let mut planned = Vec::new();
-    for input in inputs {
-        let plan = |gzip| {
-            let id = Identity::of(&input.path).ok()?;
-            Some((state.plan(&input.path, &id, gzip), id))
-        };
-        let (from, id) = match input.kind {
-            // Read once and not identifiable: exported whole each time.
-            InputKind::Stdin | InputKind::Pipe => (0, None),
-            kind => match plan(kind == InputKind::Gzip) {
-                Some((Plan::Skip, _)) => {
-                    outcome.unchanged += 1;
-                    continue;
-                }
-                Some((Plan::From(at), id)) => (at, Some(id)),
-                Some((Plan::Whole, id)) => (0, Some(id)),
-                // Unreadable: the scan says why.
-                None => (0, None),
-            },
-        };
-        planned.push(Planned {
-            input: input.clone(),
-            id,
-            from,
-        });
-    }
+    let planned = plan(inputs, &state, &mut outcome);
     if planned.is_empty() {
         return Ok(outcome);
     }
@@ -191,10 +166,9 @@ pub fn export(
         rollup: &rules.plan.rollup,
         domain_map: Some(&domain_map),
     };
-    // Read as `rows --follow` reads, stopped as soon as everything there is was read: a last
-    // line without its newline (PowerMTA writing it) is left for the next run. Each window is
-    // written while the next one is scanned.
-    let driver = Driver::new(&todo, &opts).following(true);
+    // Every input is read to its end, as `summary` reads it (a last line without its newline
+    // included: a complete file may lack one), each window written while the next is scanned.
+    let driver = Driver::new(&todo, &opts);
     let names: Vec<String> = driver.inputs().map(Input::display).collect();
     let mut result = Ok(());
     let ((), report) = driver.run(&eng, &sink, |rows, at| {
@@ -235,6 +209,38 @@ struct Read<'a> {
     reached: &'a [u64],
     rows: &'a [u64],
     touched: &'a [Vec<String>],
+}
+
+/// What to read of each input, from the state; inputs with nothing new are counted in
+/// `outcome` and left out.
+fn plan(inputs: &[Input], state: &State, outcome: &mut Outcome) -> Vec<Planned> {
+    let mut planned = Vec::new();
+    for input in inputs {
+        let known = |gzip| {
+            let id = Identity::of(&input.path).ok()?;
+            Some((state.plan(&input.path, &id, gzip), id))
+        };
+        let (from, id) = match input.kind {
+            // Read once and not identifiable: exported whole each time.
+            InputKind::Stdin | InputKind::Pipe => (0, None),
+            kind => match known(kind == InputKind::Gzip) {
+                Some((Plan::Skip, _)) => {
+                    outcome.unchanged += 1;
+                    continue;
+                }
+                Some((Plan::From(at), id)) => (at, Some(id)),
+                Some((Plan::Whole, id)) => (0, Some(id)),
+                // Unreadable: the scan says why.
+                None => (0, None),
+            },
+        };
+        planned.push(Planned {
+            input: input.clone(),
+            id,
+            from,
+        });
+    }
+    planned
 }
 
 /// Records the run in the state file (its commit point), then renames its parts into place.

@@ -205,7 +205,7 @@ fn put(b: &mut StringBuilder, value: Option<(&[u8], bool)>) {
     }
 }
 
-/// Appends text ASCII-lowercased (domains), or a null.
+/// Appends text ASCII-lowercased (domains).
 fn put_lower(b: &mut StringBuilder, bytes: &[u8], scratch: &mut String) {
     scratch.clear();
     scratch.push_str(&String::from_utf8_lossy(bytes));

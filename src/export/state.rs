@@ -45,8 +45,8 @@ pub struct Exported {
     pub ino: u64,
     /// The file's size when it was last read (compressed, for gzip).
     pub size: u64,
-    /// Bytes read to: the end of its last whole line (decompressed, for gzip). Rows before it
-    /// are exported, or left out by the filter.
+    /// Bytes read to (decompressed, for gzip). Rows starting before it are exported, or were
+    /// left out by the filter.
     pub offset: u64,
     /// FNV-1a hash of the first `head_len` bytes: an inode reused by a new file is not taken for
     /// the old one.
@@ -184,7 +184,7 @@ impl State {
         });
         if let Some(e) = same {
             return if id.size == e.size {
-                // Not grown (a last line without its newline may still wait for one).
+                // Not grown.
                 Plan::Skip
             } else if gzip || id.size >= e.offset {
                 Plan::From(e.offset)
