@@ -88,7 +88,7 @@ enum Command {
         #[command(flatten)]
         tuning: Tuning,
     },
-    /// Rows as Parquet part files for ClickHouse, DuckDB or Spark, in partitions
+    /// Rows as Parquet part files for `ClickHouse`, `DuckDB` or Spark, in partitions
     /// DIR/day=YYYY-MM-DD/host=NAME/; a rerun exports only what is new (docs/scale-out.md).
     Export {
         #[command(flatten)]

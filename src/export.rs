@@ -1,6 +1,6 @@
 //! `export --format parquet`: the rows of the accounting files as Parquet part files in
-//! Hive-style partitions (`DIR/day=YYYY-MM-DD/host=NAME/part-*.parquet`), for ClickHouse,
-//! DuckDB, Spark or Trino; incremental and idempotent for a timer on each host. One scan of the
+//! Hive-style partitions (`DIR/day=YYYY-MM-DD/host=NAME/part-*.parquet`), for `ClickHouse`,
+//! `DuckDB`, Spark or Trino; incremental and idempotent for a timer on each host. One scan of the
 //! driver, as `rows --format ndjson` makes (the same columns, derived by the same rules): pieces
 //! are mapped to Arrow columns in parallel ([`schema`]) and written in input order to parts
 //! ([`writer`]); the state file ([`state`]) says what earlier runs exported, and is the commit

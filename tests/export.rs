@@ -315,11 +315,7 @@ fn a_rerun_exports_nothing_and_appended_rows_exactly_once() {
     lines.sort_unstable();
     lines.dedup();
     assert_eq!(lines.len(), rows.len(), "no row exported twice");
-    let in_file = std::fs::read(&live)
-        .expect("read")
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count();
+    let in_file = memchr::memchr_iter(b'\n', &std::fs::read(&live).expect("read")).count();
     assert_eq!(
         lines.last(),
         Some(&(in_file as u64)),

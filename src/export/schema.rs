@@ -297,22 +297,21 @@ impl Exporting<'_> {
             }
             return;
         }
-        match code {
-            Code::Rule(id) => {
-                let rule = self.classifier.rule(id);
-                t[PROVIDER].append_value(rule.provider);
-                t[SEVERITY].append_value(rule.severity.as_str());
-            }
-            _ => {
-                t[PROVIDER].append_null();
-                t[SEVERITY].append_null();
-            }
+        if let Code::Rule(id) = code {
+            let rule = self.classifier.rule(id);
+            t[PROVIDER].append_value(rule.provider);
+            t[SEVERITY].append_value(rule.severity.as_str());
+        } else {
+            t[PROVIDER].append_null();
+            t[SEVERITY].append_null();
         }
         scratch.clear();
         // The summary's name of the code: the rule id, else the status or SMTP code.
         let _ = write!(scratch, "{}", CodeName(self.classifier, code));
         t[CODE].append_value(&*scratch);
-        t[KIND].append_option(response_kind(self.classifier, code).map(|k| k.as_str()));
+        t[KIND].append_option(
+            response_kind(self.classifier, code).map(crate::model::ResponseKind::as_str),
+        );
     }
 }
 
@@ -322,7 +321,7 @@ struct CodeName<'a>(&'a Classifier, Code);
 impl std::fmt::Display for CodeName<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.1 {
-            Code::Rule(id) => f.write_str(&self.0.rule(id).id),
+            Code::Rule(id) => f.write_str(self.0.rule(id).id),
             Code::Status(s) => write!(f, "{s}"),
             Code::Smtp(c) => write!(f, "{c}"),
             Code::None => f.write_str(NONE_KEY),

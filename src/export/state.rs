@@ -211,13 +211,12 @@ impl State {
             .inputs
             .iter()
             .position(|e| e.dev == id.dev && e.ino == id.ino);
-        let e = match i {
-            Some(i) => &mut self.inputs[i],
-            None => {
-                self.inputs.push(Exported::default());
-                let last = self.inputs.len() - 1;
-                &mut self.inputs[last]
-            }
+        let e = if let Some(i) = i {
+            &mut self.inputs[i]
+        } else {
+            self.inputs.push(Exported::default());
+            let last = self.inputs.len() - 1;
+            &mut self.inputs[last]
         };
         let (old_rows, mut old_parts) = if e.head_len as usize <= head_len
             && fnv1a(&id.head[..e.head_len as usize]) == e.head

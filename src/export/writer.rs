@@ -175,19 +175,18 @@ impl Parts {
     /// Writes rows of one day; returns the part they went to.
     fn write_day(&mut self, day: &str, batch: &RecordBatch) -> anyhow::Result<String> {
         self.clock += 1;
-        let i = match self.open.iter().position(|o| o.day == day) {
-            Some(i) => i,
-            None => {
-                if self.open.len() >= self.limits.open_days.max(1)
-                    && let Some(lru) = (0..self.open.len()).min_by_key(|&i| self.open[i].used)
-                {
-                    let o = self.open.swap_remove(lru);
-                    self.close(o)?;
-                }
-                let o = self.start(day)?;
-                self.open.push(o);
-                self.open.len() - 1
+        let i = if let Some(i) = self.open.iter().position(|o| o.day == day) {
+            i
+        } else {
+            if self.open.len() >= self.limits.open_days.max(1)
+                && let Some(lru) = (0..self.open.len()).min_by_key(|&i| self.open[i].used)
+            {
+                let o = self.open.swap_remove(lru);
+                self.close(o)?;
             }
+            let o = self.start(day)?;
+            self.open.push(o);
+            self.open.len() - 1
         };
         let o = &mut self.open[i];
         o.used = self.clock;

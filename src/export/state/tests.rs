@@ -104,12 +104,12 @@ fn the_state_is_saved_atomically_and_refused_for_another_host_or_filter() {
         .map(|e| e.expect("entry").file_name())
         .collect();
     assert_eq!(names, [FILE]);
-    let other_host = State::load(dir.path(), "mta-2", Some("type=b")).unwrap_err();
+    let other_host = State::load(dir.path(), "mta-2", Some("type=b")).expect_err("another host");
     assert!(
         format!("{other_host:#}").contains("--host mta-1"),
         "{other_host:#}"
     );
-    let other_filter = State::load(dir.path(), "mta-1", None).unwrap_err();
+    let other_filter = State::load(dir.path(), "mta-1", None).expect_err("another filter");
     assert!(
         format!("{other_filter:#}").contains("--where 'type=b'"),
         "{other_filter:#}"
