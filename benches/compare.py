@@ -2,7 +2,7 @@
 """Times pmta-lens against the tools operators reach for, on the same generated files, in one run.
 
     python3 benches/compare.py [--profile esp,narrow,adversarial] [--size 1G] [--runs 3]
-                               [--seed 42] [--no-xsv] [--no-duckdb] [--gzip]
+                               [--seed 42] [--no-xsv] [--no-duckdb] [--no-export] [--gzip]
 
 For each profile of the generator (`cargo run --release --example gen -- --profile NAME`):
 
@@ -26,6 +26,9 @@ delete bench-data/ after changing the generator), warms the page cache, then tak
   classifies, grep matches text anywhere; both are printed);
 - with --gzip: the file compressed once (gzip -6, cached beside it), decompressed by our decoder
   on one thread (examples/gunzip.rs) and by zcat > /dev/null, then summary on the .gz;
+- pmta-lens export --format parquet (into a fresh directory each run) against DuckDB's
+  `COPY (SELECT * FROM read_csv(...)) TO '...parquet' (FORMAT parquet, COMPRESSION zstd)`
+  (--no-export skips both); the table's last column notes the output's size;
 - DuckDB (Python package, installed with pip if missing): read_csv with the same four GROUP BYs
   (type x vmta, source IP, recipient domain, a regex-extracted code), run in a child Python
   process; its time is the query's, measured inside the child (interpreter start and import
@@ -214,8 +217,23 @@ def mb(n):
     return f"{n / 1e6:.1f} MB"
 
 
+def csv_source(path):
+    return f"read_csv('{path}', header=true, all_varchar=true, quote='\"', escape='\"')"
+
+
+def duckdb_copy_sql(path, out):
+    """DuckDB's CSV-to-Parquet conversion, the baseline of `pmta-lens export`."""
+    return f"COPY (SELECT * FROM {csv_source(path)}) TO '{out}' (FORMAT parquet, COMPRESSION zstd)"
+
+
+def tree_bytes(path):
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+
+
 def duckdb_sql(path):
-    src = f"read_csv('{path}', header=true, all_varchar=true, quote='\"', escape='\"')"
+    src = csv_source(path)
     code = (
         "coalesce(nullif(regexp_extract(dsnDiag, '(RP-00[123]|PR\\(ct1\\)|SC-001)', 1), ''),"
         " nullif(regexp_extract(dsnDiag, '[245]\\.[0-9]{1,3}\\.[0-9]{1,3}', 0), ''),"
@@ -276,9 +294,28 @@ def bench_profile(args, profile, binary, gen, loader, gunzip, xsv):
                      f"{binary} rows --where code=RP-002 {q(path)} | wc -l")
     grep_out = timed("grep -c RP-002", f"grep -c RP-002 {q(path)}")
 
-    if not args.no_duckdb and ensure_duckdb():
+    have_duckdb = not args.no_duckdb and ensure_duckdb()
+    if have_duckdb:
         timed("DuckDB read_csv + 4 GROUP BYs", [sys.executable, "-c", DUCKDB_CHILD],
               stdin=duckdb_sql(path).encode(), inner_time=True)
+
+    sizes = {}
+    if not args.no_export:
+        # A fresh directory each run (a rerun into the same one would export nothing); exit 2
+        # only says malformed rows were skipped.
+        out = os.path.join(DATA, f"export-{profile}")
+        name = "pmta-lens export --format parquet"
+        timed(name, f"rm -rf {q(out)}; {binary} export --format parquet --host bench --out {q(out)} "
+                    f"{q(path)} || [ $? -eq 2 ]")
+        sizes[name] = tree_bytes(out)
+        shutil.rmtree(out, ignore_errors=True)
+        if have_duckdb:
+            pq = os.path.join(DATA, f"duckdb-{profile}.parquet")
+            name = "DuckDB COPY read_csv TO parquet (zstd)"
+            timed(name, [sys.executable, "-c", DUCKDB_CHILD],
+                  stdin=duckdb_copy_sql(path, pq).encode(), inner_time=True)
+            sizes[name] = tree_bytes(pq)
+            os.remove(pq)
 
     if len(col) == 5:
         awk = (
@@ -317,10 +354,11 @@ def bench_profile(args, profile, binary, gen, loader, gunzip, xsv):
     print()
     print(f"### {profile}: {os.path.relpath(path, ROOT)}, {nbytes / 1e9:.2f} GB, {records} records ({note})")
     print()
-    print("| tool | seconds | GB/s | x pmta-lens summary | peak anon memory |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| tool | seconds | GB/s | x pmta-lens summary | peak anon memory | output |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, t, peak in results:
-        print(f"| {name} | {t:.3f} | {nbytes / t / 1e9:.2f} | {t / base:.2f} | {mb(peak)} |")
+        written = mb(sizes[name]) if name in sizes else ""
+        print(f"| {name} | {t:.3f} | {nbytes / t / 1e9:.2f} | {t / base:.2f} | {mb(peak)} | {written} |")
     print()
     rows_n = int(rows_out.split()[0]) - 1 if rows_out.split() else 0
     grep_n = grep_out.strip() or "?"
@@ -340,6 +378,8 @@ def main():
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-xsv", action="store_true")
     ap.add_argument("--no-duckdb", action="store_true")
+    ap.add_argument("--no-export", action="store_true",
+                    help="skip pmta-lens export and DuckDB's COPY ... TO parquet")
     ap.add_argument("--gzip", action="store_true",
                     help="also time decompression (ours and zcat) and summary on a .gz copy")
     args = ap.parse_args()
@@ -353,10 +393,11 @@ def main():
     print("building release binaries ...", file=sys.stderr, flush=True)
     sh("cargo build --release --quiet --bin pmta-lens --example gen --example loader --example gunzip",
        cwd=ROOT)
-    binary = os.path.join(ROOT, "target", "release", "pmta-lens")
-    gen = os.path.join(ROOT, "target", "release", "examples", "gen")
-    loader = os.path.join(ROOT, "target", "release", "examples", "loader")
-    gunzip = os.path.join(ROOT, "target", "release", "examples", "gunzip")
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+    binary = os.path.join(target, "release", "pmta-lens")
+    gen = os.path.join(target, "release", "examples", "gen")
+    loader = os.path.join(target, "release", "examples", "loader")
+    gunzip = os.path.join(target, "release", "examples", "gunzip")
     xsv = None if args.no_xsv else ensure_xsv()
 
     cpu = ""

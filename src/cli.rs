@@ -25,6 +25,7 @@ use crate::output::{json, text};
 use crate::scan::{self, Engine, ScanOptions, ScanReport};
 
 pub mod connections;
+mod export;
 mod metrics;
 mod stats;
 pub mod stdout;
@@ -86,6 +87,14 @@ enum Command {
         select: Select,
         #[command(flatten)]
         tuning: Tuning,
+    },
+    /// Rows as Parquet part files for `ClickHouse`, `DuckDB` or Spark, in partitions
+    /// DIR/day=YYYY-MM-DD/host=NAME/; a rerun exports only what is new (docs/scale-out.md).
+    Export {
+        #[command(flatten)]
+        args: export::Args,
+        #[command(flatten)]
+        select: Select,
     },
     #[command(
         about = "Check the PowerMTA config against the reference article: exit 0 clean, 1 findings"
@@ -246,7 +255,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     // Every command from here on writes its answer to stdout (but `metrics --out`): with
     // stdout closed it would be lost, so say so before the work rather than after.
-    if !matches!(&cli.command, Some(Command::Metrics { args, .. }) if args.out.is_some()) {
+    let to_file = match &cli.command {
+        Some(Command::Metrics { args, .. }) => args.out.is_some(),
+        Some(Command::Export { .. }) => true,
+        _ => false,
+    };
+    if !to_file {
         stdout::ensure_open()?;
     }
     let pool = workers::pool(cli.global.threads)?;
@@ -269,6 +283,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Summary { .. } => "summary",
             Command::Rows { .. } => "rows",
             Command::Metrics { .. } => "metrics",
+            Command::Export { .. } => "export",
             Command::CheckConfig { .. } => "check-config",
         };
         for (flag, given) in [
@@ -310,6 +325,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 metrics::write(&args, s, x)
             })
         }
+        Some(Command::Export { args, select }) => export::run(&args, &select, &opts, &cli.global),
         Some(Command::CheckConfig {
             daily_volume,
             format,

@@ -12,6 +12,7 @@ pub mod config;
 pub mod connections;
 pub mod duration;
 pub mod error;
+pub mod export;
 pub mod filter;
 pub mod fmt;
 pub mod model;

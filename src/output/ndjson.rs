@@ -40,7 +40,7 @@ pub struct Ndjson<'a> {
 
 /// Columns read from the row by name beyond [`Col`]: `PowerMTA`'s name, the JSON key (with the
 /// comma before it), and whether the value is written as a number.
-const NAMED: [(&str, &[u8]); 8] = [
+pub(crate) const NAMED: [(&str, &[u8]); 8] = [
     ("envId", b",\"env_id\":"),
     ("dlvSize", b",\"size\":"),
     ("feedbackType", b",\"feedback_type\":"),
@@ -50,24 +50,25 @@ const NAMED: [(&str, &[u8]); 8] = [
     ("reportedDomain", b",\"reported_domain\":"),
     ("header_X-HmXmrOriginalRecipient", b",\"original_rcpt\":"),
 ];
-const ENV_ID: usize = 0;
-const SIZE: usize = 1;
+pub(crate) const ENV_ID: usize = 0;
+pub(crate) const SIZE: usize = 1;
 /// The feedback fields start here in [`NAMED`]; they are written for `f` rows only.
-const FEEDBACK: usize = 2;
+pub(crate) const FEEDBACK: usize = 2;
 
 /// Where the columns an object is made of are in one header.
+/// (`export` reads the same columns: `crate::export::schema`.)
 #[derive(Debug)]
-struct Columns {
-    header: Arc<Header>,
+pub(crate) struct Columns {
+    pub(crate) header: Arc<Header>,
     /// Positions of [`Col`] columns, by variant.
-    col: [Option<usize>; Col::ALL.len()],
-    named: [Option<usize>; NAMED.len()],
+    pub(crate) col: [Option<usize>; Col::ALL.len()],
+    pub(crate) named: [Option<usize>; NAMED.len()],
     /// Fields to split: one past the last position read.
-    limit: usize,
+    pub(crate) limit: usize,
 }
 
 impl Columns {
-    fn of(header: &Arc<Header>) -> Columns {
+    pub(crate) fn of(header: &Arc<Header>) -> Columns {
         let col = Col::ALL.map(|c| header.pos(c));
         // As `Header::parse` maps its columns: the first of repeated names, ASCII case ignored.
         let named = NAMED.map(|(name, _)| {
@@ -309,7 +310,7 @@ fn quoted(buf: &mut Vec<u8>, key: &[u8], value: &[u8]) {
 }
 
 /// A field of decimal digits as a number (`None` for anything else, or too large).
-fn digits(b: &[u8]) -> Option<u64> {
+pub(crate) fn digits(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -386,7 +387,7 @@ impl Deliver<Piece> for Writer<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
 
@@ -401,7 +402,7 @@ mod tests {
     /// a control character and invalid UTF-8, CRLF, a malformed row, an `f` row with feedback
     /// columns and the reporter's IP, a domain the Microsoft MX rolls up, a header change to a
     /// layout without most columns, Unix-seconds times.
-    const FIXTURE: &[u8] = b"type,timeLogged,timeQueued,rcpt,dsnStatus,dsnDiag,dsnMta,dlvSourceIp,dlvDestinationIp,vmta,vmtaPool,jobId,envId,queue,dlvSize,bounceCat,feedbackType,format,header_X-HmXmrOriginalRecipient\n\
+    pub(crate) const FIXTURE: &[u8] = b"type,timeLogged,timeQueued,rcpt,dsnStatus,dsnDiag,dsnMta,dlvSourceIp,dlvDestinationIp,vmta,vmtaPool,jobId,envId,queue,dlvSize,bounceCat,feedbackType,format,header_X-HmXmrOriginalRecipient\n\
 d,2026-11-20 01:00:00+0100,2026-11-20 00:59:00+0000,a@Hotmail.DE,2.0.0 (success),\"smtp;250 \"\"queued\"\" ok\",mx (104.47.1.1),192.0.2.10,104.47.1.1,vmta-ms-01,microsoft-pool,nl,e-1,hotmail.de/vmta-ms-01,0012,,,,\n\
 t,2026-11-20 00:01:00+0000,,b@example.org,4.7.0 (x),\"smtp;421 RP-002 (BAY) line one\nline two\",,192.0.2.11,,vmta-ms-02,,,,example.org/vmta-ms-02,12a,,,,\r\n\
 b,2026-11-20 00:02:00+0000,,c@example.com,5.1.1 (bad),smtp;550 5.1.1 no\x1b[2J \xff\xfe user,,,,,,,,,,bad-mailbox,,,\n\
