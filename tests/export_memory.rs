@@ -5,10 +5,8 @@
 //! with a global allocator. The absolute bound (under 128 MiB of anonymous memory with the
 //! default limits, on a GiB file) is measured with `--stats` and recorded in docs/scale-out.md.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pmta_lens::acct::discover::{Input, InputKind};
 use pmta_lens::classify::Classifier;
@@ -19,44 +17,14 @@ use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::ScanOptions;
 use pmta_lens::synth::{Profile, Size, write_accounting};
 
-struct Peak;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(now, Ordering::Relaxed);
+mod support {
+    pub mod peak_alloc;
 }
 
-#[allow(unsafe_code)]
-// SAFETY: every call is forwarded unchanged to the system allocator; only counters are added.
-unsafe impl GlobalAlloc for Peak {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        // SAFETY: the caller's contract for `alloc` is passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract for `dealloc` is passed on as is.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size >= layout.size() {
-            grew(new_size - layout.size());
-        } else {
-            LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-        }
-        // SAFETY: the caller's contract for `realloc` is passed on as is.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use support::peak_alloc::{self, peak_during};
 
 #[global_allocator]
-static GLOBAL: Peak = Peak;
+static GLOBAL: peak_alloc::Peak = peak_alloc::Peak;
 
 /// Small limits, so that the files of the test fill several row groups and parts.
 const LIMITS: Limits = Limits {
@@ -80,25 +48,24 @@ fn peak_of_export(path: &Path) -> (usize, u64) {
         chunk_size: 256 << 10,
         ..ScanOptions::default()
     };
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
-    let outcome = export::export(
-        &inputs,
-        &opts,
-        &Rules {
-            classifier: &classifier,
-            filter: &filter,
-            plan: &plan,
-        },
-        &Target {
-            dir: out.path(),
-            host: "mem",
-            filter: None,
-            limits: LIMITS,
-        },
-    )
-    .expect("exported");
-    let peak = PEAK.load(Ordering::Relaxed) - base;
+    let (outcome, peak) = peak_during(|| {
+        export::export(
+            &inputs,
+            &opts,
+            &Rules {
+                classifier: &classifier,
+                filter: &filter,
+                plan: &plan,
+            },
+            &Target {
+                dir: out.path(),
+                host: "mem",
+                filter: None,
+                limits: LIMITS,
+            },
+        )
+        .expect("exported")
+    });
     (peak, outcome.rows)
 }
 

@@ -4,10 +4,8 @@
 //! values, stays within a bound per distinct domain. A binary of its own because it counts every
 //! allocation of the process with a global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pmta_lens::acct::discover::{Input, InputKind};
 use pmta_lens::analysis::{self, AnalysisParams};
@@ -17,44 +15,14 @@ use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::ScanOptions;
 use pmta_lens::synth::{Profile, Size, write_accounting};
 
-struct Peak;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = LIVE.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(now, Ordering::Relaxed);
+mod support {
+    pub mod peak_alloc;
 }
 
-#[allow(unsafe_code)]
-// SAFETY: every call is forwarded unchanged to the system allocator; only counters are added.
-unsafe impl GlobalAlloc for Peak {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        // SAFETY: the caller's contract for `alloc` is passed on as is.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract for `dealloc` is passed on as is.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size >= layout.size() {
-            grew(new_size - layout.size());
-        } else {
-            LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-        }
-        // SAFETY: the caller's contract for `realloc` is passed on as is.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use support::peak_alloc::{self, peak_during};
 
 #[global_allocator]
-static GLOBAL: Peak = Peak;
+static GLOBAL: peak_alloc::Peak = peak_alloc::Peak;
 
 /// Peak live heap bytes above the start while `summary`'s pass (counts, analyses and their
 /// follow-up) runs on `path`, the distinct recipient domains it found and its records.
@@ -65,17 +33,16 @@ fn peak_of_summary(path: &Path) -> (usize, usize, u64) {
     }];
     let classifier = Classifier::builtin();
     let plan = Arc::new(pmta_lens::connections::plan(Rollup::default(), None));
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
-    let (scan, analyses) = analysis::run(
-        &inputs,
-        &ScanOptions::default(),
-        &classifier,
-        &Filter::default(),
-        &plan,
-        &AnalysisParams::default(),
-    );
-    let peak = PEAK.load(Ordering::Relaxed) - base;
+    let ((scan, analyses), peak) = peak_during(|| {
+        analysis::run(
+            &inputs,
+            &ScanOptions::default(),
+            &classifier,
+            &Filter::default(),
+            &plan,
+            &AnalysisParams::default(),
+        )
+    });
     let domains = scan.aggregates.rcpt_domains().count();
     let records = scan.aggregates.records;
     drop((scan, analyses));
