@@ -44,10 +44,16 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         y,
         &Line::from(vec![
             Span::styled("Scope  ", t.header()),
-            Span::raw(fit_parts(
-                &[app.ctx.source.clone(), range],
-                w.saturating_sub(7),
-            )),
+            Span::raw({
+                // the range whole; the source (a path) shortened to what is left, on purpose
+                let room = w.saturating_sub(7);
+                let left = room.saturating_sub(crate::fmt::width(&range) + 3);
+                if crate::fmt::width(&app.ctx.source) <= left || left >= 8 {
+                    format!("{} · {range}", fit(&app.ctx.source, left))
+                } else {
+                    words(&range, room)
+                }
+            }),
         ]),
     );
     y += 1;
@@ -78,11 +84,15 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         // the first problem in full when it fits, else how many (whole words either way)
         let full = format!("{n} {what}: {}", r.errors[0]);
         let room = w.saturating_sub(7 + crate::fmt::width(&scope2.join(" · ")) + 3);
-        scope2.push(if crate::fmt::width(&full) <= room {
-            full
-        } else {
-            format!("{n} {what}")
-        });
+        // right after the files: never the part a narrow screen drops
+        scope2.insert(
+            1,
+            if crate::fmt::width(&full) <= room {
+                full
+            } else {
+                format!("{n} {what}")
+            },
+        );
     }
     widgets::text(
         buf,
