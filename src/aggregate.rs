@@ -23,7 +23,7 @@ pub use dict::Dict;
 pub use resolved::{Aggregates, Bucket, Destination, Dim, Keyed, RcptLine, SenderLine};
 
 use crate::model::{Code, NONE_KEY, RecordKind, TypeCounts, UNATTRIBUTED_KEY};
-use crate::rollup::{DomainHints, MICROSOFT, Rollup};
+use crate::rollup::{self, DomainHints, MICROSOFT, Rollup};
 
 /// Seconds in a day: per-day counts are per UTC calendar day.
 pub use crate::duration::DAY;
@@ -275,17 +275,39 @@ impl Partial {
         let (id, new) = self.domains.intern_new(domain);
         if new {
             let fixed = self.fixed(domain);
-            self.domain_counts.push();
-            self.domain_stats.push(DomainStat {
-                fixed,
-                microsoft_mx: false,
-            });
+            self.new_domain(fixed);
         }
         id
     }
 
+    /// A recipient domain whose relation to the rollup is known (merging another partial).
+    fn domain_as(&mut self, domain: &[u8], fixed: Fixed) -> u32 {
+        let (id, new) = self.domains.intern_new(domain);
+        if new {
+            self.new_domain(fixed);
+        }
+        id
+    }
+
+    fn new_domain(&mut self, fixed: Fixed) {
+        self.domain_counts.push();
+        self.domain_stats.push(DomainStat {
+            fixed,
+            microsoft_mx: false,
+        });
+    }
+
     /// How a new domain relates to the Microsoft rollup (once per distinct domain).
     fn fixed(&mut self, domain: &[u8]) -> Fixed {
+        // Without operator rollups, an ASCII name needs no lowercased copy (non-ASCII ones do:
+        // Unicode folds some letters to ASCII).
+        if self.plan.rollup.builtin_only() && domain.is_ascii() {
+            return if rollup::is_microsoft_family_ascii(domain) {
+                Fixed::Microsoft
+            } else {
+                Fixed::Hinted
+            };
+        }
         let lower = &mut self.scratch;
         lower.clear();
         lower.extend_from_slice(domain);
@@ -422,7 +444,8 @@ impl Partial {
         }
         let mut domains = Vec::with_capacity(other.domains.len());
         for (i, name) in other.domains.iter().enumerate() {
-            let id = self.domain(name);
+            // Its relation to the rollup is the other's: the same plan decided it.
+            let id = self.domain_as(name, other.domain_stats[i].fixed);
             self.domain_counts
                 .add_counts(id, &other.domain_counts.get(i as u32));
             self.domain_stats[id as usize].microsoft_mx |= other.domain_stats[i].microsoft_mx;
@@ -527,6 +550,13 @@ impl Partial {
     /// partial saw of each domain), and orders everything deterministically.
     pub fn finish(mut self, rollup: &Rollup) -> Aggregates {
         self.flush();
+        resolved::finish(&self, rollup, None)
+    }
+
+    /// [`Self::finish`] of what was counted so far, which goes on counting: a front end's
+    /// snapshot of a scan in progress, with no copy of the counts.
+    pub fn finish_so_far(&mut self, rollup: &Rollup) -> Aggregates {
+        self.flush();
         resolved::finish(self, rollup, None)
     }
 
@@ -538,7 +568,7 @@ impl Partial {
         hints: &FxHashMap<String, DomainHints>,
     ) -> Aggregates {
         self.flush();
-        resolved::finish(self, rollup, Some(hints))
+        resolved::finish(&self, rollup, Some(hints))
     }
 }
 

@@ -282,7 +282,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    match cli.command {
+    // The core keeps its warnings (a copy of standard input it could not keep) as values: shown
+    // here once the command is done, whatever its outcome.
+    let maps = opts.maps.clone();
+    let result = match cli.command {
         Some(Command::Summary {
             format,
             select,
@@ -318,7 +321,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         // Not a terminal (or built without the dashboard): the summary.
         None => summary(&cli.select, &cli.tuning, Format::Text, &opts, &cli.global),
+    };
+    for w in maps.iter().flat_map(|m| m.take_warnings()) {
+        warn(w);
     }
+    result
 }
 
 /// Opens the dashboard (it runs its own worker pool, beside the UI thread).

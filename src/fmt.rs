@@ -38,7 +38,17 @@ pub fn thousands(n: u64) -> String {
 
 /// `n` and its noun, in the plural unless `n` is 1: `1 record`, `1,203 records`.
 pub fn counted(n: u64, noun: &str) -> String {
-    format!("{} {noun}{}", thousands(n), if n == 1 { "" } else { "s" })
+    format!("{} {noun}{}", thousands(n), plural(n))
+}
+
+/// The plural ending of a noun counted `n` times: `""` for 1, `"s"` otherwise. For texts that
+/// print the number apart or without thousands separators; [`counted`] does both at once.
+pub fn plural(n: impl TryInto<u64>) -> &'static str {
+    if n.try_into().is_ok_and(|n| n == 1) {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// `part / whole` as a percentage with one decimal (`12.3%`); `-` when `whole` is 0.
@@ -95,6 +105,16 @@ pub fn bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plurals_by_count_of_any_width() {
+        assert_eq!(plural(1u64), "");
+        assert_eq!(plural(1usize), "");
+        assert_eq!(plural(0u32), "s");
+        assert_eq!(plural(2usize), "s");
+        assert_eq!(counted(1, "row"), "1 row");
+        assert_eq!(counted(1203, "row"), "1,203 rows");
+    }
 
     #[test]
     fn formats() {

@@ -1,6 +1,7 @@
 //! pmta-lens: turns `PowerMTA` accounting logs into answers. The core (`acct`, `model`, `rollup`,
 //! `classify`, `filter`, `aggregate`, `scan`) returns data and errors and never prints; the front
 //! ends (`output` for summary and rows, `tui` for the dashboard) show the same numbers from it.
+//! docs/architecture.md maps the path of a row and what each module may depend on.
 
 pub mod acct;
 pub mod aggregate;
@@ -22,3 +23,4 @@ mod signal;
 pub mod synth;
 #[cfg(feature = "tui")]
 pub mod tui;
+pub mod volume;

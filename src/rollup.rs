@@ -28,6 +28,15 @@ pub const MICROSOFT_FAMILY: [&str; 10] = [
     "outlook.com",
 ];
 
+/// Whether an ASCII domain, in any case, is one of the Microsoft family (as [`Rollup::fixed`]
+/// finds it once lowercased), without lowercasing it: this runs once per new domain per worker,
+/// and a large sender's day brings a million.
+pub fn is_microsoft_family_ascii(domain: &[u8]) -> bool {
+    MICROSOFT_FAMILY
+        .iter()
+        .any(|m| m.len() == domain.len() && m.as_bytes().eq_ignore_ascii_case(domain))
+}
+
 /// Whether an MX host (from `dsnMta`, `host (ip)`) is Microsoft consumer mail. Office 365
 /// tenants (`*.mail.protection.outlook.com`) are business domains with their own limits and are
 /// deliberately not included.
@@ -162,6 +171,11 @@ impl Rollup {
         domain.to_string()
     }
 
+    /// Whether only the built-in Microsoft family applies (no config gave operator rollups).
+    pub fn builtin_only(&self) -> bool {
+        self.operator.is_empty()
+    }
+
     /// The bucket a lowercase domain goes to whatever the scan sees about it (the operator's
     /// rollups, then the built-in Microsoft family), or `None` when hints decide.
     pub fn fixed(&self, domain: &str) -> Option<&str> {
@@ -188,6 +202,20 @@ mod tests {
             "hotmail.it",
             "not in the article's list"
         );
+    }
+
+    #[test]
+    fn family_found_in_any_case_without_lowercasing() {
+        for d in MICROSOFT_FAMILY {
+            assert!(is_microsoft_family_ascii(d.as_bytes()), "{d}");
+            assert!(
+                is_microsoft_family_ascii(d.to_uppercase().as_bytes()),
+                "{d}"
+            );
+        }
+        for d in ["hotmail.it", "outlook.co", "xoutlook.com", "", "msn.com."] {
+            assert!(!is_microsoft_family_ascii(d.as_bytes()), "{d}");
+        }
     }
 
     #[test]

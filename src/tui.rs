@@ -222,6 +222,14 @@ fn main_loop(
                 app.update(a);
             }
         }
+        if let Some(seq) = app.rows.clipboard.take() {
+            // OSC 52: the terminal puts the text on its clipboard (nothing on the screen)
+            use std::io::Write as _;
+            let out = term.backend_mut();
+            out.write_all(seq.as_bytes())
+                .and_then(|()| out.flush())
+                .context("writing to the terminal")?;
+        }
         let p = &loader.progress;
         let load = std::sync::atomic::Ordering::Relaxed;
         app.update(Action::Tick(ProgressView {

@@ -282,9 +282,9 @@ fn drilling_down_from_codes_senders_and_domains_opens_rows_and_back_returns() {
     );
     // the field view, then back to the list, then back to Codes without the filter
     act(&mut app, [Action::Enter]);
-    assert!(app.detail);
+    assert!(app.rows.detail);
     act(&mut app, [Action::Back]);
-    assert!(!app.detail);
+    assert!(!app.rows.detail);
     act(&mut app, [Action::Back]);
     assert_eq!((app.view, app.filter.as_str()), (View::Codes, ""));
 

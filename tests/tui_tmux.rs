@@ -417,3 +417,54 @@ fn backspace_restores_the_selection_and_the_prompt_edits_with_real_keys() {
     t.wait_for(&["filter: ip=192.0.2.11", "of 575 rows match"]);
     t.keys(&["q"]);
 }
+
+/// Rows with real keys: `f` finds a text in the rows and `n` goes on, wrapping; End with
+/// `--follow` keeps the newest row selected as `PowerMTA` appends.
+#[test]
+fn rows_find_with_real_keys_and_end_follows_appended_rows() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let live = dir.path().join("acct.csv");
+    let row = |i: u32| {
+        format!(
+            "t,2026-01-14 10:00:{:02}+0000,u{i}@x.example,\"smtp;421 RP-002 x\"\n",
+            i % 60
+        )
+    };
+    let mut text = String::from("type,timeLogged,rcpt,dsnDiag\n");
+    for i in 1..=30 {
+        text.push_str(&row(i));
+    }
+    std::fs::write(&live, &text).expect("write");
+    let command = format!(
+        "'{}' --follow '{}'; sleep 30",
+        env!("CARGO_BIN_EXE_pmta-lens"),
+        live.display()
+    );
+    let t = Tmux::start("rows", "NO_COLOR=1", &command);
+    t.wait_for(&["1 Overview", "following"]);
+    t.keys(&["7"]);
+    t.wait_for(&["30 matching rows", "1/30"]);
+    t.keys(&["f"]);
+    t.wait_for(&["find: "]);
+    t.keys(&["-l", "u29@"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["`u29@`: row 29", "29/30"]);
+    t.keys(&["n"]);
+    t.wait_for(&["`u29@`: row 29"]);
+    t.keys(&["End"]);
+    t.wait_for(&["30/30", "following the end"]);
+    let mut more = String::new();
+    for i in 31..=33 {
+        more.push_str(&row(i));
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&live)
+        .expect("open");
+    std::io::Write::write_all(&mut f, more.as_bytes()).expect("append");
+    t.wait_for(&["33/33", "u33@x.example"]);
+    t.keys(&["q"]);
+}

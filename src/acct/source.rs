@@ -142,7 +142,13 @@ pub struct MapCache {
     maps: Mutex<FxHashMap<PathBuf, Arc<GuardedMap>>>,
     /// The spool of each input read once, by its path (`-` for standard input).
     spools: Mutex<FxHashMap<PathBuf, File>>,
+    /// Problems with the spools, for the front end to show ([`Self::take_warnings`]): shared
+    /// with the readers that copy, whose failures happen during a read.
+    warnings: Warnings,
 }
+
+/// Warnings gathered while reading, in the order they happened.
+type Warnings = Arc<Mutex<Vec<String>>>;
 
 /// Unmapping 1 GiB is a quarter million page-table entries to tear down, about 50 ms in one
 /// thread at exit, a tenth of a summary. `munmap` serialises on the address space, but
@@ -193,6 +199,13 @@ impl MapCache {
         Ok(opened)
     }
 
+    /// The warnings gathered so far (a spool that could not be made, completed or read back:
+    /// the passes after the first see fewer rows), each a sentence for the front end to show;
+    /// taking them empties the list.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.warnings.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
     /// Drops the mapping of a file (it grew: the next [`Self::open`] maps it anew).
     pub fn forget(&self, path: &std::path::Path) {
         self.maps
@@ -213,9 +226,9 @@ impl MapCache {
             return Ok(match reread {
                 Ok(f) => Opened::Stream(Box::new(MaybeGzip::new(f))),
                 Err(e) => {
-                    eprintln!(
-                        "pmta-lens: cannot read back the copy of {}: {e}",
-                        input.display()
+                    warn(
+                        &self.warnings,
+                        format!("cannot read back the copy of {}: {e}", input.display()),
                     );
                     Opened::Empty
                 }
@@ -238,10 +251,11 @@ impl MapCache {
                         inner: raw,
                         copy: Some(copy),
                         name: input.display(),
+                        warnings: Arc::clone(&self.warnings),
                     })))
                 }
                 Err(e) => {
-                    warn_no_copy(&input.display(), &e);
+                    warn(&self.warnings, no_copy(&input.display(), &e));
                     Opened::Stream(Box::new(MaybeGzip::new(raw)))
                 }
             },
@@ -256,6 +270,7 @@ struct Tee<R> {
     copy: Option<File>,
     /// The input's name, for the warning.
     name: String,
+    warnings: Warnings,
 }
 
 impl<R: Read> Read for Tee<R> {
@@ -264,21 +279,29 @@ impl<R: Read> Read for Tee<R> {
         if let Some(f) = &mut self.copy
             && let Err(e) = f.write_all(&buf[..n])
         {
-            warn_no_copy(&self.name, &e);
+            warn(&self.warnings, no_copy(&self.name, &e));
             self.copy = None;
         }
         Ok(n)
     }
 }
 
+/// Adds a warning for the front end.
+fn warn(warnings: &Warnings, msg: String) {
+    warnings
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(msg);
+}
+
 /// The copy of an input read once could not be made (or completed): the read goes on, the
 /// second pass will see less.
-fn warn_no_copy(name: &str, e: &io::Error) {
+fn no_copy(name: &str, e: &io::Error) -> String {
     let name = if name == "-" { "standard input" } else { name };
-    eprintln!(
-        "pmta-lens: cannot keep a copy of {name} in the temporary directory ({e}): \
+    format!(
+        "cannot keep a copy of {name} in the temporary directory ({e}): \
          analyses that read the rows twice (RP-001 retries, complaints) will miss rows"
-    );
+    )
 }
 
 /// The first bytes of a gzip member (RFC 1952).
@@ -823,5 +846,32 @@ mod tests {
             kept.len(),
             big.len()
         );
+    }
+
+    #[test]
+    fn a_failed_copy_is_a_warning_value_and_the_read_goes_on() {
+        let cache = MapCache::default();
+        // A file opened for reading only: every write to it fails.
+        let spool = tempfile::NamedTempFile::new().expect("temp file");
+        let mut tee = Tee {
+            inner: &b"type,a\nd,1\n"[..],
+            copy: Some(File::open(spool.path()).expect("opens")),
+            name: "-".to_owned(),
+            warnings: Arc::clone(&cache.warnings),
+        };
+        let mut read = Vec::new();
+        tee.read_to_end(&mut read)
+            .expect("the read itself succeeds");
+        assert_eq!(read, b"type,a\nd,1\n");
+        let warnings = cache.take_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0]
+                .starts_with("cannot keep a copy of standard input in the temporary directory ("),
+            "{}",
+            warnings[0]
+        );
+        assert!(warnings[0].ends_with("will miss rows"), "{}", warnings[0]);
+        assert!(cache.take_warnings().is_empty(), "taken once");
     }
 }

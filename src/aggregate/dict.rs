@@ -1,6 +1,8 @@
 //! Interned byte strings with dense `u32` ids: every distinct VMTA, IP, pool or domain is stored
-//! once, in one growing buffer, and the hash table holds only ids. A string costs its bytes plus
-//! about 16 bytes, so a table keyed by ids grows with the number of distinct values, not rows.
+//! once, in one growing buffer, and the hash table holds only ids (with 32 bits of each string's
+//! hash, so growing the table or probing it never reads the strings back). A string costs its
+//! bytes plus about 20 bytes, so a table keyed by ids grows with the number of distinct values,
+//! not rows.
 
 use std::hash::BuildHasher;
 
@@ -15,8 +17,10 @@ pub struct Dict {
     bytes: Vec<u8>,
     /// Where each string ends in `bytes` (it starts where the one before ends).
     ends: Vec<usize>,
-    /// Ids, found by the hash of their bytes.
-    table: HashTable<u32>,
+    /// Ids, found by the hash of their bytes, each with the hash's high 32 bits: a table that
+    /// grows rehashes from those, not from the strings (a million new domains meant a million
+    /// cache misses per doubling), and a probe compares strings only when they match.
+    table: HashTable<(u32, u32)>,
 }
 
 impl std::fmt::Debug for Dict {
@@ -25,9 +29,18 @@ impl std::fmt::Debug for Dict {
     }
 }
 
+/// The 32 bits of a string's hash that the table keeps (the high ones: `FxHash` mixes its
+/// input into them best).
 #[inline]
-fn hash(s: &[u8]) -> u64 {
-    FxBuildHasher.hash_one(s)
+fn hash(s: &[u8]) -> u32 {
+    (FxBuildHasher.hash_one(s) >> 32) as u32
+}
+
+/// The table's 64-bit hash of a kept one: spread by an odd multiplier so that both the bits the
+/// table indexes with (the low ones) and its tag (the top seven) depend on all 32.
+#[inline]
+fn spread(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(h)
 }
 
 #[inline]
@@ -51,17 +64,18 @@ impl Dict {
     /// The id of `s` and whether it was added by this call.
     #[inline]
     pub fn intern_new(&mut self, s: &[u8]) -> (u32, bool) {
+        let h = hash(s);
         let (bytes, ends) = (&self.bytes, &self.ends);
         let entry = self.table.entry(
-            hash(s),
-            |&id| slice(bytes, ends, id) == s,
-            |&id| hash(slice(bytes, ends, id)),
+            spread(h),
+            |&(id, kept)| kept == h && slice(bytes, ends, id) == s,
+            |&(_, kept)| spread(kept),
         );
         match entry {
-            Entry::Occupied(e) => (*e.get(), false),
+            Entry::Occupied(e) => (e.get().0, false),
             Entry::Vacant(e) => {
                 let id = u32::try_from(self.ends.len()).expect("fewer than 2^32 distinct strings");
-                e.insert(id);
+                e.insert((id, h));
                 self.bytes.extend_from_slice(s);
                 self.ends.push(self.bytes.len());
                 (id, true)
@@ -71,9 +85,12 @@ impl Dict {
 
     /// The id of `s`, if it is in the dictionary.
     pub fn find(&self, s: &[u8]) -> Option<u32> {
+        let h = hash(s);
         self.table
-            .find(hash(s), |&id| slice(&self.bytes, &self.ends, id) == s)
-            .copied()
+            .find(spread(h), |&(id, kept)| {
+                kept == h && slice(&self.bytes, &self.ends, id) == s
+            })
+            .map(|&(id, _)| id)
     }
 
     /// The string of an id from this dictionary.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::acct::header::Col;
-use crate::aggregate::{Aggregates, Dim};
+use crate::aggregate::{Aggregates, Dict, Dim};
 use crate::model::{RecordKind, UNATTRIBUTED_KEY};
 use crate::rollup;
 use crate::scan::{self, Engine, Row, ScanOptions, ScanReport};
@@ -141,15 +141,45 @@ impl Deliveries {
 pub const JOB_CAP: usize = 10_000;
 
 /// Deliveries per job: every job in pass 1 (up to [`JOB_CAP`]), else the jobs complained about in
-/// pass 3.
+/// pass 3. Job ids are interned in one buffer: a sender with a job id per message brings a new
+/// one on nearly every row, which must not cost an allocation each.
 #[derive(Clone, Debug, Default)]
 pub struct JobCounts {
-    counts: FxHashMap<Box<[u8]>, u64>,
+    jobs: Dict,
+    /// Deliveries, by job id.
+    counts: Vec<u64>,
     /// More than [`JOB_CAP`] jobs were seen: the counts are incomplete.
     overflow: bool,
 }
 
 impl JobCounts {
+    /// Counts `n` deliveries of `job`.
+    fn add(&mut self, job: &[u8], n: u64) {
+        let (id, new) = self.jobs.intern_new(job);
+        if new {
+            self.counts.push(0);
+        }
+        self.counts[id as usize] += n;
+    }
+
+    /// The deliveries counted for a job.
+    fn of(&self, job: &[u8]) -> u64 {
+        self.jobs.find(job).map_or(0, |id| self.counts[id as usize])
+    }
+
+    /// Jobs counted.
+    fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Gives up counting: too many jobs.
+    fn overflowed(&mut self) {
+        *self = JobCounts {
+            overflow: true,
+            ..JobCounts::default()
+        };
+    }
+
     /// Pass 1: counts every job's deliveries, until there are too many jobs.
     #[inline]
     pub fn row_any(&mut self, row: &Row<'_>) {
@@ -160,16 +190,9 @@ impl JobCounts {
         if job.is_empty() {
             return;
         }
-        let room = self.counts.len() < JOB_CAP;
-        match self.counts.get_mut(job) {
-            Some(n) => *n += 1,
-            None if room => {
-                self.counts.insert(job.into(), 1);
-            }
-            None => {
-                self.overflow = true;
-                self.counts = FxHashMap::default();
-            }
+        self.add(job, 1);
+        if self.len() > JOB_CAP {
+            self.overflowed();
         }
     }
 
@@ -184,25 +207,18 @@ impl JobCounts {
             return;
         }
         let job = row.get(Col::JobId);
-        if !jobs.contains(job) {
-            return;
-        }
-        match self.counts.get_mut(job) {
-            Some(n) => *n += 1,
-            None => {
-                self.counts.insert(job.into(), 1);
-            }
+        if jobs.contains(job) {
+            self.add(job, 1);
         }
     }
 
     pub fn merge(&mut self, other: JobCounts) {
-        self.overflow |= other.overflow;
-        if self.overflow {
-            self.counts = FxHashMap::default();
+        if self.overflow || other.overflow {
+            self.overflowed();
             return;
         }
-        for (k, n) in other.counts {
-            *self.counts.entry(k).or_default() += n;
+        for (job, n) in other.jobs.iter().zip(other.counts) {
+            self.add(job, n);
         }
     }
 
@@ -210,9 +226,8 @@ impl JobCounts {
     /// may not pass it either.
     pub fn merge_any(&mut self, other: JobCounts) {
         self.merge(other);
-        if self.counts.len() > JOB_CAP {
-            self.overflow = true;
-            self.counts = FxHashMap::default();
+        if self.len() > JOB_CAP {
+            self.overflowed();
         }
     }
 }
@@ -369,9 +384,7 @@ pub fn finish(
     out.by_domain = groups(by_domain, |k| {
         agg.destination_counts(k).map_or(0, |c| c.delivered())
     });
-    out.by_job = groups(by_job, |k| {
-        jobs.counts.get(k.as_bytes()).copied().unwrap_or(0)
-    });
+    out.by_job = groups(by_job, |k| jobs.of(k.as_bytes()));
     out
 }
 
@@ -451,37 +464,38 @@ mod tests {
 
     #[test]
     fn job_counts_past_the_cap_ask_for_pass_3_whatever_the_merge_order() {
-        let counted = || JobCounts {
-            counts: [(b"j1"[..].into(), 3)].into_iter().collect(),
-            overflow: false,
+        let counts = |jobs: &mut dyn Iterator<Item = (Vec<u8>, u64)>| {
+            let mut c = JobCounts::default();
+            for (job, n) in jobs {
+                c.add(&job, n);
+            }
+            c
         };
+        let counted = || counts(&mut std::iter::once((b"j1".to_vec(), 3)));
         let over = || JobCounts {
-            counts: FxHashMap::default(),
             overflow: true,
+            ..JobCounts::default()
         };
         let mut a = counted();
         a.merge(counted());
         assert!(a.complete());
-        assert_eq!(a.counts.get(&b"j1"[..]), Some(&6));
+        assert_eq!(a.of(b"j1"), 6);
         for (mut x, y) in [(counted(), over()), (over(), counted())] {
             x.merge(y);
-            assert!(!x.complete() && x.counts.is_empty());
+            assert!(!x.complete() && x.len() == 0);
         }
         // Chunks under the cap each, over it together: pass 3 counts.
-        let half = |from: usize| JobCounts {
-            counts: (from..=from + JOB_CAP / 2)
-                .map(|j| (j.to_string().into_bytes().into(), 1))
-                .collect(),
-            overflow: false,
+        let half = |from: usize| {
+            counts(&mut (from..=from + JOB_CAP / 2).map(|j| (j.to_string().into_bytes(), 1)))
         };
         let mut a = half(0);
         a.merge_any(half(JOB_CAP));
-        assert!(!a.complete() && a.counts.is_empty());
+        assert!(!a.complete() && a.len() == 0);
         // Pass 3 counts every job complained about, however many.
         let mut a = half(0);
         a.merge(half(JOB_CAP));
         assert!(a.complete());
-        assert_eq!(a.counts.len(), JOB_CAP + 2);
+        assert_eq!(a.len(), JOB_CAP + 2);
     }
 
     #[test]

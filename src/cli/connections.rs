@@ -266,7 +266,7 @@ impl Setup {
                     "{}: {} line{} longer than {} KiB skipped",
                     l.path,
                     l.long_lines,
-                    if l.long_lines == 1 { "" } else { "s" },
+                    crate::fmt::plural(l.long_lines),
                     crate::config::side_file::LOG_LINE_LIMIT / 1024
                 ));
             }

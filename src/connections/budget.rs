@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use crate::config::{Config, DEFAULT_MAX_SMTP_OUT, Source};
+use crate::fmt::plural;
 use crate::model::NONE_KEY;
 
 /// Flags that stand in for the config (or override it): `--max-smtp-out N`, `--pool-size N`.
@@ -132,10 +133,6 @@ fn where_set(s: &Source) -> String {
         Source::Invalid(l) => format!(": PowerMTA default ({l} is unreadable)"),
         Source::Default => ": PowerMTA default".to_owned(),
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 #[cfg(test)]

@@ -399,8 +399,10 @@ impl Stream {
         self.pending
             .sort_by_key(|p| (p.attempt.time(), p.attempt.mx(), p.attempt.failed()));
         let ready = self.pending.partition_point(|p| p.attempt.time() <= upto);
-        let rows: Vec<Pending> = self.pending.drain(..ready).collect();
-        for p in rows {
+        // Replayed in place, then cut off: a copy of the ready rows (nearly a window's) would
+        // double the largest buffer of the estimate.
+        let pending = std::mem::take(&mut self.pending);
+        for p in &pending[..ready] {
             let mut t = p.attempt.time();
             if let Some(s) = self.second {
                 if t < s {
@@ -414,8 +416,10 @@ impl Stream {
                 self.second = Some(t);
             }
             let a = Attempt::new(t, p.attempt.mx(), p.attempt.failed()).unwrap_or(p.attempt);
-            self.replay(&p, a);
+            self.replay(p, a);
         }
+        self.pending = pending;
+        self.pending.drain(..ready);
     }
 
     /// Starts second `t`: the queues' rows of the second before are replayed, idle connections

@@ -9,7 +9,7 @@ use super::summary::Summary;
 use super::table::{Align, Table};
 use super::text::{Doc, Style, TOP};
 use crate::connections::{BudgetRow, Connections, Method};
-use crate::fmt::{duration, thousands, utc};
+use crate::fmt::{duration, plural, thousands, utc};
 
 /// One destination and pool in the JSON.
 #[derive(Serialize)]
@@ -85,7 +85,7 @@ pub(super) fn section(d: &mut Doc, summary: &Summary) {
             thousands(others.destinations),
             thousands(others.smtp_rows),
             others.peak,
-            if others.peak == 1 { "" } else { "s" }
+            plural(others.peak)
         ));
     }
     if rows.is_empty() {

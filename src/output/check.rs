@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::config::Loc;
 use crate::config::lint::{Problem, Report, Tier, Volume};
-use crate::fmt::thousands;
+use crate::fmt::{plural, thousands};
 use crate::model::Severity;
 
 fn count(r: &Report, s: Severity) -> usize {
@@ -64,7 +64,7 @@ pub fn text(r: &Report, config: &Path) -> String {
             out,
             "clean: nothing to fix{}",
             if i > 0 {
-                format!(" ({i} note{})", if i == 1 { "" } else { "s" })
+                format!(" ({i} note{})", plural(i))
             } else {
                 String::new()
             }
@@ -74,9 +74,9 @@ pub fn text(r: &Report, config: &Path) -> String {
             out,
             "{} finding{}: {c} critical, {w} warning{}, {i} note{}",
             c + w + i,
-            if c + w + i == 1 { "" } else { "s" },
-            if w == 1 { "" } else { "s" },
-            if i == 1 { "" } else { "s" },
+            plural(c + w + i),
+            plural(w),
+            plural(i),
         );
     }
     out
@@ -114,10 +114,6 @@ fn finding(out: &mut String, f: &Problem) {
     }
     let _ = writeln!(out, "    why: {}", f.reasoning);
     let _ = writeln!(out, "    fix: {}\n", f.fix);
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 #[derive(Serialize)]

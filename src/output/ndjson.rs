@@ -411,12 +411,11 @@ t,2026-11-20 00:05:00+0000,,d@custom.example,4.4.1 (no answer),smtp;451 4.4.1 ti
 type,vmta,rcpt,timeLogged\n\
 d,v3,e@Example.ORG,1795222800\n";
 
-    fn engine_parts() -> (Classifier, Filter, Rollup) {
-        (Classifier::builtin(), Filter::default(), Rollup::default())
-    }
-
-    fn lines_at(inputs: &[Input], chunk_size: usize) -> (Vec<u8>, u64) {
-        let (classifier, filter, rollup) = engine_parts();
+    /// Runs `f` with an engine of the built-in rules, no filter and no rollup configuration,
+    /// and the sink that writes its rows.
+    fn with_sink<R>(f: impl FnOnce(&Engine<'_>, &Ndjson<'_>) -> R) -> R {
+        let (classifier, filter, rollup) =
+            (Classifier::builtin(), Filter::default(), Rollup::default());
         let eng = Engine {
             classifier: &classifier,
             filter: &filter,
@@ -428,17 +427,23 @@ d,v3,e@Example.ORG,1795222800\n";
             rollup: &rollup,
             domain_map: None,
         };
-        let opts = ScanOptions {
-            chunk_size,
-            ..ScanOptions::default()
-        };
-        let mut out = Vec::new();
-        let mut w = Writer::new(&mut out);
-        let (r, report) = scan::deliver(inputs, &opts, &eng, &sink, None, &mut w);
-        r.expect("written");
-        let written = w.written;
-        assert_eq!(report.malformed, 1);
-        (out, written)
+        f(&eng, &sink)
+    }
+
+    fn lines_at(inputs: &[Input], chunk_size: usize) -> (Vec<u8>, u64) {
+        with_sink(|eng, sink| {
+            let opts = ScanOptions {
+                chunk_size,
+                ..ScanOptions::default()
+            };
+            let mut out = Vec::new();
+            let mut w = Writer::new(&mut out);
+            let (r, report) = scan::deliver(inputs, &opts, eng, sink, None, &mut w);
+            r.expect("written");
+            let written = w.written;
+            assert_eq!(report.malformed, 1);
+            (out, written)
+        })
     }
 
     fn fixture(dir: &tempfile::TempDir) -> Vec<Input> {
@@ -548,18 +553,6 @@ d,v3,e@Example.ORG,1795222800\n";
         let dir = tempfile::tempdir().expect("tempdir");
         let inputs = fixture(&dir);
         let path = inputs[0].path.clone();
-        let (classifier, filter, rollup) = engine_parts();
-        let eng = Engine {
-            classifier: &classifier,
-            filter: &filter,
-            rollup: &rollup,
-            domain_map: None,
-        };
-        let sink = Ndjson {
-            classifier: &classifier,
-            rollup: &rollup,
-            domain_map: None,
-        };
         let stop = AtomicBool::new(false);
         let paths = [path.clone()];
         let follow = Follow {
@@ -568,33 +561,35 @@ d,v3,e@Example.ORG,1795222800\n";
             stop: &stop,
         };
         let mut out = Vec::new();
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                std::thread::sleep(Duration::from_millis(200));
-                let mut f = std::fs::OpenOptions::new()
-                    .append(true)
-                    .open(&path)
-                    .expect("open");
-                // The second header is in force; a row is written in two parts, as a logger
-                // may: only the whole line is read.
-                f.write_all(b"d,v4,late@hotmail.com,1795222801\nd,v4,part")
-                    .expect("append");
-                f.flush().expect("flush");
-                std::thread::sleep(Duration::from_millis(200));
-                f.write_all(b"@example.net,1795222802\n").expect("append");
-                std::thread::sleep(Duration::from_millis(300));
-                stop.store(true, Ordering::Relaxed);
+        with_sink(|eng, sink| {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    std::thread::sleep(Duration::from_millis(200));
+                    let mut f = std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(&path)
+                        .expect("open");
+                    // The second header is in force; a row is written in two parts, as a logger
+                    // may: only the whole line is read.
+                    f.write_all(b"d,v4,late@hotmail.com,1795222801\nd,v4,part")
+                        .expect("append");
+                    f.flush().expect("flush");
+                    std::thread::sleep(Duration::from_millis(200));
+                    f.write_all(b"@example.net,1795222802\n").expect("append");
+                    std::thread::sleep(Duration::from_millis(300));
+                    stop.store(true, Ordering::Relaxed);
+                });
+                let mut w = Writer::new(&mut out);
+                let (r, _) = scan::deliver(
+                    &inputs,
+                    &ScanOptions::default(),
+                    eng,
+                    sink,
+                    Some(&follow),
+                    &mut w,
+                );
+                r.expect("written");
             });
-            let mut w = Writer::new(&mut out);
-            let (r, _) = scan::deliver(
-                &inputs,
-                &ScanOptions::default(),
-                &eng,
-                &sink,
-                Some(&follow),
-                &mut w,
-            );
-            r.expect("written");
         });
         let rows = objects(&out);
         assert_eq!(rows.len(), 8, "{}", String::from_utf8_lossy(&out));

@@ -910,11 +910,12 @@ impl<F: Send> Driver<F> {
         self.finish(eng, sink)
     }
 
-    /// Moves every worker's fold into the first one, while the scan goes on: the workers start
-    /// new, small folds. A front end that shows snapshots calls it before each, so that what
-    /// it holds is one fold of everything seen plus what came since, not a near-copy of it per
-    /// worker (a large sender's day: tens of MB each).
-    pub fn consolidate<S>(&self, sink: &S)
+    /// Every worker's fold taken out, merged into one, while the scan goes on (the workers
+    /// start new, small folds): a front end that shows snapshots reads it in place, then hands
+    /// it back with [`Self::restore`], so that what it holds is one fold of everything seen
+    /// plus what came since, never a copy (a large sender's day: tens of MB each). `None` when
+    /// nothing was counted yet.
+    pub fn take_consolidated<S>(&self, sink: &S) -> Option<F>
     where
         S: Sink<Fold = F>,
     {
@@ -928,28 +929,20 @@ impl<F: Send> Driver<F> {
                 (Some(_), None) => {}
             }
         }
-        let Some(mut all) = all else { return };
+        all
+    }
+
+    /// Gives back a fold taken with [`Self::take_consolidated`], with what the first worker
+    /// counted meanwhile.
+    pub fn restore<S>(&self, sink: &S, mut all: F)
+    where
+        S: Sink<Fold = F>,
+    {
         let mut first = self.folds[0].lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(f) = first.take() {
             sink.merge(&mut all, f);
         }
         *first = Some(all);
-    }
-
-    /// The workers' folds merged into one (a copy: the scan can go on). `merge_ref` folds a
-    /// worker's state into the copy without cloning it first.
-    pub fn fold_snapshot<S>(&self, sink: &S, merge_ref: impl Fn(&mut F, &F)) -> F
-    where
-        S: Sink<Fold = F>,
-    {
-        let mut out = sink.new_fold();
-        for slot in &self.folds {
-            let slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(f) = slot.as_ref() {
-                merge_ref(&mut out, f);
-            }
-        }
-        out
     }
 
     /// The workers' folds merged into one, taken out of the driver (redone first if a window

@@ -24,8 +24,8 @@ d,v3,f@Example.ORG,1768384980\n\
 x,v3,g@example.org,1768384981\n\
 d,v3,h@example.org,1768384982";
 
-/// The built-in rules, no filter, no rollup configuration.
-fn engine() -> Engine<'static> {
+/// The built-in rules, no filter, no rollup configuration (the follow tests' too).
+pub(super) fn engine() -> Engine<'static> {
     static CLASSIFIER: LazyLock<Classifier> = LazyLock::new(Classifier::builtin);
     static FILTER: LazyLock<Filter> = LazyLock::new(Filter::default);
     static ROLLUP: LazyLock<Rollup> = LazyLock::new(Rollup::default);
@@ -642,9 +642,10 @@ fn folds_consolidated_between_steps_count_as_a_plain_run() {
         let mut driver: Driver<Partial> = Driver::new(&inputs, &opts);
         let mut snapshots = Vec::new();
         while driver.step(&eng, &sink, &mut |(), _| ControlFlow::Continue(())) == Step::More {
-            driver.consolidate(&sink);
-            let snap = driver.fold_snapshot(&sink, Partial::merge_ref);
-            snapshots.push(snap.finish(&Rollup::default()).records);
+            // As the dashboard's snapshots: the merged folds read in place, then given back.
+            let mut all = driver.take_consolidated(&sink).expect("counted");
+            snapshots.push(all.finish_so_far(&Rollup::default()).records);
+            driver.restore(&sink, all);
         }
         let all = driver.take_folds(&eng, &sink);
         (all.finish(&Rollup::default()), snapshots)

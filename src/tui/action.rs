@@ -53,6 +53,12 @@ pub enum Action {
     Mark,
     /// Timeline: zoom to the marked span or the selected burst (adds since/until).
     Zoom,
+    /// Rows: find a text in the rows (opens its prompt).
+    Find,
+    /// Rows: copy the selected row's recipient, or (`whole`) the row as written.
+    Copy {
+        whole: bool,
+    },
     Help,
     Pause,
     Loaded(Box<Snapshot>),

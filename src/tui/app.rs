@@ -17,10 +17,12 @@ pub use super::derive::{CodeRow, CountsRow, Derived, DomainRow, LineCol, MinuteR
 use super::findings::{Item, Target};
 pub use super::prompt::Prompt;
 use super::prompt::field_has_values;
-use super::reader::{ParsedRow, Reader};
+use super::reader::ParsedRow;
 pub use super::state::{Cursor, Group, Sort, TableState, View, Views};
 use super::state::{Cursors, top};
 use super::theme::Theme;
+use super::views::rows::search::Find;
+use super::views::rows::state::RowsState;
 use crate::classify::Classifier;
 use crate::filter::{Field, Filter};
 
@@ -31,9 +33,6 @@ struct Place {
     view: View,
     cursors: Cursors,
 }
-
-/// How many rows around the selection the Rows view keeps parsed.
-const ROW_WINDOW: usize = 200;
 
 /// What the app needs from outside, fixed for a session.
 #[derive(Clone, Debug)]
@@ -69,17 +68,10 @@ pub struct App {
     /// The scan generation the app wants (snapshots of others are ignored).
     pub generation: u64,
     rescan: bool,
-    /// Every view's state but the Rows list's.
+    /// Every view's state but the Rows view's.
     pub views: Views,
-    /// Rows: the selected row and the first shown.
-    pub rows_list: TableState,
-    /// Rows: the selected row's fields are shown.
-    pub detail: bool,
-    pub detail_scroll: usize,
-    /// Parsed rows from `rows_from` on.
-    pub rows_from: usize,
-    pub rows_cache: Vec<ParsedRow>,
-    reader: Reader,
+    /// The Rows view's state (its list, parsed rows, the row in full, find, follow, copy).
+    pub rows: RowsState,
     pub help: bool,
     /// The first line of the help shown (it scrolls on a short screen).
     pub help_scroll: usize,
@@ -112,12 +104,7 @@ impl App {
             generation: 0,
             rescan: false,
             views: Views::default(),
-            rows_list: top(),
-            detail: false,
-            detail_scroll: 0,
-            rows_from: 0,
-            rows_cache: Vec::new(),
-            reader: Reader::default(),
+            rows: RowsState::default(),
             help: false,
             help_scroll: 0,
             paused: false,
@@ -146,13 +133,13 @@ impl App {
 
     /// The list of a view: its selection, scroll and column cursor.
     pub fn list(&self, v: View) -> TableState {
-        self.views.list(v).copied().unwrap_or(self.rows_list)
+        self.views.list(v).copied().unwrap_or(self.rows.list)
     }
 
     fn list_mut(&mut self, v: View) -> &mut TableState {
         match v {
-            View::Rows => &mut self.rows_list,
-            v => self.views.list_mut(v).unwrap_or(&mut self.rows_list),
+            View::Rows => &mut self.rows.list,
+            v => self.views.list_mut(v).unwrap_or(&mut self.rows.list),
         }
     }
 
@@ -220,7 +207,10 @@ impl App {
             Action::Right => self.left_right(true),
             Action::Enter => self.enter(),
             Action::Back => self.back(),
+            Action::Find => self.open_find(),
+            Action::Copy { whole } => self.copy(whole),
             Action::OpenPrompt => {
+                self.rows.finding = false;
                 let mut text = self.filter.as_str().to_string();
                 if !text.is_empty() {
                     text.push(' ');
@@ -229,10 +219,11 @@ impl App {
             }
             Action::Prompt(e) => {
                 if let Some(mut p) = self.prompt.take() {
-                    p.edit(e, &self.filters_used, &|f| self.values(f));
+                    self.edit_prompt(&mut p, e);
                     self.prompt = Some(p);
                 }
             }
+            Action::PromptSubmit if self.rows.finding => self.submit_find(),
             Action::PromptSubmit => self.submit(),
             Action::Cancel => self.cancel(),
             Action::SortNext | Action::SortReverse => {
@@ -248,6 +239,11 @@ impl App {
                 } else {
                     self.message = Some("g groups the Senders view (3)".into());
                 }
+            }
+            Action::NextBurst | Action::PrevBurst
+                if self.view == View::Rows && self.rows.find.is_some() =>
+            {
+                self.find_next(matches!(action, Action::NextBurst));
             }
             Action::NextBurst => self.jump_burst(true),
             Action::PrevBurst => self.jump_burst(false),
@@ -287,10 +283,14 @@ impl App {
     }
 
     fn step(&mut self, delta: isize) {
-        if self.view == View::Rows && self.detail {
-            let n = self.rows_cache.first().map_or(0, |r| r.values.len());
-            self.detail_scroll = (self.detail_scroll as isize + delta)
-                .clamp(0, n.saturating_sub(1) as isize) as usize;
+        if self.view == View::Rows && self.rows.detail {
+            let sel = self.rows.list.sel();
+            let lines = self.rows.row(sel).map_or(0, |r| {
+                super::views::rows::state::lines(r, &self.ctx.classifier, self.size.0 as usize)
+                    .len()
+            });
+            let h = self.list_height();
+            self.rows.scroll(delta, lines, h);
             return;
         }
         let (len, h) = (self.list_len(), self.list_height());
@@ -299,6 +299,12 @@ impl App {
         self.views.timeline.moved |= self.view == View::Timeline;
         self.list_mut(self.view).step(delta, len, h);
         if self.view == View::Rows {
+            // at the last row (End), the selection follows the rows added
+            self.rows.tail = if len == 0 {
+                delta > 0
+            } else {
+                self.rows.list.sel() + 1 >= len
+            };
             self.load_rows();
         }
     }
@@ -350,8 +356,8 @@ impl App {
             View::Timeline => self.zoom(),
             View::Rows => {
                 if self.data.rows.len > 0 {
-                    self.detail = !self.detail;
-                    self.detail_scroll = 0;
+                    self.rows.detail = !self.rows.detail;
+                    self.rows.detail_scroll = 0;
                     self.load_rows();
                 }
             }
@@ -379,7 +385,7 @@ impl App {
         Place {
             filter: self.filter.clone(),
             view: self.view,
-            cursors: self.views.cursors(self.rows_list),
+            cursors: self.views.cursors(self.rows.list),
         }
     }
 
@@ -394,19 +400,20 @@ impl App {
             generation: self.generation,
             ..Snapshot::default()
         };
-        self.rows_list = self.views.restore(&Cursors::default());
+        self.rows.list = self.views.restore(&Cursors::default());
         self.restore = None;
         self.views.timeline.mark = None;
         self.views.timeline.burst = None;
         self.views.timeline.outer = None;
-        self.detail = false;
-        self.rows_cache.clear();
+        self.rows.detail = false;
+        self.rows.tail = false;
+        self.rows.invalidate();
         self.derive();
     }
 
     fn back(&mut self) {
-        if self.view == View::Rows && self.detail {
-            self.detail = false;
+        if self.view == View::Rows && self.rows.detail {
+            self.rows.detail = false;
             return;
         }
         match self.history.pop() {
@@ -437,12 +444,13 @@ impl App {
 
     fn cancel(&mut self) {
         if self.prompt.take().is_some() {
+            self.rows.finding = false;
             return;
         }
         if self.help {
             self.help = false;
-        } else if self.view == View::Rows && self.detail {
-            self.detail = false;
+        } else if self.view == View::Rows && self.rows.detail {
+            self.rows.detail = false;
         } else if self.view == View::Timeline && self.views.timeline.mark.is_some() {
             self.views.timeline.mark = None;
         } else if !self.filter.is_empty() {
@@ -457,14 +465,23 @@ impl App {
         }
         self.data = snap;
         if let Some(c) = self.restore {
-            self.rows_list = self.views.restore(&c);
+            self.rows.list = self.views.restore(&c);
             if self.data.complete {
                 self.restore = None;
             }
         }
         self.derive();
         self.start_at_peak();
-        self.rows_cache.clear();
+        if self.rows.tail && self.data.rows.len > 0 {
+            // End, then new rows (`--follow`, or a scan still running): stay at the bottom
+            let (len, h) = (
+                self.data.rows.len,
+                super::views::list_height(View::Rows, self.size.0, self.size.1),
+            );
+            self.rows.list.select(Some(len - 1));
+            self.rows.list.fit(len, h);
+        }
+        self.rows.invalidate();
         if self.view == View::Rows {
             self.load_rows();
         }
@@ -472,26 +489,82 @@ impl App {
 
     /// Parses the rows around the Rows view's selection (only those can be shown).
     fn load_rows(&mut self) {
-        let sel = self.rows_list.sel();
-        let have = self.rows_from..self.rows_from + self.rows_cache.len();
-        let h = self.list_height();
-        let want_end = (sel + h + 1).min(self.data.rows.len);
-        if have.contains(&sel.saturating_sub(h)) && want_end <= have.end {
-            return;
-        }
-        let from = sel.saturating_sub(ROW_WINDOW / 2);
-        let to = (from + ROW_WINDOW).min(self.data.rows.len);
-        self.rows_from = from;
-        self.rows_cache = (from..to)
-            .filter_map(|i| self.data.rows.get(i))
-            .map(|loc| self.reader.read(&loc))
-            .collect();
+        let sel = self.rows.list.sel();
+        let h = super::views::list_height(View::Rows, self.size.0, self.size.1);
+        self.rows.load(&self.data.rows, sel, h);
     }
 
-    /// The parsed row at index `i`, if in the window.
+    /// The parsed row at index `i` of the Rows view, if in the window.
     pub fn row(&self, i: usize) -> Option<&ParsedRow> {
-        i.checked_sub(self.rows_from)
-            .and_then(|k| self.rows_cache.get(k))
+        self.rows.row(i)
+    }
+
+    /// A key in the prompt: `f`'s recalls the texts found and completes nothing; `/`'s recalls
+    /// the filters and completes fields and values.
+    fn edit_prompt(&self, p: &mut Prompt, e: super::action::Edit) {
+        if self.rows.finding {
+            if e != super::action::Edit::Complete {
+                p.edit(e, &self.rows.finds_used, &|_| Vec::new());
+            }
+        } else {
+            p.edit(e, &self.filters_used, &|f| self.values(f));
+        }
+    }
+
+    /// `y` / `Y`: the selected row's recipient / the row, to the clipboard (Rows only).
+    fn copy(&mut self, whole: bool) {
+        self.message = Some(if self.view == View::Rows {
+            let sel = self.rows.list.sel();
+            self.rows.copy(sel, whole)
+        } else {
+            "y and Y copy the selected row's recipient / the row, in Rows (7)".into()
+        });
+    }
+
+    /// `f`: the prompt for a text to find in the rows.
+    fn open_find(&mut self) {
+        if self.view != View::Rows {
+            self.message = Some("f finds a text in the Rows view (7)".into());
+            return;
+        }
+        self.rows.finding = true;
+        self.prompt = Some(Prompt::new(String::new()));
+    }
+
+    /// Enter in `f`'s prompt: find the text from the selection on.
+    fn submit_find(&mut self) {
+        let Some(p) = self.prompt.take() else {
+            return;
+        };
+        self.rows.finding = false;
+        let text = p.text.trim().to_string();
+        self.rows.find = Find::new(&text);
+        if self.rows.find.is_none() {
+            self.message = Some("nothing to find".into());
+            return;
+        }
+        if self.rows.finds_used.last() != Some(&text) {
+            self.rows.finds_used.push(text);
+        }
+        self.find_next(true);
+    }
+
+    /// `n` / `N` after `f`: the next / previous row that holds the text, in the whole index.
+    fn find_next(&mut self, forward: bool) {
+        let sel = self.rows.list.sel();
+        let (found, message) = self.rows.search(&self.data.rows, sel, forward);
+        self.message = Some(message);
+        if let Some(i) = found {
+            let (len, h) = (self.data.rows.len, self.list_height());
+            self.restore = None;
+            self.rows.tail = i + 1 >= len;
+            let l = &mut self.rows.list;
+            l.select(Some(i));
+            // the row found in the middle of the screen, the rows around it in view
+            *l.offset_mut() = i.saturating_sub(h / 2);
+            l.fit(len, h);
+            self.load_rows();
+        }
     }
 
     /// Recomputes the tables from the snapshot and the settings: the small ones every time,

@@ -250,8 +250,26 @@ pub static ROWS: &[Row] = &[
             b(&[C('n')], |_| Action::NextBurst),
             b(&[C('N')], |_| Action::PrevBurst),
         ],
-        help: "next / previous burst (RP-002 by default), in the Timeline",
-        doc: "Timeline: next / previous RP-002 burst (from any view)",
+        help: "next / previous burst (RP-002 by default); in Rows after f: next / previous match",
+        doc: "Timeline: next / previous RP-002 burst (from any view); in Rows, after `f`: the \
+              next / previous row holding the text (wrapping at the ends)",
+    },
+    Row {
+        mode: Mode::Views,
+        bindings: &[b(&[C('f')], |_| Action::Find)],
+        help: "Rows: find a text in every row (then n / N)",
+        doc: "Rows: find a text in the rows (every matching row of the files, not only those on \
+              screen), from the selection down; ignores case unless the text has a capital",
+    },
+    Row {
+        mode: Mode::Views,
+        bindings: &[
+            b(&[C('y')], |_| Action::Copy { whole: false }),
+            b(&[C('Y')], |_| Action::Copy { whole: true }),
+        ],
+        help: "Rows: copy the recipient / the whole row (OSC 52)",
+        doc: "Rows: copy the selected row's recipient / the whole row as written (CSV) to the \
+              clipboard, through the terminal (OSC 52; in tmux, `set-clipboard on`)",
     },
     Row {
         mode: Mode::Views,

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use rustc_hash::FxHashMap;
 
 use super::data::{Burst, Located, ReportView, RowIndex, Segment, Snapshot};
+use super::views::rows::index::LineRuns;
 use crate::acct::discover::{Input, discover};
 use crate::acct::header::Header;
 use crate::aggregate::{Aggregates, Partial, Plan};
@@ -33,8 +34,10 @@ use crate::scan::{
 /// The fewest bytes read between two snapshots of a big scan.
 pub const BLOCK: usize = 64 << 20;
 
-/// The most matching rows the Rows view can list (4 bytes each without a filter, 8 with).
-pub const ROW_CAP: usize = 1_000_000;
+/// The most matching rows the Rows view can list: no limit. The index costs 4 bytes a row
+/// without a filter, 8 to 16 with one (see [`super::views::rows::index`]): about 10 MB for a
+/// 1 GiB day. Tests pass a smaller cap.
+pub const ROW_CAP: usize = usize::MAX;
 
 /// The shortest time between two snapshots of a scan in progress.
 const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
@@ -92,6 +95,8 @@ struct Piece {
     estimate: Option<estimate::Collector>,
     /// Matching rows: (address of the row's first byte, length), and the header of each run.
     rows: Vec<(usize, u32)>,
+    /// The rows' lines in the piece.
+    lines: LineRuns,
     headers: Vec<(usize, Arc<Header>)>,
 }
 
@@ -115,6 +120,7 @@ impl scan::Sink for Dash {
             collected: Collected::default(),
             estimate: self.estimate.then(estimate::Collector::default),
             rows: Vec::new(),
+            lines: LineRuns::default(),
             headers: Vec::new(),
         }
     }
@@ -136,6 +142,7 @@ impl scan::Sink for Dash {
         {
             p.headers.push((p.rows.len(), Arc::clone(row.header)));
         }
+        p.lines.row(row.piece(), row.offset());
         p.rows.push((
             row.raw.as_ptr().addr(),
             u32::try_from(row.raw.len()).unwrap_or(u32::MAX),
@@ -202,6 +209,12 @@ impl Gathered {
         self.rows.unlocated += (take - rows.len()) as u64;
         let take = rows.len();
         let headers = p.headers.into_iter().filter(|(i, _)| *i < take).collect();
+        let lines = p
+            .lines
+            .runs
+            .into_iter()
+            .filter(|(i, _)| (*i as usize) < take)
+            .collect();
         let buffer = at.block.map(|b| {
             self.kept += b.len();
             Arc::clone(b)
@@ -209,7 +222,9 @@ impl Gathered {
         self.rows.push(Segment {
             file: at.file,
             base,
+            line: at.line,
             rows: Located::of(rows, at.data),
+            lines,
             headers,
             buffer,
         });
@@ -368,8 +383,12 @@ impl Scanner {
         if !self.read(cancel, &mut each) {
             return false;
         }
-        self.complete = true;
         self.refresh(true);
+        // Every count goes out before the analyses run (their follow-up pass and the
+        // connections' replay take a while on a large day): the dashboard shows them sooner,
+        // and drops the snapshot before, whose memory the analyses then have.
+        each(self.snapshot());
+        self.complete = true;
         self.analyze();
         each(self.snapshot());
         true
@@ -434,7 +453,19 @@ impl Scanner {
     /// The counts so far (`settled`: the pass is complete for now, so the workers' counts are
     /// merged for good), and the findings of the rule codes among them.
     fn refresh(&mut self, settled: bool) {
-        let partial = if settled {
+        if !settled {
+            // The workers' counts, merged and read in place: a copy would add one fold of
+            // everything seen to the two snapshots (the one on screen and the next).
+            let Some(mut all) = self.driver.take_consolidated(&self.sink) else {
+                return;
+            };
+            crate::cli::workers::release_free_memory();
+            let aggregates = all.finish_so_far(&self.spec.plan.rollup);
+            self.driver.restore(&self.sink, all);
+            self.set_aggregates(aggregates);
+            return;
+        }
+        let partial = {
             let eng = Engine {
                 classifier: &self.spec.classifier,
                 filter: &self.spec.filter,
@@ -447,14 +478,25 @@ impl Scanner {
                 // Nothing more will be read: the counts move into the aggregates, no copy.
                 self.driver.take_folds(&eng, &self.sink)
             }
-        } else {
-            self.driver.consolidate(&self.sink);
-            self.driver.fold_snapshot(&self.sink, Partial::merge_ref)
         };
         // The workers' counts were freed in their threads' arenas: back to the system before
         // the snapshot is built beside the one on screen.
         crate::cli::workers::release_free_memory();
-        self.aggregates = Arc::new(partial.finish(&self.spec.plan.rollup));
+        self.set_aggregates(partial.finish(&self.spec.plan.rollup));
+    }
+
+    /// Problems the reads handed back as values (standard input's spool could not be kept,
+    /// say), for the report on screen.
+    fn take_warnings(&mut self) {
+        if let Some(maps) = &self.opts.maps {
+            self.errors.extend(maps.take_warnings());
+        }
+    }
+
+    /// New counts, and the findings of the rule codes among them.
+    fn set_aggregates(&mut self, aggregates: Aggregates) {
+        self.take_warnings();
+        self.aggregates = Arc::new(aggregates);
         if self.bursts.is_none() {
             self.findings = Arc::new(analysis::codes::findings(
                 &self.aggregates,
@@ -567,6 +609,7 @@ impl Scanner {
             ctx.only_aggregated = !self.spec.filter.is_empty();
             self.connections = Some(Arc::new(connections::analyze(&ctx, &setup.settings())));
         }
+        self.take_warnings();
     }
 }
 

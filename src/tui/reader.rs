@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::acct::header::{Col, Header};
@@ -20,6 +20,10 @@ pub struct ParsedRow {
     /// The file's name (no directory) and the row's byte offset in it.
     pub file: String,
     pub offset: u64,
+    /// The 1-based line of the row in its file.
+    pub line: u64,
+    /// The row as written, without its line end (what `Y` copies).
+    pub raw: String,
     /// Why the row could not be read, if it could not.
     pub error: Option<String>,
 }
@@ -31,6 +35,14 @@ impl ParsedRow {
             .and_then(|h| h.pos(col))
             .and_then(|p| self.values.get(p))
             .map_or("", String::as_str)
+    }
+
+    /// The value of the column named `name` (ASCII case ignored, the first of repeated names),
+    /// for the columns the scan does not know by name (`repSourceIp`, `userAgent`...).
+    pub fn named(&self, name: &str) -> Option<&str> {
+        let h = self.header.as_ref()?;
+        let p = h.names.iter().position(|n| n.eq_ignore_ascii_case(name))?;
+        self.values.get(p).map(String::as_str)
     }
 
     /// Every field as (column name, value), in file order.
@@ -67,30 +79,56 @@ impl Reader {
             values: Vec::new(),
             file,
             offset: loc.offset,
+            line: loc.line,
+            raw: String::new(),
             error: None,
         };
         match self.bytes(loc) {
-            Ok(buf) => row.values = split(&buf),
+            Ok(buf) => {
+                row.values = split(&buf);
+                let end = buf.strip_suffix(b"\n").unwrap_or(&buf);
+                let end = end.strip_suffix(b"\r").unwrap_or(end);
+                row.raw = String::from_utf8_lossy(end).into_owned();
+            }
             Err(e) => row.error = Some(e.to_string()),
         }
         row
     }
 
     fn bytes(&mut self, loc: &RowLoc) -> std::io::Result<Vec<u8>> {
-        if let Some(b) = &loc.buffer {
-            let at = usize::try_from(loc.offset).unwrap_or(usize::MAX);
+        self.span(
+            &loc.path,
+            loc.buffer.as_ref(),
+            loc.offset,
+            loc.offset + u64::from(loc.len),
+        )
+    }
+
+    /// Bytes `from..to` of a file (or of `buffer`, a compressed input's block): the rows of a
+    /// piece at once, for a search.
+    pub fn span(
+        &mut self,
+        path: &Path,
+        buffer: Option<&Arc<Vec<u8>>>,
+        from: u64,
+        to: u64,
+    ) -> std::io::Result<Vec<u8>> {
+        let len = usize::try_from(to.saturating_sub(from))
+            .map_err(|_| std::io::Error::other("span too long"))?;
+        if let Some(b) = buffer {
+            let at = usize::try_from(from).unwrap_or(usize::MAX);
             return b
-                .get(at..at.saturating_add(loc.len as usize))
+                .get(at..at.saturating_add(len))
                 .map(<[u8]>::to_vec)
                 .ok_or_else(|| std::io::Error::other("row outside its block"));
         }
-        if !self.files.contains_key(&loc.path) {
-            let f = File::open(&loc.path)?;
-            self.files.insert(loc.path.clone(), f);
+        if !self.files.contains_key(path) {
+            let f = File::open(path)?;
+            self.files.insert(path.to_path_buf(), f);
         }
-        let f = &self.files[&loc.path];
-        let mut buf = vec![0u8; loc.len as usize];
-        f.read_exact_at(&mut buf, loc.offset)?;
+        let f = &self.files[path];
+        let mut buf = vec![0u8; len];
+        f.read_exact_at(&mut buf, from)?;
         Ok(buf)
     }
 }

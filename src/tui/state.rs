@@ -233,7 +233,8 @@ pub struct TimelineState {
     pub outer: Option<Arc<Vec<crate::analysis::Burst>>>,
 }
 
-/// Every view's state but the Rows view's (which lives with its row window in the app).
+/// Every view's state but the Rows view's (its `RowsState`, in `views/rows/state.rs`, holds its
+/// list with the parsed rows, find and copy; the app keeps it beside these).
 #[derive(Clone, Debug)]
 pub struct Views {
     pub overview: OverviewState,
@@ -302,7 +303,7 @@ impl Default for Cursors {
 }
 
 impl Views {
-    /// The list of a view (`None` for Rows, whose list the app keeps).
+    /// The list of a view (`None` for Rows, whose list is in its `RowsState`).
     pub fn list(&self, v: View) -> Option<&TableState> {
         Some(match v {
             View::Overview => &self.overview.list,

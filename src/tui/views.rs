@@ -196,7 +196,9 @@ fn prompt_line<'a>(app: &App, p: &'a super::prompt::Prompt, w: usize) -> Line<'a
     let chars: Vec<char> = p.text.chars().collect();
     let cursor = p.cursor.min(chars.len());
     // the text and one cell for the cursor past its end
-    let room = w.saturating_sub(2).max(1);
+    let room = w
+        .saturating_sub(if app.rows.finding { 6 } else { 2 })
+        .max(1);
     let from = (cursor + 1).saturating_sub(room);
     let to = (from + room).min(chars.len());
     let before: String = chars[from..cursor].iter().collect();
@@ -208,18 +210,33 @@ fn prompt_line<'a>(app: &App, p: &'a super::prompt::Prompt, w: usize) -> Line<'a
     } else {
         (" ".into(), String::new())
     };
+    // `f`'s prompt finds a text in the rows; `/`'s filters
+    let (prefix, hints): (&str, &[&str]) = if app.rows.finding {
+        (
+            "find: ",
+            &[
+                "  Enter find · Esc cancel · ↑↓ earlier texts",
+                "  Enter find · Esc cancel",
+            ],
+        )
+    } else {
+        (
+            "/ ",
+            &[
+                "  Enter apply · Esc cancel · Tab complete · ↑↓ history",
+                "  Enter apply · Esc cancel · Tab complete",
+                "  Enter apply · Esc cancel",
+            ],
+        )
+    };
     let mut spans = vec![
-        Span::styled("/ ", t.key()),
+        Span::styled(prefix, t.key()),
         Span::raw(before),
         Span::styled(under, t.selected()),
         Span::raw(after),
     ];
-    let used = 2 + (to - from) + usize::from(cursor == chars.len());
-    for hint in [
-        "  Enter apply · Esc cancel · Tab complete · ↑↓ history",
-        "  Enter apply · Esc cancel · Tab complete",
-        "  Enter apply · Esc cancel",
-    ] {
+    let used = prefix.chars().count() + (to - from) + usize::from(cursor == chars.len());
+    for &hint in hints {
         if used + hint.chars().count() <= w {
             spans.push(Span::styled(hint, t.dim()));
             break;

@@ -5,27 +5,12 @@ use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
 
 use crate::acct::discover::discover;
-use crate::classify::Classifier;
-use crate::filter::Filter;
-use crate::rollup::Rollup;
-use crate::scan::{Driver, Engine, FollowEvent, Row, ScanOptions, Sink, Step};
+use crate::scan::tests::engine;
+use crate::scan::{Driver, FollowEvent, Row, ScanOptions, Sink, Step};
 
 const HEADER: &str = "type,timeLogged,rcpt,dsnStatus,dsnDiag,dlvSourceIp,vmta\n";
-
-fn engine() -> Engine<'static> {
-    static CLASSIFIER: LazyLock<Classifier> = LazyLock::new(Classifier::builtin);
-    static FILTER: LazyLock<Filter> = LazyLock::new(Filter::default);
-    static ROLLUP: LazyLock<Rollup> = LazyLock::new(Rollup::default);
-    Engine {
-        classifier: &CLASSIFIER,
-        filter: &FILTER,
-        rollup: &ROLLUP,
-        domain_map: None,
-    }
-}
 
 /// Row `n` (its recipient is `u<n>@hotmail.de`).
 fn row(n: u32) -> String {
@@ -37,6 +22,31 @@ fn row(n: u32) -> String {
 
 fn rows(from: u32, to: u32) -> String {
     (from..=to).map(row).collect()
+}
+
+/// The header and rows `from ..= to`: a new file's first write.
+fn headed(from: u32, to: u32) -> String {
+    format!("{HEADER}{}", rows(from, to))
+}
+
+/// A directory holding `acct.csv` with the header and rows 1 ..= `n`.
+fn live_dir(n: u32) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let live = dir.path().join("acct.csv");
+    append(&live, &headed(1, n));
+    (dir, live)
+}
+
+/// What a look reports when input 0 was renamed away from `from` and a new file took its
+/// path.
+fn renamed_and_replaced(from: &Path) -> [FollowEvent; 2] {
+    [
+        FollowEvent::Renamed {
+            input: 0,
+            from: from.to_path_buf(),
+        },
+        FollowEvent::Added(1),
+    ]
 }
 
 fn append(path: &Path, text: &str) {
@@ -164,9 +174,7 @@ impl Follow {
 /// from 0 (300 rows for 180) and the new one ignored until it outgrew the old one.
 #[test]
 fn powermta_rotation_keeps_the_renamed_files_place_and_reads_the_new_file_from_its_start() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let live = dir.path().join("acct.csv");
-    append(&live, &format!("{HEADER}{}", rows(1, 100)));
+    let (dir, live) = live_dir(100);
     let mut f = Follow::new(&[dir.path()]);
     f.assert_read(1..=100);
     assert!(f.poll().is_empty(), "nothing new");
@@ -177,19 +185,10 @@ fn powermta_rotation_keeps_the_renamed_files_place_and_reads_the_new_file_from_i
     let rotated = dir.path().join("acct-2026-01-14-0000.csv");
     std::fs::rename(&live, &rotated).expect("rename");
     writer.write_all(rows(121, 125).as_bytes()).expect("write");
-    append(&live, &format!("{HEADER}{}", rows(126, 185)));
+    append(&live, &headed(126, 185));
 
     let events = f.poll();
-    assert_eq!(
-        events,
-        [
-            FollowEvent::Renamed {
-                input: 0,
-                from: live.clone()
-            },
-            FollowEvent::Added(1)
-        ]
-    );
+    assert_eq!(events, renamed_and_replaced(&live));
     f.assert_read(1..=185);
     assert_eq!(f.names(), ["acct-2026-01-14-0000.csv", "acct.csv"]);
     assert_eq!(f.driver.report().files[0].records, 125);
@@ -212,9 +211,7 @@ fn powermta_rotation_keeps_the_renamed_files_place_and_reads_the_new_file_from_i
 /// directory, under a name that is not an accounting file's.
 #[test]
 fn a_followed_file_renamed_by_logrotate_is_read_on_and_the_new_one_from_its_start() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let live = dir.path().join("acct.csv");
-    append(&live, &format!("{HEADER}{}", rows(1, 50)));
+    let (dir, live) = live_dir(50);
     let mut f = Follow::new(&[&live]);
     f.assert_read(1..=50);
     append(&live, &rows(51, 60));
@@ -222,19 +219,10 @@ fn a_followed_file_renamed_by_logrotate_is_read_on_and_the_new_one_from_its_star
     // the new file, empty at first (logrotate creates it; PowerMTA writes later)
     File::create(&live).expect("create");
     let events = f.poll();
-    assert_eq!(
-        events,
-        [
-            FollowEvent::Renamed {
-                input: 0,
-                from: live.clone()
-            },
-            FollowEvent::Added(1)
-        ]
-    );
+    assert_eq!(events, renamed_and_replaced(&live));
     f.assert_read(1..=60);
     assert_eq!(f.names(), ["acct.csv.1", "acct.csv"]);
-    append(&live, &format!("{HEADER}{}", rows(61, 70)));
+    append(&live, &headed(61, 70));
     assert_eq!(f.poll(), [FollowEvent::Dropped(0)]);
     f.assert_read(1..=70);
     // logrotate's `compress` later: acct.csv.1 -> acct.csv.1.gz, never read
@@ -248,9 +236,7 @@ fn a_followed_file_renamed_by_logrotate_is_read_on_and_the_new_one_from_its_star
 /// Before: reading went on from the old offset, in the middle of a row, with no notice.
 #[test]
 fn copytruncate_is_read_again_from_the_start_with_a_notice() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let live = dir.path().join("acct.csv");
-    append(&live, &format!("{HEADER}{}", rows(1, 40)));
+    let (dir, live) = live_dir(40);
     let mut f = Follow::new(&[dir.path()]);
     f.assert_read(1..=40);
     std::fs::copy(&live, dir.path().join("acct.csv.1")).expect("copy");
@@ -260,7 +246,7 @@ fn copytruncate_is_read_again_from_the_start_with_a_notice() {
         .expect("open")
         .set_len(0)
         .expect("truncate");
-    append(&live, &format!("{HEADER}{}", rows(41, 45)));
+    append(&live, &headed(41, 45));
     assert_eq!(f.poll(), [FollowEvent::Truncated(0)]);
     f.assert_read(1..=45);
     assert_eq!(
@@ -277,14 +263,12 @@ fn copytruncate_is_read_again_from_the_start_with_a_notice() {
 /// cannot tell, the bytes before the read position do.
 #[test]
 fn a_file_truncated_and_written_past_the_old_position_is_read_again_from_its_start() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let live = dir.path().join("acct.csv");
-    append(&live, &format!("{HEADER}{}", rows(1, 10)));
+    let (_dir, live) = live_dir(10);
     let mut f = Follow::new(&[&live]);
     f.assert_read(1..=10);
     // `> acct.csv`, then more rows than there were
     File::create(&live).expect("truncate");
-    append(&live, &format!("{HEADER}{}", rows(11, 40)));
+    append(&live, &headed(11, 40));
     assert_eq!(f.poll(), [FollowEvent::Truncated(0)]);
     f.assert_read(1..=40);
 }
@@ -292,14 +276,12 @@ fn a_file_truncated_and_written_past_the_old_position_is_read_again_from_its_sta
 /// `> acct.csv` with nothing written yet, then rows.
 #[test]
 fn a_file_emptied_in_place_is_read_again_once_it_has_rows() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let live = dir.path().join("acct.csv");
-    append(&live, &format!("{HEADER}{}", rows(1, 10)));
+    let (_dir, live) = live_dir(10);
     let mut f = Follow::new(&[&live]);
     File::create(&live).expect("truncate");
     assert_eq!(f.poll(), [FollowEvent::Truncated(0)]);
     f.assert_read(1..=10);
-    append(&live, &format!("{HEADER}{}", rows(11, 12)));
+    append(&live, &headed(11, 12));
     assert!(f.poll().is_empty());
     f.assert_read(1..=12);
 }
@@ -310,10 +292,10 @@ fn a_file_emptied_in_place_is_read_again_once_it_has_rows() {
 fn a_new_accounting_file_in_a_followed_directory_is_read_from_its_start() {
     let dir = tempfile::tempdir().expect("tempdir");
     let first = dir.path().join("acct-2026-01-14-0000.csv");
-    append(&first, &format!("{HEADER}{}", rows(1, 10)));
+    append(&first, &headed(1, 10));
     let mut f = Follow::new(&[dir.path()]);
     let second = dir.path().join("acct-2026-01-14-0001.csv");
-    append(&second, &format!("{HEADER}{}", rows(11, 30)));
+    append(&second, &headed(11, 30));
     std::fs::write(dir.path().join("notes.txt"), "not a log\n").expect("write");
     assert_eq!(f.poll(), [FollowEvent::Added(1)]);
     f.assert_read(1..=30);
@@ -327,13 +309,11 @@ fn a_new_accounting_file_in_a_followed_directory_is_read_from_its_start() {
 /// is not counted again: the `.gz` of a name already read is the same rows.
 #[test]
 fn a_gz_appearing_for_a_file_already_read_is_not_counted_again() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let live = dir.path().join("acct.csv");
-    append(&live, &format!("{HEADER}{}", rows(1, 20)));
+    let (dir, live) = live_dir(20);
     let mut f = Follow::new(&[dir.path()]);
     let rotated = dir.path().join("acct-2026-01-14-0000.csv");
     std::fs::rename(&live, &rotated).expect("rename");
-    append(&live, &format!("{HEADER}{}", rows(21, 25)));
+    append(&live, &headed(21, 25));
     f.poll();
     f.assert_read(1..=25);
     let gz = gzip(&rotated);
@@ -348,7 +328,7 @@ fn a_gz_appearing_for_a_file_already_read_is_not_counted_again() {
     f.assert_read(1..=25);
     // a compressed file of rows never read is another matter
     let other = dir.path().join("acct-2026-01-13-0000.csv");
-    std::fs::write(&other, format!("{HEADER}{}", rows(26, 27))).expect("write");
+    std::fs::write(&other, headed(26, 27)).expect("write");
     let other_gz = gzip(&other);
     let events = f.poll();
     assert_eq!(events, [FollowEvent::Added(2)]);
@@ -363,13 +343,11 @@ fn a_gz_appearing_for_a_file_already_read_is_not_counted_again() {
 /// through the descriptor, the new one from its start.
 #[test]
 fn a_file_deleted_and_created_again_is_a_new_input() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let live = dir.path().join("acct.csv");
-    append(&live, &format!("{HEADER}{}", rows(1, 10)));
+    let (_dir, live) = live_dir(10);
     let mut f = Follow::new(&[&live]);
     append(&live, &rows(11, 12));
     std::fs::remove_file(&live).expect("remove");
-    append(&live, &format!("{HEADER}{}", rows(13, 15)));
+    append(&live, &headed(13, 15));
     assert_eq!(f.poll(), [FollowEvent::Gone(0), FollowEvent::Added(1)]);
     f.assert_read(1..=15);
     assert_eq!(f.poll(), [FollowEvent::Dropped(0)]);
