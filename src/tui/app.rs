@@ -2,9 +2,11 @@
 //! (selection, scroll, column cursor, sort) is in [`Views`]; the tables the views show are
 //! derived ([`super::derive`]) when data, sort or grouping change, so drawing is a pure, cheap
 //! function of the state. Drilling from a cell and sorting are in `app/drill.rs`, the
-//! Timeline's bursts, marks and zoom in `app/timeline.rs`.
+//! Timeline's bursts, marks and zoom in `app/timeline.rs`, the Rows view's window, find and copy
+//! in `app/rows.rs`.
 
 mod drill;
+mod rows;
 mod timeline;
 
 use std::sync::Arc;
@@ -17,11 +19,9 @@ pub use super::derive::{CodeRow, CountsRow, Derived, DomainRow, LineCol, MinuteR
 use super::findings::{Item, Target};
 pub use super::prompt::Prompt;
 use super::prompt::field_has_values;
-use super::reader::ParsedRow;
 pub use super::state::{Cursor, Group, Sort, TableState, View, Views};
 use super::state::{Cursors, top};
 use super::theme::Theme;
-use super::views::rows::search::Find;
 use super::views::rows::state::RowsState;
 use crate::classify::Classifier;
 use crate::filter::{Field, Filter};
@@ -483,86 +483,6 @@ impl App {
         }
         self.rows.invalidate();
         if self.view == View::Rows {
-            self.load_rows();
-        }
-    }
-
-    /// Parses the rows around the Rows view's selection (only those can be shown).
-    fn load_rows(&mut self) {
-        let sel = self.rows.list.sel();
-        let h = super::views::list_height(View::Rows, self.size.0, self.size.1);
-        self.rows.load(&self.data.rows, sel, h);
-    }
-
-    /// The parsed row at index `i` of the Rows view, if in the window.
-    pub fn row(&self, i: usize) -> Option<&ParsedRow> {
-        self.rows.row(i)
-    }
-
-    /// A key in the prompt: `f`'s recalls the texts found and completes nothing; `/`'s recalls
-    /// the filters and completes fields and values.
-    fn edit_prompt(&self, p: &mut Prompt, e: super::action::Edit) {
-        if self.rows.finding {
-            if e != super::action::Edit::Complete {
-                p.edit(e, &self.rows.finds_used, &|_| Vec::new());
-            }
-        } else {
-            p.edit(e, &self.filters_used, &|f| self.values(f));
-        }
-    }
-
-    /// `y` / `Y`: the selected row's recipient / the row, to the clipboard (Rows only).
-    fn copy(&mut self, whole: bool) {
-        self.message = Some(if self.view == View::Rows {
-            let sel = self.rows.list.sel();
-            self.rows.copy(sel, whole)
-        } else {
-            "y and Y copy the selected row's recipient / the row, in Rows (7)".into()
-        });
-    }
-
-    /// `f`: the prompt for a text to find in the rows.
-    fn open_find(&mut self) {
-        if self.view != View::Rows {
-            self.message = Some("f finds a text in the Rows view (7)".into());
-            return;
-        }
-        self.rows.finding = true;
-        self.prompt = Some(Prompt::new(String::new()));
-    }
-
-    /// Enter in `f`'s prompt: find the text from the selection on.
-    fn submit_find(&mut self) {
-        let Some(p) = self.prompt.take() else {
-            return;
-        };
-        self.rows.finding = false;
-        let text = p.text.trim().to_string();
-        self.rows.find = Find::new(&text);
-        if self.rows.find.is_none() {
-            self.message = Some("nothing to find".into());
-            return;
-        }
-        if self.rows.finds_used.last() != Some(&text) {
-            self.rows.finds_used.push(text);
-        }
-        self.find_next(true);
-    }
-
-    /// `n` / `N` after `f`: the next / previous row that holds the text, in the whole index.
-    fn find_next(&mut self, forward: bool) {
-        let sel = self.rows.list.sel();
-        let (found, message) = self.rows.search(&self.data.rows, sel, forward);
-        self.message = Some(message);
-        if let Some(i) = found {
-            let (len, h) = (self.data.rows.len, self.list_height());
-            self.restore = None;
-            self.rows.tail = i + 1 >= len;
-            let l = &mut self.rows.list;
-            l.select(Some(i));
-            // the row found in the middle of the screen, the rows around it in view
-            *l.offset_mut() = i.saturating_sub(h / 2);
-            l.fit(len, h);
             self.load_rows();
         }
     }
