@@ -7,11 +7,14 @@
 pub mod action;
 pub mod app;
 pub mod data;
+pub mod derive;
 mod event;
+pub mod findings;
 pub mod keys;
 pub mod loader;
 pub mod prompt;
 pub mod reader;
+pub mod state;
 mod terminal;
 pub mod theme;
 pub mod views;

@@ -18,7 +18,7 @@ use pmta_lens::cli::connections::{Args as ConnArgs, Setup};
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::tui::action::{Action, Edit};
-use pmta_lens::tui::app::{App, Group, Session, View};
+use pmta_lens::tui::app::{App, Cursor, Group, Session, View};
 use pmta_lens::tui::data::Snapshot;
 use pmta_lens::tui::loader::{self, Msg, Scanner, Spec};
 use pmta_lens::tui::theme::Theme;
@@ -289,7 +289,7 @@ fn drilling_down_from_codes_senders_and_domains_opens_rows_and_back_returns() {
     assert_eq!((app.view, app.filter.as_str()), (View::Codes, ""));
 
     act(&mut app, [Action::Show(View::Senders), Action::Group]);
-    assert_eq!(app.group, Group::SourceIp);
+    assert_eq!(app.group(), Group::SourceIp);
     let ip = app.derived.senders[0].key.to_string();
     act(&mut app, [Action::Enter]);
     assert_eq!(app.filter.as_str(), format!("ip={ip}"));
@@ -352,7 +352,7 @@ fn s_cycles_the_sort_column_and_r_reverses() {
 fn the_timeline_starts_at_the_busiest_minute_and_zooms_to_a_marked_span() {
     let mut app = loaded();
     act(&mut app, [Action::Show(View::Timeline)]);
-    let sel = app.lists[View::Timeline.index()].selected;
+    let sel = app.list(View::Timeline).sel();
     let minute = &app.derived.minutes[sel];
     assert_eq!(pmta_lens::fmt::utc(minute.t), "2026-11-20 14:02:00 UTC");
     assert_eq!(minute.counts.deferred(), 11);
@@ -389,11 +389,15 @@ fn n_and_shift_n_jump_between_bursts_and_show_the_ips_and_what_to_do() {
         "all IPs, 192.0.2.10, 192.0.2.11: {bursts:?}"
     );
     act(&mut app, [Action::NextBurst]);
-    assert_eq!((app.view, app.burst), (View::Timeline, Some(0)));
-    let at = |app: &App| app.derived.minutes[app.lists[View::Timeline.index()].selected].t;
+    assert_eq!(
+        (app.view, app.views.timeline.burst),
+        (View::Timeline, Some(0))
+    );
+    let at = |app: &App| app.derived.minutes[app.list(View::Timeline).sel()].t;
     assert_eq!(pmta_lens::fmt::utc(at(&app)), "2026-11-20 13:58:00 UTC");
     let screen = render(&app, 80, 24);
-    assert!(screen.contains("Burst 1/3 RP-002 all IPs"), "{screen}");
+    // one event: the bursts on 192.0.2.10 and 192.0.2.11 are the same minutes
+    assert!(screen.contains("Burst 1/1 RP-002 all IPs"), "{screen}");
     assert!(
         screen.contains("192.0.2.11 (31), 192.0.2.10 (19)"),
         "{screen}"
@@ -402,10 +406,14 @@ fn n_and_shift_n_jump_between_bursts_and_show_the_ips_and_what_to_do() {
     snapshot("timeline_burst", &mut app, 80, 24);
     snapshot("timeline_burst", &mut app, 140, 40);
     act(&mut app, [Action::NextBurst]);
-    assert_eq!(app.burst, Some(1));
+    assert_eq!(
+        app.views.timeline.burst,
+        Some(0),
+        "the per-IP bursts are part of it"
+    );
     assert_eq!(bursts[1].source_ip.as_deref(), Some("192.0.2.10"));
     act(&mut app, [Action::PrevBurst, Action::PrevBurst]);
-    assert_eq!(app.burst, Some(2), "wraps around");
+    assert_eq!(app.views.timeline.burst, Some(0), "wraps around");
     act(&mut app, [Action::NextBurst, Action::Zoom]);
     assert_eq!(
         app.filter.as_str(),
@@ -1116,24 +1124,24 @@ fn backspace_after_a_drill_down_restores_the_selection_and_scroll() {
             Action::Down,
         ],
     );
-    let before = app.lists[View::Senders.index()];
-    assert_eq!(before.selected, 4);
+    let before = app.list(View::Senders);
+    assert_eq!(before.sel(), 4);
     let key = app.derived.senders[4].key.to_string();
     act(&mut app, [Action::Enter]);
     assert_eq!(app.filter.as_str(), format!("vmta={key}"));
     act(&mut app, [Action::Back]);
     assert_eq!(app.view, View::Senders);
-    assert_eq!(app.lists[View::Senders.index()], before);
+    assert_eq!(app.list(View::Senders), before);
     assert_eq!(app.derived.senders[4].key.to_string(), key);
     // a long list scrolled down: the scroll comes back too (Timeline at 80x24)
     act(&mut app, [Action::Show(View::Timeline)]);
     for _ in 0..40 {
         act(&mut app, [Action::Down]);
     }
-    let before = app.lists[View::Timeline.index()];
-    assert!(before.offset > 0);
+    let before = app.list(View::Timeline);
+    assert!(before.offset() > 0);
     act(&mut app, [Action::Zoom, Action::Back]);
-    assert_eq!(app.lists[View::Timeline.index()], before);
+    assert_eq!(app.list(View::Timeline), before);
 }
 
 #[test]

@@ -16,7 +16,7 @@ use pmta_lens::classify::Classifier;
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::tui::action::{Action, Edit};
-use pmta_lens::tui::app::{App, Session, View};
+use pmta_lens::tui::app::{App, Cursor, Session, View};
 use pmta_lens::tui::loader::{self, Scanner, Spec};
 use pmta_lens::tui::render;
 use pmta_lens::tui::theme::Theme;
@@ -118,7 +118,7 @@ fn snapshot(name: &str, app: &mut App, w: u16, h: u16) {
 }
 
 fn sel(app: &App) -> usize {
-    app.lists[View::Rows.index()].selected
+    app.list(View::Rows).sel()
 }
 
 #[test]
@@ -193,7 +193,7 @@ fn a_complaint_shows_our_sending_ip_and_its_feedback_fields() {
                 .is_some_and(|r| r.file == "acct-2026-11-20-0000.csv" && r.line == 11)
         })
         .expect("the complaint of line 11");
-    app.lists[View::Rows.index()].selected = i;
+    app.rows.list.select(Some(i));
     act(&mut app, [Action::Down, Action::Up, Action::Enter]);
     for (w, h) in [(80, 24), (120, 40)] {
         snapshot("rows_complaint_detail", &mut app, w, h);
@@ -330,4 +330,40 @@ fn end_then_follow_keeps_the_newest_row_selected() {
     assert!(s.poll());
     app.update(Action::Loaded(Box::new(s.snapshot())));
     assert_eq!(sel(&app), 50);
+}
+
+/// Both features together: a Senders cell drilled into lists its rows, `f` finds within them
+/// (wrapping), and Backspace brings back the Senders cell, row and column, and the Rows
+/// selection as they were before the drill.
+#[test]
+fn a_cell_drilled_into_lists_its_rows_and_f_finds_within_them() {
+    let mut app = loaded_rows();
+    let all = app.data.rows.len;
+    act(
+        &mut app,
+        [
+            Action::Show(View::Senders),
+            Action::Down,
+            Action::Right,
+            Action::Right,
+        ],
+    );
+    let senders = app.list(View::Senders);
+    assert!(senders.col() > 0, "the column cursor moved");
+    act(&mut app, [Action::Enter]);
+    assert_eq!(app.view, View::Rows);
+    assert!(!app.filter.is_empty());
+    let n = app.data.rows.len;
+    assert!(n > 0 && n < all, "{n} of {all}");
+    // the first drilled row's recipient, found from the last row: wraps to the top
+    let rcpt = app.row(0).expect("row 0").values[4].clone();
+    act(&mut app, [Action::End]);
+    assert_eq!(sel(&app), n - 1);
+    find(&mut app, &rcpt);
+    assert!(app.row(sel(&app)).is_some_and(|r| r.raw.contains(&rcpt)));
+    act(&mut app, [Action::Back]);
+    assert_eq!(app.view, View::Senders);
+    assert_eq!(app.list(View::Senders), senders);
+    assert_eq!(app.data.rows.len, all);
+    assert_eq!(app.list(View::Rows).sel(), 0);
 }

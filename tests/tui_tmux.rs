@@ -145,14 +145,15 @@ fn an_operator_session_at_80x24() {
             "Escape",
             &[
                 "What to do",
-                "3 bursts (RP-002 at 11-20 13:58): n shows them",
+                // the per-IP bursts of the same minutes are that one event
+                "1 burst (RP-002 at 11-20 13:58): n shows it",
             ],
         ),
         // the RP-002 burst: when, which IPs, what to do
         (
             "n",
             &[
-                "Burst 1/3 RP-002 all IPs",
+                "Burst 1/1 RP-002 all IPs",
                 "192.0.2.11 (31), 192.0.2.10 (19)",
                 "Reduce max-connect-rate",
             ],

@@ -50,6 +50,11 @@ pub struct Snapshot {
     pub findings: Arc<Vec<Finding>>,
     /// RP-002 bursts; `None` while the analyses that find them are not available.
     pub bursts: Option<Arc<Vec<Burst>>>,
+    /// Complaints per VMTA, IP, domain and job, as the summary has them; `None` until the
+    /// analyses ran.
+    pub complaints: Option<Arc<crate::analysis::Complaints>>,
+    /// RP-001 retry hygiene (the recipients and queues retried too soon), after the analyses.
+    pub retry: Option<Arc<crate::analysis::retry::RetryHygiene>>,
     /// Budget and observed connections per destination and pool; `None` without a budget
     /// source (no config, no `--max-smtp-out` / `--pool-size`) or before the analyses ran.
     pub connections: Option<Arc<crate::connections::Connections>>,

@@ -187,10 +187,13 @@ pub static ROWS: &[Row] = &[
     Row {
         mode: Mode::Views,
         bindings: &[b(&[Code(K::Enter)], |_| Action::Enter)],
-        help: "drill down: rows of the code, sender, domain; Timeline: zoom; Rows: every field",
-        doc: "drill down: in Codes, Senders and Domains, adds the selected key to the filter \
-              (`code=RP-002`, `ip=192.0.2.11`, `domain=outlook.com`, `rcpt-domain=hotmail.de`) \
-              and opens Rows; in Timeline, zooms; in Rows, shows every field of the row",
+        help: "drill down: a finding's or a cell's rows; Timeline: zoom; Rows: every field",
+        doc: "drill down: on an Overview finding, applies its filter (a burst: its span and IP; \
+              RP-001 retries: the recipients; a code: the code) and opens the view that shows \
+              it; in Codes, Senders and Domains, adds the selected cell's filter \
+              (`code=RP-002`, `vmta=vmta-ms-01 code=RP-001`, `domain=outlook.com type=b,rb`, \
+              `rcpt-domain=hotmail.de`) and opens Rows; in Timeline, zooms; in Rows, shows \
+              every field of the row",
     },
     Row {
         mode: Mode::Views,
@@ -219,9 +222,10 @@ pub static ROWS: &[Row] = &[
             b(&[C('s')], |_| Action::SortNext),
             b(&[C('r')], |_| Action::SortReverse),
         ],
-        help: "sort by the next column / reverse",
-        doc: "sort Codes, Senders, Domains by the next column / reverse (the sorted column is \
-              marked ▼ or ▲)",
+        help: "sort by the cell's column (again: the next one) / reverse",
+        doc: "sort Codes, Senders, Domains by the column under the cursor, again by the next \
+              column shown (marked ▼ or ▲; a column hidden at this width is never the sort \
+              unseen) / reverse",
     },
     Row {
         mode: Mode::Views,
@@ -235,8 +239,10 @@ pub static ROWS: &[Row] = &[
             b(&[Code(K::Right), C('l'), C(' ')], |_| Action::Right),
             b(&[Code(K::Left), C('h')], |_| Action::Left),
         ],
-        help: "Domains: expand / collapse a rollup",
-        doc: "Domains: expand / collapse a rollup",
+        help: "next / previous column (a cell to open); Domains name: expand / collapse",
+        doc: "Codes, Senders, Domains: move the column cursor to the next / previous column \
+              shown (Enter opens that cell's rows, `s` sorts by it); in Domains, on the name, \
+              expand / collapse a rollup",
     },
     Row {
         mode: Mode::Views,

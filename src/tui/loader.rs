@@ -253,6 +253,8 @@ pub struct Scanner {
     hints: FxHashMap<String, crate::rollup::DomainHints>,
     findings: Arc<Vec<analysis::Finding>>,
     bursts: Option<Arc<Vec<Burst>>>,
+    complaints: Option<Arc<analysis::Complaints>>,
+    retry: Option<Arc<analysis::retry::RetryHygiene>>,
     connections: Option<Arc<Connections>>,
     complete: bool,
     generation: u64,
@@ -312,6 +314,8 @@ impl Scanner {
             hints: FxHashMap::default(),
             findings: Arc::default(),
             bursts: None,
+            complaints: None,
+            retry: None,
             connections: None,
             complete: false,
             generation,
@@ -523,6 +527,8 @@ impl Scanner {
             report: Arc::new(self.report_view()),
             findings: Arc::clone(&self.findings),
             bursts: self.bursts.clone(),
+            complaints: self.complaints.clone(),
+            retry: self.retry.clone(),
             connections: self.connections.clone(),
             budget_expected: self.spec.budget.is_some(),
             rows: self.gathered.rows.clone(),
@@ -571,6 +577,8 @@ impl Scanner {
         };
         let analyses = analysis::analyze_collected(&ctx, collected);
         self.bursts = Some(bursts_of(&analyses));
+        self.complaints = Some(Arc::new(analyses.complaints));
+        self.retry = Some(Arc::new(analyses.retry_hygiene));
         self.findings = Arc::new(analyses.findings);
         if let Some(setup) = &self.spec.budget {
             // Connections are not filtered: the estimate's rows come from this pass when it

@@ -62,6 +62,17 @@ impl Theme {
         )
     }
 
+    /// The cell under the column cursor, in the selected row: it stands out of the row.
+    pub fn cursor(self) -> Style {
+        self.pick(
+            Style::default()
+                .bg(Color::Cyan)
+                .fg(Color::Black)
+                .add_modifier(Modifier::BOLD),
+            Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+        )
+    }
+
     pub fn key(self) -> Style {
         self.pick(
             Style::default()

@@ -62,7 +62,10 @@ pub fn list_height(view: View, w: u16, h: u16) -> usize {
         View::Senders | View::Domains | View::Rows => table_area(b),
         View::Timeline => timeline::areas(b).2,
         View::Connections => connections::areas(b).0,
-        View::Overview => Rect::default(),
+        View::Overview => {
+            // the findings list, its footer line not a row (added back below)
+            return overview::findings_room(w, h).saturating_sub(1);
+        }
     };
     // the table's header line is not a row
     list.height.saturating_sub(1) as usize
@@ -102,6 +105,17 @@ pub fn note_line(
         spans.push(Span::styled(p, t.key()));
     }
     widgets::line(buf, area, 0, &Line::from(spans));
+}
+
+/// A note line's parts with the sort's note: last, or first when the sort's column is hidden
+/// at this width (a sort nobody can see must be said, even at the cost of the rest).
+pub fn with_sort(mut parts: Vec<String>, sort: String) -> Vec<String> {
+    if sort.starts_with("sorted by") {
+        parts.insert(0, sort);
+    } else {
+        parts.push(sort);
+    }
+    parts
 }
 
 /// What an empty list says: the scan is running, the filter matched nothing, or the inputs

@@ -95,6 +95,32 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// `parts` joined by ` · `, a line break between two parts where the next does not fit in
+/// `width` (a part wider than a line is word-wrapped): never a word cut.
+pub fn join_wrapped(parts: &[String], width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for p in parts {
+        if !cur.is_empty() && fmt::width(&cur) + 3 + fmt::width(p) > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        let sep = if cur.is_empty() { "" } else { " · " };
+        if fmt::width(p) > width {
+            let mut w = wrap(&format!("{cur}{sep}{p}"), width);
+            cur = w.pop().unwrap_or_default();
+            out.extend(w);
+        } else {
+            cur.push_str(sep);
+            cur.push_str(p);
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// Each row of `buf` as text, trailing spaces trimmed, a wide character once (the cell after it
 /// is its own, not a space): what a terminal would show (tests, snapshots).
 #[cfg(any(test, feature = "testing"))]
@@ -157,6 +183,25 @@ mod tests {
         assert_eq!(fit("mu\u{308}nchen.de", 10), "mu\u{308}nchen.de");
         assert_eq!(fit("mu\u{308}nchen.de", 3), "mu\u{308}…");
         assert_eq!(fit("abc", 0), "");
+    }
+
+    #[test]
+    fn join_wrapped_breaks_between_parts() {
+        let parts: Vec<String> = ["RP-002", "Microsoft", "52 rows (36.9% of 141)"]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            join_wrapped(&parts, 80),
+            ["RP-002 · Microsoft · 52 rows (36.9% of 141)"]
+        );
+        assert_eq!(
+            join_wrapped(&parts, 20),
+            ["RP-002 · Microsoft", "52 rows (36.9% of", "141)"]
+        );
+        for l in join_wrapped(&parts, 7) {
+            assert!(fmt::width(&l) <= 7, "{l}");
+        }
     }
 
     #[test]

@@ -5,10 +5,14 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
+use std::fmt::Write as _;
+
 use crate::fmt::thousands;
-use crate::tui::app::{App, CODE_SORTS, View};
+use crate::model::RecordKind;
+use crate::tui::app::{App, Cursor, View};
+use crate::tui::derive::{CODE_COLS, code_cell};
 use crate::tui::widgets::table::{Col, Table};
-use crate::tui::widgets::{self, hms, pct, wrap};
+use crate::tui::widgets::{self, pct, wrap};
 
 /// (note line, table with header, detail pane) of the body.
 pub fn areas(body: Rect) -> (Rect, Rect, Rect) {
@@ -33,26 +37,54 @@ pub fn areas(body: Rect) -> (Rect, Rect, Rect) {
     )
 }
 
+/// The columns of Codes ([`CODE_COLS`]).
+pub fn cols() -> Vec<Col> {
+    vec![
+        Col::left(CODE_COLS[0], 18, 0),
+        Col::left(CODE_COLS[1], 10, 3),
+        Col::left(CODE_COLS[2], 8, 2),
+        Col::right(CODE_COLS[3], 11, 0),
+        Col::right(CODE_COLS[4], 7, 1),
+        Col::left(CODE_COLS[5], 15, 4),
+        Col::left(CODE_COLS[6], 15, 4),
+        Col::left(CODE_COLS[7], 200, 0).grow(14),
+    ]
+}
+
+/// What the codes are counted in, said once: the rows with a response, by type, so that the
+/// Overview's deferred and bounced (and the `rs` rows it does not list) add up to it.
+fn counted_in(app: &App) -> String {
+    let c = &app.data.aggregates.by_type;
+    let rs = c.get(RecordKind::RemoteStatus);
+    let mut s = format!(
+        "{} codes in {} deferral and bounce rows ({} deferred + {} bounced",
+        thousands(app.derived.codes.len() as u64),
+        thousands(app.derived.responses),
+        thousands(c.deferred()),
+        thousands(c.bounced()),
+    );
+    if rs > 0 {
+        let _ = write!(s, " + {} rs", thousands(rs));
+    }
+    s.push(')');
+    s
+}
+
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
     let (note, table, detail) = areas(area);
     let d = &app.derived;
-    let sort = app.sorts[View::Codes.index()];
-    let list = app.lists[View::Codes.index()];
+    let list = app.views.codes.list;
+    let sort = app.views.codes.sort;
     super::note_line(
         app,
         note,
         buf,
-        &[
-            format!(
-                "{} codes in {} deferral and bounce rows",
-                thousands(d.codes.len() as u64),
-                thousands(d.responses),
-            ),
-            format!("s/r sort ({})", CODE_SORTS[sort.col]),
-            "Enter: rows".into(),
-        ],
-        Some((list.selected, d.codes.len())),
+        &super::with_sort(
+            vec![counted_in(app), "Enter: rows".into()],
+            app.sort_note(View::Codes),
+        ),
+        Some((list.sel(), d.codes.len())),
     );
     if d.codes.is_empty() {
         widgets::text(
@@ -78,72 +110,59 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         .take(h)
         .map(|c| {
             let sev = c.info.severity.map_or(t.text(), |s| t.severity(s));
-            vec![
-                (c.name.clone(), sev),
-                (c.info.provider.unwrap_or("-").to_string(), t.text()),
-                (
-                    c.info.kind.map_or("-", |k| k.as_str()).to_string(),
-                    t.text(),
-                ),
-                (thousands(c.total()), t.text()),
-                (pct(c.total(), d.responses), t.text()),
-                (c.counts.first().map_or("-".into(), |x| hms(x, md)), t.dim()),
-                (c.counts.last().map_or("-".into(), |x| hms(x, md)), t.dim()),
-                (c.info.meaning.unwrap_or("").to_string(), t.text()),
-            ]
+            (0..CODE_COLS.len())
+                .map(|i| {
+                    let style = match i {
+                        0 => sev,
+                        5 | 6 => t.dim(),
+                        _ => t.text(),
+                    };
+                    (code_cell(c, i, d.responses, md), style)
+                })
+                .collect()
         })
         .collect();
-    let sorted_col = match sort.col {
-        1 => 0,
-        2 => 1,
-        3 => 5,
-        4 => 6,
-        _ => 3,
-    };
     Table {
-        cols: vec![
-            Col::left("code", 18, 0),
-            Col::left("provider", 10, 3),
-            Col::left("kind", 8, 2),
-            Col::right("rows", 11, 0),
-            Col::right("share", 6, 1),
-            Col::left("first", 14, 4),
-            Col::left("last", 14, 4),
-            Col::left("meaning", 200, 0).grow(14),
-        ],
+        cols: cols(),
         rows,
-        selected: Some(list.selected - from),
-        sorted: Some((sorted_col, sort.reverse)),
+        selected: Some(list.sel() - from),
+        sorted: Some((sort.col, sort.reverse)),
+        widths: Some(d.code_widths.clone()),
+        column: list.selected_column(),
         theme: t,
     }
     .render(table, buf);
     // The selected code in full.
-    let Some(c) = d.codes.get(list.selected) else {
+    let Some(c) = d.codes.get(list.sel()) else {
         return;
     };
     let w = detail.width as usize;
     widgets::rule(buf, detail, 0, &format!("{} in full", c.name), t.dim());
     let mut lines: Vec<Line> = Vec::new();
-    let mut head = vec![Span::styled(
-        c.name.clone(),
-        c.info.severity.map_or(t.header(), |s| t.severity(s)),
-    )];
-    for part in [
+    // the header's parts, wrapped between parts (never inside one) onto as many lines as needed
+    let parts: Vec<String> = [
+        Some(c.name.clone()),
         c.info.provider.map(str::to_string),
         c.info.kind.map(|k| k.as_str().to_string()),
         c.info.severity.map(|s| s.as_str().to_string()),
         Some(format!(
-            "{} rows ({} of deferrals and bounces)",
+            "{} rows ({} of {})",
             thousands(c.total()),
-            pct(c.total(), d.responses)
+            pct(c.total(), d.responses),
+            thousands(d.responses)
         )),
     ]
     .into_iter()
     .flatten()
-    {
-        head.push(Span::raw(format!(" · {part}")));
+    .collect();
+    for (i, l) in widgets::join_wrapped(&parts, w).into_iter().enumerate() {
+        let style = if i == 0 {
+            c.info.severity.map_or(t.header(), |s| t.severity(s))
+        } else {
+            t.text()
+        };
+        lines.push(Line::from(Span::styled(l, style)));
     }
-    lines.push(Line::from(head));
     let mut labelled = |label: &str, text: &str, style| {
         for (i, l) in wrap(text, w.saturating_sub(9)).into_iter().enumerate() {
             let lab = if i == 0 {

@@ -12,7 +12,7 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
 
 use crate::connections::{BudgetRow, Connections, Method};
 use crate::fmt::thousands;
-use crate::tui::app::{App, View};
+use crate::tui::app::{App, Cursor};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{Cell, Col, Table};
 use crate::tui::widgets::{self, fit, hm, wrap};
@@ -83,14 +83,8 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     }
     parts.push(format!("connections {method}"));
     parts.push("j/k select".into());
-    let list = app.lists[View::Connections.index()];
-    super::note_line(
-        app,
-        top,
-        buf,
-        &parts,
-        Some((list.selected, conns.rows.len())),
-    );
+    let list = app.views.connections.list;
+    super::note_line(app, top, buf, &parts, Some((list.sel(), conns.rows.len())));
     let table = super::table_area(top);
     if conns.rows.is_empty() {
         widgets::text(
@@ -102,7 +96,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         );
         return;
     }
-    let list = app.lists[View::Connections.index()];
+    let list = app.views.connections.list;
     let h = table.height.saturating_sub(1) as usize;
     let from = list.visible_from(h);
     let rows = conns
@@ -117,17 +111,18 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             Col::left("destination · pool", 40, 0).grow(16),
             Col::left("peak / budget", 22, 0),
             Col::right("p95", 5, 1),
-            Col::right("over s", 8, 1),
-            Col::left("method", 8, 2),
-            Col::left("budget from", 60, 3).grow(12),
+            Col::right("over budget", 11, 1),
+            Col::left("method", 8, 2).grow(8),
         ],
         rows,
-        selected: Some(list.selected.min(conns.rows.len() - 1) - from),
+        selected: Some(list.sel().min(conns.rows.len() - 1) - from),
         sorted: None,
+        widths: None,
+        column: None,
         theme: t,
     }
     .render(table, buf);
-    let sel = &conns.rows[list.selected.min(conns.rows.len() - 1)];
+    let sel = &conns.rows[list.sel().min(conns.rows.len() - 1)];
     draw_chart(app, conns, sel, chart, buf);
 }
 
@@ -147,6 +142,10 @@ fn draw_needs(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
+fn budget_value(r: &BudgetRow) -> f64 {
+    f64::from(r.budget)
+}
+
 /// A text gauge: `██████░░░░ 24/80`, in the deferred colour when over the budget.
 fn gauge(peak: u32, budget: u32, width: usize) -> String {
     let filled = if budget == 0 {
@@ -161,7 +160,22 @@ fn gauge(peak: u32, budget: u32, width: usize) -> String {
     )
 }
 
+/// Connections of the log with no pool and no budget: opened before the log begins (their
+/// `starting` line, which names the queue, is not in it), as `summary` leaves them out.
+pub fn before_log(r: &BudgetRow) -> bool {
+    r.pool == crate::model::NONE_KEY && r.budget == 0 && r.smtp_rows == 0
+}
+
 fn row_cells(r: &BudgetRow, t: Theme) -> Vec<Cell> {
+    if before_log(r) {
+        return vec![
+            (format!("{} · {}", r.domain, r.pool), t.dim()),
+            (format!("{} open before the log", r.observed.peak), t.dim()),
+            ("-".into(), t.dim()),
+            ("-".into(), t.dim()),
+            (r.method.as_str().to_string(), t.dim()),
+        ];
+    }
     let over = r.observed.peak > r.budget;
     vec![
         (format!("{} · {}", r.domain, r.pool), t.text()),
@@ -174,12 +188,11 @@ fn row_cells(r: &BudgetRow, t: Theme) -> Vec<Cell> {
             if r.observed.seconds_over_budget == 0 {
                 "·".into()
             } else {
-                thousands(r.observed.seconds_over_budget)
+                crate::fmt::duration(r.observed.seconds_over_budget as i64)
             },
             if over { t.bounced() } else { t.text() },
         ),
         (r.method.as_str().to_string(), t.text()),
-        (r.source.clone(), t.dim()),
     ]
 }
 
@@ -205,6 +218,26 @@ fn draw_chart(app: &App, conns: &Connections, row: &BudgetRow, area: Rect, buf: 
         ),
         t.dim(),
     );
+    // where the budget comes from, whole, on as many lines as it needs (at most 2 here)
+    let source = if before_log(row) {
+        "opened before the log begins (no queue named): not counted against a budget, as in \
+         `summary`"
+            .to_string()
+    } else {
+        format!("budget {} from {}", row.budget, row.source)
+    };
+    let detail: Vec<String> = wrap(&source, w).into_iter().take(2).collect();
+    for (i, l) in detail.iter().enumerate() {
+        widgets::text(buf, area, 1 + i as u16, l, t.dim());
+    }
+    let area = Rect {
+        y: area.y + detail.len() as u16,
+        height: area.height.saturating_sub(detail.len() as u16),
+        ..area
+    };
+    if area.height < 4 {
+        return;
+    }
     let Some((from, to)) = conns.range else {
         widgets::text(buf, area, 1, "No connections in the time range.", t.text());
         return;
@@ -215,25 +248,22 @@ fn draw_chart(app: &App, conns: &Connections, row: &BudgetRow, area: Rect, buf: 
         .iter()
         .map(|p| (p.t as f64, f64::from(p.max)))
         .collect();
-    let budget = f64::from(row.budget);
-    let budget_line = [(from as f64, budget), (to as f64, budget)];
-    let top = f64::from(row.budget.max(row.observed.peak).max(1)) * 1.1;
+    let top_n = row.budget.max(row.observed.peak).max(1);
+    let top = f64::from(top_n) * 1.1;
+    // the scale, left of the chart: the top, the budget and zero
+    let gutter = thousands(u64::from(top.floor() as u32)).len().max(1) as u16 + 1;
     let plot = Rect {
+        x: area.x + gutter,
         y: area.y + 1,
+        width: area.width.saturating_sub(gutter),
         height: area.height - 3,
-        ..area
     };
-    let line_style = if row.observed.peak > row.budget {
+    let line_style = if row.observed.peak > row.budget && !before_log(row) {
         t.bounced()
     } else {
         t.key()
     };
     Chart::new(vec![
-        Dataset::default()
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(t.dim())
-            .data(&budget_line),
         Dataset::default()
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
@@ -244,10 +274,49 @@ fn draw_chart(app: &App, conns: &Connections, row: &BudgetRow, area: Rect, buf: 
     .x_axis(Axis::default().bounds([from as f64, to as f64]))
     .y_axis(Axis::default().bounds([0.0, top]))
     .render(plot, buf);
-    // y scale, top left, over the chart
-    widgets::text(buf, plot, 0, &format!("{}", top.floor() as u64), t.dim());
+    // the row of a value, as the chart's braille grid (4 dots a cell) places it
+    let row_of = |v: f64| {
+        let dots = f64::from(plot.height) * 4.0 - 1.0;
+        (((top - v) / top * dots) / 4.0)
+            .floor()
+            .clamp(0.0, f64::from(plot.height - 1)) as u16
+    };
+    let gutter_area = Rect {
+        x: area.x,
+        y: plot.y,
+        width: gutter,
+        height: plot.height,
+    };
+    let scale = |buf: &mut Buffer, v: f64, label: String| {
+        widgets::text(
+            buf,
+            gutter_area,
+            row_of(v),
+            &format!("{label:>0$}", (gutter - 1) as usize),
+            t.dim(),
+        );
+    };
+    scale(buf, top, thousands(top.floor() as u64));
+    scale(buf, 0.0, "0".into());
+    if row.budget > 0 {
+        // the budget as the legend draws it, where the connections' line does not pass
+        let y = plot.y + row_of(budget_value(row));
+        for x in plot.x..plot.right() {
+            let cell = &mut buf[(x, y)];
+            if cell.symbol() == " " || cell.symbol() == "\u{2800}" {
+                cell.set_symbol("─").set_style(t.dim());
+            }
+        }
+        scale(buf, budget_value(row), thousands(u64::from(row.budget)));
+    }
     // the bursts on the same time axis
-    let bursts = app.bursts().unwrap_or_default();
+    // each burst event once, as the Timeline lists them
+    let all = app.bursts().unwrap_or_default();
+    let bursts: Vec<_> = app
+        .burst_events()
+        .into_iter()
+        .filter_map(|i| all.get(i))
+        .collect();
     let span = (to - from) as f64;
     let marks: String = (0..w)
         .map(|x| {

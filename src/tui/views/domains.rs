@@ -1,39 +1,42 @@
 //! View 4, Domains: rolled-up destinations (every Microsoft consumer domain counts under
-//! outlook.com); a rollup expands to its member domains with their own numbers.
+//! outlook.com); a rollup expands to its member domains with their own numbers. ←/→ on the
+//! name expand and collapse, elsewhere they move the column cursor; Enter opens a cell's rows.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::senders::{line_cells, line_cols, sorted_col};
+use super::senders::{enter_note, line_cells, line_cols, sorted_col};
 use super::table_area;
 use crate::fmt::thousands;
-use crate::tui::app::{App, LINE_SORTS, View};
+use crate::tui::app::{App, Cursor, View};
 use crate::tui::widgets;
 use crate::tui::widgets::table::Table;
 
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
     let d = &app.derived;
-    let sort = app.sorts[View::Domains.index()];
+    let s = &app.views.domains;
     let rollups = d.domains.iter().filter(|r| r.is_rollup()).count();
-    let list = app.lists[View::Domains.index()];
+    let list = s.list;
     let n = d.domains.len();
     super::note_line(
         app,
         area,
         buf,
-        &[
-            format!(
-                "{} destination{}, {} rollup{} (→ expand ← collapse)",
-                thousands(n as u64),
-                if n == 1 { "" } else { "s" },
-                thousands(rollups as u64),
-                if rollups == 1 { "" } else { "s" },
-            ),
-            format!("s/r sort ({})", LINE_SORTS[sort.col]),
-            "Enter: rows".into(),
-        ],
-        Some((list.selected, d.domain_lines.len())),
+        &super::with_sort(
+            vec![
+                format!(
+                    "{} destination{}, {} rollup{} (→ expand ← collapse)",
+                    thousands(n as u64),
+                    if n == 1 { "" } else { "s" },
+                    thousands(rollups as u64),
+                    if rollups == 1 { "" } else { "s" },
+                ),
+                enter_note(app),
+            ],
+            app.sort_note(View::Domains),
+        ),
+        Some((list.sel(), d.domain_lines.len())),
     );
     let table = table_area(area);
     if d.domains.is_empty() {
@@ -53,7 +56,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 None => {
                     let mark = if !r.is_rollup() {
                         "  "
-                    } else if app.expanded.contains(&r.line.key) {
+                    } else if s.expanded.contains(&r.line.key) {
                         "▾ "
                     } else {
                         "▸ "
@@ -67,11 +70,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                     } else {
                         format!("{mark}{}", r.line.key)
                     };
-                    line_cells(app, name, &r.line)
+                    line_cells(app, &name, &r.line)
                 }
                 Some(m) => {
                     let l = r.members.get(m)?;
-                    line_cells(app, format!("    {}", l.key), l)
+                    line_cells(app, &format!("    {}", l.key), l)
                 }
             })
         })
@@ -79,8 +82,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     Table {
         cols: line_cols(app, "destination"),
         rows,
-        selected: Some(list.selected - from),
-        sorted: Some(sorted_col(sort)),
+        selected: Some(list.sel() - from),
+        sorted: Some(sorted_col(s.sort)),
+        widths: Some(d.domain_widths.clone()),
+        column: list.selected_column(),
         theme: t,
     }
     .render(table, buf);

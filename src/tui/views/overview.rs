@@ -9,10 +9,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Sparkline, Widget};
 
 use crate::fmt::{duration, percent, thousands};
-use crate::model::RecordKind;
-use crate::tui::app::App;
+use crate::model::{RecordKind, Severity};
+use crate::tui::app::{App, Cursor};
+use crate::tui::findings::{Item, Target};
 use crate::tui::widgets::table::{Col, Table};
-use crate::tui::widgets::{self, fit, hm, pct};
+use crate::tui::widgets::{self, fit, hm, pct, wrap};
 
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
@@ -43,27 +44,35 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         y,
         &Line::from(vec![
             Span::styled("Scope  ", t.header()),
-            Span::raw(fit(
-                &format!("{} · {range}", app.ctx.source),
-                w.saturating_sub(7),
-            )),
+            Span::raw({
+                // the range whole; the source (a path) shortened to what is left, on purpose
+                let room = w.saturating_sub(7);
+                let left = room.saturating_sub(crate::fmt::width(&range) + 3);
+                if crate::fmt::width(&app.ctx.source) <= left || left >= 8 {
+                    format!("{} · {range}", fit(&app.ctx.source, left))
+                } else {
+                    words(&range, room)
+                }
+            }),
         ]),
     );
     y += 1;
-    let mut scope2 = format!(
-        "{} · {}{} · {} malformed",
+    let mut scope2 = vec![
         crate::fmt::counted(r.files.len() as u64, "file"),
-        crate::fmt::counted(agg.records, "record"),
-        if app.filter.is_empty() {
-            String::new()
-        } else {
-            format!(" match the filter (of {})", thousands(r.records()))
-        },
-        thousands(r.malformed)
-    );
+        format!(
+            "{}{}",
+            crate::fmt::counted(agg.records, "record"),
+            if app.filter.is_empty() {
+                String::new()
+            } else {
+                format!(" match the filter (of {})", thousands(r.records()))
+            }
+        ),
+        format!("{} malformed", thousands(r.malformed)),
+    ];
     let fbl = agg.by_type.get(RecordKind::Feedback);
     if fbl > 0 {
-        let _ = write!(scope2, " · {} complaints (FBL)", thousands(fbl));
+        scope2.push(format!("{} complaints (FBL)", thousands(fbl)));
     }
     if !r.errors.is_empty() {
         let n = r.errors.len();
@@ -72,9 +81,26 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             "input problems"
         };
-        let _ = write!(scope2, " · {n} {what}: {}", r.errors[0]);
+        // the first problem in full when it fits, else how many (whole words either way)
+        let full = format!("{n} {what}: {}", r.errors[0]);
+        let room = w.saturating_sub(7 + crate::fmt::width(&scope2.join(" · ")) + 3);
+        // right after the files: never the part a narrow screen drops
+        scope2.insert(
+            1,
+            if crate::fmt::width(&full) <= room {
+                full
+            } else {
+                format!("{n} {what}")
+            },
+        );
     }
-    widgets::text(buf, area, y, &fit(&format!("       {scope2}"), w), t.text());
+    widgets::text(
+        buf,
+        area,
+        y,
+        &format!("       {}", fit_parts(&scope2, w.saturating_sub(7))),
+        t.text(),
+    );
     y += 1;
     // Totals by type, with rates of attempts
     let c = &agg.by_type;
@@ -91,15 +117,19 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     y += 1;
     // What to do
     let findings = &app.data.findings;
-    let lower_min = 7u16;
-    let room = area.height.saturating_sub(y + 1 + lower_min).max(2);
+    let room = findings_room(area.width, area.height + 3);
     let mut title = if findings.is_empty() {
         "What to do".to_string()
     } else {
         format!("What to do ({})", thousands(findings.len() as u64))
     };
-    if let Some(b) = app.bursts().and_then(|b| b.first()) {
-        let n = app.bursts().map_or(0, <[_]>::len);
+    let events = app.burst_events();
+    if let Some(b) = events
+        .iter()
+        .filter_map(|i| app.bursts()?.get(*i))
+        .min_by_key(|b| b.start)
+    {
+        let n = events.len();
         let _ = write!(
             title,
             " · {} burst{} ({} at {}): n shows {}",
@@ -112,17 +142,16 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     }
     widgets::rule(buf, area, y, &title, t.dim());
     y += 1;
-    let mut used = 0u16;
-    if findings.is_empty() {
-        let (msg, style) = if !app.data.complete {
-            (
-                "Nothing to act on so far (the scan is still running).",
-                t.delivered(),
-            )
-        } else if agg.records == 0 && !app.filter.is_empty() {
+    let used = if findings.is_empty() {
+        let (msg, style) = if agg.records == 0 && !app.filter.is_empty() && app.data.complete {
             (
                 "The filter matched no rows: Esc clears it, ⌫ goes back.",
                 t.text(),
+            )
+        } else if !app.data.complete {
+            (
+                "Nothing to act on so far (the scan is still running).",
+                t.delivered(),
             )
         } else if agg.records == 0 {
             ("No rows in the inputs.", t.text())
@@ -133,88 +162,18 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             )
         };
         widgets::text(buf, area, y, msg, style);
-        used = 1;
+        1
     } else {
-        // One line per finding when short of room (severity, code, what to do), two with the
-        // title, three with the evidence.
-        let per: u16 = if room as usize >= findings.len() * 3 {
-            3
-        } else if room as usize >= findings.len() * 2 {
-            2
-        } else {
-            1
-        };
-        let fits = (room / per) as usize;
-        let shown = if fits < findings.len() {
-            fits.saturating_sub(1).max(1)
-        } else {
-            fits
-        };
-        for f in findings.iter().take(shown) {
-            let tag = match f.severity {
-                crate::model::Severity::Critical => "CRIT",
-                crate::model::Severity::Warning => "WARN",
-                crate::model::Severity::Info => "INFO",
-            };
-            let sev = t.severity(f.severity);
-            if per == 1 {
-                widgets::line(
-                    buf,
-                    area,
-                    y + used,
-                    &Line::from(vec![
-                        Span::styled(format!("{tag} {:<15} ", fit(&f.code, 15)), sev),
-                        Span::raw(fit(&f.action, w.saturating_sub(21))),
-                    ]),
-                );
-                used += 1;
-                continue;
-            }
-            widgets::line(
-                buf,
-                area,
-                y + used,
-                &Line::from(vec![
-                    Span::styled(format!("{tag} "), sev),
-                    Span::styled(fit(&f.title, w.saturating_sub(5)), sev),
-                ]),
-            );
-            used += 1;
-            if per == 3 {
-                widgets::text(
-                    buf,
-                    area,
-                    y + used,
-                    &fit(&format!("     {}", f.evidence), w),
-                    t.dim(),
-                );
-                used += 1;
-            }
-            widgets::line(
-                buf,
-                area,
-                y + used,
-                &Line::from(vec![
-                    Span::styled("   → ", t.key()),
-                    Span::raw(fit(&f.action, w.saturating_sub(5))),
-                ]),
-            );
-            used += 1;
-        }
-        if shown < findings.len() {
-            widgets::text(
-                buf,
-                area,
-                y + used,
-                &format!(
-                    "     +{} more on a taller screen and in `pmta-lens summary`",
-                    thousands((findings.len() - shown) as u64)
-                ),
-                t.dim(),
-            );
-            used += 1;
-        }
-    }
+        draw_findings(
+            app,
+            Rect {
+                y: area.y + y,
+                height: room as u16,
+                ..area
+            },
+            buf,
+        )
+    };
     y += used;
     let lower = Rect {
         y: area.y + y,
@@ -239,6 +198,202 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     };
     destinations(app, left, buf);
     deferrals(app, right, buf);
+}
+
+/// The lines "What to do" gets on a screen of `w` x `h` (the list and its footer line).
+pub fn findings_room(_w: u16, h: u16) -> usize {
+    // tabs, filter and status lines; scope, mail and the rule; the lower part's minimum
+    const LOWER_MIN: u16 = 6;
+    h.saturating_sub(3 + 4 + LOWER_MIN).max(2) as usize
+}
+
+/// The findings as a list: one line each (the selected one with its action in full), or with
+/// their title and evidence when there is room; a last line says where the selection is and
+/// what Enter opens. Returns the lines used.
+fn draw_findings(app: &App, area: Rect, buf: &mut Buffer) -> u16 {
+    let t = app.ctx.theme;
+    let w = area.width as usize;
+    let items = app.findings();
+    let room = area.height as usize;
+    let list_h = room.saturating_sub(1).max(1);
+    let sel = app
+        .views
+        .overview
+        .list
+        .sel()
+        .min(items.len().saturating_sub(1));
+    let per = if list_h >= items.len() * 3 {
+        3
+    } else if list_h >= items.len() * 2 {
+        2
+    } else {
+        1
+    };
+    let tag = |i: &Item| match i.severity {
+        Severity::Critical => "CRIT",
+        Severity::Warning => "WARN",
+        Severity::Info => "INFO",
+    };
+    // the selected item's action in full, under its line (one line: it wraps)
+    let indent = 21;
+    let sel_lines = items.get(sel).map_or(Vec::new(), |i| {
+        wrap(&i.action, w.saturating_sub(indent))
+            .into_iter()
+            .take(3)
+            .collect()
+    });
+    // only when every finding still shows: a line of each kind comes first
+    let extra = sel_lines.len().saturating_sub(1);
+    let extra = if per == 1 && items.len() + extra <= list_h {
+        extra
+    } else {
+        0
+    };
+    let shown = (list_h.saturating_sub(extra) / per).max(1);
+    let from = app.views.overview.list.visible_from(shown);
+    let mut y = 0u16;
+    for (k, i) in items.iter().enumerate().skip(from).take(shown) {
+        let sev = t.severity(i.severity);
+        let selected = k == sel;
+        let pick = |s: ratatui::style::Style| if selected { t.selected() } else { s };
+        if per == 1 {
+            let first = if selected && extra > 0 {
+                sel_lines.first().cloned().unwrap_or_default()
+            } else {
+                words(&i.action, w.saturating_sub(indent))
+            };
+            widgets::line(
+                buf,
+                area,
+                y,
+                &Line::from(vec![
+                    Span::styled(format!("{} {:<15} ", tag(i), fit(&i.label, 15)), pick(sev)),
+                    Span::styled(
+                        format!("{first:<0$}", w.saturating_sub(indent)),
+                        pick(t.text()),
+                    ),
+                ]),
+            );
+            y += 1;
+            if selected && extra > 0 {
+                for l in sel_lines.iter().skip(1) {
+                    widgets::text(
+                        buf,
+                        area,
+                        y,
+                        &format!("{}{l}", " ".repeat(indent)),
+                        t.text(),
+                    );
+                    y += 1;
+                }
+            }
+            continue;
+        }
+        widgets::line(
+            buf,
+            area,
+            y,
+            &Line::from(vec![
+                Span::styled(format!("{} ", tag(i)), pick(sev)),
+                Span::styled(
+                    format!(
+                        "{:<1$}",
+                        words(&i.title, w.saturating_sub(5)),
+                        w.saturating_sub(5)
+                    ),
+                    pick(sev),
+                ),
+            ]),
+        );
+        y += 1;
+        if per == 3 {
+            widgets::text(
+                buf,
+                area,
+                y,
+                &format!("     {}", words(&i.evidence, w.saturating_sub(5))),
+                t.dim(),
+            );
+            y += 1;
+        }
+        widgets::line(
+            buf,
+            area,
+            y,
+            &Line::from(vec![
+                Span::styled("   → ", t.key()),
+                Span::raw(words(&i.action, w.saturating_sub(5))),
+            ]),
+        );
+        y += 1;
+    }
+    // where the selection is, what is not shown, what Enter opens
+    let mut parts = vec![format!("{}/{}", sel + 1, items.len())];
+    parts.push(match items.get(sel).map(|i| &i.target) {
+        Some(Target::Filter(f, v)) => format!("Enter: {f} in {}", v.title()),
+        Some(Target::Nothing(why)) => (*why).to_string(),
+        None => String::new(),
+    });
+    let below = items.len().saturating_sub(from + shown);
+    if from > 0 || below > 0 {
+        parts.push(format!("{from} above, {below} below"));
+    }
+    if items.len() < app.data.findings.len() {
+        parts.push(format!(
+            "{} findings, codes grouped",
+            app.data.findings.len()
+        ));
+    }
+    widgets::text(
+        buf,
+        area,
+        y,
+        &format!("  {}", fit_parts(&parts, w.saturating_sub(2))),
+        t.dim(),
+    );
+    y + 1
+}
+
+/// `s` cut to `width` at a word boundary, `…` after the last whole word kept (a single word
+/// wider than the line is cut, as nothing else shows any of it).
+pub fn words(s: &str, width: usize) -> String {
+    if crate::fmt::width(s) <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for word in s.split_whitespace() {
+        let need = crate::fmt::width(&out) + usize::from(!out.is_empty()) + crate::fmt::width(word);
+        if need + 1 > width {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        return fit(s, width);
+    }
+    out.push('…');
+    out
+}
+
+/// As many of `parts` as fit in `width`, whole, joined by ` · ` (the first one cut at a word
+/// if even it does not fit).
+pub fn fit_parts(parts: &[String], width: usize) -> String {
+    let mut out = String::new();
+    for p in parts.iter().filter(|p| !p.is_empty()) {
+        if out.is_empty() {
+            out = words(p, width);
+            continue;
+        }
+        if crate::fmt::width(&out) + 3 + crate::fmt::width(p) > width {
+            break;
+        }
+        out.push_str(" · ");
+        out.push_str(p);
+    }
+    out
 }
 
 fn destinations(app: &App, area: Rect, buf: &mut Buffer) {
@@ -273,6 +428,8 @@ fn destinations(app: &App, area: Rect, buf: &mut Buffer) {
         rows,
         selected: None,
         sorted: None,
+        widths: None,
+        column: None,
         theme: t,
     }
     .render(
@@ -336,14 +493,19 @@ fn deferrals(app: &App, area: Rect, buf: &mut Buffer) {
             buf,
             area,
             area.height - 1,
-            &fit(
-                &format!(
-                    "peak {}/min at {} · {} in all ({} of attempts)",
-                    thousands(p.counts.deferred()),
-                    hm(p.t, md),
-                    thousands(total),
-                    percent(total, app.data.aggregates.by_type.attempts())
-                ),
+            &fit_parts(
+                &[
+                    format!(
+                        "peak {}/min at {}",
+                        thousands(p.counts.deferred()),
+                        hm(p.t, md)
+                    ),
+                    format!("{} in all", thousands(total)),
+                    format!(
+                        "{} of attempts",
+                        percent(total, app.data.aggregates.by_type.attempts())
+                    ),
+                ],
                 area.width as usize,
             ),
             t.text(),

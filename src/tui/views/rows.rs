@@ -17,7 +17,7 @@ use super::table_area;
 use crate::acct::header::Col as C;
 use crate::acct::time::TimeParser;
 use crate::fmt::thousands;
-use crate::tui::app::{App, View};
+use crate::tui::app::{App, Cursor};
 use crate::tui::widgets::table::{Col, Table};
 use crate::tui::widgets::{self, fit, hms};
 
@@ -48,7 +48,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     if !app.data.report.unbrowsable.is_empty() {
         note.push_str(" · some compressed rows not listed (memory): use `pmta-lens rows`");
     }
-    let list = app.lists[View::Rows.index()];
+    let list = st.list;
     let mut parts = vec![note];
     if let Some(f) = &st.find {
         parts.push(format!("find `{}`: n/N", f.text));
@@ -59,7 +59,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     if !st.detail {
         parts.push("f find · Enter all fields · y/Y copy".into());
     }
-    super::note_line(app, area, buf, &parts, Some((list.selected, idx.len)));
+    super::note_line(app, area, buf, &parts, Some((list.sel(), idx.len)));
     let table = table_area(area);
     if idx.len == 0 {
         let msg = if app.data.complete && app.data.aggregates.records > 0 {
@@ -135,8 +135,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             Col::left("dsnDiag", 300, 0).grow(6),
         ],
         rows,
-        selected: Some(list.selected - from),
+        selected: Some(list.sel() - from),
         sorted: None,
+        widths: None,
+        column: None,
         theme: t,
     }
     .render(table, buf);
@@ -144,7 +146,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn detail(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
-    let sel = app.lists[View::Rows.index()].selected;
+    let sel = app.rows.list.sel();
     let Some(r) = app.rows.row(sel) else {
         widgets::text(buf, area, 0, "…", t.dim());
         return;

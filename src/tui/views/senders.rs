@@ -1,5 +1,6 @@
 //! View 3, Senders: per VMTA, per sending IP or per pool (`g`): volume, delivered / deferred /
-//! bounced %, the Microsoft codes each got, and its most frequent code.
+//! bounced %, complaints and their rate, the Microsoft codes each got, and its most frequent
+//! code. ←/→ choose a cell; Enter opens its rows.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -7,19 +8,16 @@ use ratatui::layout::Rect;
 use super::table_area;
 use crate::fmt::thousands;
 use crate::model::{NONE_KEY, UNATTRIBUTED_KEY};
-use crate::tui::app::{App, CountsRow, LINE_SORTS, Sort, View};
+use crate::tui::app::{App, CountsRow, Cursor, LineCol, Sort, View};
+use crate::tui::derive::line_cell;
+use crate::tui::widgets;
 use crate::tui::widgets::table::{Cell, Col, Table};
-use crate::tui::widgets::{self, count, pct};
 
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
     let d = &app.derived;
-    let sort = app.sorts[View::Senders.index()];
-    let next = match app.group {
-        crate::tui::app::Group::Vmta => "sending IP",
-        crate::tui::app::Group::SourceIp => "pool",
-        crate::tui::app::Group::Pool => "VMTA",
-    };
+    let s = &app.views.senders;
+    let next = s.group.next().label();
     // `(none)` (no VMTA: bounces PowerMTA decided itself) and `(unattributed)` (complaints)
     // are lines of the table, not senders: counted apart.
     let pseudo: Vec<&str> = d
@@ -32,25 +30,23 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let mut count = format!(
         "{} {}{}",
         thousands(real as u64),
-        app.group.label(),
+        s.group.label(),
         if real == 1 { "" } else { "s" }
     );
     if !pseudo.is_empty() {
         count.push_str(" + ");
         count.push_str(&pseudo.join(" "));
     }
-    let list = app.lists[View::Senders.index()];
+    let list = s.list;
     super::note_line(
         app,
         area,
         buf,
-        &[
-            count,
-            format!("g: by {next}"),
-            format!("s/r sort ({})", LINE_SORTS[sort.col]),
-            "Enter: rows".into(),
-        ],
-        Some((list.selected, d.senders.len())),
+        &super::with_sort(
+            vec![count, enter_note(app), format!("g: by {next}")],
+            app.sort_note(View::Senders),
+        ),
+        Some((list.sel(), d.senders.len())),
     );
     let table = table_area(area);
     if d.senders.is_empty() {
@@ -64,72 +60,83 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         .iter()
         .skip(from)
         .take(h)
-        .map(|l| line_cells(app, l.key.to_string(), l))
+        .map(|l| line_cells(app, &l.key, l))
         .collect();
     Table {
-        cols: line_cols(app, app.group.label()),
+        cols: line_cols(app, s.group.label()),
         rows,
-        selected: Some(list.selected - from),
-        sorted: Some(sorted_col(sort)),
+        selected: Some(list.sel() - from),
+        sorted: Some(sorted_col(s.sort)),
+        widths: Some(d.sender_widths.clone()),
+        column: list.selected_column(),
         theme: t,
     }
     .render(table, buf);
 }
 
-/// The columns of a Senders or Domains table: the Microsoft codes seen have one each.
-pub fn line_cols(app: &App, key: &str) -> Vec<Col> {
-    let ms_codes: Vec<String> = app
-        .derived
-        .ms_codes
-        .iter()
-        .map(|c| app.ctx.classifier.code_name(*c))
-        .collect();
-    let mut cols = vec![
-        Col::left(key, 40, 0).grow(18),
-        Col::right("rows", 11, 0),
-        Col::right("dlv%", 6, 1),
-        Col::right("dfr%", 6, 1),
-        Col::right("bnc%", 6, 2),
-    ];
-    for (i, m) in ms_codes.iter().enumerate() {
-        cols.push(Col::right(m, 16, 4 + i.min(200) as u8));
-    }
-    cols.push(Col::left("top code", 22, 3));
-    cols
+/// What Enter on the selected cell opens: `Enter: vmta=vmta-ms-01 code=RP-001`.
+pub fn enter_note(app: &App) -> String {
+    app.drill_term()
+        .map_or_else(|| "Enter: rows".into(), |t| format!("Enter: {t}"))
 }
 
-/// The cells of one Senders or Domains row.
-pub fn line_cells(app: &App, key: String, l: &CountsRow) -> Vec<Cell> {
+/// The columns of a Senders or Domains table: complaints when there are any, the Microsoft
+/// codes seen (RP-001 and RP-002 kept longest), the top code.
+pub fn line_cols(app: &App, key: &str) -> Vec<Col> {
+    let d = &app.derived;
+    d.line_cols
+        .iter()
+        .map(|c| match c {
+            LineCol::Key => Col::left(key, 40, 0).grow(18),
+            LineCol::Rows => Col::right("rows", 11, 0),
+            LineCol::Delivered => Col::right("dlv%", 6, 1),
+            LineCol::Deferred => Col::right("dfr%", 6, 1),
+            LineCol::Bounced => Col::right("bnc%", 7, 2),
+            LineCol::Complaints => Col::right("cmpl", 8, 2),
+            LineCol::ComplaintRate => Col::right("cmpl%", 8, 3),
+            LineCol::Code(i) => {
+                let name = d
+                    .ms_codes
+                    .get(*i)
+                    .map_or_else(String::new, |k| app.ctx.classifier.code_name(*k));
+                // the two codes the article is about outlast the top code
+                let pri = if name == "RP-001" || name == "RP-002" {
+                    2
+                } else {
+                    5 + (*i).min(200) as u8
+                };
+                Col::right(&name, 16, pri)
+            }
+            LineCol::Top => Col::left("top code", 22, 4),
+        })
+        .collect()
+}
+
+/// The cells of one Senders or Domains row, the key as given (indented, marked).
+pub fn line_cells(app: &App, key: &str, l: &CountsRow) -> Vec<Cell> {
     let t = app.ctx.theme;
-    let c = &l.counts;
-    let a = c.attempts();
-    let mut cells = vec![
-        (key, t.text()),
-        (thousands(c.total()), t.text()),
-        (pct(c.delivered(), a), t.delivered()),
-        (pct(c.deferred(), a), t.deferred()),
-        (pct(c.bounced(), a), t.bounced()),
-    ];
-    for n in &l.ms {
-        cells.push((count(*n), t.text()));
-    }
-    cells.push((
-        l.top_code.map_or("-".into(), |(code, n)| {
-            format!("{} ({})", app.ctx.classifier.code_name(code), thousands(n))
-        }),
-        t.dim(),
-    ));
-    cells
+    app.derived
+        .line_cols
+        .iter()
+        .map(|c| {
+            let style = match c {
+                LineCol::Delivered => t.delivered(),
+                LineCol::Deferred => t.deferred(),
+                LineCol::Bounced => t.bounced(),
+                LineCol::Top => t.dim(),
+                _ => t.text(),
+            };
+            let text = if *c == LineCol::Key {
+                key.to_string()
+            } else {
+                line_cell(&app.ctx.classifier, l, *c)
+            };
+            (text, style)
+        })
+        .collect()
 }
 
 /// The header column a sort marks.
 pub fn sorted_col(s: Sort) -> (usize, bool) {
-    let col = match s.col {
-        1 => 0,
-        2 => 2,
-        3 => 3,
-        4 => 4,
-        _ => 1,
-    };
-    (col, s.reverse)
+    (s.col, s.reverse)
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Sparkline, Widget};
 
 use crate::duration::DAY;
 use crate::fmt::thousands;
-use crate::tui::app::{App, View};
+use crate::tui::app::{App, Cursor};
 use crate::tui::data::Burst;
 use crate::tui::widgets::table::{Col, Table};
 use crate::tui::widgets::{self, count, fit, hm};
@@ -37,6 +37,93 @@ pub fn areas(body: Rect) -> (Rect, Rect, Rect) {
     )
 }
 
+/// How the per-minute series fits the chart's width: `per` minutes a bar, each bar `stretch`
+/// columns wide, right of a `gutter` with the scale.
+struct ChartLayout {
+    bars: Vec<u64>,
+    per: usize,
+    stretch: usize,
+    gutter: usize,
+}
+
+impl ChartLayout {
+    fn new(series: &[u64], w: usize) -> ChartLayout {
+        let bucket = |width: usize| {
+            let per = series.len().div_ceil(width.max(1)).max(1);
+            let bars: Vec<u64> = series.chunks(per).map(|c| c.iter().sum()).collect();
+            (per, bars)
+        };
+        // the scale's width from the bars at the full width (they only grow as it narrows)
+        let (_, first) = bucket(w);
+        let gutter = digits(first.iter().copied().max().unwrap_or(0)) + 1;
+        let (per, bars) = bucket(w.saturating_sub(gutter));
+        let gutter = gutter.max(digits(bars.iter().copied().max().unwrap_or(0)) + 1);
+        let room = w.saturating_sub(gutter);
+        let stretch = if bars.is_empty() {
+            1
+        } else {
+            (room / bars.len()).max(1)
+        };
+        ChartLayout {
+            bars,
+            per,
+            stretch,
+            gutter,
+        }
+    }
+
+    /// The column of the minute `i` minutes after the first (the middle of its bar).
+    fn x_of(&self, i: usize) -> usize {
+        self.gutter + (i / self.per) * self.stretch + (self.stretch - 1) / 2
+    }
+
+    fn draw(&self, area: Rect, buf: &mut Buffer, t: crate::tui::theme::Theme) {
+        if area.height == 0 {
+            return;
+        }
+        let max = self.bars.iter().copied().max().unwrap_or(0);
+        let g = self.gutter as u16;
+        // the scale: the top of the bars and zero
+        widgets::text(
+            buf,
+            area,
+            0,
+            &format!("{:>1$}", thousands(max), self.gutter - 1),
+            t.dim(),
+        );
+        if area.height > 1 {
+            widgets::text(
+                buf,
+                area,
+                area.height - 1,
+                &format!("{:>1$}", 0, self.gutter - 1),
+                t.dim(),
+            );
+        }
+        let data: Vec<u64> = self
+            .bars
+            .iter()
+            .flat_map(|b| std::iter::repeat_n(*b, self.stretch))
+            .collect();
+        Sparkline::default()
+            .data(&data)
+            .max(max.max(1))
+            .style(t.chart())
+            .render(
+                Rect {
+                    x: area.x + g,
+                    width: area.width.saturating_sub(g),
+                    ..area
+                },
+                buf,
+            );
+    }
+}
+
+fn digits(n: u64) -> usize {
+    thousands(n).chars().count()
+}
+
 /// Whether a burst covers the minute starting at `t`.
 fn covers(b: &Burst, t: i64) -> bool {
     b.start.div_euclid(60) * 60 <= t && t <= b.end.div_euclid(60) * 60
@@ -61,21 +148,23 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let md = d.multi_day;
     let w = area.width as usize;
     let minutes = &d.minutes;
-    // Chart: deferrals per minute, squeezed to the width.
+    // Chart: deferrals per minute, squeezed to the width, or stretched to it when there are
+    // fewer minutes than columns (a zoom), right of a scale.
     let series = &d.series;
-    let per = series.len().div_ceil(w.max(1)).max(1);
+    let layout = ChartLayout::new(series, w);
+    let per = layout.per;
     let unit = if per == 1 {
         "minute".to_string()
     } else {
         format!("{} minutes", thousands(per as u64))
     };
-    let list = app.lists[View::Timeline.index()];
+    let list = app.views.timeline.list;
     let pos = if minutes.is_empty() {
         String::new()
     } else {
         format!(
             " · {}/{}",
-            thousands(list.selected as u64 + 1),
+            thousands(list.sel() as u64 + 1),
             thousands(minutes.len() as u64)
         )
     };
@@ -103,62 +192,77 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         );
         return;
     }
-    let bars: Vec<u64> = series.chunks(per).map(|c| c.iter().sum()).collect();
     let chart_rows = Rect {
         y: chart.y + 1,
         height: chart.height.saturating_sub(2),
         ..chart
     };
-    Sparkline::default()
-        .data(&bars)
-        .style(t.chart())
-        .render(chart_rows, buf);
-    // where the selected minute is on the chart
-    if let Some(m) = minutes.get(app.lists[View::Timeline.index()].selected) {
-        let x = ((m.t - d.series_range.0) / 60) as usize / per;
-        if x < chart.width as usize {
-            widgets::text(
-                buf,
-                Rect {
-                    x: chart.x + x as u16,
-                    width: 1,
-                    ..chart
-                },
-                chart.height - 1,
-                "▲",
-                t.key(),
-            );
-        }
-    }
+    layout.draw(chart_rows, buf, t);
+    // the axis: first and last minute at the ends, the selected minute marked ▲ between (a
+    // label that would be under the mark moves aside)
     let (a, b) = (hm(d.series_range.0, md), hm(d.series_range.1, md));
-    let pad = w.saturating_sub(a.len() + b.len());
-    let axis = Rect {
-        height: chart.height,
-        ..chart
-    };
     let sel_x = minutes
-        .get(app.lists[View::Timeline.index()].selected)
-        .map(|m| ((m.t - d.series_range.0) / 60) as usize / per);
-    for (x, ch) in format!("{a}{}{b}", " ".repeat(pad)).chars().enumerate() {
-        if Some(x) != sel_x && x < w {
-            widgets::text(
-                buf,
-                Rect {
-                    x: axis.x + x as u16,
-                    width: 1,
-                    ..axis
-                },
-                chart.height - 1,
-                &ch.to_string(),
-                t.dim(),
-            );
+        .get(app.views.timeline.list.sel())
+        .map(|m| layout.x_of(((m.t - d.series_range.0) / 60) as usize));
+    let axis_y = chart.height - 1;
+    let (aw, bw) = (a.chars().count(), b.chars().count());
+    let mut ax = layout.gutter;
+    let mut bx = w.saturating_sub(bw);
+    if let Some(x) = sel_x {
+        if (ax..ax + aw).contains(&x) {
+            ax = x + 1;
+        }
+        if (bx..bx + bw).contains(&x) {
+            bx = x.saturating_sub(bw);
         }
     }
-    // Burst panel.
+    let mut axis: Vec<char> = vec![' '; w];
+    let mut put = |at: usize, text: &str| {
+        for (i, ch) in text.chars().enumerate() {
+            if let Some(c) = axis.get_mut(at + i) {
+                *c = ch;
+            }
+        }
+    };
+    put(ax, &a);
+    // the last label only where it does not run into the first
+    if bx > ax + aw {
+        put(bx, &b);
+    }
+    widgets::text(
+        buf,
+        chart,
+        axis_y,
+        &axis.iter().collect::<String>(),
+        t.dim(),
+    );
+    if let Some(x) = sel_x.filter(|x| *x < w) {
+        widgets::text(
+            buf,
+            Rect {
+                x: chart.x + x as u16,
+                width: 1,
+                ..chart
+            },
+            axis_y,
+            "▲",
+            t.key(),
+        );
+    }
+    // Burst panel: each event once, numbered in time order.
     let bursts = app.bursts();
+    let mut events = app.burst_events();
+    if let Some(all) = bursts {
+        events.sort_by_key(|i| (all[*i].start, *i));
+    }
+    let event_bursts: Option<Vec<&Burst>> =
+        bursts.map(|all| events.iter().map(|i| &all[*i]).collect());
     let lines: Vec<Line> = match (
-        bursts,
-        app.burst.and_then(|i| bursts?.get(i).map(|b| (i, b))),
+        event_bursts.as_deref(),
+        app.views
+            .timeline
+            .burst
+            .and_then(|i| Some((events.iter().position(|e| *e == i)?, bursts?.get(i)?))),
     ) {
         (None, _) => vec![
             Line::from(Span::styled(
@@ -232,20 +336,26 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         widgets::line(buf, panel, i as u16, l);
     }
     // Minute table.
-    let list = app.lists[View::Timeline.index()];
+    let list = app.views.timeline.list;
     let h = table.height.saturating_sub(1) as usize;
     let from = list.visible_from(h);
     let span = app
+        .views
+        .timeline
         .mark
-        .map(|m| (m.min(list.selected), m.max(list.selected)));
+        .map(|m| (m.min(list.sel()), m.max(list.sel())));
     let rows = minutes
         .iter()
         .enumerate()
         .skip(from)
         .take(h)
         .map(|(i, m)| {
-            let in_burst =
-                bursts.and_then(|all| all.iter().enumerate().find(|(_, b)| covers(b, m.t)));
+            let in_burst = bursts.and_then(|all| {
+                events
+                    .iter()
+                    .map(|k| (*k, &all[*k]))
+                    .find(|(_, b)| covers(b, m.t))
+            });
             let base = if span.is_some_and(|(a, b)| (a..=b).contains(&i)) {
                 t.mark()
             } else {
@@ -268,7 +378,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                         "◆ {} {}",
                         b.code,
                         b.source_ip.as_deref().unwrap_or("all IPs")
-                    ) + if app.burst == Some(k) { " ◀" } else { "" },
+                    ) + if app.views.timeline.burst == Some(k) {
+                        " ◀"
+                    } else {
+                        ""
+                    },
                     t.burst(),
                 ),
                 None => (String::new(), base),
@@ -289,17 +403,15 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         cols.push(Col::right(name, 16, pri));
     }
     // with bursts to show, their column outranks the less frequent codes
-    let burst_min = if bursts.is_some_and(|b| !b.is_empty()) {
-        20
-    } else {
-        5
-    };
+    let burst_min = if events.is_empty() { 5 } else { 20 };
     cols.push(Col::left("burst", 30, 0).grow(burst_min));
     Table {
         cols,
         rows,
-        selected: Some(list.selected - from),
+        selected: Some(list.sel() - from),
         sorted: None,
+        widths: None,
+        column: None,
         theme: t,
     }
     .render(table, buf);

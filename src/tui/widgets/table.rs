@@ -1,5 +1,8 @@
 //! A table drawn from the visible rows only, whose columns fit the width: columns are hidden by
 //! priority (highest number first) until the rest fit, then the growing column takes the room.
+//! A sortable table is given its columns' widths measured over every row (not only the visible
+//! ones) and keeps a cell for the sort marker on every column, so sorting or scrolling never
+//! moves a column.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -63,55 +66,86 @@ pub struct Table {
     pub selected: Option<usize>,
     /// (column, reversed) the rows are sorted by, marked in the header.
     pub sorted: Option<(usize, bool)>,
+    /// The widest cell of each column over every row (`None`: measured on the visible rows).
+    pub widths: Option<Vec<u16>>,
+    /// The column cursor: that cell of the selected row is marked.
+    pub column: Option<usize>,
     pub theme: Theme,
+}
+
+/// Which columns are shown at `width`, given the widest cell of each (a sortable table).
+pub fn shown(cols: &[Col], widths: &[u16], width: u16) -> Vec<bool> {
+    let natural = natural(cols, |i| widths.get(i).copied().unwrap_or(0), true);
+    hide(cols, &natural, width)
+}
+
+/// The width each column wants: its content and title (with the marker cell when `marker`),
+/// within its bounds.
+fn natural(cols: &[Col], content: impl Fn(usize) -> u16, marker: bool) -> Vec<u16> {
+    cols.iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let title = cols_of(text_width(&c.title) + usize::from(marker));
+            let w = content(i).max(title);
+            if c.grow {
+                w.min(c.max).min(c.min).max(title)
+            } else {
+                w.min(c.max)
+            }
+        })
+        .collect()
+}
+
+/// Hides columns by priority until the rest fit `width`.
+fn hide(cols: &[Col], natural: &[u16], width: u16) -> Vec<bool> {
+    let mut shown: Vec<bool> = vec![true; cols.len()];
+    loop {
+        let used: u16 = shown
+            .iter()
+            .zip(natural)
+            .filter(|(s, _)| **s)
+            .map(|(_, w)| *w + GAP)
+            .sum();
+        if used <= width + GAP {
+            break;
+        }
+        let drop = (0..cols.len())
+            .filter(|i| shown[*i] && cols[*i].priority > 0)
+            .max_by_key(|i| (cols[*i].priority, *i));
+        match drop {
+            Some(i) => shown[i] = false,
+            None => break,
+        }
+    }
+    shown
+}
+
+fn cols_of(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
 }
 
 const GAP: u16 = 1;
 
 impl Table {
+    /// The widest cell of column `i`: given, or over the visible rows.
+    fn content(&self, i: usize) -> u16 {
+        match &self.widths {
+            Some(w) => w.get(i).copied().unwrap_or(0),
+            None => self
+                .rows
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|(s, _)| cols(text_width(s)))
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
     /// The width each column gets (`None`: hidden).
     fn widths(&self, width: u16) -> Vec<Option<u16>> {
-        let natural: Vec<u16> = self
-            .cols
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let content = self
-                    .rows
-                    .iter()
-                    .filter_map(|r| r.get(i))
-                    .map(|(s, _)| text_width(s))
-                    .max()
-                    .unwrap_or(0);
-                let title =
-                    text_width(&c.title) + usize::from(self.sorted.is_some_and(|s| s.0 == i));
-                let w = cols(content.max(title));
-                if c.grow {
-                    w.min(c.max).min(c.min).max(cols(title))
-                } else {
-                    w.min(c.max)
-                }
-            })
-            .collect();
-        let mut shown: Vec<bool> = vec![true; self.cols.len()];
-        loop {
-            let used: u16 = shown
-                .iter()
-                .zip(&natural)
-                .filter(|(s, _)| **s)
-                .map(|(_, w)| *w + GAP)
-                .sum();
-            if used <= width + GAP {
-                break;
-            }
-            let drop = (0..self.cols.len())
-                .filter(|i| shown[*i] && self.cols[*i].priority > 0)
-                .max_by_key(|i| (self.cols[*i].priority, *i));
-            match drop {
-                Some(i) => shown[i] = false,
-                None => break,
-            }
-        }
+        // a sortable table keeps the marker's cell on every column: sorting moves nothing
+        let natural = natural(&self.cols, |i| self.content(i), self.sorted.is_some());
+        let shown = hide(&self.cols, &natural, width);
         let used: u16 = shown
             .iter()
             .zip(&natural)
@@ -127,14 +161,7 @@ impl Table {
             .collect();
         for (i, c) in self.cols.iter().enumerate() {
             if let (true, Some(w)) = (c.grow, out[i]) {
-                let want = self
-                    .rows
-                    .iter()
-                    .filter_map(|r| r.get(i))
-                    .map(|(s, _)| cols(text_width(s)))
-                    .max()
-                    .unwrap_or(0)
-                    .min(c.max);
+                let want = self.content(i).min(c.max);
                 let add = want.saturating_sub(w).min(spare);
                 out[i] = Some(w + add);
                 spare -= add;
@@ -143,6 +170,7 @@ impl Table {
         out
     }
 
+    #[allow(clippy::many_single_char_names)] // x, y, r, c, w, s: a cell's place and text
     pub fn render(&self, area: Rect, buf: &mut Buffer) {
         if area.height == 0 || area.width == 0 {
             return;
@@ -153,10 +181,11 @@ impl Table {
         for (i, c) in self.cols.iter().enumerate() {
             let Some(w) = widths[i] else { continue };
             let mut title = c.title.clone();
-            if let Some((col, rev)) = self.sorted
-                && col == i
-            {
-                title.push(if rev { '▲' } else { '▼' });
+            match self.sorted {
+                Some((col, rev)) if col == i => title.push(if rev { '▲' } else { '▼' }),
+                // the marker's cell kept: a right-aligned title stays put when the sort moves
+                Some(_) if c.right => title.push(' '),
+                _ => {}
             }
             put(buf, x, area.y, w, &title, c.right, head, area.right());
             x = x.saturating_add(w + GAP);
@@ -174,10 +203,10 @@ impl Table {
             for (i, c) in self.cols.iter().enumerate() {
                 let Some(w) = widths[i] else { continue };
                 let (s, style) = row.get(i).cloned().unwrap_or_default();
-                let style = if selected {
-                    self.theme.selected()
-                } else {
-                    style
+                let style = match (selected, self.column) {
+                    (true, Some(c)) if c == i => self.theme.cursor(),
+                    (true, _) => self.theme.selected(),
+                    _ => style,
                 };
                 put(buf, x, y, w, &s, c.right, style, area.right());
                 x = x.saturating_add(w + GAP);
@@ -231,6 +260,8 @@ mod tests {
             ],
             selected: None,
             sorted: None,
+            widths: None,
+            column: None,
             theme: Theme { color: false },
         };
         let lines = screen(&t, 30, 3);

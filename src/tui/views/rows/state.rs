@@ -1,6 +1,7 @@
-//! The Rows view's own state beside its list selection (which the app keeps with every list's,
-//! for Backspace): the parsed rows around the selection, the row shown in full and its scroll,
-//! the text being found, whether the view follows the end, and a copy waiting to be sent.
+//! The Rows view's own state, as each view's is in `tui/state.rs`: its list (selection and
+//! scroll, which Backspace restores with every view's), the parsed rows around the selection,
+//! the row shown in full and its scroll, the text being found, whether the view follows the
+//! end, and a copy waiting to be sent.
 
 use super::copy::osc52;
 use super::index::RowIndex;
@@ -9,6 +10,7 @@ use crate::acct::header::Col;
 use crate::classify::Classifier;
 use crate::model::{Code, RecordKind};
 use crate::tui::reader::{ParsedRow, Reader};
+use crate::tui::state::{TableState, top};
 use crate::tui::widgets::wrap;
 
 /// How many rows around the selection are kept parsed.
@@ -25,8 +27,10 @@ pub const FEEDBACK: [&str; 7] = [
     "header_X-HmXmrOriginalRecipient",
 ];
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RowsState {
+    /// The selected row and the first shown.
+    pub list: TableState,
     /// The selected row is shown in full, one field a line.
     pub detail: bool,
     /// The first line of the row in full shown.
@@ -45,6 +49,24 @@ pub struct RowsState {
     pub tail: bool,
     /// An OSC 52 sequence for the terminal (the runtime writes it and clears it).
     pub clipboard: Option<String>,
+}
+
+impl Default for RowsState {
+    fn default() -> Self {
+        RowsState {
+            list: top(),
+            detail: false,
+            detail_scroll: 0,
+            from: 0,
+            cache: Vec::new(),
+            reader: Reader::default(),
+            find: None,
+            finding: false,
+            finds_used: Vec::new(),
+            tail: false,
+            clipboard: None,
+        }
+    }
 }
 
 impl RowsState {
