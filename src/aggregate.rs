@@ -550,14 +550,14 @@ impl Partial {
     /// partial saw of each domain), and orders everything deterministically.
     pub fn finish(mut self, rollup: &Rollup) -> Aggregates {
         self.flush();
-        resolved::finish(&self, rollup, None)
+        resolved::finish(&mut self, rollup, None, true)
     }
 
     /// [`Self::finish`] of what was counted so far, which goes on counting: a front end's
     /// snapshot of a scan in progress, with no copy of the counts.
     pub fn finish_so_far(&mut self, rollup: &Rollup) -> Aggregates {
         self.flush();
-        resolved::finish(self, rollup, None)
+        resolved::finish(self, rollup, None, false)
     }
 
     /// [`Self::finish`], with the rollup hints of a scan of all the rows (the partial of a
@@ -568,7 +568,7 @@ impl Partial {
         hints: &FxHashMap<String, DomainHints>,
     ) -> Aggregates {
         self.flush();
-        resolved::finish(&self, rollup, Some(hints))
+        resolved::finish(&mut self, rollup, Some(hints), true)
     }
 }
 

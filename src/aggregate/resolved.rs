@@ -245,9 +245,10 @@ fn add<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, u64>, k: K, n: u64) {
 /// Resolves a partial: see [`Partial::finish`].
 #[allow(clippy::too_many_lines)] // one pass per table, in dependency order
 pub(super) fn finish(
-    p: &Partial,
+    p: &mut Partial,
     rollup: &Rollup,
     hints: Option<&FxHashMap<String, DomainHints>>,
+    release: bool,
 ) -> Aggregates {
     let Partial {
         records,
@@ -401,6 +402,13 @@ pub(super) fn finish(
     for (old, r) in rcpt_of.iter().enumerate() {
         rcpt_counts.add_counts(*r, &domain_counts.get(old as u32));
     }
+    // A partial that is finished for good gives back its per-domain tables as they are done
+    // with (every row a new domain: they are most of the memory), not when the result is made.
+    if release {
+        *domains = Dict::default();
+        *domain_stats = Vec::new();
+        *domain_counts = CountTable::default();
+    }
     let dests = merge_destinations(&rcpt, &rcpt_ends, &mut rcpt_dest, &others);
     drop(others);
     let mut dest_counts = CountTable::zeroed(dests.len());
@@ -411,15 +419,18 @@ pub(super) fn finish(
     codes.sort_unstable_by_key(|(c, _)| *c);
 
     let mut by_sender: FxHashMap<(u32, Code), u64> = FxHashMap::default();
-    for (&(s, code), &n) in sender_codes {
+    for (&(s, code), &n) in sender_codes.iter() {
         add(&mut by_sender, (sender_of[s as usize], code), n);
     }
     let mut sender_codes: Vec<(u32, Code, u64)> =
         by_sender.into_iter().map(|((s, c), n)| (s, c, n)).collect();
     sender_codes.sort_unstable();
     let mut by_rcpt: FxHashMap<(u32, Code), u64> = FxHashMap::default();
-    for (&(d, code), &n) in domain_codes {
+    for (&(d, code), &n) in domain_codes.iter() {
         add(&mut by_rcpt, (rcpt_of[d as usize], code), n);
+    }
+    if release {
+        *domain_codes = FxHashMap::default();
     }
     let mut rcpt_codes: Vec<(u32, Code, u64)> =
         by_rcpt.into_iter().map(|((d, c), n)| (d, c, n)).collect();
@@ -429,18 +440,18 @@ pub(super) fn finish(
         Arc::clone(&sender_list[sender_of[old_sender as usize] as usize].source_ip)
     };
     let mut ms_sender_map: BTreeMap<u32, TypeCounts> = BTreeMap::new();
-    for (&s, c) in ms_senders {
+    for (&s, c) in ms_senders.iter() {
         ms_sender_map
             .entry(sender_of[s as usize])
             .or_default()
             .merge(c);
     }
     let mut ms_day_map: BTreeMap<(i64, Arc<str>), TypeCounts> = BTreeMap::new();
-    for (&(day, s), c) in ms_days {
+    for (&(day, s), c) in ms_days.iter() {
         ms_day_map.entry((day, ip(s))).or_default().merge(c);
     }
     let mut ms_code_map: BTreeMap<(Arc<str>, Code), u64> = BTreeMap::new();
-    for (&(s, code), &n) in ms_codes {
+    for (&(s, code), &n) in ms_codes.iter() {
         *ms_code_map.entry((ip(s), code)).or_default() += n;
     }
     // Pool indices follow name order, as destination indices do: sorting the ids sorts the
