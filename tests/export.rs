@@ -14,6 +14,11 @@ use arrow_array::types::{Int64Type, TimestampMillisecondType};
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
+use support::summary_json::totals;
+
+mod support {
+    pub mod summary_json;
+}
 
 const HOST: &str = "mta-test-1";
 
@@ -153,19 +158,6 @@ fn count(
         }
     }
     out
-}
-
-fn totals(list: &Value) -> BTreeMap<String, u64> {
-    list.as_array()
-        .expect("array")
-        .iter()
-        .map(|b| {
-            (
-                b["key"].as_str().expect("key").to_string(),
-                b["total"].as_u64().expect("total"),
-            )
-        })
-        .collect()
 }
 
 #[test]

@@ -8,6 +8,7 @@
 
 mod support {
     pub mod exposition;
+    pub mod summary_json;
 }
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::exposition::{self, Sample};
+use support::summary_json::totals;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pmta-lens"));
@@ -80,19 +82,6 @@ fn count_by(rows: &[Value], key: &str) -> BTreeMap<String, u64> {
         *out.entry(k.to_string()).or_default() += 1;
     }
     out
-}
-
-fn totals(list: &Value) -> BTreeMap<String, u64> {
-    list.as_array()
-        .expect("array")
-        .iter()
-        .map(|b| {
-            (
-                b["key"].as_str().expect("key").to_string(),
-                b["total"].as_u64().expect("total"),
-            )
-        })
-        .collect()
 }
 
 #[test]

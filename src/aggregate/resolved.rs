@@ -199,13 +199,16 @@ fn merge_destinations(
         std::str::from_utf8(&rcpt[start..rcpt_ends[i]]).unwrap_or_default()
     };
     let (other_names, other_rank) = sorted_names(others);
-    let own: Vec<usize> = (0..dest.len()).filter(|&i| dest[i] == OWN).collect();
+    // u32 indices: every row a new domain makes this a million long.
+    let own: Vec<u32> = (0..dest.len() as u32)
+        .filter(|&i| dest[i as usize] == OWN)
+        .collect();
     let mut out: Vec<Arc<str>> = Vec::with_capacity(own.len() + other_names.len());
     let mut own_at = vec![0u32; own.len()];
     let mut other_at = vec![0u32; other_names.len()];
     let (mut i, mut j) = (0, 0);
     while i < own.len() || j < other_names.len() {
-        let mine = own.get(i).map(|&r| name(r));
+        let mine = own.get(i).map(|&r| name(r as usize));
         let theirs = other_names.get(j).map(|s| &**s);
         let at = out.len() as u32;
         match (mine, theirs) {
