@@ -12,7 +12,7 @@ use pmta_lens::classify::Classifier;
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::{self, Engine, ScanOptions};
-use pmta_lens::synth::{Profile, Size, write_accounting};
+use pmta_lens_synth::{Profile, Size, write_accounting};
 
 fn bench(c: &mut Criterion) {
     let mib: u64 = std::env::var("PMTA_BENCH_MIB")

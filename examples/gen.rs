@@ -1,4 +1,4 @@
-//! Command-line front end of `pmta_lens::synth`: writes a synthetic accounting file for benches
+//! Command-line front end of `pmta_lens_synth`: writes a synthetic accounting file for benches
 //! and tests, or regenerates the shipped `sample-logs/`.
 //!
 //! ```text
@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use pmta_lens::synth::{self, Profile, Size, Stats};
+use pmta_lens_synth::{self as synth, Profile, Size, Stats};
 
 const USAGE: &str = "\
 usage: gen [--profile narrow|esp|adversarial] [--size N[K|M|G] | --rows N] [--seed N] [-o PATH]

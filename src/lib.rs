@@ -1,27 +1,18 @@
-//! pmta-lens: turns `PowerMTA` accounting logs into answers. The core (`acct`, `model`, `rollup`,
-//! `classify`, `filter`, `aggregate`, `scan`) returns data and errors and never prints; the front
-//! ends (`output` for summary and rows, `tui` for the dashboard) show the same numbers from it.
-//! docs/architecture.md maps the path of a row and what each module may depend on.
+//! The `pmta-lens` binary's front ends, as a library so the tests reach them: `cli` (arguments,
+//! which front end runs, stderr messages, exit codes), `output` (`summary`, `rows`, `metrics`,
+//! `check-config` printers), `export` (Parquet parts) and `tui` (the dashboard). The work is in
+//! the core crate, `pmta_lens_core`, re-exported here module by module so a front end names
+//! `crate::scan` as the core's `scan`. docs/architecture.md maps the path of a row.
 
-pub mod acct;
-pub mod aggregate;
-pub mod analysis;
-pub mod classify;
-pub mod cli;
-pub mod config;
-pub mod connections;
-pub mod duration;
-pub mod error;
-pub mod export;
-pub mod filter;
-pub mod fmt;
-pub mod model;
-pub mod output;
-pub mod rollup;
-pub mod scan;
+pub use pmta_lens_core::{
+    acct, aggregate, analysis, classify, config, connections, duration, error, filter, fmt, model,
+    rollup, scan, volume,
+};
 #[cfg(unix)]
-mod signal;
-pub mod synth;
+use pmta_lens_core::signal;
+
+pub mod cli;
+pub mod export;
+pub mod output;
 #[cfg(feature = "tui")]
 pub mod tui;
-pub mod volume;

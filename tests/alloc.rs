@@ -11,7 +11,7 @@ use pmta_lens::filter::Filter;
 use pmta_lens::output::ndjson::{Ndjson, Writer};
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::{self, Engine, ScanOptions};
-use pmta_lens::synth::{Profile, Size, write_accounting};
+use pmta_lens_synth::{Profile, Size, write_accounting};
 
 struct Counting;
 

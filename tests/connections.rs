@@ -15,7 +15,7 @@ use pmta_lens::connections::{self, ConnectionsInput, Method, Params, Settings, S
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::{self, ScanOptions};
-use pmta_lens::synth::connections::simulate;
+use pmta_lens_synth::connections::simulate;
 use support::estimate_error::{self, Scenario};
 
 /// The documented bound (docs/connections.md, "Measured error"): for every destination and

@@ -13,7 +13,7 @@ use pmta_lens::classify::Classifier;
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::ScanOptions;
-use pmta_lens::synth::{Profile, Size, write_accounting};
+use pmta_lens_synth::{Profile, Size, write_accounting};
 
 mod support {
     pub mod peak_alloc;

@@ -810,13 +810,13 @@ fn the_dashboard_shows_what_the_summary_shows_on_the_samples() {
 #[test]
 fn the_dashboard_shows_what_the_summary_shows_on_a_large_senders_day() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut p = pmta_lens::synth::Profile::esp(7);
-    p.size = pmta_lens::synth::Size::Rows(30_000);
+    let mut p = pmta_lens_synth::Profile::esp(7);
+    p.size = pmta_lens_synth::Size::Rows(30_000);
     let file = std::fs::File::create(dir.path().join("acct-2026-11-20-0000.csv")).expect("create");
-    pmta_lens::synth::write_accounting(&p, std::io::BufWriter::new(file)).expect("generate");
+    pmta_lens_synth::write_accounting(&p, std::io::BufWriter::new(file)).expect("generate");
     std::fs::write(
         dir.path().join("pmta-config"),
-        pmta_lens::synth::pmta_config(&p),
+        pmta_lens_synth::pmta_config(&p),
     )
     .expect("config");
     assert_same(dir.path());

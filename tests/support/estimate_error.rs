@@ -20,8 +20,8 @@ use pmta_lens::connections::{self, ConnectionsInput, Params, Settings, Span, Sta
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::{self, ScanOptions};
-use pmta_lens::synth::connections::{ConnectionSim, Wave, simulate};
-use pmta_lens::synth::{Profile, Provider, unix_time};
+use pmta_lens_synth::connections::{ConnectionSim, Wave, simulate};
+use pmta_lens_synth::{Profile, Provider, unix_time};
 
 /// One simulated day and the config that describes it.
 pub struct Scenario {

@@ -5,7 +5,7 @@
 
 /// Puts back the default action of `sig` (with an empty mask): a sent signal re-raised, or a
 /// fault repeating as the handler returns, then does what it would have done without us.
-pub(crate) fn default_action(sig: libc::c_int) {
+pub fn default_action(sig: libc::c_int) {
     // SAFETY: a zeroed sigaction is valid; SIG_DFL with no flags is the default action.
     unsafe {
         let mut dfl: libc::sigaction = std::mem::zeroed();
@@ -21,7 +21,7 @@ pub(crate) fn default_action(sig: libc::c_int) {
 /// # Safety
 /// `prev` is null or points to a `sigaction` that outlives the call; `info` and `ctx` are the
 /// arguments the kernel passed to an `SA_SIGINFO` handler for `sig`.
-pub(crate) unsafe fn pass_on(
+pub unsafe fn pass_on(
     sig: libc::c_int,
     info: *mut libc::siginfo_t,
     ctx: *mut libc::c_void,

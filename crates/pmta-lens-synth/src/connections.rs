@@ -661,7 +661,7 @@ pub fn sample_pmta_log() -> io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::{Profile, unix_time};
+    use crate::{Profile, unix_time};
 
     fn small() -> Profile {
         let mut p = Profile::example_sender(5, unix_time(2026, 11, 20, 0, 0, 0));
@@ -719,7 +719,7 @@ mod tests {
         };
         assert_eq!(run(), run());
         let mut plain = Vec::new();
-        crate::synth::write_accounting(&p, &mut plain).expect("write");
+        crate::write_accounting(&p, &mut plain).expect("write");
         assert_eq!(
             plain,
             run().0,
@@ -729,7 +729,7 @@ mod tests {
 
     #[test]
     fn sample_pmta_log_is_reproducible() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/pmta-log");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs/pmta-log");
         let committed = std::fs::read_to_string(&path).expect("sample-logs/pmta-log");
         let now = sample_pmta_log().expect("generate");
         assert!(

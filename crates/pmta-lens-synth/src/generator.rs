@@ -11,7 +11,7 @@ use super::render::{cut_after_fields, render};
 use super::responses::{CATALOGUE, RespKind};
 use super::stats::{BurstTruth, ResponseCount, SendTruth, Stats};
 use super::{FLUSH_AT, MAX_ATTEMPTS, SHOWCASE_PROVIDERS};
-use crate::duration::DAY;
+use pmta_lens_core::duration::DAY;
 use std::collections::BinaryHeap;
 use std::io;
 use std::io::Write;

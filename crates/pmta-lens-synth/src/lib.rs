@@ -20,7 +20,7 @@
 
 use std::io::{self, Write};
 
-use crate::duration::DAY;
+use pmta_lens_core::duration::DAY;
 
 pub mod connections;
 

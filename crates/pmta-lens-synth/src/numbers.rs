@@ -1,7 +1,7 @@
 //! The generator's random numbers (splitmix64), integer and hex formatting into the row buffer,
 //! and `PowerMTA`'s time format.
 
-use crate::duration::DAY;
+use pmta_lens_core::duration::DAY;
 
 /// splitmix64: tiny, fast, and stable across platforms and versions (the bytes of the shipped
 /// samples depend on it, so no external crate whose stream could change).

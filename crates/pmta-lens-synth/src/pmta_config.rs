@@ -42,7 +42,7 @@ pub fn pmta_config(p: &Profile) -> String {
     let d = &p.sender_domain;
     let _ = writeln!(
         out,
-        "# PowerMTA config for a generated accounting file (pmta_lens::synth::pmta_config):\n\
+        "# PowerMTA config for a generated accounting file (pmta_lens_synth::pmta_config):\n\
          # sender {d}, {} VMTAs in {} pools, documentation IPs.\n\n\
          postmaster postmaster@{d}\nhost-name mta1.{d}\n\n\
          <source {}>\n    always-allow-relaying yes\n    process-x-virtual-mta yes\n    \

@@ -7,7 +7,7 @@ use super::numbers::unix_time;
 use super::presets::{
     esp_campaigns, esp_domains, esp_vmtas, example_campaigns, example_domains, example_vmtas,
 };
-use crate::duration::DAY;
+use pmta_lens_core::duration::DAY;
 
 /// Who answers for a destination domain: decides the MX host, its addresses and the responses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use super::events::{Event, Kind, Special};
 use super::numbers::{Rng, TimeFmt, civil_from_days, put_hex, put_i64, put_u64, put2};
 use super::profile::Provider;
 use super::responses::{CATALOGUE, RespKind};
-use crate::duration::DAY;
+use pmta_lens_core::duration::DAY;
 
 /// Cuts the row that starts at `start` after its `keep`-th field (quote-aware).
 pub(super) fn cut_after_fields(buf: &mut Vec<u8>, start: usize, keep: usize) {

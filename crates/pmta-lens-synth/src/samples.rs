@@ -4,7 +4,7 @@ use super::numbers::unix_time;
 use super::profile::{Burst, Campaign, Profile, Provider, ScheduledSend, Size};
 use super::stats::Stats;
 use super::{NARROW_HEADER, write_accounting};
-use crate::duration::DAY;
+use pmta_lens_core::duration::DAY;
 use flate2::{Compression, GzBuilder};
 use std::fs::File;
 use std::io;

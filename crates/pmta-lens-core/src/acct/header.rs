@@ -175,7 +175,7 @@ impl Header {
 mod tests {
     use super::*;
 
-    const REAL: &str = include_str!("../../tests/fixtures/real-union-header.txt");
+    const REAL: &str = include_str!("../../../../tests/fixtures/real-union-header.txt");
 
     #[test]
     fn maps_the_real_union_header_by_name() {

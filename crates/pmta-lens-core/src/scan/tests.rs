@@ -618,7 +618,7 @@ fn header_lines_are_found_alike_at_every_chunk_and_block_size() {
 fn folds_consolidated_between_steps_count_as_a_plain_run() {
     let data = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("sample-logs/acct-2026-11-20-0000.csv"),
+            .join("../../sample-logs/acct-2026-11-20-0000.csv"),
     )
     .expect("sample log");
     let dir = tempfile::tempdir().expect("tempdir");
