@@ -729,7 +729,8 @@ mod tests {
 
     #[test]
     fn sample_pmta_log_is_reproducible() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs/pmta-log");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs/pmta-log");
         let committed = std::fs::read_to_string(&path).expect("sample-logs/pmta-log");
         let now = sample_pmta_log().expect("generate");
         assert!(

@@ -8,11 +8,13 @@ use std::path::Path;
 use super::*;
 
 const KIRA41: &str = include_str!("../../../../tests/fixtures/config/Kira41_pmta_config");
-const TUCK1S: &str =
-    include_str!("../../../../tests/fixtures/config/tuck1s_sparkypmtatracking_etc_pmta_config.example");
+const TUCK1S: &str = include_str!(
+    "../../../../tests/fixtures/config/tuck1s_sparkypmtatracking_etc_pmta_config.example"
+);
 const EVANHENRS: &str = include_str!("../../../../tests/fixtures/config/EvanHenrs_PowerMTA_config");
-const STOCK: &str =
-    include_str!("../../../../tests/fixtures/config/awab-hassan_06-powerMTA-DEVOPS_config-file.txt");
+const STOCK: &str = include_str!(
+    "../../../../tests/fixtures/config/awab-hassan_06-powerMTA-DEVOPS_config-file.txt"
+);
 const ARTICLE: &str = include_str!("../../../../tests/fixtures/config/article-outlook.conf");
 
 fn parse(text: &str) -> Config {
