@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use pmta_lens::analysis::AnalysisParams;
 use pmta_lens::classify::Classifier;
-use pmta_lens::cli::connections::{Args, Setup};
+use pmta_lens::cli::connections::{self as conn_cli, Args};
 use pmta_lens::filter::Filter;
 use pmta_lens::tui::loader::{self, Scanner, Spec};
 
@@ -32,9 +32,9 @@ fn rss_anon() -> u64 {
 }
 
 fn main() -> ExitCode {
-    pmta_lens::cli::workers::tune_allocator();
+    pmta_lens::allocator::tune_allocator();
     // As the dashboard does before its scan starts.
-    pmta_lens::cli::workers::one_allocator_arena();
+    pmta_lens::allocator::one_allocator_arena();
     let mut paths = Vec::new();
     let mut args = Args {
         no_config: true,
@@ -49,7 +49,7 @@ fn main() -> ExitCode {
             paths.push(PathBuf::from(a));
         }
     }
-    let setup = match Setup::load(&args, &paths) {
+    let setup = match conn_cli::load(&args, &paths) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("loader: {e:#}");

@@ -25,6 +25,8 @@ use crate::output::{json, text};
 use crate::scan::{self, Engine, ScanOptions, ScanReport};
 
 pub mod connections;
+#[cfg(feature = "tui")]
+mod dashboard;
 mod export;
 mod metrics;
 mod stats;
@@ -248,7 +250,7 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if cli.command.is_none() && stdout_is_terminal() {
         #[cfg(feature = "tui")]
-        return dashboard(cli);
+        return dashboard::run(cli);
     }
     if cli.global.follow {
         warn("--follow is for the dashboard (stdout is not a terminal): ignored");
@@ -342,31 +344,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         warn(w);
     }
     result
-}
-
-/// Opens the dashboard (it runs its own worker pool, beside the UI thread).
-#[cfg(feature = "tui")]
-fn dashboard(cli: Cli) -> anyhow::Result<ExitCode> {
-    let color = match cli.global.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
-    let classifier = classifier(cli.global.rules.as_deref())?;
-    let setup = connections::Setup::load(&cli.global.connections, &cli.select.paths)?;
-    crate::tui::run(&crate::tui::Options {
-        plan: setup.dashboard_plan(),
-        budget: setup.has_budget().then(|| std::sync::Arc::new(setup)),
-        params: cli.tuning.params(&classifier)?,
-        classifier,
-        paths: cli.select.paths,
-        filter: cli.select.filter,
-        follow: cli.global.follow,
-        color,
-        threads: cli.global.threads,
-        chunk_size: cli.global.chunk_size.unwrap_or(DEFAULT_CHUNK_SIZE),
-        mmap: !cli.global.no_mmap,
-    })
 }
 
 /// Paths and filter, checked; input problems printed.
@@ -489,7 +466,7 @@ fn summarized(
 ) -> anyhow::Result<ExitCode> {
     let p = prepare(select, global)?;
     let params = tuning.params(&p.classifier)?;
-    let setup = connections::Setup::load(&global.connections, &select.paths)?;
+    let setup = connections::load(&global.connections, &select.paths)?;
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     let plan = setup.plan();
@@ -503,7 +480,8 @@ fn summarized(
         &params,
         &setup,
     );
-    let (budget, log_failed) = setup.connections(
+    let (budget, log_failed) = connections::connections(
+        &setup,
         &result,
         rows.as_ref(),
         rollup,
@@ -563,7 +541,7 @@ fn rows(
     // `rows` reads no PowerMTA log, but a --pmta-log naming nothing is still a mistake.
     connections::check_unused_path("--pmta-log", global.connections.pmta_log.as_deref())?;
     let p = prepare(select, global)?;
-    let plan = connections::Setup::load(&global.connections, &select.paths)?.plan();
+    let plan = connections::load(&global.connections, &select.paths)?.plan();
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     // `domain=` needs every domain's rollup, learned from the whole input first; so does the

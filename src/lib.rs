@@ -4,13 +4,12 @@
 //! the core crate, `pmta_lens_core`, re-exported here module by module so a front end names
 //! `crate::scan` as the core's `scan`. docs/architecture.md maps the path of a row.
 
-#[cfg(unix)]
-use pmta_lens_core::signal;
 pub use pmta_lens_core::{
     acct, aggregate, analysis, classify, config, connections, duration, error, filter, fmt, model,
     rollup, scan, volume,
 };
 
+pub mod allocator;
 pub mod cli;
 pub mod export;
 pub mod output;

@@ -34,11 +34,10 @@ use self::app::{App, Session};
 use self::event::{Event, Events};
 use self::loader::{Loader, Msg, Spec};
 use self::theme::Theme;
-use crate::acct::discover::{InputKind, discover};
 use crate::analysis::AnalysisParams;
 use crate::classify::Classifier;
-use crate::error::InputError;
 use crate::filter::Filter;
+use crate::scan::Malformed;
 
 /// How the dashboard was asked for on the command line.
 #[derive(Clone, Debug)]
@@ -51,14 +50,13 @@ pub struct Options {
     pub filter: Option<String>,
     pub follow: bool,
     pub color: bool,
-    pub threads: Option<usize>,
     pub chunk_size: usize,
     pub mmap: bool,
     /// What the scan counts: the config's rollups ahead of the built-in ones and its pools (as
     /// the summary uses them).
     pub plan: Arc<crate::aggregate::Plan>,
     /// The connection budget's sources, when there are any.
-    pub budget: Option<Arc<crate::cli::connections::Setup>>,
+    pub budget: Option<Arc<crate::connections::Setup>>,
 }
 
 /// Wall-clock time, for relative filter times typed at the prompt.
@@ -75,48 +73,29 @@ pub fn source_label(paths: &[PathBuf]) -> String {
     }
 }
 
-/// Runs the dashboard until the operator quits.
-pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
+/// What the dashboard leaves for the command line to say once the terminal is back.
+#[derive(Debug)]
+pub struct Ended {
+    /// How the session ended: the exit code when the operator quit, or what stopped it.
+    pub result: anyhow::Result<ExitCode>,
+    /// The malformed rows counted on screen, to be named (file, line, reason).
+    pub malformed: u64,
+    pub malformed_samples: Vec<Malformed>,
+    /// Inputs that could not be read, as messages.
+    pub errors: Vec<String>,
+}
+
+/// Runs the dashboard on `pool` until the operator quits. Errors are what stops it from
+/// starting (the filter, the terminal); the rest comes back in [`Ended`], for the command line
+/// to print once the terminal is restored. The caller checks beforehand that there is an input
+/// to read.
+pub fn run(o: &Options, pool: &Arc<rayon::ThreadPool>) -> anyhow::Result<Ended> {
     let classifier = Arc::new(o.classifier.clone());
     let filter = match &o.filter {
         Some(expr) => Filter::parse(expr, &classifier, now())?,
         None => Filter::default(),
     };
-    let (inputs, errors) = discover(&o.paths);
-    // A file that cannot be opened is found out here, before the terminal is taken: with
-    // nothing readable the dashboard would only show an empty screen and exit 0.
-    let mut problems: Vec<String> = errors
-        .iter()
-        .map(|e| format!("{e}{}", e.outcome()))
-        .collect();
-    let readable = inputs
-        .iter()
-        .filter(|i| {
-            if !matches!(i.kind, InputKind::Plain | InputKind::Gzip) {
-                // standard input and pipes are read once, by the scan: never opened here
-                return true;
-            }
-            match std::fs::File::open(&i.path) {
-                Ok(_) => true,
-                Err(source) => {
-                    let e = InputError::Io {
-                        path: i.path.clone(),
-                        source,
-                    };
-                    problems.push(format!("{e}{}", e.outcome()));
-                    false
-                }
-            }
-        })
-        .count();
-    if readable == 0 {
-        for p in &problems {
-            crate::cli::stdout::warn(p);
-        }
-        anyhow::bail!("nothing to read: no input could be read");
-    }
-    crate::cli::workers::one_allocator_arena();
-    let pool = Arc::new(crate::cli::workers::pool(o.threads)?);
+    crate::allocator::one_allocator_arena();
     let spec = Spec {
         paths: o.paths.clone(),
         filter: filter.clone(),
@@ -145,26 +124,15 @@ pub fn run(o: &Options) -> anyhow::Result<ExitCode> {
     let (mut term, guard) = terminal::init().context("opening the terminal")?;
     let size = term.size().context("reading the terminal size")?;
     app.update(Action::Resize(size.width, size.height));
-    let result = main_loop(&mut term, &mut app, &spec, &pool);
+    let result = main_loop(&mut term, &mut app, &spec, pool);
     drop(guard);
-    // Counted on screen, named here once the terminal is back: file, line and reason.
-    if let Some(note) = crate::cli::malformed_note(
-        app.data.report.malformed,
-        &app.data.report.malformed_samples,
-    ) {
-        crate::cli::stdout::warn(note);
-    }
-    // As `summary`: inputs that could not be read (seen in the Overview's scope) are said again
-    // once the terminal is back, and the exit code is 2.
-    match result {
-        Ok(code) if code == ExitCode::SUCCESS && !app.data.report.errors.is_empty() => {
-            for e in &app.data.report.errors {
-                crate::cli::stdout::warn(e);
-            }
-            Ok(ExitCode::from(2))
-        }
-        other => other,
-    }
+    let report = &app.data.report;
+    Ok(Ended {
+        result,
+        malformed: report.malformed,
+        malformed_samples: report.malformed_samples.clone(),
+        errors: report.errors.clone(),
+    })
 }
 
 fn main_loop(

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use pmta_lens::analysis::AnalysisParams;
 use pmta_lens::classify::Classifier;
-use pmta_lens::cli::connections::{Args as ConnArgs, Setup};
+use pmta_lens::cli::connections::{self as conn_cli, Args as ConnArgs};
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::tui::action::{Action, Edit};
@@ -44,7 +44,7 @@ fn spec(paths: Vec<PathBuf>, filter: Filter, follow: bool) -> Spec {
                 .map_or_else(|_| p.clone(), Path::to_path_buf)
         })
         .collect();
-    let setup = Setup::load(&ConnArgs::default(), &rel).expect("setup");
+    let setup = conn_cli::load(&ConnArgs::default(), &rel).expect("setup");
     Spec {
         paths,
         filter,
@@ -722,7 +722,7 @@ fn summary_and_dashboard(
     Snapshot,
 ) {
     let paths = vec![dir.to_path_buf()];
-    let setup = Setup::load(&ConnArgs::default(), &paths).expect("setup");
+    let setup = conn_cli::load(&ConnArgs::default(), &paths).expect("setup");
     let classifier = Classifier::builtin();
     let (inputs, _) = pmta_lens::acct::discover::discover(&paths);
     let opts = pmta_lens::scan::ScanOptions::default();
@@ -737,7 +737,8 @@ fn summary_and_dashboard(
         &params,
         &setup,
     );
-    let (connections, _) = setup.connections(
+    let (connections, _) = conn_cli::connections(
+        &setup,
         &result,
         estimated.as_ref(),
         &plan.rollup,

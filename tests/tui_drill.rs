@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 use chrono::{DateTime, Utc};
 use pmta_lens::analysis::AnalysisParams;
 use pmta_lens::classify::Classifier;
-use pmta_lens::cli::connections::{Args as ConnArgs, Setup};
+use pmta_lens::cli::connections::{self as conn_cli, Args as ConnArgs};
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::tui::action::Action;
@@ -33,7 +33,7 @@ fn fixed_now() -> DateTime<Utc> {
 /// the command line finds them, relative to the crate so snapshots name the same files).
 fn spec(filter: Filter) -> Spec {
     let rel = vec![PathBuf::from("sample-logs")];
-    let setup = Setup::load(&ConnArgs::default(), &rel).expect("setup");
+    let setup = conn_cli::load(&ConnArgs::default(), &rel).expect("setup");
     Spec {
         paths: vec![samples()],
         filter,
@@ -95,7 +95,7 @@ fn snapshot(name: &str, app: &mut App, w: u16, h: u16) -> String {
 /// What the summary's analyses found on sample-logs.
 fn analyses() -> pmta_lens::analysis::Analyses {
     let paths = vec![samples()];
-    let setup = Setup::load(&ConnArgs::default(), &paths).expect("setup");
+    let setup = conn_cli::load(&ConnArgs::default(), &paths).expect("setup");
     let (inputs, _) = pmta_lens::acct::discover::discover(&paths);
     let (_, analyses, _) = pmta_lens::cli::connections::scan_and_analyze(
         &inputs,

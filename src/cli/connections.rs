@@ -21,7 +21,7 @@ use crate::classify::Classifier;
 use crate::config::lint::{self, Volume};
 use crate::config::{self, Config};
 use crate::connections::stream::Stream;
-use crate::connections::{self, Connections, Estimated, Overrides, Settings, estimate};
+use crate::connections::{self, Connections, Estimated, Overrides, Setup, estimate};
 use crate::filter::Filter;
 use crate::rollup::Rollup;
 use crate::scan::{self, ScanOptions, ScanResult};
@@ -131,151 +131,89 @@ pub struct Args {
     pub pool_size: Option<u32>,
 }
 
-/// The config and log a run uses, found once before the scan.
-#[derive(Debug, Default)]
-pub struct Setup {
-    pub config: Option<Config>,
-    pub config_path: Option<PathBuf>,
-    pub pmta_log: Option<PathBuf>,
-    pub overrides: Overrides,
+/// Finds and reads the config and the log. An explicit `--config` that cannot be read is an
+/// error; a default one is reported on stderr and left out.
+pub fn load(args: &Args, paths: &[PathBuf]) -> anyhow::Result<Setup> {
+    let dirs = input_dirs(paths);
+    let (config, config_path) = if args.no_config {
+        (None, None)
+    } else if let Some(p) = &args.config {
+        let c = Config::parse_file(p).with_context(|| format!("--config {}", p.display()))?;
+        (Some(c), Some(p.clone()))
+    } else if let Some(p) = find_in(&dirs, &CONFIG_NAMES)
+        .or_else(|| readable(Path::new(config::DEFAULT_PATH)).then(|| config::DEFAULT_PATH.into()))
+    {
+        match Config::parse_file(&p) {
+            Ok(c) => (Some(c), Some(p)),
+            Err(e) => {
+                warn(format_args!(
+                    "{e} (config ignored; pass --config or --no-config)"
+                ));
+                (None, None)
+            }
+        }
+    } else {
+        (None, None)
+    };
+    let pmta_log = args.pmta_log.clone().or_else(|| find_in(&dirs, &LOG_NAMES));
+    Ok(Setup {
+        config,
+        config_path,
+        pmta_log,
+        overrides: Overrides {
+            max_smtp_out: args.max_smtp_out,
+            pool_size: args.pool_size,
+        },
+    })
 }
 
-impl Setup {
-    /// Whether there is anything to make a budget from: a config, or `--max-smtp-out` /
-    /// `--pool-size`.
-    pub fn has_budget(&self) -> bool {
-        self.config.is_some()
-            || self.overrides.max_smtp_out.is_some()
-            || self.overrides.pool_size.is_some()
+/// Budget and connections for the summary. Problems with the log go to stderr; the result
+/// says whether there were any.
+#[allow(clippy::too_many_arguments)] // the scan's parts, as the analyses take them
+pub fn connections(
+    setup: &Setup,
+    result: &ScanResult,
+    estimated: Option<&Estimated>,
+    rollup: &Rollup,
+    classifier: &Classifier,
+    inputs: &[Input],
+    opts: &ScanOptions,
+    filtered: bool,
+) -> (Connections, bool) {
+    let mut ctx = connections::ConnectionsInput::new(result, rollup, classifier, inputs, opts);
+    ctx.estimated = estimated;
+    ctx.config = setup.config.as_ref();
+    ctx.pmta_log = setup.pmta_log.as_deref();
+    ctx.only_aggregated = filtered;
+    if !setup.has_budget_source() {
+        // Without a config, budget flags or a log there is no budget to hold connections
+        // against: skip the estimate, whose rows grow with the input.
+        ctx.inputs = None;
     }
-
-    /// Finds and reads the config and the log. An explicit `--config` that cannot be read is an
-    /// error; a default one is reported on stderr and left out.
-    pub fn load(args: &Args, paths: &[PathBuf]) -> anyhow::Result<Setup> {
-        let dirs = input_dirs(paths);
-        let (config, config_path) = if args.no_config {
-            (None, None)
-        } else if let Some(p) = &args.config {
-            let c = Config::parse_file(p).with_context(|| format!("--config {}", p.display()))?;
-            (Some(c), Some(p.clone()))
-        } else if let Some(p) = find_in(&dirs, &CONFIG_NAMES).or_else(|| {
-            readable(Path::new(config::DEFAULT_PATH)).then(|| config::DEFAULT_PATH.into())
-        }) {
-            match Config::parse_file(&p) {
-                Ok(c) => (Some(c), Some(p)),
-                Err(e) => {
-                    warn(format_args!(
-                        "{e} (config ignored; pass --config or --no-config)"
-                    ));
-                    (None, None)
-                }
-            }
-        } else {
-            (None, None)
-        };
-        let pmta_log = args.pmta_log.clone().or_else(|| find_in(&dirs, &LOG_NAMES));
-        Ok(Setup {
-            config,
-            config_path,
-            pmta_log,
-            overrides: Overrides {
-                max_smtp_out: args.max_smtp_out,
-                pool_size: args.pool_size,
-            },
-        })
-    }
-
-    /// Whether the operator gave anything a connection budget can come from.
-    pub fn has_budget_source(&self) -> bool {
-        self.config.is_some()
-            || self.pmta_log.is_some()
-            || self.overrides.max_smtp_out.is_some()
-            || self.overrides.pool_size.is_some()
-    }
-
-    /// What the scan counts: the rollup, the config's pools of the VMTAs, and the SMTP rows per
-    /// destination and pool when there is a budget to hold them against.
-    pub fn plan(&self) -> Arc<Plan> {
-        let plan = connections::plan(self.rollup(), self.config.as_ref());
-        Arc::new(Plan {
-            pool_groups: self.has_budget_source(),
-            domain_codes: false,
-            ..(*plan).clone()
-        })
-    }
-
-    /// [`Self::plan`], and the per-domain codes the dashboard's Domains view shows.
-    pub fn dashboard_plan(&self) -> Arc<Plan> {
-        Arc::new(Plan {
-            domain_codes: true,
-            ..(*self.plan()).clone()
-        })
-    }
-
-    /// The connection analysis's settings: the flags' overrides.
-    pub fn settings(&self) -> Settings {
-        Settings {
-            overrides: self.overrides,
-            ..Settings::default()
-        }
-    }
-
-    /// The rollup: the config's (`queue-to`, the article's `mx-rollup`) ahead of the built-in
-    /// Microsoft family.
-    pub fn rollup(&self) -> Rollup {
-        self.config
-            .as_ref()
-            .map_or_else(Rollup::default, |c| Rollup::new(c.rollups()))
-    }
-
-    /// Budget and connections for the summary. Problems with the log go to stderr; the result
-    /// says whether there were any.
-    #[allow(clippy::too_many_arguments)] // the scan's parts, as the analyses take them
-    pub fn connections(
-        &self,
-        result: &ScanResult,
-        estimated: Option<&Estimated>,
-        rollup: &Rollup,
-        classifier: &Classifier,
-        inputs: &[Input],
-        opts: &ScanOptions,
-        filtered: bool,
-    ) -> (Connections, bool) {
-        let mut ctx = connections::ConnectionsInput::new(result, rollup, classifier, inputs, opts);
-        ctx.estimated = estimated;
-        ctx.config = self.config.as_ref();
-        ctx.pmta_log = self.pmta_log.as_deref();
-        ctx.only_aggregated = filtered;
-        if !self.has_budget_source() {
-            // Without a config, budget flags or a log there is no budget to hold connections
-            // against: skip the estimate, whose rows grow with the input.
-            ctx.inputs = None;
-        }
-        let c = connections::analyze(&ctx, &self.settings());
-        let failed = if let Some(e) = &c.log_error {
+    let c = connections::analyze(&ctx, &setup.settings());
+    let failed = if let Some(e) = &c.log_error {
+        warn(format_args!(
+            "--pmta-log {e} (connections estimated instead)"
+        ));
+        true
+    } else {
+        false
+    };
+    if let Some(l) = &c.log {
+        if l.long_lines > 0 {
             warn(format_args!(
-                "--pmta-log {e} (connections estimated instead)"
+                "{}: {} line{} longer than {} KiB skipped",
+                l.path,
+                l.long_lines,
+                crate::fmt::plural(l.long_lines),
+                crate::config::side_file::LOG_LINE_LIMIT / 1024
             ));
-            true
-        } else {
-            false
-        };
-        if let Some(l) = &c.log {
-            if l.long_lines > 0 {
-                warn(format_args!(
-                    "{}: {} line{} longer than {} KiB skipped",
-                    l.path,
-                    l.long_lines,
-                    crate::fmt::plural(l.long_lines),
-                    crate::config::side_file::LOG_LINE_LIMIT / 1024
-                ));
-            }
-            if l.connection_lines == 0 {
-                warn(format_args!("{}", no_connection_lines(l)));
-            }
         }
-        (c, failed)
+        if l.connection_lines == 0 {
+            warn(format_args!("{}", no_connection_lines(l)));
+        }
     }
+    (c, failed)
 }
 
 /// The warning for a `--pmta-log` without a single connection line: most likely the main log of
@@ -365,7 +303,7 @@ pub fn check_config(
 ) -> anyhow::Result<ExitCode> {
     check_unused_path("--pmta-log", args.pmta_log.as_deref())?;
     let (inputs, mut failed) = check_inputs(paths, daily_volume.is_none());
-    let setup = Setup::load(args, paths)?;
+    let setup = load(args, paths)?;
     let (Some(config), Some(path)) = (&setup.config, &setup.config_path) else {
         anyhow::bail!(
             "no PowerMTA config: pass --config PATH (nothing at {} or in the given directories)",

@@ -75,7 +75,7 @@ pub(super) fn run(
     check_host(&host)?;
     super::connections::check_unused_path("--pmta-log", global.connections.pmta_log.as_deref())?;
     let p = prepare(select, global)?;
-    let plan = super::connections::Setup::load(&global.connections, &select.paths)?.plan();
+    let plan = super::connections::load(&global.connections, &select.paths)?.plan();
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     let mut limits = Limits::default();

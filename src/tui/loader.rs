@@ -73,7 +73,7 @@ pub struct Spec {
     /// Where the connection budget comes from (`--config`, a `pmta-config` in a directory
     /// argument, `--max-smtp-out` / `--pool-size`; `--pmta-log`); `None`: no budget source, the
     /// Connections view says what it needs.
-    pub budget: Option<Arc<crate::cli::connections::Setup>>,
+    pub budget: Option<Arc<crate::connections::Setup>>,
     /// Test hook: panic in a scan worker before reading (the end-to-end test checks that the
     /// terminal is restored). Set only from the `PMTA_LENS_TEST_PANIC` environment variable, in
     /// a build with the `testing` feature (`cargo test` builds one).
@@ -459,7 +459,7 @@ impl Scanner {
             let Some(mut all) = self.driver.take_consolidated(&self.sink) else {
                 return;
             };
-            crate::cli::workers::release_free_memory();
+            crate::allocator::release_free_memory();
             let aggregates = all.finish_so_far(&self.spec.plan.rollup);
             self.driver.restore(&self.sink, all);
             self.set_aggregates(aggregates);
@@ -481,7 +481,7 @@ impl Scanner {
         };
         // The workers' counts were freed in their threads' arenas: back to the system before
         // the snapshot is built beside the one on screen.
-        crate::cli::workers::release_free_memory();
+        crate::allocator::release_free_memory();
         self.set_aggregates(partial.finish(&self.spec.plan.rollup));
     }
 

@@ -225,7 +225,7 @@ mod fatal {
     /// runs, so the re-raised one is delivered as the handler returns).
     extern "C" fn on_sent(sig: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
         restore_now();
-        crate::signal::default_action(sig);
+        pmta_lens_core::signal::default_action(sig);
         // SAFETY: raise is async-signal-safe.
         unsafe {
             libc::raise(sig);
@@ -250,6 +250,6 @@ mod fatal {
             });
         // SAFETY: `prev` is null or an action saved by `install`, never freed; `info` and
         // `ctx` are the kernel's.
-        unsafe { crate::signal::pass_on(sig, info, ctx, prev) };
+        unsafe { pmta_lens_core::signal::pass_on(sig, info, ctx, prev) };
     }
 }

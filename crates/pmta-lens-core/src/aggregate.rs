@@ -401,7 +401,7 @@ impl Partial {
                 *self.ms_codes.entry((sender, row.code)).or_default() += 1;
             }
         }
-        if self.plan.pool_groups && is_smtp(row.kind) && attributed(row.vmta) {
+        if self.plan.pool_groups && row.kind.is_smtp() && attributed(row.vmta) {
             let pool = self.sender_dims[sender as usize][3];
             self.add_smtp_pool(domain, pool, 1);
         }
@@ -577,17 +577,6 @@ fn lower(b: &[u8]) -> String {
     String::from_utf8_lossy(b).to_lowercase()
 }
 
-/// Rows of one SMTP transaction or attempt by one of our VMTAs.
-fn is_smtp(kind: RecordKind) -> bool {
-    matches!(
-        kind,
-        RecordKind::Delivered
-            | RecordKind::Transient
-            | RecordKind::Bounced
-            | RecordKind::TransientQueue
-    )
-}
-
 fn attributed(vmta: &[u8]) -> bool {
     vmta != NONE_KEY.as_bytes() && vmta != UNATTRIBUTED_KEY.as_bytes()
 }
@@ -604,6 +593,15 @@ fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     }
+}
+
+/// Each bucket's key and total, in order: what the tests compare.
+#[cfg(test)]
+pub(crate) fn key_totals(buckets: &[Bucket<Arc<str>>]) -> Vec<(String, u64)> {
+    buckets
+        .iter()
+        .map(|b| (b.key.to_string(), b.total()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -698,11 +696,7 @@ mod tests {
         let agg = fold(&sample_rows(), 4);
         assert_eq!(agg.records, 10);
         assert_eq!((agg.first, agg.last), (Some(90), Some(DAY + 9)));
-        let domains: Vec<(String, u64)> = agg
-            .group(Dim::Domain)
-            .iter()
-            .map(|b| (b.key.to_string(), b.total()))
-            .collect();
+        let domains = key_totals(&agg.group(Dim::Domain));
         assert_eq!(
             domains,
             [
@@ -757,11 +751,7 @@ mod tests {
                 (DAY, "192.0.2.1", 1, 1)
             ]
         );
-        let ips: Vec<(String, u64)> = agg
-            .microsoft_source_ips()
-            .iter()
-            .map(|b| (b.key.to_string(), b.total()))
-            .collect();
+        let ips = key_totals(&agg.microsoft_source_ips());
         assert_eq!(ips, [("192.0.2.1".to_string(), 4), ("192.0.2.2".into(), 3)]);
     }
 

@@ -496,15 +496,7 @@ fn fallback<'a>(replies: impl Iterator<Item = &'a [u8]>) -> Option<Code> {
 /// One reply's code: its first enhanced status code standing as a word, else its leading SMTP
 /// code. The leading code is skipped first so that `550-5.7.1` (a multi-line reply) finds 5.7.1.
 fn reply_code(reply: &[u8]) -> Option<Code> {
-    let smtp = reply
-        .get(..3)
-        .and_then(SmtpCode::parse)
-        .filter(|_| matches!(reply.get(3), None | Some(b' ' | b'-' | b'\t')));
-    let rest = if smtp.is_some() {
-        reply.get(4..).unwrap_or_default()
-    } else {
-        reply
-    };
+    let (smtp, rest) = smtp_code(reply);
     // The first word is where the code usually stands (`421-4.7.28 ...`): tried before the
     // search through every word, which starts with it anyway.
     let first = rest
@@ -515,6 +507,21 @@ fn reply_code(reply: &[u8]) -> Option<Code> {
         .or_else(|| EnhancedStatus::find(rest))
         .map(Code::Status)
         .or(smtp.map(Code::Smtp))
+}
+
+/// A reply's leading SMTP code (`421`, followed by a space, `-`, a tab or nothing) and the text
+/// after it; no code: the whole reply.
+fn smtp_code(reply: &[u8]) -> (Option<SmtpCode>, &[u8]) {
+    let smtp = reply
+        .get(..3)
+        .and_then(SmtpCode::parse)
+        .filter(|_| matches!(reply.get(3), None | Some(b' ' | b'-' | b'\t')));
+    let rest = if smtp.is_some() {
+        reply.get(4..).unwrap_or_default()
+    } else {
+        reply
+    };
+    (smtp, rest)
 }
 
 /// The bytes that end a word for [`EnhancedStatus::find`].

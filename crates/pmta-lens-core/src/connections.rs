@@ -8,6 +8,7 @@
 pub mod budget;
 pub mod estimate;
 pub mod log;
+pub mod setup;
 pub mod stream;
 pub mod timeline;
 pub mod volume;
@@ -25,6 +26,7 @@ use serde::Serialize;
 pub use budget::{Budget, Overrides};
 pub use estimate::Params;
 pub use log::{LogConnection, LogReport};
+pub use setup::Setup;
 pub use stream::Estimated;
 pub use timeline::{Live, Point, Span, Stats, Steps, Timeline};
 

@@ -25,4 +25,6 @@ pub mod rollup;
 pub mod scan;
 #[cfg(unix)]
 pub mod signal;
+#[cfg(test)]
+mod test_rng;
 pub mod volume;

@@ -26,6 +26,17 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    /// Rows of one SMTP transaction or attempt by one of our VMTAs (what a connection carries).
+    pub fn is_smtp(self) -> bool {
+        matches!(
+            self,
+            RecordKind::Delivered
+                | RecordKind::Transient
+                | RecordKind::Bounced
+                | RecordKind::TransientQueue
+        )
+    }
+
     /// Every kind, in the order used for counters and output.
     pub const ALL: [RecordKind; 8] = [
         RecordKind::Delivered,

@@ -114,26 +114,20 @@ impl Gen<'_> {
             + u64::from(m.received);
         let share = |w: u32| u64::from(w) * M / total.max(1);
         let (pt, pd) = (share(m.deferred), share(m.delivered));
-        let complaining: u64 = [Provider::MicrosoftConsumer, Provider::Yahoo]
-            .iter()
-            .map(|p| {
-                self.c.provider_domains[p.index()]
-                    .cum
-                    .last()
-                    .copied()
-                    .unwrap_or(0)
-            })
-            .sum();
-        let corporate: u64 = [Provider::Office365, Provider::Other]
-            .iter()
-            .map(|p| {
-                self.c.provider_domains[p.index()]
-                    .cum
-                    .last()
-                    .copied()
-                    .unwrap_or(0)
-            })
-            .sum::<u64>()
+        let weight = |providers: [Provider; 2]| -> u64 {
+            providers
+                .iter()
+                .map(|p| {
+                    self.c.provider_domains[p.index()]
+                        .cum
+                        .last()
+                        .copied()
+                        .unwrap_or(0)
+                })
+                .sum()
+        };
+        let complaining = weight([Provider::MicrosoftConsumer, Provider::Yahoo]);
+        let corporate = weight([Provider::Office365, Provider::Other])
             + self.c.tail.as_ref().map_or(0, |t| u64::from(t.weight));
         let all = self.c.domain_pick.cum.last().copied().unwrap_or(1).max(1);
         let after_d = (u64::from(m.complaint_permille) * complaining

@@ -1,4 +1,4 @@
-//! The generator's random numbers (splitmix64), integer and hex formatting into the row buffer,
+//! The generator's random numbers (splitmix64), integer (`itoa`) and hex formatting into the row buffer,
 //! and `PowerMTA`'s time format.
 
 use pmta_lens_core::duration::DAY;
@@ -31,25 +31,13 @@ impl Rng {
     }
 }
 
-pub(super) fn put_u64(buf: &mut Vec<u8>, mut v: u64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (v % 10).to_le_bytes()[0];
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&tmp[i..]);
+/// Appends `v` in decimal (`itoa`: no allocation, no formatter).
+pub(super) fn put_u64(buf: &mut Vec<u8>, v: u64) {
+    buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 pub(super) fn put_i64(buf: &mut Vec<u8>, v: i64) {
-    if v < 0 {
-        buf.push(b'-');
-    }
-    put_u64(buf, v.unsigned_abs());
+    buf.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 pub(super) fn put_hex(buf: &mut Vec<u8>, v: u64, digits: u32, upper: bool) {

@@ -82,18 +82,8 @@ impl<'a> RowDomain<'a> {
         self.len = end;
     }
 
-    pub(super) fn push_u64(&mut self, mut v: u64) {
-        let mut tmp = [0u8; 20];
-        let mut i = tmp.len();
-        loop {
-            i -= 1;
-            tmp[i] = b'0' + (v % 10).to_le_bytes()[0];
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.push(&tmp[i..]);
+    pub(super) fn push_u64(&mut self, v: u64) {
+        self.push(itoa::Buffer::new().format(v).as_bytes());
     }
 
     pub(super) fn name(&self) -> &[u8] {

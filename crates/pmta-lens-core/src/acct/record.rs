@@ -756,26 +756,7 @@ mod tests {
         assert_eq!(recs[0].0, ["d", "a", "c"]);
     }
 
-    /// A small seeded generator (`SplitMix64`): reproducible cases without a dependency.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-
-        fn pick<T: Copy>(&mut self, from: &[T]) -> T {
-            from[self.below(from.len())]
-        }
-    }
+    use crate::test_rng::Rng;
 
     /// Bytes a field's text is made of: separators, quotes, CR and LF turn up often.
     const TEXT: &[u8] = b"ab9 .@;,,\"\r\n\n\t";
@@ -787,7 +768,7 @@ mod tests {
             _ => rng.below(max + 1),
         };
         for _ in 0..n {
-            out.push(rng.pick(TEXT));
+            out.push(*rng.pick(TEXT));
         }
     }
 
@@ -800,12 +781,12 @@ mod tests {
         ];
         let mut out = Vec::new();
         for _ in 0..=rng.below(6) {
-            out.extend_from_slice(rng.pick(STARTS));
+            out.extend(rng.pick(STARTS).iter());
             // Up to the ~40 columns of a real union header, mostly empty at the end.
-            let most = rng.pick(&[4, 12, 45]);
+            let most = *rng.pick(&[4, 12, 45]);
             let fields = rng.below(most);
             // Some records quote often, some never (long unquoted stretches).
-            let quoted = rng.pick(&[0, 2, 4]);
+            let quoted = *rng.pick(&[0, 2, 4]);
             for _ in 0..fields {
                 field(rng, &mut out, quoted);
             }
@@ -848,7 +829,7 @@ mod tests {
             text(rng, out, 20);
             match rng.below(6) {
                 0 => out.extend_from_slice(b"\"\""),
-                1 => out.extend_from_slice(rng.pick(RESYNC)),
+                1 => out.extend(rng.pick(RESYNC).iter()),
                 _ => {}
             }
         }
@@ -888,7 +869,7 @@ mod tests {
 
     #[test]
     fn agrees_with_the_reference_splitter_on_random_records() {
-        let mut rng = Rng(0x5EED_5EED);
+        let mut rng = Rng::new(0x5EED_5EED);
         let mut reference = reference::FieldSplitter::default();
         let mut fast = FieldSplitter::default();
         let mut records = 0;
@@ -945,12 +926,12 @@ mod tests {
 
     #[test]
     fn the_ways_of_computing_masks_agree() {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         for _ in 0..2_000 {
             let mut block = [0u8; 64];
             for b in &mut block {
                 *b = match rng.below(4) {
-                    0 => rng.pick(b",\"\n\r"),
+                    0 => *rng.pick(b",\"\n\r"),
                     _ => rng.next() as u8,
                 };
             }

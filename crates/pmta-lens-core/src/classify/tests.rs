@@ -462,31 +462,13 @@ fn builtin_rules_are_prefiltered() {
     );
 }
 
-/// `SplitMix64`: a fixed stream, so a failure names a reproducible text.
-struct Rng(u64);
+use crate::test_rng::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn hex(&mut self, len: usize) -> String {
-        (0..len)
-            .map(|_| char::from(b"0123456789ABCDEF"[self.below(16)]))
-            .collect()
-    }
+/// `len` random upper-case hex digits, as the ids in replies.
+fn hex(rng: &mut Rng, len: usize) -> String {
+    (0..len)
+        .map(|_| char::from(b"0123456789ABCDEF"[rng.below(16)]))
+        .collect()
 }
 
 /// Pieces that rules look for, and pieces that merely resemble them.
@@ -559,8 +541,8 @@ fn mutated(rng: &mut Rng, seeds: &[&str]) -> Vec<u8> {
             0 => {
                 let id = format!(
                     " {}-{}si{}qkb.{} - gsmtp",
-                    rng.hex(13).to_lowercase(),
-                    rng.hex(11).to_lowercase(),
+                    hex(rng, 13).to_lowercase(),
+                    hex(rng, 11).to_lowercase(),
                     rng.below(10_000_000),
                     rng.below(1000)
                 );
@@ -569,8 +551,8 @@ fn mutated(rng: &mut Rng, seeds: &[&str]) -> Vec<u8> {
             1 => {
                 let trailer = format!(
                     " [BL6PEPF{}.namprd02.prod.outlook.com 2026-11-20T14:03:11.123Z 08DD{}]",
-                    rng.hex(8),
-                    rng.hex(12)
+                    hex(rng, 8),
+                    hex(rng, 12)
                 );
                 text.extend_from_slice(trailer.as_bytes());
             }
@@ -695,15 +677,7 @@ fn type_prefix_len_by_definition(text: &[u8]) -> usize {
 }
 
 fn reply_code_by_definition(reply: &[u8]) -> Option<Code> {
-    let smtp = reply
-        .get(..3)
-        .and_then(SmtpCode::parse)
-        .filter(|_| matches!(reply.get(3), None | Some(b' ' | b'-' | b'\t')));
-    let rest = if smtp.is_some() {
-        reply.get(4..).unwrap_or_default()
-    } else {
-        reply
-    };
+    let (smtp, rest) = smtp_code(reply);
     EnhancedStatus::find(rest)
         .map(Code::Status)
         .or(smtp.map(Code::Smtp))
@@ -718,7 +692,7 @@ fn prefilter_agrees_with_the_regex_set_on_generated_texts() {
         "5.7.606 (other security status)",
         "4.4.1 (no answer from host)",
     ];
-    let mut rng = Rng(0x5EED_CAFE);
+    let mut rng = Rng::new(0x5EED_CAFE);
     let classifiers = classifiers();
     assert!(classifiers[..5].iter().all(Classifier::prefiltered));
     assert!(!classifiers[5].prefiltered());

@@ -769,13 +769,7 @@ impl scan::Sink for SmtpRows {
 
     #[inline]
     fn wants<'d>(&self, kind: RecordKind, _field: &dyn Fn(Col) -> &'d [u8]) -> bool {
-        matches!(
-            kind,
-            RecordKind::Delivered
-                | RecordKind::Transient
-                | RecordKind::Bounced
-                | RecordKind::TransientQueue
-        )
+        kind.is_smtp()
     }
 
     #[inline]

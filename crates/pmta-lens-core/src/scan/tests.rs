@@ -104,11 +104,7 @@ fn the_fixture_reads_as_intended() {
         reasons[2].1.starts_with("unknown record type `x`"),
         "{reasons:?}"
     );
-    let domains: Vec<(String, u64)> = agg
-        .group(Dim::Domain)
-        .iter()
-        .map(|b| (b.key.to_string(), b.total()))
-        .collect();
+    let domains = crate::aggregate::key_totals(&agg.group(Dim::Domain));
     assert_eq!(
         domains,
         [

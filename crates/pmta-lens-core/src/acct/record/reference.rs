@@ -4,7 +4,8 @@
 
 use memchr::{memchr, memchr2};
 
-use super::{Field, RecordEnd, Split, is_record_start};
+// The record's end and the quoted field's outcome mean the same in both splitters.
+use super::{Field, Quoted, Split, finish, is_record_start, trim_cr};
 
 /// The reference splitter: same API and results as [`super::FieldSplitter`].
 #[cfg(test)]
@@ -88,33 +89,6 @@ pub(super) fn split_into(fields: &mut Vec<Field>, buf: &[u8], pos: usize, limit:
     }
 }
 
-/// The record ends at `at` (its newline, or the end of input).
-fn finish(
-    buf: &[u8],
-    pos: usize,
-    at: usize,
-    newlines: u64,
-    broken: bool,
-    field_count: usize,
-) -> Split {
-    let has_nl = at < buf.len();
-    Split {
-        content_end: if has_nl {
-            trim_cr(buf, pos, at)
-        } else {
-            buf.len()
-        },
-        next: if has_nl { at + 1 } else { buf.len() },
-        newlines: newlines + u64::from(has_nl),
-        end: match (broken, has_nl) {
-            (true, _) => RecordEnd::UnterminatedQuote,
-            (false, true) => RecordEnd::Newline,
-            (false, false) => RecordEnd::EndOfInput,
-        },
-        field_count,
-    }
-}
-
 /// The next `,` or `\n` at or after `from` (or the end). Most fields are a few bytes long, where
 /// a plain loop beats setting up a vectorised search; longer ones go to memchr.
 #[inline]
@@ -159,23 +133,6 @@ fn count_fields(buf: &[u8], mut i: usize, newlines: &mut u64) -> (usize, usize, 
         at_field_start = buf[j - 1] == b',';
         i = if at_field_start { j } else { j + 1 };
     }
-}
-
-/// Drops one `\r` right before `end` (CRLF files), never going below `start`.
-#[inline]
-fn trim_cr(buf: &[u8], start: usize, end: usize) -> usize {
-    if end > start && buf[end - 1] == b'\r' {
-        end - 1
-    } else {
-        end
-    }
-}
-
-enum Quoted {
-    /// The closing quote is at `end`.
-    Closed { end: usize, escaped: bool },
-    /// No closing quote before a newline that starts a new record (or the end of input).
-    Broken { at: usize },
 }
 
 /// Finds the end of a quoted field whose content starts at `from`.
