@@ -1,7 +1,7 @@
 //! The Parquet schema of `export` and the mapping of a row onto it: the columns of
 //! `rows --format ndjson` (docs/json.md), typed, derived by the same rules (the rolled-up
 //! `domain`, `code`, `kind`, `severity`, `provider`) and read from the same header positions
-//! ([`crate::output::ndjson::Columns`]). Each piece of input fills its own column builders on a
+//! (`output::ndjson::Columns`). Each piece of input fills its own column builders on a
 //! scan worker ([`Rows`]); the writer adds `host`, `file` and `line` as it writes the piece.
 
 use std::fmt::Write as _;

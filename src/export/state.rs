@@ -71,7 +71,7 @@ pub struct Identity {
     pub dev: u64,
     pub ino: u64,
     pub size: u64,
-    /// Its first [`HEAD`] bytes (fewer if it is shorter).
+    /// Its first `HEAD` bytes (fewer if it is shorter).
     pub head: Vec<u8>,
 }
 

@@ -1,6 +1,6 @@
 //! Deliverability analyses: the findings an operator acts on, computed by the core from a scan so
 //! the summary, the JSON and the dashboard show the same ones. Each analysis lives in its own
-//! module; [`analyze`] runs them all and orders the findings by severity.
+//! module; [`run`] runs them all and orders the findings by severity.
 
 pub mod bursts;
 pub mod codes;

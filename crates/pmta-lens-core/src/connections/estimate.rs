@@ -62,7 +62,7 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// `time` in Unix seconds, `mx` an index into [`Rows::mx`] (0 is "unknown"), `failed` for a
+    /// `time` in Unix seconds, `mx` an index into the MX names (0 is "unknown"), `failed` for a
     /// `tq` row (a connection that failed before any transaction). `None` for a time outside
     /// 1970-2106 or an index past 2^31.
     pub fn new(time: i64, mx: u32, failed: bool) -> Option<Attempt> {
@@ -95,9 +95,9 @@ impl Attempt {
 }
 
 /// What one chunk of rows contributes: a side collector of the scan (see
-/// [`scan::run_with`]), or of its own pass ([`collect`]). [`Collector::default`] leaves out
-/// the MX hosts (only a log without queue names needs them); [`Collector::with_hosts`] keeps
-/// them.
+/// [`crate::scan::run_with`]), or of its own pass ([`super::stream::collect`]).
+/// [`Collector::default`] leaves out the MX hosts (only a log without queue names needs them);
+/// [`Collector::with_hosts`] keeps them.
 #[derive(Clone, Debug, Default)]
 pub struct Collector {
     hosts: bool,
