@@ -10,25 +10,25 @@
 //! says so ([`Disorder`]) and the caller replays every row at the end instead (holding each SMTP
 //! row until then).
 
+mod chunked;
+mod collect;
+
+pub use collect::collect;
+
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
-use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use chunked::Chunked;
+
 use super::estimate::{Attempt, Collector, Event, Replay};
 use super::timeline::{Live, Timeline};
 use super::{Settings, pool_of, queue_limits};
-use crate::acct::discover::Input;
-use crate::acct::header::Col;
 use crate::aggregate::Dict;
-use crate::classify::Classifier;
 use crate::config::{Config, Scope};
-use crate::filter::Filter;
-use crate::model::RecordKind;
 use crate::rollup::{MICROSOFT, Rollup};
-use crate::scan::{self, ScanOptions};
 
 /// How long a row may wait for rows of its time from later in the input, seconds.
 pub const SLACK_SECS: i64 = 60;
@@ -159,60 +159,6 @@ struct Active {
     group: u32,
     /// Its (group, IP, VMTA) accumulator, when the group keeps them.
     ip: Option<u32>,
-}
-
-/// A vector in chunks of a fixed size: a large sender's hundred thousand groups grow without
-/// the copy (and the momentary second buffer) of a doubling vector, and are freed a chunk at a
-/// time as they are taken from the end.
-#[derive(Clone)]
-struct Chunked<T> {
-    chunks: Vec<Vec<T>>,
-    len: usize,
-}
-
-impl<T> Default for Chunked<T> {
-    fn default() -> Self {
-        Chunked {
-            chunks: Vec::new(),
-            len: 0,
-        }
-    }
-}
-
-impl<T> Chunked<T> {
-    const CHUNK: usize = 4096;
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn push(&mut self, v: T) {
-        if self.len.is_multiple_of(Self::CHUNK) {
-            self.chunks.push(Vec::with_capacity(Self::CHUNK));
-        }
-        if let Some(last) = self.chunks.last_mut() {
-            last.push(v);
-            self.len += 1;
-        }
-    }
-
-    fn get_mut(&mut self, i: u32) -> &mut T {
-        let i = i as usize;
-        &mut self.chunks[i / Self::CHUNK][i % Self::CHUNK]
-    }
-
-    /// Takes the last element, freeing its chunk once empty.
-    fn pop(&mut self) -> Option<T> {
-        let last = self.chunks.last_mut()?;
-        let v = last.pop();
-        if last.is_empty() {
-            self.chunks.pop();
-        }
-        if v.is_some() {
-            self.len -= 1;
-        }
-        v
-    }
 }
 
 /// One destination and pool as it is accumulated.
@@ -742,84 +688,6 @@ impl Stream {
             mx_hosts,
             late,
         })
-    }
-}
-
-/// The SMTP rows of one pass, chunk by chunk (`hosts`: with the MX hosts that served each
-/// recipient domain).
-struct SmtpRows {
-    hosts: bool,
-}
-
-impl scan::Sink for SmtpRows {
-    type Fold = ();
-    type Chunk = Collector;
-
-    fn new_fold(&self) {}
-
-    fn new_chunk(&self) -> Collector {
-        if self.hosts {
-            Collector::with_hosts()
-        } else {
-            Collector::default()
-        }
-    }
-
-    fn merge(&self, (): &mut (), (): ()) {}
-
-    #[inline]
-    fn wants<'d>(&self, kind: RecordKind, _field: &dyn Fn(Col) -> &'d [u8]) -> bool {
-        kind.is_smtp()
-    }
-
-    #[inline]
-    fn row(&self, (): &mut (), c: &mut Collector, row: &scan::Row<'_>) {
-        c.row(row);
-    }
-}
-
-/// The estimate from a pass of its own over `inputs` (all rows: connections are not filtered),
-/// with the MX hosts of each recipient domain. Replays as it reads; when the inputs overlap
-/// in time, reads them again and replays everything at the end.
-#[allow(clippy::too_many_arguments)] // the pass's parts and the estimate's
-pub fn collect(
-    inputs: &[Input],
-    opts: &ScanOptions,
-    classifier: &Classifier,
-    rollup: &Rollup,
-    config: Option<&Config>,
-    settings: &Settings,
-    series: bool,
-) -> Estimated {
-    let unfiltered = Filter::default();
-    let eng = scan::Engine {
-        classifier,
-        filter: &unfiltered,
-        rollup,
-        domain_map: None,
-    };
-    let (rollup, config) = (
-        Arc::new(rollup.clone()),
-        config.map(|c| Arc::new(c.clone())),
-    );
-    let sink = SmtpRows { hosts: true };
-    let pass = |keep_all: bool| {
-        let mut stream = Stream::new(
-            Arc::clone(&rollup),
-            config.clone(),
-            *settings,
-            series,
-            keep_all,
-        );
-        scan::Driver::new(inputs, &opts.quiet()).run(&eng, &sink, |c, _| {
-            stream.push(c);
-            ControlFlow::Continue(())
-        });
-        stream.finish()
-    };
-    match pass(false) {
-        Ok(e) => e,
-        Err(_) => pass(true).unwrap_or_default(),
     }
 }
 
