@@ -414,6 +414,27 @@ fn senders_and_domains_show_complaints_and_rp001_as_the_summary_has_them() {
             assert_eq!((k.complaints, k.rate), (g.complaints, g.rate), "{}", g.key);
         }
     }
+    // by job (`g` past pool): the summary's table, each job complained about and no other
+    act(&mut app, [Action::Group, Action::Group]);
+    assert_eq!(app.group(), pmta_lens::tui::app::Group::Job);
+    let jobs: Vec<(String, u64, Option<f64>)> = app
+        .derived
+        .senders
+        .iter()
+        .map(|l| {
+            let k = l.complaints.expect("complaints");
+            (l.key.to_string(), k.complaints, k.rate)
+        })
+        .collect();
+    let want: Vec<(String, u64, Option<f64>)> = a
+        .complaints
+        .by_job
+        .iter()
+        .map(|g| (g.key.clone(), g.complaints, g.rate))
+        .collect();
+    assert_eq!(jobs, want);
+    let screen = snapshot("senders_jobs", &mut app, 80, 24);
+    assert!(screen.contains("2 jobs complained about"), "{screen}");
     act(&mut app, [Action::Show(View::Domains)]);
     for g in &a.complaints.by_domain {
         if let Some(r) = app.derived.domains.iter().find(|r| *r.line.key == *g.key) {
@@ -554,4 +575,135 @@ fn connections_show_the_budget_source_a_scale_and_the_connections_open_before_th
     assert!(line.contains("open before the log"), "{line}");
     assert!(!line.contains('█'), "{line}");
     assert!(screen.contains("opened before the log begins"), "{screen}");
+}
+
+/// The number a count cell shows (`·` is 0; `RP-002 (52)` counts 52), `None` for `-`.
+fn cell_count(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let n = match t.rsplit_once('(') {
+        Some((_, n)) => n.trim_end_matches(')'),
+        None => t,
+    };
+    match n {
+        "·" => Some(0),
+        "-" | "" => None,
+        n => Some(
+            n.replace(',', "")
+                .parse()
+                .unwrap_or_else(|_| panic!("{t:?}")),
+        ),
+    }
+}
+
+/// Enter on the cell at `(row, col)` of the current view; the rows it opens, then back.
+fn drilled(app: &mut App, row: usize, col: usize) -> Option<(String, u64, u64)> {
+    let v = app.view;
+    let l = app.views.list_mut(v).expect("a table view");
+    l.select(Some(row));
+    l.select_column((col > 0).then_some(col));
+    app.drill_term()?;
+    act(app, [Action::Enter]);
+    assert_eq!(app.view, View::Rows);
+    let got = (
+        app.filter.as_str().to_string(),
+        app.data.aggregates.records,
+        app.data.rows.len as u64,
+    );
+    act(app, [Action::Back]);
+    assert_eq!(app.view, v);
+    Some(got)
+}
+
+#[test]
+fn enter_on_a_count_opens_exactly_the_rows_it_counts() {
+    use pmta_lens::tui::app::Group;
+    use pmta_lens::tui::derive::{code_cell, line_cell};
+    // wide enough for every column, so every count cell can be selected
+    let mut app = loaded(400, 60);
+    let (mut checked, mut seen) = (0, 0);
+    // Each drill-down rescans sample-logs: every complaint cell (the filters built from the
+    // analyses), and every fourth other cell, in table order so every kind of column comes up
+    // (the whole lot, 300 cells, takes too long for a debug test).
+    let mut check = |app: &mut App, what: &str, row: usize, col: usize, want: u64| {
+        seen += 1;
+        if seen % 4 != 1 && !what.ends_with("Complaints") {
+            return;
+        }
+        let Some((filter, records, rows)) = drilled(app, row, col) else {
+            assert_eq!(want, 0, "{what}: no drill-down from a cell of {want}");
+            return;
+        };
+        assert_eq!(
+            (records, rows),
+            (want, want),
+            "{what}: Enter gave `{filter}`"
+        );
+        checked += 1;
+    };
+    let count_cols: Vec<(usize, LineCol)> = app
+        .derived
+        .line_cols
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, c)| {
+            matches!(
+                c,
+                LineCol::Rows | LineCol::Complaints | LineCol::Code(_) | LineCol::Top
+            )
+        })
+        .collect();
+    // Senders, by each grouping: every non-zero count, and a zero code cell of each line (its
+    // filter must find nothing); zero complaint cells open nothing
+    act(&mut app, [Action::Show(View::Senders)]);
+    for group in [Group::Vmta, Group::SourceIp, Group::Pool, Group::Job] {
+        while app.group() != group {
+            act(&mut app, [Action::Group]);
+        }
+        let lines = app.derived.senders.clone();
+        assert!(!lines.is_empty(), "{group:?}");
+        for (r, l) in lines.iter().enumerate() {
+            let mut zero_done = false;
+            for &(c, col) in &count_cols {
+                let Some(n) = cell_count(&line_cell(&app.ctx.classifier, l, col)) else {
+                    continue;
+                };
+                if n == 0 && (zero_done || col == LineCol::Complaints) {
+                    continue;
+                }
+                zero_done |= n == 0;
+                check(&mut app, &format!("{group:?} {} {col:?}", l.key), r, c, n);
+            }
+        }
+    }
+    // Domains, the rollups expanded: destinations and member domains
+    act(&mut app, [Action::Show(View::Domains)]);
+    let rollups: Vec<usize> = (0..app.derived.domain_lines.len()).collect();
+    for i in rollups.into_iter().rev() {
+        app.views.domains.list.select(Some(i));
+        app.views.domains.list.select_column(None);
+        act(&mut app, [Action::Right]);
+    }
+    let lines = app.derived.domain_lines.clone();
+    assert!(lines.iter().any(|(_, m)| m.is_some()), "rollups expanded");
+    for (r, (d, m)) in lines.into_iter().enumerate() {
+        let row = &app.derived.domains[d];
+        let l = m.map_or(&row.line, |m| &row.members[m]).clone();
+        for &(c, col) in &count_cols {
+            let Some(n) = cell_count(&line_cell(&app.ctx.classifier, &l, col)) else {
+                continue;
+            };
+            if n > 0 {
+                check(&mut app, &format!("domain {} {col:?}", l.key), r, c, n);
+            }
+        }
+    }
+    // Codes: each code's rows
+    act(&mut app, [Action::Show(View::Codes)]);
+    for r in 0..app.derived.codes.len() {
+        let n = cell_count(&code_cell(&app.derived.codes[r], 3, 1, false)).expect("a count");
+        let what = format!("code {}", app.derived.codes[r].name);
+        check(&mut app, &what, r, 3, n);
+    }
+    assert!(checked > 80, "{checked} cells");
 }

@@ -340,11 +340,10 @@ impl App {
 
     fn enter(&mut self) {
         match self.view {
-            View::Codes | View::Senders | View::Domains => {
-                if let Some(t) = self.drill_term() {
-                    self.narrow(&t, View::Rows);
-                }
-            }
+            View::Codes | View::Senders | View::Domains => match self.drill_term() {
+                Some(t) => self.narrow(&t, View::Rows),
+                None => self.message = Some("nothing to open: no complaints in this cell".into()),
+            },
             View::Overview => {
                 let sel = self.views.overview.list.sel();
                 match self.findings().into_iter().nth(sel).map(|i| i.target) {

@@ -230,8 +230,9 @@ pub static ROWS: &[Row] = &[
     Row {
         mode: Mode::Views,
         bindings: &[b(&[C('g')], |_| Action::Group)],
-        help: "Senders: group by VMTA, sending IP or pool",
-        doc: "Senders: group by VMTA, sending IP or pool",
+        help: "Senders: group by VMTA, sending IP, pool or job",
+        doc: "Senders: group by VMTA, sending IP, pool, or job (the jobs complained about, with \
+              their complaints and complaint rate, as the summary lists them)",
     },
     Row {
         mode: Mode::Views,

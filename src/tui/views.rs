@@ -91,8 +91,9 @@ pub fn note_line(
     let mut left = String::new();
     for (i, p) in parts.iter().enumerate() {
         let sep = if i == 0 { "" } else { " · " };
+        // a part that does not fit is left out, the shorter ones after it still said
         if i > 0 && left.chars().count() + sep.len() + p.chars().count() > room {
-            break;
+            continue;
         }
         left.push_str(sep);
         left.push_str(p);
