@@ -498,6 +498,19 @@ fn the_overview_cuts_no_word_at_80x24() {
         }
     }
     assert!(screen.contains("peak 11/min at 11-20 14:02"), "{screen}");
+    // the chart (right of the destinations) has a scale: its top, the largest bar, and 0
+    let chart: Vec<String> = screen
+        .lines()
+        .skip_while(|l| !l.contains("Deferrals per"))
+        .map(|l| l.chars().skip(48).collect())
+        .collect();
+    assert!(chart[0].contains("Deferrals per"), "{screen}");
+    let top = chart[1].split_whitespace().next().expect("the scale's top");
+    assert!(top.parse::<u64>().is_ok_and(|n| n >= 11), "{screen}");
+    assert!(
+        chart.iter().any(|l| l.trim_start().starts_with("0 ")),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -556,7 +569,18 @@ fn connections_show_the_budget_source_a_scale_and_the_connections_open_before_th
         screen.contains("(─)") && screen.contains("────"),
         "{screen}"
     );
-    snapshot("connections_budget", &mut app, 80, 24);
+    let screen = snapshot("connections_budget", &mut app, 80, 24);
+    // at 80 columns too: the title whole, the budget's source in whole parts
+    assert!(
+        screen.contains("microsoft-pool: connections (log) · budget 20 (─) · peak 25 ─"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(
+            "\nbudget 20 from pool microsoft-pool at sample-logs/pmta-config:60 (4 VMTAs)\n"
+        ),
+        "{screen}"
+    );
     // the connections the log shows open when it begins: no pool, no budget, not over it
     let conns = app.data.connections.clone().expect("connections");
     let i = conns
