@@ -261,7 +261,10 @@ impl App {
                 }
             }
             Action::Loaded(snap) => self.loaded(*snap),
-            Action::Tick(p) => self.progress = p,
+            Action::Tick(p) => {
+                self.progress = p;
+                self.search_tick();
+            }
             Action::Resize(w, h) => {
                 self.size = (w, h);
                 self.refit();
@@ -443,7 +446,18 @@ impl App {
 
     fn cancel(&mut self) {
         if self.prompt.take().is_some() {
-            self.rows.finding = false;
+            if self.rows.finding {
+                // the text typed is given up: the search as typed too, the selection back
+                self.rows.finding = false;
+                self.rows.scan = None;
+                let origin = self.rows.origin;
+                self.rows.list.select(Some(origin));
+                self.refit();
+                self.load_rows();
+            }
+            return;
+        }
+        if self.stop_search() {
             return;
         }
         if self.help {
