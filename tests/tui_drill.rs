@@ -531,6 +531,29 @@ fn a_zoomed_burst_is_laid_out_like_the_timeline_and_keeps_its_bursts() {
     let axis = screen.lines().nth(6).unwrap_or("");
     assert!(axis.contains("13:58") && axis.contains("14:03"), "{axis}");
     snapshot("zoomed_burst", &mut app, 120, 40);
+    // `6 z`: the selected minute zoomed (the Timeline opens on the busiest), laid out the same
+    let mut app = loaded(80, 24);
+    act(&mut app, [Action::Show(View::Timeline), Action::Zoom]);
+    assert!(
+        app.filter.as_str().starts_with("since="),
+        "{}",
+        app.filter.as_str()
+    );
+    let screen = render(&app, 80, 24);
+    let bars = screen.lines().nth(4).unwrap_or("");
+    assert!(bars.trim_end().chars().count() > 40, "{screen}");
+    assert!(!screen.contains("No bursts in this range"), "{screen}");
+    let axis = screen.lines().nth(6).unwrap_or("");
+    // the labels whole, none written over by the ▲ (`13:5▲`)
+    let chars: Vec<char> = axis.chars().collect();
+    assert!(
+        !chars
+            .windows(2)
+            .any(|w| (w[0] == '▲' && w[1].is_ascii_digit())
+                || (w[1] == '▲' && w[0].is_ascii_digit())),
+        "{axis}"
+    );
+    assert!(axis.matches(':').count() >= 2, "{axis}");
     // a burst measured on one IP, on its own (no all-IPs burst over it), zooms to that IP
     let mut app = loaded(80, 24);
     let all = app.bursts().expect("bursts").to_vec();
@@ -568,6 +591,16 @@ fn connections_show_the_budget_source_a_scale_and_the_connections_open_before_th
     assert!(
         screen.contains("(─)") && screen.contains("────"),
         "{screen}"
+    );
+    // a y-axis scale left of the chart: the top, the budget, 0
+    let below = screen.lines().skip_while(|l| !l.contains("budget 20 (─)"));
+    let scale: Vec<String> = below
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|w| w.parse::<u32>().is_ok())
+        .collect();
+    assert!(
+        scale.iter().any(|w| w == "20") && scale.iter().any(|w| w == "0"),
+        "{scale:?}\n{screen}"
     );
     let screen = snapshot("connections_budget", &mut app, 80, 24);
     // at 80 columns too: the title whole, the budget's source in whole parts
