@@ -21,6 +21,7 @@ use pmta_lens::tui::loader::{self, Scanner, Spec};
 use pmta_lens::tui::render;
 use pmta_lens::tui::theme::Theme;
 use pmta_lens::tui::views::rows::copy::osc52;
+use pmta_lens::tui::views::rows::search::FRAME_ROWS;
 
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
@@ -312,7 +313,6 @@ fn end_reaches_the_last_of_more_than_a_million_rows() {
 
     // `f` through a million rows: a frame's worth a tick, the screen answering in between,
     // and Esc stops it where it is
-    use pmta_lens::tui::views::rows::search::FRAME_ROWS;
     app.update(Action::Home);
     app.update(Action::Find);
     for c in "no-such".chars() {

@@ -393,11 +393,15 @@ pub fn senders(
                 Group::Pool => pool_complaints(&mut lines, sender_list, k),
                 Group::SourceIp => {
                     let by = complaint_map(&k.by_source_ip);
-                    lines.iter_mut().for_each(|l| set_complaints(l, &by));
+                    for l in &mut lines {
+                        set_complaints(l, &by);
+                    }
                 }
                 Group::Vmta | Group::Job => {
                     let by = complaint_map(&k.by_vmta);
-                    lines.iter_mut().for_each(|l| set_complaints(l, &by));
+                    for l in &mut lines {
+                        set_complaints(l, &by);
+                    }
                 }
             }
         }

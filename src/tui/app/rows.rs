@@ -63,17 +63,14 @@ impl App {
     /// (that row included), with the text as it now is.
     fn find_as_typed(&mut self, text: &str) {
         let origin = self.rows.origin;
-        match Find::new(text) {
-            Some(f) => {
-                let len = self.data.rows.len;
-                self.rows
-                    .search(&f, len, origin, true, true, self.generation);
-                self.search_tick();
-            }
-            None => {
-                self.rows.scan = None;
-                self.select_row(origin);
-            }
+        if let Some(f) = Find::new(text) {
+            let len = self.data.rows.len;
+            self.rows
+                .search(&f, len, origin, true, true, self.generation);
+            self.search_tick();
+        } else {
+            self.rows.scan = None;
+            self.select_row(origin);
         }
     }
 
