@@ -523,6 +523,11 @@ fn a_zoomed_burst_is_laid_out_like_the_timeline_and_keeps_its_bursts() {
     );
     let screen = snapshot("zoomed_burst", &mut app, 80, 24);
     assert!(!screen.contains("No bursts in this range"), "{screen}");
+    // the filter whole on its line at 80 columns (the keys' hint gives way)
+    assert!(
+        screen.contains("filter: since=2026-11-20T13:58:00Z until=2026-11-20T14:04:00Z\n"),
+        "{screen}"
+    );
     assert!(screen.contains("Burst 1/"), "{screen}");
     // the chart spans the width: bars beyond the 6th column
     let bars = screen.lines().nth(4).unwrap_or("");
