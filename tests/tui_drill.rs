@@ -684,11 +684,11 @@ fn enter_on_a_count_opens_exactly_the_rows_it_counts() {
     let mut app = loaded(400, 60);
     let (mut checked, mut seen) = (0, 0);
     // Each drill-down rescans sample-logs: every complaint cell (the filters built from the
-    // analyses), and every fourth other cell, in table order so every kind of column comes up
+    // analyses), and every sixth other cell, in table order so every kind of column comes up
     // (the whole lot, 300 cells, takes too long for a debug test).
     let mut check = |app: &mut App, what: &str, row: usize, col: usize, want: u64| {
         seen += 1;
-        if seen % 4 != 1 && !what.ends_with("Complaints") {
+        if seen % 6 != 1 && !what.ends_with("Complaints") {
             return;
         }
         let Some((filter, records, rows)) = drilled(app, row, col) else {
@@ -767,5 +767,5 @@ fn enter_on_a_count_opens_exactly_the_rows_it_counts() {
         let what = format!("code {}", app.derived.codes[r].name);
         check(&mut app, &what, r, 3, n);
     }
-    assert!(checked > 80, "{checked} cells");
+    assert!(checked > 50, "{checked} cells");
 }
