@@ -433,8 +433,38 @@ fn senders_and_domains_show_complaints_and_rp001_as_the_summary_has_them() {
         .map(|g| (g.key.clone(), g.complaints, g.rate))
         .collect();
     assert_eq!(jobs, want);
-    let screen = snapshot("senders_jobs", &mut app, 80, 24);
-    assert!(screen.contains("2 jobs complained about"), "{screen}");
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = snapshot("senders_jobs", &mut app, w, h);
+        assert!(screen.contains("2 jobs complained about"), "{screen}");
+    }
+    // Enter on a job's complaints: exactly those (their recipients), on its name: its rows
+    let to = app
+        .derived
+        .line_cols
+        .iter()
+        .position(|c| *c == LineCol::Complaints)
+        .expect("a complaints column");
+    app.views.senders.list.select_column(Some(to));
+    let n = app.derived.senders[0]
+        .complaints
+        .expect("complaints")
+        .complaints;
+    act(&mut app, [Action::Enter]);
+    assert!(
+        app.filter.as_str().starts_with("type=f rcpt="),
+        "{}",
+        app.filter.as_str()
+    );
+    assert_eq!(app.data.aggregates.records, n);
+    act(&mut app, [Action::Back]);
+    app.views.senders.list.select_column(None);
+    act(&mut app, [Action::Enter]);
+    assert_eq!(
+        app.filter.as_str(),
+        format!("job={}", a.complaints.by_job[0].key)
+    );
+    assert!(app.data.aggregates.records > 0);
+    act(&mut app, [Action::Back]);
     act(&mut app, [Action::Show(View::Domains)]);
     for g in &a.complaints.by_domain {
         if let Some(r) = app.derived.domains.iter().find(|r| *r.line.key == *g.key) {

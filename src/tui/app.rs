@@ -234,6 +234,20 @@ impl App {
                     let s = &mut self.views.senders;
                     s.group = s.group.next();
                     s.list = top();
+                    // a job has only its complaints: sorted by them, unless by name or rate
+                    let cols = &self.derived.line_cols;
+                    if s.group == Group::Job
+                        && !matches!(
+                            cols.get(s.sort.col),
+                            Some(LineCol::Key | LineCol::Complaints | LineCol::ComplaintRate)
+                        )
+                        && let Some(c) = cols.iter().position(|c| *c == LineCol::Complaints)
+                    {
+                        s.sort = Sort {
+                            col: c,
+                            reverse: false,
+                        };
+                    }
                     self.derived.senders_ready = false;
                     self.derive_view();
                 } else {
