@@ -19,8 +19,8 @@ pub use super::derive::{CodeRow, CountsRow, Derived, DomainRow, LineCol, MinuteR
 use super::findings::{Item, Target};
 pub use super::prompt::Prompt;
 use super::prompt::field_has_values;
+use super::state::Cursors;
 pub use super::state::{Cursor, Group, Sort, TableState, View, Views};
-use super::state::{Cursors, top};
 use super::theme::Theme;
 use super::views::rows::state::RowsState;
 use crate::classify::Classifier;
@@ -229,31 +229,7 @@ impl App {
             Action::SortNext | Action::SortReverse => {
                 self.sort(matches!(action, Action::SortReverse));
             }
-            Action::Group => {
-                if self.view == View::Senders {
-                    let s = &mut self.views.senders;
-                    s.group = s.group.next();
-                    s.list = top();
-                    // a job has only its complaints: sorted by them, unless by name or rate
-                    let cols = &self.derived.line_cols;
-                    if s.group == Group::Job
-                        && !matches!(
-                            cols.get(s.sort.col),
-                            Some(LineCol::Key | LineCol::Complaints | LineCol::ComplaintRate)
-                        )
-                        && let Some(c) = cols.iter().position(|c| *c == LineCol::Complaints)
-                    {
-                        s.sort = Sort {
-                            col: c,
-                            reverse: false,
-                        };
-                    }
-                    self.derived.senders_ready = false;
-                    self.derive_view();
-                } else {
-                    self.message = Some("g groups the Senders view (3)".into());
-                }
-            }
+            Action::Group => self.regroup(),
             Action::NextBurst | Action::PrevBurst
                 if self.view == View::Rows && self.rows.find.is_some() =>
             {

@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use super::{App, Cursor, View};
+use super::{App, Cursor, Group, Sort, View};
 use crate::tui::derive::{CODE_COLS, CODE_SORT_ORDER, CountsRow, LineCol, flatten_domains, term};
+use crate::tui::state::top;
 use crate::tui::views;
 use crate::tui::widgets::table::shown;
 
@@ -231,5 +232,32 @@ impl App {
             self.list_mut(v).select_column(Some(col));
         }
         self.derive();
+    }
+
+    /// `g`: the next Senders grouping (VMTA, sending IP, pool, job).
+    pub(super) fn regroup(&mut self) {
+        if self.view != View::Senders {
+            self.message = Some("g groups the Senders view (3)".into());
+            return;
+        }
+        let s = &mut self.views.senders;
+        s.group = s.group.next();
+        s.list = top();
+        // a job has only its complaints: sorted by them, unless by name or rate
+        let cols = &self.derived.line_cols;
+        if s.group == Group::Job
+            && !matches!(
+                cols.get(s.sort.col),
+                Some(LineCol::Key | LineCol::Complaints | LineCol::ComplaintRate)
+            )
+            && let Some(c) = cols.iter().position(|c| *c == LineCol::Complaints)
+        {
+            s.sort = Sort {
+                col: c,
+                reverse: false,
+            };
+        }
+        self.derived.senders_ready = false;
+        self.derive_view();
     }
 }
