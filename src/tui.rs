@@ -168,7 +168,9 @@ fn main_loop(
         } else {
             continue;
         }
-        let first = match events.rx.recv_timeout(Duration::from_millis(250)) {
+        // a search going on takes a frame's worth a turn: no waiting for a key between turns
+        let wait = if app.rows.scan.is_some() { 0 } else { 250 };
+        let first = match events.rx.recv_timeout(Duration::from_millis(wait)) {
             Ok(e) => Some(e),
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => break,

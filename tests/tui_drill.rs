@@ -414,6 +414,57 @@ fn senders_and_domains_show_complaints_and_rp001_as_the_summary_has_them() {
             assert_eq!((k.complaints, k.rate), (g.complaints, g.rate), "{}", g.key);
         }
     }
+    // by job (`g` past pool): the summary's table, each job complained about and no other
+    act(&mut app, [Action::Group, Action::Group]);
+    assert_eq!(app.group(), pmta_lens::tui::app::Group::Job);
+    let jobs: Vec<(String, u64, Option<f64>)> = app
+        .derived
+        .senders
+        .iter()
+        .map(|l| {
+            let k = l.complaints.expect("complaints");
+            (l.key.to_string(), k.complaints, k.rate)
+        })
+        .collect();
+    let want: Vec<(String, u64, Option<f64>)> = a
+        .complaints
+        .by_job
+        .iter()
+        .map(|g| (g.key.clone(), g.complaints, g.rate))
+        .collect();
+    assert_eq!(jobs, want);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = snapshot("senders_jobs", &mut app, w, h);
+        assert!(screen.contains("2 jobs complained about"), "{screen}");
+    }
+    // Enter on a job's complaints: exactly those (their recipients), on its name: its rows
+    let to = app
+        .derived
+        .line_cols
+        .iter()
+        .position(|c| *c == LineCol::Complaints)
+        .expect("a complaints column");
+    app.views.senders.list.select_column(Some(to));
+    let n = app.derived.senders[0]
+        .complaints
+        .expect("complaints")
+        .complaints;
+    act(&mut app, [Action::Enter]);
+    assert!(
+        app.filter.as_str().starts_with("type=f rcpt="),
+        "{}",
+        app.filter.as_str()
+    );
+    assert_eq!(app.data.aggregates.records, n);
+    act(&mut app, [Action::Back]);
+    app.views.senders.list.select_column(None);
+    act(&mut app, [Action::Enter]);
+    assert_eq!(
+        app.filter.as_str(),
+        format!("job={}", a.complaints.by_job[0].key)
+    );
+    assert!(app.data.aggregates.records > 0);
+    act(&mut app, [Action::Back]);
     act(&mut app, [Action::Show(View::Domains)]);
     for g in &a.complaints.by_domain {
         if let Some(r) = app.derived.domains.iter().find(|r| *r.line.key == *g.key) {
@@ -477,6 +528,19 @@ fn the_overview_cuts_no_word_at_80x24() {
         }
     }
     assert!(screen.contains("peak 11/min at 11-20 14:02"), "{screen}");
+    // the chart (right of the destinations) has a scale: its top, the largest bar, and 0
+    let chart: Vec<String> = screen
+        .lines()
+        .skip_while(|l| !l.contains("Deferrals per"))
+        .map(|l| l.chars().skip(48).collect())
+        .collect();
+    assert!(chart[0].contains("Deferrals per"), "{screen}");
+    let top = chart[1].split_whitespace().next().expect("the scale's top");
+    assert!(top.parse::<u64>().is_ok_and(|n| n >= 11), "{screen}");
+    assert!(
+        chart.iter().any(|l| l.trim_start().starts_with("0 ")),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -489,6 +553,11 @@ fn a_zoomed_burst_is_laid_out_like_the_timeline_and_keeps_its_bursts() {
     );
     let screen = snapshot("zoomed_burst", &mut app, 80, 24);
     assert!(!screen.contains("No bursts in this range"), "{screen}");
+    // the filter whole on its line at 80 columns (the keys' hint gives way)
+    assert!(
+        screen.contains("filter: since=2026-11-20T13:58:00Z until=2026-11-20T14:04:00Z\n"),
+        "{screen}"
+    );
     assert!(screen.contains("Burst 1/"), "{screen}");
     // the chart spans the width: bars beyond the 6th column
     let bars = screen.lines().nth(4).unwrap_or("");
@@ -497,6 +566,29 @@ fn a_zoomed_burst_is_laid_out_like_the_timeline_and_keeps_its_bursts() {
     let axis = screen.lines().nth(6).unwrap_or("");
     assert!(axis.contains("13:58") && axis.contains("14:03"), "{axis}");
     snapshot("zoomed_burst", &mut app, 120, 40);
+    // `6 z`: the selected minute zoomed (the Timeline opens on the busiest), laid out the same
+    let mut app = loaded(80, 24);
+    act(&mut app, [Action::Show(View::Timeline), Action::Zoom]);
+    assert!(
+        app.filter.as_str().starts_with("since="),
+        "{}",
+        app.filter.as_str()
+    );
+    let screen = render(&app, 80, 24);
+    let bars = screen.lines().nth(4).unwrap_or("");
+    assert!(bars.trim_end().chars().count() > 40, "{screen}");
+    assert!(!screen.contains("No bursts in this range"), "{screen}");
+    let axis = screen.lines().nth(6).unwrap_or("");
+    // the labels whole, none written over by the ▲ (`13:5▲`)
+    let chars: Vec<char> = axis.chars().collect();
+    assert!(
+        !chars
+            .windows(2)
+            .any(|w| (w[0] == '▲' && w[1].is_ascii_digit())
+                || (w[1] == '▲' && w[0].is_ascii_digit())),
+        "{axis}"
+    );
+    assert!(axis.matches(':').count() >= 2, "{axis}");
     // a burst measured on one IP, on its own (no all-IPs burst over it), zooms to that IP
     let mut app = loaded(80, 24);
     let all = app.bursts().expect("bursts").to_vec();
@@ -535,7 +627,28 @@ fn connections_show_the_budget_source_a_scale_and_the_connections_open_before_th
         screen.contains("(─)") && screen.contains("────"),
         "{screen}"
     );
-    snapshot("connections_budget", &mut app, 80, 24);
+    // a y-axis scale left of the chart: the top, the budget, 0
+    let below = screen.lines().skip_while(|l| !l.contains("budget 20 (─)"));
+    let scale: Vec<String> = below
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|w| w.parse::<u32>().is_ok())
+        .collect();
+    assert!(
+        scale.iter().any(|w| w == "20") && scale.iter().any(|w| w == "0"),
+        "{scale:?}\n{screen}"
+    );
+    let screen = snapshot("connections_budget", &mut app, 80, 24);
+    // at 80 columns too: the title whole, the budget's source in whole parts
+    assert!(
+        screen.contains("microsoft-pool: connections (log) · budget 20 (─) · peak 25 ─"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(
+            "\nbudget 20 from pool microsoft-pool at sample-logs/pmta-config:60 (4 VMTAs)\n"
+        ),
+        "{screen}"
+    );
     // the connections the log shows open when it begins: no pool, no budget, not over it
     let conns = app.data.connections.clone().expect("connections");
     let i = conns
@@ -554,4 +667,135 @@ fn connections_show_the_budget_source_a_scale_and_the_connections_open_before_th
     assert!(line.contains("open before the log"), "{line}");
     assert!(!line.contains('█'), "{line}");
     assert!(screen.contains("opened before the log begins"), "{screen}");
+}
+
+/// The number a count cell shows (`·` is 0; `RP-002 (52)` counts 52), `None` for `-`.
+fn cell_count(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let n = match t.rsplit_once('(') {
+        Some((_, n)) => n.trim_end_matches(')'),
+        None => t,
+    };
+    match n {
+        "·" => Some(0),
+        "-" | "" => None,
+        n => Some(
+            n.replace(',', "")
+                .parse()
+                .unwrap_or_else(|_| panic!("{t:?}")),
+        ),
+    }
+}
+
+/// Enter on the cell at `(row, col)` of the current view; the rows it opens, then back.
+fn drilled(app: &mut App, row: usize, col: usize) -> Option<(String, u64, u64)> {
+    let v = app.view;
+    let l = app.views.list_mut(v).expect("a table view");
+    l.select(Some(row));
+    l.select_column((col > 0).then_some(col));
+    app.drill_term()?;
+    act(app, [Action::Enter]);
+    assert_eq!(app.view, View::Rows);
+    let got = (
+        app.filter.as_str().to_string(),
+        app.data.aggregates.records,
+        app.data.rows.len as u64,
+    );
+    act(app, [Action::Back]);
+    assert_eq!(app.view, v);
+    Some(got)
+}
+
+#[test]
+fn enter_on_a_count_opens_exactly_the_rows_it_counts() {
+    use pmta_lens::tui::app::Group;
+    use pmta_lens::tui::derive::{code_cell, line_cell};
+    // wide enough for every column, so every count cell can be selected
+    let mut app = loaded(400, 60);
+    let (mut checked, mut seen) = (0, 0);
+    // Each drill-down rescans sample-logs: every complaint cell (the filters built from the
+    // analyses), and every sixth other cell, in table order so every kind of column comes up
+    // (the whole lot, 300 cells, takes too long for a debug test).
+    let mut check = |app: &mut App, what: &str, row: usize, col: usize, want: u64| {
+        seen += 1;
+        if seen % 6 != 1 && !what.ends_with("Complaints") {
+            return;
+        }
+        let Some((filter, records, rows)) = drilled(app, row, col) else {
+            assert_eq!(want, 0, "{what}: no drill-down from a cell of {want}");
+            return;
+        };
+        assert_eq!(
+            (records, rows),
+            (want, want),
+            "{what}: Enter gave `{filter}`"
+        );
+        checked += 1;
+    };
+    let count_cols: Vec<(usize, LineCol)> = app
+        .derived
+        .line_cols
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, c)| {
+            matches!(
+                c,
+                LineCol::Rows | LineCol::Complaints | LineCol::Code(_) | LineCol::Top
+            )
+        })
+        .collect();
+    // Senders, by each grouping: every non-zero count, and a zero code cell of each line (its
+    // filter must find nothing); zero complaint cells open nothing
+    act(&mut app, [Action::Show(View::Senders)]);
+    for group in [Group::Vmta, Group::SourceIp, Group::Pool, Group::Job] {
+        while app.group() != group {
+            act(&mut app, [Action::Group]);
+        }
+        let lines = app.derived.senders.clone();
+        assert!(!lines.is_empty(), "{group:?}");
+        for (r, l) in lines.iter().enumerate() {
+            let mut zero_done = false;
+            for &(c, col) in &count_cols {
+                let Some(n) = cell_count(&line_cell(&app.ctx.classifier, l, col)) else {
+                    continue;
+                };
+                if n == 0 && (zero_done || col == LineCol::Complaints) {
+                    continue;
+                }
+                zero_done |= n == 0;
+                check(&mut app, &format!("{group:?} {} {col:?}", l.key), r, c, n);
+            }
+        }
+    }
+    // Domains, the rollups expanded: destinations and member domains
+    act(&mut app, [Action::Show(View::Domains)]);
+    let rollups: Vec<usize> = (0..app.derived.domain_lines.len()).collect();
+    for i in rollups.into_iter().rev() {
+        app.views.domains.list.select(Some(i));
+        app.views.domains.list.select_column(None);
+        act(&mut app, [Action::Right]);
+    }
+    let lines = app.derived.domain_lines.clone();
+    assert!(lines.iter().any(|(_, m)| m.is_some()), "rollups expanded");
+    for (r, (d, m)) in lines.into_iter().enumerate() {
+        let row = &app.derived.domains[d];
+        let l = m.map_or(&row.line, |m| &row.members[m]).clone();
+        for &(c, col) in &count_cols {
+            let Some(n) = cell_count(&line_cell(&app.ctx.classifier, &l, col)) else {
+                continue;
+            };
+            if n > 0 {
+                check(&mut app, &format!("domain {} {col:?}", l.key), r, c, n);
+            }
+        }
+    }
+    // Codes: each code's rows
+    act(&mut app, [Action::Show(View::Codes)]);
+    for r in 0..app.derived.codes.len() {
+        let n = cell_count(&code_cell(&app.derived.codes[r], 3, 1, false)).expect("a count");
+        let what = format!("code {}", app.derived.codes[r].name);
+        check(&mut app, &what, r, 3, n);
+    }
+    assert!(checked > 50, "{checked} cells");
 }

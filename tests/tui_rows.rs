@@ -21,6 +21,7 @@ use pmta_lens::tui::loader::{self, Scanner, Spec};
 use pmta_lens::tui::render;
 use pmta_lens::tui::theme::Theme;
 use pmta_lens::tui::views::rows::copy::osc52;
+use pmta_lens::tui::views::rows::search::FRAME_ROWS;
 
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
@@ -76,10 +77,19 @@ fn scan(app: &mut App, paths: &[PathBuf], chunk_size: usize) {
     }
 }
 
-/// Applies the actions, rescanning the samples when the filter changed.
+/// Ticks, as the runtime does between keys, until no search is going on.
+fn settle_search(app: &mut App) {
+    while app.rows.scan.is_some() {
+        app.update(Action::Tick(app.progress));
+    }
+}
+
+/// Applies the actions, rescanning the samples when the filter changed, each search to its
+/// end.
 fn act(app: &mut App, actions: impl IntoIterator<Item = Action>) {
     for a in actions {
         app.update(a);
+        settle_search(app);
         if app.take_rescan().is_some() {
             scan(app, &[samples()], 4096);
         }
@@ -89,6 +99,7 @@ fn act(app: &mut App, actions: impl IntoIterator<Item = Action>) {
 fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         app.update(Action::Prompt(Edit::Insert(c)));
+        settle_search(app);
     }
 }
 
@@ -145,6 +156,15 @@ fn rows_show_the_line_and_the_code_and_find_a_text_in_every_row() {
     assert!(second > first);
     act(&mut app, [Action::PrevBurst]);
     assert_eq!(sel(&app), first);
+    // as typed: the selection is on the first row holding the text before Enter; Esc takes it
+    // back to where f was pressed
+    act(&mut app, [Action::Home, Action::Find]);
+    type_text(&mut app, "rp-001");
+    assert_eq!(sel(&app), first);
+    assert!(app.prompt.is_some());
+    act(&mut app, [Action::Cancel]);
+    assert_eq!(sel(&app), 0);
+    assert!(app.prompt.is_none() && !app.rows.finding);
 }
 
 #[test]
@@ -290,6 +310,42 @@ fn end_reaches_the_last_of_more_than_a_million_rows() {
     let screen = render(&app, 80, 24);
     assert!(screen.contains("1,000,123/1,000,123"), "{screen}");
     assert!(screen.contains("1,000,124"), "the line number: {screen}");
+
+    // `f` through a million rows: a frame's worth a tick, the screen answering in between,
+    // and Esc stops it where it is
+    app.update(Action::Home);
+    app.update(Action::Find);
+    for c in "no-such".chars() {
+        app.update(Action::Prompt(Edit::Insert(c)));
+    }
+    app.update(Action::PromptSubmit);
+    let done = |app: &App| app.rows.scan.as_ref().map(|(s, _)| s.done);
+    let first = done(&app).expect("the search goes on after Enter");
+    assert!(first > 0 && first <= FRAME_ROWS, "{first}");
+    app.update(Action::Tick(app.progress));
+    let second = done(&app).expect("still going");
+    assert!(
+        second > first && second - first <= FRAME_ROWS,
+        "{first} {second}"
+    );
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("finding `no-such`…"), "{screen}");
+    assert!(screen.contains("(Esc stops)"), "{screen}");
+    app.update(Action::Cancel);
+    assert!(app.rows.scan.is_none());
+    assert_eq!(sel(&app), 0);
+    let m = app.message.clone().unwrap_or_default();
+    assert!(m.starts_with("stopped finding `no-such`"), "{m}");
+    // a row far down, found as typed: the ticks carry the search to it
+    app.update(Action::Find);
+    for c in "u999999@".chars() {
+        app.update(Action::Prompt(Edit::Insert(c)));
+    }
+    app.update(Action::PromptSubmit);
+    settle_search(&mut app);
+    assert_eq!(sel(&app), 999_999);
+    let m = app.message.clone().unwrap_or_default();
+    assert_eq!(m, "`u999999@`: row 1,000,000");
 }
 
 #[test]

@@ -182,6 +182,12 @@ fn an_operator_session_at_80x24() {
     t.keys(&["Enter"]);
     t.wait_for(&["Row 1 of 32", "dsnDiag"]);
     t.keys(&["Escape"]);
+    // the row closed before the next key: an Esc and a key sent back to back reach the
+    // dashboard as Alt and that key when the machine is loaded (Alt-Backspace is no Backspace)
+    t.wait_until(60, "Esc did not close the row", || {
+        let s = t.screen();
+        !s.contains("Row 1 of 32") && s.contains("1/32")
+    });
     t.keys(&["BSpace"]);
     t.wait_for(&["filter: code=RP-002  ", "sending IPs"]);
     t.keys(&["q"]);

@@ -19,8 +19,8 @@ pub use super::derive::{CodeRow, CountsRow, Derived, DomainRow, LineCol, MinuteR
 use super::findings::{Item, Target};
 pub use super::prompt::Prompt;
 use super::prompt::field_has_values;
+use super::state::Cursors;
 pub use super::state::{Cursor, Group, Sort, TableState, View, Views};
-use super::state::{Cursors, top};
 use super::theme::Theme;
 use super::views::rows::state::RowsState;
 use crate::classify::Classifier;
@@ -229,17 +229,7 @@ impl App {
             Action::SortNext | Action::SortReverse => {
                 self.sort(matches!(action, Action::SortReverse));
             }
-            Action::Group => {
-                if self.view == View::Senders {
-                    let s = &mut self.views.senders;
-                    s.group = s.group.next();
-                    s.list = top();
-                    self.derived.senders_ready = false;
-                    self.derive_view();
-                } else {
-                    self.message = Some("g groups the Senders view (3)".into());
-                }
-            }
+            Action::Group => self.regroup(),
             Action::NextBurst | Action::PrevBurst
                 if self.view == View::Rows && self.rows.find.is_some() =>
             {
@@ -261,7 +251,10 @@ impl App {
                 }
             }
             Action::Loaded(snap) => self.loaded(*snap),
-            Action::Tick(p) => self.progress = p,
+            Action::Tick(p) => {
+                self.progress = p;
+                self.search_tick();
+            }
             Action::Resize(w, h) => {
                 self.size = (w, h);
                 self.refit();
@@ -340,11 +333,10 @@ impl App {
 
     fn enter(&mut self) {
         match self.view {
-            View::Codes | View::Senders | View::Domains => {
-                if let Some(t) = self.drill_term() {
-                    self.narrow(&t, View::Rows);
-                }
-            }
+            View::Codes | View::Senders | View::Domains => match self.drill_term() {
+                Some(t) => self.narrow(&t, View::Rows),
+                None => self.message = Some("nothing to open: no complaints in this cell".into()),
+            },
             View::Overview => {
                 let sel = self.views.overview.list.sel();
                 match self.findings().into_iter().nth(sel).map(|i| i.target) {
@@ -444,7 +436,18 @@ impl App {
 
     fn cancel(&mut self) {
         if self.prompt.take().is_some() {
-            self.rows.finding = false;
+            if self.rows.finding {
+                // the text typed is given up: the search as typed too, the selection back
+                self.rows.finding = false;
+                self.rows.scan = None;
+                let origin = self.rows.origin;
+                self.rows.list.select(Some(origin));
+                self.refit();
+                self.load_rows();
+            }
+            return;
+        }
+        if self.stop_search() {
             return;
         }
         if self.help {

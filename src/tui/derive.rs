@@ -14,6 +14,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::state::{Group, Sort, Views};
 use crate::aggregate::{Aggregates, CellCounts};
 use crate::analysis::Complaints;
+use crate::analysis::complaints::ComplaintGroup;
 use crate::classify::{Classifier, CodeInfo};
 use crate::duration::DAY;
 use crate::fmt::{percent, thousands, width};
@@ -58,6 +59,11 @@ pub struct CountsRow {
     pub ms: Box<[u64]>,
     /// Complaints attributed to the line (`None`: the summary has no number for it).
     pub complaints: Option<ComplaintCell>,
+    /// The recipients of those complaints, for a `rcpt=` drill-down (empty: not known, or
+    /// too many; see [`ComplaintGroup::recipients`]).
+    pub complaint_rcpts: Arc<[String]>,
+    /// Only the complaints are known (a job line): the other cells show `-`.
+    pub complaints_only: bool,
     /// The most frequent code (a tie goes to the one whose name sorts first).
     pub top_code: Option<(Code, u64)>,
 }
@@ -247,6 +253,14 @@ pub fn line_cell(c: &Classifier, l: &CountsRow, col: LineCol) -> String {
     use crate::tui::widgets::{count, pct};
     let n = &l.counts;
     let a = n.attempts();
+    if l.complaints_only
+        && !matches!(
+            col,
+            LineCol::Key | LineCol::Complaints | LineCol::ComplaintRate
+        )
+    {
+        return "-".into();
+    }
     match col {
         LineCol::Key => l.key.to_string(),
         LineCol::Rows => thousands(n.total()),
@@ -291,20 +305,54 @@ fn cols(n: usize) -> u16 {
     u16::try_from(n).unwrap_or(u16::MAX)
 }
 
-/// Complaints by key, from one of the summary's complaint tables.
-fn complaint_map(
-    groups: &[crate::analysis::complaints::ComplaintGroup],
-) -> FxHashMap<&str, ComplaintCell> {
+/// Complaints by key, from one of the summary's complaint tables, with their recipients.
+fn complaint_map(groups: &[ComplaintGroup]) -> FxHashMap<&str, (ComplaintCell, &[String])> {
     groups
         .iter()
         .map(|g| {
             (
                 g.key.as_str(),
-                ComplaintCell {
-                    complaints: g.complaints,
-                    rate: g.rate,
-                },
+                (
+                    ComplaintCell {
+                        complaints: g.complaints,
+                        rate: g.rate,
+                    },
+                    g.recipients.as_slice(),
+                ),
             )
+        })
+        .collect()
+}
+
+/// Sets a line's complaint cells from a complaint table (none under its key: 0, and a rate of
+/// 0 if it delivered anything).
+fn set_complaints(l: &mut CountsRow, by: &FxHashMap<&str, (ComplaintCell, &[String])>) {
+    let (cell, rcpts) = by.get(&*l.key).copied().unwrap_or((
+        ComplaintCell {
+            complaints: 0,
+            rate: (l.counts.delivered() > 0).then_some(0.0),
+        },
+        &[],
+    ));
+    l.complaints = Some(cell);
+    l.complaint_rcpts = rcpts.into();
+}
+
+/// The lines of the jobs complained about (the summary's complaints per job).
+fn job_lines(k: &Complaints) -> Vec<CountsRow> {
+    k.by_job
+        .iter()
+        .map(|g| CountsRow {
+            key: g.key.as_str().into(),
+            counts: TypeCounts::default(),
+            ms: Box::default(),
+            complaints: Some(ComplaintCell {
+                complaints: g.complaints,
+                rate: g.rate,
+            }),
+            complaint_rcpts: g.recipients.as_slice().into(),
+            complaints_only: true,
+            top_code: None,
         })
         .collect()
 }
@@ -318,66 +366,93 @@ pub fn senders(
     d: &mut Derived,
 ) {
     let group = views.senders.group;
-    let mut senders: FxHashMap<Arc<str>, Tally> = FxHashMap::default();
-    let sender_list = agg.senders();
-    for s in sender_list {
-        senders
-            .entry(Arc::clone(group.key(s)))
-            .or_default()
-            .0
-            .merge(&s.counts);
-    }
-    for (s, code, n) in agg.sender_codes() {
-        let key = group.key(&sender_list[*s as usize]);
-        if let Some(t) = senders.get_mut(key) {
-            *t.1.entry(*code).or_default() += n;
+    let mut lines = if group == Group::Job {
+        k.map(job_lines).unwrap_or_default()
+    } else {
+        let mut senders: FxHashMap<Arc<str>, Tally> = FxHashMap::default();
+        let sender_list = agg.senders();
+        for s in sender_list {
+            if let Some(key) = group.key(s) {
+                senders
+                    .entry(Arc::clone(key))
+                    .or_default()
+                    .0
+                    .merge(&s.counts);
+            }
         }
-    }
-    let mut lines = lines(c, &d.ms_codes, senders);
-    if let Some(k) = k.filter(|k| k.total > 0) {
-        let by = match group {
-            Group::Vmta => complaint_map(&k.by_vmta),
-            Group::SourceIp => complaint_map(&k.by_source_ip),
-            // the summary counts complaints per VMTA, not per pool: each VMTA's go to its pool
-            Group::Pool => {
-                let per_vmta = complaint_map(&k.by_vmta);
-                let mut seen: FxHashSet<&str> = FxHashSet::default();
-                let mut pools: FxHashMap<&str, ComplaintCell> = FxHashMap::default();
-                for s in sender_list {
-                    if seen.insert(&*s.vmta)
-                        && let Some(v) = per_vmta.get(&*s.vmta)
-                    {
-                        let p = pools.entry(&*s.pool).or_insert(ComplaintCell {
-                            complaints: 0,
-                            rate: None,
-                        });
-                        p.complaints += v.complaints;
+        for (s, code, n) in agg.sender_codes() {
+            if let Some(key) = group.key(&sender_list[*s as usize])
+                && let Some(t) = senders.get_mut(key)
+            {
+                *t.1.entry(*code).or_default() += n;
+            }
+        }
+        let mut lines = lines(c, &d.ms_codes, senders);
+        if let Some(k) = k.filter(|k| k.total > 0) {
+            match group {
+                Group::Pool => pool_complaints(&mut lines, sender_list, k),
+                Group::SourceIp => {
+                    let by = complaint_map(&k.by_source_ip);
+                    for l in &mut lines {
+                        set_complaints(l, &by);
                     }
                 }
-                if let Some(v) = per_vmta.get(crate::model::UNATTRIBUTED_KEY) {
-                    pools.insert(crate::model::UNATTRIBUTED_KEY, *v);
+                Group::Vmta | Group::Job => {
+                    let by = complaint_map(&k.by_vmta);
+                    for l in &mut lines {
+                        set_complaints(l, &by);
+                    }
                 }
-                pools
-            }
-        };
-        for l in &mut lines {
-            l.complaints = Some(by.get(&*l.key).copied().unwrap_or(ComplaintCell {
-                complaints: 0,
-                rate: (l.counts.delivered() > 0).then_some(0.0),
-            }));
-            if group == Group::Pool
-                && let Some(x) = &mut l.complaints
-                && &*l.key != crate::model::UNATTRIBUTED_KEY
-            {
-                let dl = l.counts.delivered();
-                x.rate = (dl > 0).then(|| x.complaints as f64 / dl as f64);
             }
         }
-    }
+        lines
+    };
     sort_lines(&mut lines, views.senders.sort, d);
     d.sender_widths = line_widths(c, d, lines.iter().map(|l| (width(&l.key), l)));
     d.senders = lines;
     d.senders_ready = true;
+}
+
+/// Complaints per pool: the summary counts them per VMTA, and each VMTA's go to its pool; the
+/// rate is then the pool's complaints over the pool's deliveries.
+fn pool_complaints(
+    lines: &mut [CountsRow],
+    senders: &[crate::aggregate::SenderLine],
+    k: &Complaints,
+) {
+    let per_vmta = complaint_map(&k.by_vmta);
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    let mut pools: FxHashMap<&str, (u64, Vec<String>)> = FxHashMap::default();
+    for s in senders {
+        if seen.insert(&*s.vmta)
+            && let Some((v, rcpts)) = per_vmta.get(&*s.vmta)
+        {
+            let p = pools.entry(&*s.pool).or_default();
+            p.0 += v.complaints;
+            p.1.extend_from_slice(rcpts);
+        }
+    }
+    // a VMTA's list cut at the cap leaves the pool's incomplete: none then
+    let complete = per_vmta
+        .values()
+        .all(|(c, r)| c.complaints == 0 || !r.is_empty());
+    for l in lines {
+        if &*l.key == crate::model::UNATTRIBUTED_KEY {
+            set_complaints(l, &per_vmta);
+            continue;
+        }
+        let dl = l.counts.delivered();
+        let (n, rcpts) = pools.remove(&*l.key).unwrap_or_default();
+        l.complaints = Some(ComplaintCell {
+            complaints: n,
+            rate: (dl > 0).then(|| n as f64 / dl as f64),
+        });
+        l.complaint_rcpts = if complete {
+            rcpts.into()
+        } else {
+            Arc::from([])
+        };
+    }
 }
 
 /// The Domains lines and their members, sorted as the view says, and listed.
@@ -404,10 +479,7 @@ pub fn domains(
         .into_iter()
         .map(|mut line| {
             if let Some(by) = &by {
-                line.complaints = Some(by.get(&*line.key).copied().unwrap_or(ComplaintCell {
-                    complaints: 0,
-                    rate: (line.counts.delivered() > 0).then_some(0.0),
-                }));
+                set_complaints(&mut line, by);
             }
             DomainRow {
                 members: Vec::new(),
@@ -501,6 +573,8 @@ fn lines(c: &Classifier, ms_codes: &[Code], map: FxHashMap<Arc<str>, Tally>) -> 
                     .map(|m| codes.get(m).copied().unwrap_or(0))
                     .collect(),
                 complaints: None,
+                complaint_rcpts: Arc::from([]),
+                complaints_only: false,
                 top_code,
             }
         })
@@ -534,8 +608,10 @@ fn compare_lines(a: &CountsRow, b: &CountsRow, s: Sort, d: &Derived) -> std::cmp
     } else {
         primary
     };
+    // complaints before the name: the job lines have no other count
     primary
         .then_with(|| cb.total().cmp(&ca.total()))
+        .then_with(|| complaints(b).cmp(&complaints(a)))
         .then_with(|| a.key.cmp(&b.key))
 }
 

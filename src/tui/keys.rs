@@ -212,9 +212,9 @@ pub static ROWS: &[Row] = &[
     Row {
         mode: Mode::Views,
         bindings: &[b(&[Code(K::Esc)], |_| Action::Cancel)],
-        help: "close help or a row's fields; else clear the filter",
-        doc: "close help or a row's fields, drop a Timeline mark; otherwise clear the filter \
-              (Backspace brings it back)",
+        help: "stop a search; close help, a row; else clear filter",
+        doc: "stop a Rows search going on; close help or a row's fields, drop a Timeline mark; \
+              otherwise clear the filter (Backspace brings it back)",
     },
     Row {
         mode: Mode::Views,
@@ -230,8 +230,9 @@ pub static ROWS: &[Row] = &[
     Row {
         mode: Mode::Views,
         bindings: &[b(&[C('g')], |_| Action::Group)],
-        help: "Senders: group by VMTA, sending IP or pool",
-        doc: "Senders: group by VMTA, sending IP or pool",
+        help: "Senders: group by VMTA, sending IP, pool or job",
+        doc: "Senders: group by VMTA, sending IP, pool, or job (the jobs complained about, with \
+              their complaints and complaint rate, as the summary lists them)",
     },
     Row {
         mode: Mode::Views,
@@ -257,9 +258,12 @@ pub static ROWS: &[Row] = &[
     Row {
         mode: Mode::Views,
         bindings: &[b(&[C('f')], |_| Action::Find)],
-        help: "Rows: find a text in every row (then n / N)",
+        help: "Rows: find a text as typed (n / N next; Esc stops)",
         doc: "Rows: find a text in the rows (every matching row of the files, not only those on \
-              screen), from the selection down; ignores case unless the text has a capital",
+              screen), from the selection down, the selection moving to it as the text is \
+              typed; ignores case unless the text has a capital. A long search goes on a slice \
+              a frame, the screen answering; Esc stops it (in the prompt: back to where `f` \
+              was pressed)",
     },
     Row {
         mode: Mode::Views,

@@ -75,6 +75,10 @@ pub enum Group {
     Vmta,
     SourceIp,
     Pool,
+    /// The jobs complained about, as the summary lists them: only their complaints, the
+    /// complaint rate and the deliveries it is taken of are known (the scan does not count rows
+    /// per job: a job id per message would cost an entry per row).
+    Job,
 }
 
 impl Group {
@@ -83,6 +87,7 @@ impl Group {
             Group::Vmta => "VMTA",
             Group::SourceIp => "sending IP",
             Group::Pool => "pool",
+            Group::Job => "job",
         }
     }
 
@@ -92,14 +97,17 @@ impl Group {
             Group::Vmta => "vmta",
             Group::SourceIp => "ip",
             Group::Pool => "pool",
+            Group::Job => "job",
         }
     }
 
-    pub fn key(self, s: &SenderLine) -> &Arc<str> {
+    /// The key of a sender line under this grouping (`None` for jobs: not in the lines).
+    pub fn key(self, s: &SenderLine) -> Option<&Arc<str>> {
         match self {
-            Group::Vmta => &s.vmta,
-            Group::SourceIp => &s.source_ip,
-            Group::Pool => &s.pool,
+            Group::Vmta => Some(&s.vmta),
+            Group::SourceIp => Some(&s.source_ip),
+            Group::Pool => Some(&s.pool),
+            Group::Job => None,
         }
     }
 
@@ -108,7 +116,8 @@ impl Group {
         match self {
             Group::Vmta => Group::SourceIp,
             Group::SourceIp => Group::Pool,
-            Group::Pool => Group::Vmta,
+            Group::Pool => Group::Job,
+            Group::Job => Group::Vmta,
         }
     }
 }

@@ -91,8 +91,9 @@ pub fn note_line(
     let mut left = String::new();
     for (i, p) in parts.iter().enumerate() {
         let sep = if i == 0 { "" } else { " · " };
+        // a part that does not fit is left out, the shorter ones after it still said
         if i > 0 && left.chars().count() + sep.len() + p.chars().count() > room {
-            break;
+            continue;
         }
         left.push_str(sep);
         left.push_str(p);
@@ -178,15 +179,40 @@ fn draw_filter(app: &App, area: Rect, buf: &mut Buffer) {
             ),
         ])
     } else {
+        // the filter whole, the hint only where there is room for both; a filter longer than
+        // the line loses whole terms from its end, and says how many
         let hint = "  Esc clear · ⌫ back";
-        let room = w.saturating_sub(8 + hint.chars().count());
+        let text = app.filter.as_str();
+        let room = w.saturating_sub(8);
+        let (shown, hint) = if text.chars().count() + hint.chars().count() <= room {
+            (text.to_string(), hint)
+        } else {
+            (fit_terms(text, room), "")
+        };
         Line::from(vec![
             Span::styled("filter: ", t.key()),
-            Span::styled(fit(app.filter.as_str(), room.max(10)), t.header()),
+            Span::styled(shown, t.header()),
             Span::styled(hint, t.dim()),
         ])
     };
     widgets::line(buf, area, 0, &line);
+}
+
+/// A filter in at most `room` columns: whole, or its first terms and `… +N` for the rest (a
+/// single term too long for the line is cut).
+fn fit_terms(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let terms: Vec<&str> = text.split(' ').filter(|t| !t.is_empty()).collect();
+    for keep in (1..terms.len()).rev() {
+        let head = terms[..keep].join(" ");
+        let out = format!("{head} … +{}", terms.len() - keep);
+        if out.chars().count() <= room {
+            return out;
+        }
+    }
+    fit(text, room)
 }
 
 /// The prompt's line: `/ `, the text with the cursor, and the keys when there is room. A text
@@ -394,5 +420,22 @@ pub fn status_text(app: &App) -> String {
         }
     } else {
         format!("{rows} · {files_s}, {} · scan complete", bytes(r.bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_terms;
+
+    #[test]
+    fn a_long_filter_keeps_whole_terms_and_counts_the_rest() {
+        let f = "since=2026-11-20T13:58:00Z until=2026-11-20T14:04:00Z ip=192.0.2.10";
+        assert_eq!(fit_terms(f, 72), f);
+        assert_eq!(
+            fit_terms(f, 60),
+            "since=2026-11-20T13:58:00Z until=2026-11-20T14:04:00Z … +1"
+        );
+        assert_eq!(fit_terms(f, 40), "since=2026-11-20T13:58:00Z … +2");
+        assert_eq!(fit_terms(f, 10).chars().count(), 10);
     }
 }

@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use super::{App, Cursor, View};
+use super::{App, Cursor, Group, Sort, View};
 use crate::tui::derive::{CODE_COLS, CODE_SORT_ORDER, CountsRow, LineCol, flatten_domains, term};
+use crate::tui::state::top;
 use crate::tui::views;
 use crate::tui::widgets::table::shown;
 
@@ -114,7 +115,8 @@ impl App {
         changed || !open
     }
 
-    /// The filter Enter adds for the current view's selected cell.
+    /// The filter Enter adds for the current view's selected cell (`None`: a complaint cell
+    /// of none, whose rows no filter can name: the `f` rows carry no VMTA, IP or job).
     pub fn drill_term(&self) -> Option<String> {
         let list = self.list(self.view);
         let (sel, col) = (list.sel(), list.col());
@@ -123,50 +125,69 @@ impl App {
             View::Codes => d.codes.get(sel).map(|c| term("code", &c.name)),
             View::Senders => {
                 let l = d.senders.get(sel)?;
-                Some(self.cell_term(term(self.group().field(), &l.key), l, col, false))
+                self.cell_term(term(self.group().field(), &l.key), l, col, false)
             }
             View::Domains => {
                 let &(i, m) = d.domain_lines.get(sel)?;
                 let row = d.domains.get(i)?;
-                Some(match m {
+                match m {
                     Some(m) => {
                         let l = row.members.get(m)?;
                         self.cell_term(term("rcpt-domain", &l.key), l, col, true)
                     }
                     None => self.cell_term(term("domain", &row.line.key), &row.line, col, true),
-                })
+                }
             }
             _ => None,
         }
     }
 
     /// The line's term narrowed to the rows one cell counts.
-    fn cell_term(&self, base: String, l: &CountsRow, col: usize, domain: bool) -> String {
+    fn cell_term(&self, base: String, l: &CountsRow, col: usize, domain: bool) -> Option<String> {
         let with = |more: String| format!("{base} {more}");
-        match self
-            .derived
-            .line_cols
-            .get(col)
-            .copied()
-            .unwrap_or(LineCol::Key)
-        {
-            LineCol::Key | LineCol::Rows => base,
-            LineCol::Delivered => with("type=d".into()),
-            LineCol::Deferred => with("type=t,tq".into()),
-            LineCol::Bounced => with("type=b,rb".into()),
-            // a complaint names the recipient, so its domain; its VMTA and IP are those of the
-            // delivery it was matched to, which the rows do not carry: every complaint row
-            LineCol::Complaints | LineCol::ComplaintRate if domain => with("type=f".into()),
-            LineCol::Complaints | LineCol::ComplaintRate => "type=f".into(),
-            LineCol::Code(i) => match self.derived.ms_codes.get(i) {
-                Some(c) => with(term("code", &self.ctx.classifier.code_name(*c))),
-                None => base,
+        Some(
+            match self
+                .derived
+                .line_cols
+                .get(col)
+                .copied()
+                .unwrap_or(LineCol::Key)
+            {
+                LineCol::Key | LineCol::Rows => base,
+                LineCol::Delivered => with("type=d".into()),
+                LineCol::Deferred => with("type=t,tq".into()),
+                LineCol::Bounced => with("type=b,rb".into()),
+                // a complaint names the recipient, so its domain; its VMTA, IP and job are those of
+                // the delivery it was matched to, which the rows do not carry: its recipients then
+                // (else every complaint row)
+                LineCol::Complaints | LineCol::ComplaintRate if domain => with("type=f".into()),
+                LineCol::Complaints | LineCol::ComplaintRate
+                    if l.complaints.is_none_or(|k| k.complaints == 0) =>
+                {
+                    return None;
+                }
+                LineCol::Complaints | LineCol::ComplaintRate => {
+                    let rcpts: Vec<String> = l
+                        .complaint_rcpts
+                        .iter()
+                        .map(|r| term("x", r).split_off(2))
+                        .collect();
+                    if rcpts.is_empty() {
+                        "type=f".into()
+                    } else {
+                        format!("type=f rcpt={}", rcpts.join(","))
+                    }
+                }
+                LineCol::Code(i) => match self.derived.ms_codes.get(i) {
+                    Some(c) => with(term("code", &self.ctx.classifier.code_name(*c))),
+                    None => base,
+                },
+                LineCol::Top => match l.top_code {
+                    Some((c, _)) => with(term("code", &self.ctx.classifier.code_name(c))),
+                    None => base,
+                },
             },
-            LineCol::Top => match l.top_code {
-                Some((c, _)) => with(term("code", &self.ctx.classifier.code_name(c))),
-                None => base,
-            },
-        }
+        )
     }
 
     /// `s`: sort by the column under the cursor, else by the next shown one; `r`: reverse.
@@ -211,5 +232,32 @@ impl App {
             self.list_mut(v).select_column(Some(col));
         }
         self.derive();
+    }
+
+    /// `g`: the next Senders grouping (VMTA, sending IP, pool, job).
+    pub(super) fn regroup(&mut self) {
+        if self.view != View::Senders {
+            self.message = Some("g groups the Senders view (3)".into());
+            return;
+        }
+        let s = &mut self.views.senders;
+        s.group = s.group.next();
+        s.list = top();
+        // a job has only its complaints: sorted by them, unless by name or rate
+        let cols = &self.derived.line_cols;
+        if s.group == Group::Job
+            && !matches!(
+                cols.get(s.sort.col),
+                Some(LineCol::Key | LineCol::Complaints | LineCol::ComplaintRate)
+            )
+            && let Some(c) = cols.iter().position(|c| *c == LineCol::Complaints)
+        {
+            s.sort = Sort {
+                col: c,
+                reverse: false,
+            };
+        }
+        self.derived.senders_ready = false;
+        self.derive_view();
     }
 }

@@ -1,11 +1,13 @@
-//! The Rows view's side of the app: the parsed window around its selection, `f`'s prompt and
-//! `n` / `N` through the whole row index, and `y` / `Y` copy. The state itself is
-//! [`RowsState`](crate::tui::views::rows::state::RowsState), reached as `app.rows`.
+//! The Rows view's side of the app: the parsed window around its selection, `f`'s prompt (the
+//! selection moves to the first row holding the text as it is typed) and `n` / `N` through the
+//! whole row index, a frame's worth at a time (Esc stops), and `y` / `Y` copy. The state
+//! itself is [`RowsState`](crate::tui::views::rows::state::RowsState), reached as `app.rows`.
 
 use super::{App, Cursor, Prompt, View};
 use crate::tui::action::Edit;
 use crate::tui::reader::ParsedRow;
-use crate::tui::views::rows::search::Find;
+use crate::tui::views::rows::search::{Find, Outcome};
+use crate::tui::views::rows::state::RowsState;
 
 impl App {
     /// Parses the rows around the Rows view's selection (only those can be shown).
@@ -22,10 +24,14 @@ impl App {
 
     /// A key in the prompt: `f`'s recalls the texts found and completes nothing; `/`'s recalls
     /// the filters and completes fields and values.
-    pub(super) fn edit_prompt(&self, p: &mut Prompt, e: Edit) {
+    pub(super) fn edit_prompt(&mut self, p: &mut Prompt, e: Edit) {
         if self.rows.finding {
             if e != Edit::Complete {
+                let before = p.text.clone();
                 p.edit(e, &self.rows.finds_used, &|_| Vec::new());
+                if p.text != before {
+                    self.find_as_typed(p.text.trim());
+                }
             }
         } else {
             p.edit(e, &self.filters_used, &|f| self.values(f));
@@ -49,10 +55,27 @@ impl App {
             return;
         }
         self.rows.finding = true;
+        self.rows.origin = self.rows.list.sel();
         self.prompt = Some(Prompt::new(String::new()));
     }
 
-    /// Enter in `f`'s prompt: find the text from the selection on.
+    /// A key typed in `f`'s prompt: the search starts again from the row `f` was pressed on
+    /// (that row included), with the text as it now is.
+    fn find_as_typed(&mut self, text: &str) {
+        let origin = self.rows.origin;
+        if let Some(f) = Find::new(text) {
+            let len = self.data.rows.len;
+            self.rows
+                .search(&f, len, origin, true, true, self.generation);
+            self.search_tick();
+        } else {
+            self.rows.scan = None;
+            self.select_row(origin);
+        }
+    }
+
+    /// Enter in `f`'s prompt: the text is the one `n` / `N` look for; the search as typed goes
+    /// on if it has not ended.
     pub(super) fn submit_find(&mut self) {
         let Some(p) = self.prompt.take() else {
             return;
@@ -65,26 +88,80 @@ impl App {
             return;
         }
         if self.rows.finds_used.last() != Some(&text) {
-            self.rows.finds_used.push(text);
+            self.rows.finds_used.push(text.clone());
         }
-        self.find_next(true);
+        // the search as typed goes on; one over is done again, to say what it found
+        let going = self
+            .rows
+            .scan
+            .as_ref()
+            .is_some_and(|(s, _)| s.find.text == text);
+        if !going {
+            self.find_as_typed(&text);
+        }
     }
 
     /// `n` / `N` after `f`: the next / previous row that holds the text, in the whole index.
     pub(super) fn find_next(&mut self, forward: bool) {
-        let sel = self.rows.list.sel();
-        let (found, message) = self.rows.search(&self.data.rows, sel, forward);
-        self.message = Some(message);
-        if let Some(i) = found {
-            let (len, h) = (self.data.rows.len, self.list_height());
-            self.restore = None;
-            self.rows.tail = i + 1 >= len;
-            let l = &mut self.rows.list;
-            l.select(Some(i));
-            // the row found in the middle of the screen, the rows around it in view
-            *l.offset_mut() = i.saturating_sub(h / 2);
-            l.fit(len, h);
-            self.load_rows();
+        let Some(f) = self.rows.find.clone() else {
+            self.message = Some("f finds a text in the rows; then n / N".into());
+            return;
+        };
+        let (len, sel) = (self.data.rows.len, self.rows.list.sel());
+        self.rows.origin = sel;
+        self.rows
+            .search(&f, len, sel, forward, false, self.generation);
+        self.search_tick();
+    }
+
+    /// A frame of the search going on (on every tick of the runtime, and when it starts): the
+    /// row found is selected; a text typed that no row holds goes back to where `f` was
+    /// pressed.
+    pub(super) fn search_tick(&mut self) {
+        let Some((scan, generation)) = self.rows.scan.clone() else {
+            return;
+        };
+        if generation != self.generation {
+            // the rows searched were another filter's
+            self.rows.scan = None;
+            return;
         }
+        let out = self.rows.search_step(&self.data.rows);
+        self.message = Some(RowsState::search_note(&scan, out));
+        match out {
+            Some(Outcome::Found(i) | Outcome::Wrapped(i)) => self.select_row(i),
+            // as typed, the selection may be on a row the text typed so far had found
+            Some(Outcome::NotFound) if scan.typed => self.select_row(self.rows.origin),
+            Some(Outcome::NotFound) | None => {}
+        }
+    }
+
+    /// Esc while a search goes on: it stops, the selection where it is.
+    pub(super) fn stop_search(&mut self) -> bool {
+        let Some((scan, _)) = self.rows.scan.take() else {
+            return false;
+        };
+        self.message = Some(format!(
+            "stopped finding `{}` ({} of the rows searched)",
+            scan.find.text,
+            crate::fmt::percent(scan.done as u64, scan.total as u64)
+        ));
+        true
+    }
+
+    /// Selects row `i` of Rows, in the middle of the screen with the rows around it.
+    fn select_row(&mut self, i: usize) {
+        let (len, h) = (self.data.rows.len, self.list_height());
+        if len == 0 {
+            return;
+        }
+        let i = i.min(len - 1);
+        self.restore = None;
+        self.rows.tail = i + 1 >= len;
+        let l = &mut self.rows.list;
+        l.select(Some(i));
+        *l.offset_mut() = i.saturating_sub(h / 2);
+        l.fit(len, h);
+        self.load_rows();
     }
 }

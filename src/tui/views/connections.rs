@@ -204,29 +204,39 @@ fn draw_chart(app: &App, conns: &Connections, row: &BudgetRow, area: Rect, buf: 
         return;
     }
     let w = area.width as usize;
+    // the title in parts, the last ones left out rather than cut ("── " and " ─" around it)
     widgets::rule(
         buf,
         area,
         0,
-        &format!(
-            "{} · {}: open connections ({}) · budget {} (─) · peak {}",
-            row.domain,
-            row.pool,
-            row.method.as_str(),
-            row.budget,
-            row.observed.peak
+        &super::overview::fit_parts(
+            &[
+                format!(
+                    "{} · {}: connections ({})",
+                    row.domain,
+                    row.pool,
+                    row.method.as_str()
+                ),
+                format!("budget {} (─)", row.budget),
+                format!("peak {}", row.observed.peak),
+            ],
+            w.saturating_sub(5),
         ),
         t.dim(),
     );
     // where the budget comes from, whole, on as many lines as it needs (at most 2 here)
-    let source = if before_log(row) {
-        "opened before the log begins (no queue named): not counted against a budget, as in \
-         `summary`"
-            .to_string()
+    let detail: Vec<String> = if before_log(row) {
+        wrap(
+            "opened before the log begins (no queue named): not counted against a budget, as \
+             in `summary`",
+            w,
+        )
     } else {
-        format!("budget {} from {}", row.budget, row.source)
-    };
-    let detail: Vec<String> = wrap(&source, w).into_iter().take(2).collect();
+        source_lines(&format!("budget {} from {}", row.budget, row.source), w)
+    }
+    .into_iter()
+    .take(2)
+    .collect();
     for (i, l) in detail.iter().enumerate() {
         widgets::text(buf, area, 1 + i as u16, l, t.dim());
     }
@@ -369,4 +379,52 @@ fn draw_chart(app: &App, conns: &Connections, row: &BudgetRow, area: Rect, buf: 
         &fit(&format!("{a}{}{b}", " ".repeat(pad)), w),
         t.dim(),
     );
+}
+
+/// The budget's source on lines of `w`: its parts (`; `) kept whole on a line where they fit,
+/// config files named by their file name alone (`pmta-config:60`) when a path does not fit.
+fn source_lines(source: &str, w: usize) -> Vec<String> {
+    let long = source.split("; ").any(|p| crate::fmt::width(p) > w);
+    let short = |part: &str| -> String {
+        if !long {
+            return part.to_string();
+        }
+        part.split(' ')
+            .map(|word| match word.rsplit_once('/') {
+                Some((_, file)) if !file.is_empty() => file,
+                _ => word,
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for part in source.split("; ").map(short) {
+        match lines.last_mut() {
+            Some(l) if crate::fmt::width(l) + 2 + crate::fmt::width(&part) <= w => {
+                l.push_str("; ");
+                l.push_str(&part);
+            }
+            _ => lines.extend(wrap(&part, w)),
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_lines;
+
+    #[test]
+    fn a_budget_source_keeps_its_parts_whole_and_names_a_long_path_by_its_file() {
+        let s = "budget 20 from pool microsoft-pool at /work/main/sample-logs/pmta-config:60 \
+                 (4 VMTAs); max-smtp-out 5 at /work/main/sample-logs/pmta-config:91";
+        assert_eq!(
+            source_lines(s, 80),
+            [
+                "budget 20 from pool microsoft-pool at pmta-config:60 (4 VMTAs)",
+                "max-smtp-out 5 at pmta-config:91"
+            ]
+        );
+        assert_eq!(source_lines(s, 200), [s]);
+    }
 }

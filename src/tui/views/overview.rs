@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Sparkline, Widget};
 
 use crate::fmt::{duration, percent, thousands};
 use crate::model::{RecordKind, Severity};
@@ -450,7 +449,9 @@ fn deferrals(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.ctx.theme;
     let series = &app.derived.series;
     let total: u64 = series.iter().sum();
-    let per = series.len().div_ceil(area.width as usize).max(1);
+    // a scale (the top of the bars and 0) left of the bars, as in the Timeline
+    let layout = super::timeline::ChartLayout::new(series, area.width as usize);
+    let per = layout.per;
     let title = if per == 1 {
         "Deferrals per minute [6]".to_string()
     } else {
@@ -461,25 +462,23 @@ fn deferrals(app: &App, area: Rect, buf: &mut Buffer) {
         widgets::text(buf, area, 1, "no deferrals", t.delivered());
         return;
     }
-    let bars: Vec<u64> = series.chunks(per).map(|c| c.iter().sum()).collect();
     let chart = Rect {
         y: area.y + 1,
         height: area.height.saturating_sub(3),
         ..area
     };
-    Sparkline::default()
-        .data(&bars)
-        .style(t.chart())
-        .render(chart, buf);
+    layout.draw(chart, buf, t);
     let md = app.derived.multi_day;
     let (first, last) = app.derived.series_range;
     let (a, b) = (hm(first, md), hm(last, md));
-    let pad = (area.width as usize).saturating_sub(a.chars().count() + b.chars().count());
+    // the time axis starts under the bars, right of the scale
+    let g = layout.gutter;
+    let pad = (area.width as usize).saturating_sub(g + a.chars().count() + b.chars().count());
     widgets::text(
         buf,
         area,
         area.height - 2,
-        &format!("{a}{}{b}", " ".repeat(pad)),
+        &format!("{}{a}{}{b}", " ".repeat(g), " ".repeat(pad)),
         t.dim(),
     );
     let peak = app.derived.minutes.iter().max_by(|a, b| {

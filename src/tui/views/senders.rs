@@ -1,4 +1,4 @@
-//! View 3, Senders: per VMTA, per sending IP or per pool (`g`): volume, delivered / deferred /
+//! View 3, Senders: per VMTA, per sending IP, per pool or per job complained about (`g`): volume, delivered / deferred /
 //! bounced %, complaints and their rate, the Microsoft codes each got, and its most frequent
 //! code. ←/→ choose a cell; Enter opens its rows.
 
@@ -8,7 +8,8 @@ use ratatui::layout::Rect;
 use super::table_area;
 use crate::fmt::thousands;
 use crate::model::{NONE_KEY, UNATTRIBUTED_KEY};
-use crate::tui::app::{App, CountsRow, Cursor, LineCol, Sort, View};
+use crate::tui::app::{App, CountsRow, Cursor, Group, LineCol, Sort, View};
+
 use crate::tui::derive::line_cell;
 use crate::tui::widgets;
 use crate::tui::widgets::table::{Cell, Col, Table};
@@ -33,6 +34,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         s.group.label(),
         if real == 1 { "" } else { "s" }
     );
+    if s.group == Group::Job {
+        // the summary's table: only jobs with complaints, and only their complaints known
+        count.push_str(" complained about");
+    }
     if !pseudo.is_empty() {
         count.push_str(" + ");
         count.push_str(&pseudo.join(" "));
@@ -50,7 +55,12 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     );
     let table = table_area(area);
     if d.senders.is_empty() {
-        widgets::text(buf, table, 0, &super::empty_note(app, "rows"), t.text());
+        let note = if s.group == Group::Job && app.data.complaints.is_some() {
+            "No complaints: jobs are listed by their complaints (g: by VMTA)".to_string()
+        } else {
+            super::empty_note(app, "rows")
+        };
+        widgets::text(buf, table, 0, &note, t.text());
         return;
     }
     let h = table.height.saturating_sub(1) as usize;
@@ -74,10 +84,29 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     .render(table, buf);
 }
 
-/// What Enter on the selected cell opens: `Enter: vmta=vmta-ms-01 code=RP-001`.
+/// What Enter on the selected cell opens: `Enter: vmta=vmta-ms-01 code=RP-001`; a list of
+/// complaining recipients is counted rather than spelt out.
 pub fn enter_note(app: &App) -> String {
-    app.drill_term()
-        .map_or_else(|| "Enter: rows".into(), |t| format!("Enter: {t}"))
+    let has_lines = match app.view {
+        View::Domains => !app.derived.domain_lines.is_empty(),
+        _ => !app.derived.senders.is_empty(),
+    };
+    match app.drill_term() {
+        None if has_lines => "no complaint rows here".into(),
+        None => "Enter: rows".into(),
+        Some(t) if t.starts_with("type=f rcpt=") => {
+            let n = app
+                .derived
+                .senders
+                .get(app.views.senders.list.sel())
+                .map_or(0, |l| l.complaint_rcpts.len());
+            format!(
+                "Enter: the complaints of {n} recipient{}",
+                if n == 1 { "" } else { "s" }
+            )
+        }
+        Some(t) => format!("Enter: {t}"),
+    }
 }
 
 /// The columns of a Senders or Domains table: complaints when there are any, the Microsoft

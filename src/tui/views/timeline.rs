@@ -38,16 +38,17 @@ pub fn areas(body: Rect) -> (Rect, Rect, Rect) {
 }
 
 /// How the per-minute series fits the chart's width: `per` minutes a bar, each bar `stretch`
-/// columns wide, right of a `gutter` with the scale.
-struct ChartLayout {
+/// columns wide, right of a `gutter` with the scale. The Overview's chart is laid out the
+/// same way.
+pub(super) struct ChartLayout {
     bars: Vec<u64>,
-    per: usize,
+    pub(super) per: usize,
     stretch: usize,
-    gutter: usize,
+    pub(super) gutter: usize,
 }
 
 impl ChartLayout {
-    fn new(series: &[u64], w: usize) -> ChartLayout {
+    pub(super) fn new(series: &[u64], w: usize) -> ChartLayout {
         let bucket = |width: usize| {
             let per = series.len().div_ceil(width.max(1)).max(1);
             let bars: Vec<u64> = series.chunks(per).map(|c| c.iter().sum()).collect();
@@ -77,7 +78,7 @@ impl ChartLayout {
         self.gutter + (i / self.per) * self.stretch + (self.stretch - 1) / 2
     }
 
-    fn draw(&self, area: Rect, buf: &mut Buffer, t: crate::tui::theme::Theme) {
+    pub(super) fn draw(&self, area: Rect, buf: &mut Buffer, t: crate::tui::theme::Theme) {
         if area.height == 0 {
             return;
         }

@@ -241,6 +241,46 @@ pub struct ComplaintGroup {
     pub delivered: u64,
     /// complaints / delivered; `None` when nothing was delivered.
     pub rate: Option<f64>,
+    /// The complaining recipients under the key, distinct (ASCII case-insensitively), in input
+    /// order, lowercased: what a `rcpt=` filter needs to list exactly these complaint rows (the
+    /// `f` rows carry no VMTA, IP or job of their delivery). Empty past
+    /// [`GROUP_RECIPIENTS_CAP`] (such a filter would be too long to be of use) or when a
+    /// complaint has no recipient.
+    #[serde(skip)]
+    pub recipients: Vec<String>,
+}
+
+/// The most recipients a [`ComplaintGroup`] lists.
+pub const GROUP_RECIPIENTS_CAP: usize = 1_000;
+
+/// A group's complaints while counting: the count and its distinct recipients (already
+/// lowercased by [`Reports`]).
+#[derive(Default)]
+struct Tally {
+    complaints: u64,
+    seen: FxHashSet<Box<[u8]>>,
+    recipients: Vec<String>,
+    /// Past the cap, or a complaint without a recipient: no list.
+    incomplete: bool,
+}
+
+impl Tally {
+    fn add(&mut self, rcpt: &[u8]) {
+        self.complaints += 1;
+        if self.incomplete {
+            return;
+        }
+        if rcpt.is_empty() || self.seen.len() >= GROUP_RECIPIENTS_CAP && !self.seen.contains(rcpt) {
+            self.incomplete = true;
+            self.seen = FxHashSet::default();
+            self.recipients = Vec::new();
+            return;
+        }
+        if self.seen.insert(rcpt.into()) {
+            self.recipients
+                .push(String::from_utf8_lossy(rcpt).into_owned());
+        }
+    }
 }
 
 /// Complaints attributed to deliveries.
@@ -310,10 +350,11 @@ pub fn attribute(reports: Reports, deliveries: Deliveries) -> Matched {
 }
 
 /// Counts per key, with the delivered denominators.
-fn groups(counts: BTreeMap<String, u64>, delivered: impl Fn(&str) -> u64) -> Vec<ComplaintGroup> {
+fn groups(counts: BTreeMap<String, Tally>, delivered: impl Fn(&str) -> u64) -> Vec<ComplaintGroup> {
     let mut v: Vec<ComplaintGroup> = counts
         .into_iter()
-        .map(|(key, complaints)| {
+        .map(|(key, t)| {
+            let (complaints, recipients) = (t.complaints, t.recipients);
             let delivered = if key == UNATTRIBUTED_KEY {
                 0
             } else {
@@ -324,6 +365,7 @@ fn groups(counts: BTreeMap<String, u64>, delivered: impl Fn(&str) -> u64) -> Vec
                 key,
                 complaints,
                 delivered,
+                recipients,
             }
         })
         .collect();
@@ -347,10 +389,10 @@ pub fn finish(
         total: m.reports.len() as u64,
         ..Complaints::default()
     };
-    let mut by_vmta: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_ip: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_domain: BTreeMap<String, u64> = BTreeMap::new();
-    let mut by_job: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_vmta: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_ip: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_domain: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_job: BTreeMap<String, Tally> = BTreeMap::new();
     for (r, a) in m.reports.iter().zip(&m.attributed) {
         let domain = String::from_utf8_lossy(rollup::address_domain(&r.rcpt)).into_owned();
         let domain = if domain.is_empty() {
@@ -358,7 +400,7 @@ pub fn finish(
         } else {
             resolve(&domain)
         };
-        *by_domain.entry(domain).or_default() += 1;
+        by_domain.entry(domain).or_default().add(&r.rcpt);
         let (vmta, ip, job) = a.clone().unwrap_or_default();
         if a.is_some() {
             out.matched += 1;
@@ -366,9 +408,9 @@ pub fn finish(
             out.unmatched += 1;
         }
         let or_un = |s: String| if s.is_empty() { un() } else { s };
-        *by_vmta.entry(or_un(vmta)).or_default() += 1;
-        *by_ip.entry(or_un(ip)).or_default() += 1;
-        *by_job.entry(or_un(job)).or_default() += 1;
+        by_vmta.entry(or_un(vmta)).or_default().add(&r.rcpt);
+        by_ip.entry(or_un(ip)).or_default().add(&r.rcpt);
+        by_job.entry(or_un(job)).or_default().add(&r.rcpt);
     }
     let delivered_by = |dim: Dim| -> FxHashMap<String, u64> {
         agg.group(dim)
@@ -496,6 +538,25 @@ mod tests {
         a.merge(half(JOB_CAP));
         assert!(a.complete());
         assert_eq!(a.len(), JOB_CAP + 2);
+    }
+
+    #[test]
+    fn a_group_lists_its_recipients_once_up_to_the_cap() {
+        let mut t = Tally::default();
+        for r in ["a@x.example", "b@x.example", "a@x.example"] {
+            t.add(r.as_bytes());
+        }
+        assert_eq!(t.complaints, 3);
+        assert_eq!(t.recipients, ["a@x.example", "b@x.example"]);
+        // a complaint without a recipient: no `rcpt=` list can name it
+        t.add(b"");
+        assert!(t.incomplete && t.recipients.is_empty());
+        let mut t = Tally::default();
+        for i in 0..=GROUP_RECIPIENTS_CAP {
+            t.add(format!("u{i}@x.example").as_bytes());
+        }
+        assert_eq!(t.complaints, GROUP_RECIPIENTS_CAP as u64 + 1);
+        assert!(t.incomplete && t.recipients.is_empty());
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! Finding text in the Rows view (`f`, then `n` / `N`): the rows of the index are searched in
 //! the file, a piece at a time (each piece's bytes in one read, one regex pass over them), from
 //! the selection onward, wrapping at the ends. So a search covers every matching row of the
-//! files, not only those on screen or parsed.
+//! files, not only those on screen or parsed. A [`Scan`] does it a bounded slice at a time
+//! (at most [`STEP_ROWS`] rows a slice, [`FRAME_ROWS`] and about [`FRAME_TIME`] a frame), so
+//! a search through a day's file never freezes the screen and Esc can stop it.
+
+use std::time::{Duration, Instant};
 
 use regex::bytes::{Regex, RegexBuilder};
 
@@ -47,26 +51,96 @@ pub enum Outcome {
     NotFound,
 }
 
+/// Rows searched in one slice (one read, one regex pass).
+pub const STEP_ROWS: usize = 32_768;
+/// At most this many rows searched per frame...
+pub const FRAME_ROWS: usize = 262_144;
+/// ... and slices begun only within this time of the frame's first.
+pub const FRAME_TIME: Duration = Duration::from_millis(15);
+
+/// A search going on through the index: the rows left to search, in the order searched.
+#[derive(Clone, Debug)]
+pub struct Scan {
+    pub find: Find,
+    pub forward: bool,
+    /// The row the search counts from (found again last: `Found`, not `Wrapped`).
+    pub sel: usize,
+    /// The rows ahead of the selection, then those behind it (past an end, wrapping).
+    parts: [(usize, usize); 2],
+    part: usize,
+    /// Rows searched so far, and in all.
+    pub done: usize,
+    pub total: usize,
+    /// From `sel` itself: a search as the text is typed.
+    pub typed: bool,
+}
+
+impl Scan {
+    /// A search for the next row after `sel` (the previous, `forward` false), or with
+    /// `inclusive` from `sel` itself (as typed: the selection may already hold the text).
+    pub fn new(len: usize, f: &Find, sel: usize, forward: bool, inclusive: bool) -> Scan {
+        let sel = sel.min(len.saturating_sub(1));
+        let parts = match (forward, inclusive) {
+            (true, false) => [(sel + 1, len), (0, sel + 1)],
+            (true, true) => [(sel, len), (0, sel)],
+            (false, false) => [(0, sel), (sel, len)],
+            (false, true) => [(0, sel + 1), (sel + 1, len)],
+        };
+        Scan {
+            find: f.clone(),
+            forward,
+            sel,
+            parts: if len == 0 { [(0, 0), (0, 0)] } else { parts },
+            part: 0,
+            done: 0,
+            total: len,
+            typed: inclusive,
+        }
+    }
+
+    /// Searches one frame's worth; the outcome once the search is over.
+    pub fn step(&mut self, idx: &RowIndex, reader: &mut Reader) -> Option<Outcome> {
+        let start = Instant::now();
+        let mut rows = 0;
+        while rows < FRAME_ROWS && (rows == 0 || start.elapsed() < FRAME_TIME) {
+            let Some(&(from, to)) = self.parts.get(self.part) else {
+                return Some(Outcome::NotFound);
+            };
+            let to = to.min(idx.len);
+            if from >= to {
+                self.part += 1;
+                continue;
+            }
+            // the next slice: at the near end of what is left of this part
+            let (lo, hi) = if self.forward {
+                (from, (from + STEP_ROWS).min(to))
+            } else {
+                (to.saturating_sub(STEP_ROWS).max(from), to)
+            };
+            let hit = first_in(idx, reader, &self.find, (lo, hi), self.forward);
+            rows += hi - lo;
+            self.done += hi - lo;
+            if let Some(i) = hit {
+                return Some(if self.part == 1 && i != self.sel {
+                    Outcome::Wrapped(i)
+                } else {
+                    Outcome::Found(i)
+                });
+            }
+            self.parts[self.part] = if self.forward { (hi, to) } else { (from, lo) };
+        }
+        None
+    }
+}
+
 /// The next row after `sel` (or the previous, `forward` false) that holds the text, wrapping
-/// once around the index; `sel` itself last.
+/// once around the index; `sel` itself last. All at once (a [`Scan`] to its end).
 pub fn next(idx: &RowIndex, reader: &mut Reader, f: &Find, sel: usize, forward: bool) -> Outcome {
-    let len = idx.len;
-    if len == 0 {
-        return Outcome::NotFound;
-    }
-    let sel = sel.min(len - 1);
-    let (ahead, behind) = if forward {
-        ((sel + 1, len), (0, sel + 1))
-    } else {
-        ((0, sel), (sel, len))
-    };
-    if let Some(i) = first_in(idx, reader, f, ahead, forward) {
-        return Outcome::Found(i);
-    }
-    match first_in(idx, reader, f, behind, forward) {
-        Some(i) if i == sel => Outcome::Found(i),
-        Some(i) => Outcome::Wrapped(i),
-        None => Outcome::NotFound,
+    let mut scan = Scan::new(idx.len, f, sel, forward, false);
+    loop {
+        if let Some(o) = scan.step(idx, reader) {
+            return o;
+        }
     }
 }
 

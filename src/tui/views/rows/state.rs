@@ -5,7 +5,7 @@
 
 use super::copy::osc52;
 use super::index::RowIndex;
-use super::search::{self, Find, Outcome};
+use super::search::{Find, Outcome, Scan};
 use crate::acct::header::Col;
 use crate::classify::Classifier;
 use crate::model::{Code, RecordKind};
@@ -45,6 +45,11 @@ pub struct RowsState {
     pub finding: bool,
     /// The texts looked for in this session, oldest first (↑ / ↓ in `f`'s prompt).
     pub finds_used: Vec<String>,
+    /// A search going on, a frame's worth at a time, and the scan generation of its index.
+    pub scan: Option<(Scan, u64)>,
+    /// The selection when `f` was pressed: found rows are counted from it as the text is
+    /// typed, and Esc (or a text in no row) goes back to it.
+    pub origin: usize,
     /// The selection follows the last row as rows are added (End; `--follow`).
     pub tail: bool,
     /// An OSC 52 sequence for the terminal (the runtime writes it and clears it).
@@ -63,6 +68,8 @@ impl Default for RowsState {
             find: None,
             finding: false,
             finds_used: Vec::new(),
+            scan: None,
+            origin: 0,
             tail: false,
             clipboard: None,
         }
@@ -100,27 +107,44 @@ impl RowsState {
         i.checked_sub(self.from).and_then(|k| self.cache.get(k))
     }
 
-    /// Looks for `find` from `sel` on (or back), in the whole index; the row found and what to
-    /// tell the operator.
-    pub fn search(&mut self, idx: &RowIndex, sel: usize, forward: bool) -> (Option<usize>, String) {
-        let Some(f) = self.find.clone() else {
-            return (None, "f finds a text in the rows; then n / N".into());
-        };
-        match search::next(idx, &mut self.reader, &f, sel, forward) {
-            Outcome::Found(i) => (
-                Some(i),
-                format!("`{}`: row {}", f.text, crate::fmt::thousands(i as u64 + 1)),
+    /// Starts looking for `f` after `sel` (or before; `inclusive`: from `sel` itself).
+    pub fn search(
+        &mut self,
+        f: &Find,
+        len: usize,
+        sel: usize,
+        forward: bool,
+        inclusive: bool,
+        generation: u64,
+    ) {
+        self.scan = Some((Scan::new(len, f, sel, forward, inclusive), generation));
+    }
+
+    /// One frame of the search going on: the outcome once it is over (the search then ends).
+    pub fn search_step(&mut self, idx: &RowIndex) -> Option<Outcome> {
+        let (scan, _) = self.scan.as_mut()?;
+        let out = scan.step(idx, &mut self.reader)?;
+        self.scan = None;
+        Some(out)
+    }
+
+    /// What the operator is told of a search going on or over.
+    pub fn search_note(scan: &Scan, out: Option<Outcome>) -> String {
+        let text = &scan.find.text;
+        match out {
+            None => format!(
+                "finding `{text}`… {} (Esc stops)",
+                crate::fmt::percent(scan.done as u64, scan.total as u64)
             ),
-            Outcome::Wrapped(i) => (
-                Some(i),
-                format!(
-                    "`{}`: row {} (search wrapped to the {})",
-                    f.text,
-                    crate::fmt::thousands(i as u64 + 1),
-                    if forward { "top" } else { "bottom" }
-                ),
+            Some(Outcome::Found(i)) => {
+                format!("`{text}`: row {}", crate::fmt::thousands(i as u64 + 1))
+            }
+            Some(Outcome::Wrapped(i)) => format!(
+                "`{text}`: row {} (search wrapped to the {})",
+                crate::fmt::thousands(i as u64 + 1),
+                if scan.forward { "top" } else { "bottom" }
             ),
-            Outcome::NotFound => (None, format!("`{}` is in none of the rows", f.text)),
+            Some(Outcome::NotFound) => format!("`{text}` is in none of the rows"),
         }
     }
 
