@@ -129,9 +129,9 @@ pub fn run(o: &Options, pool: &Arc<rayon::ThreadPool>) -> anyhow::Result<Ended> 
     let report = &app.data.report;
     Ok(Ended {
         result,
-        malformed: report.malformed,
-        malformed_samples: report.malformed_samples.clone(),
-        errors: report.errors.clone(),
+        malformed: report.scan.malformed,
+        malformed_samples: report.scan.malformed_samples.clone(),
+        errors: report.problems.clone(),
     })
 }
 

@@ -504,7 +504,7 @@ fn follow_reads_appended_rows_waits_for_unfinished_lines_and_picks_up_rotated_fi
     assert!(s.poll());
     let snap = s.snapshot();
     assert_eq!(snap.aggregates.records, 3, "the unfinished line waits");
-    assert_eq!(snap.report.malformed, 0);
+    assert_eq!(snap.report.scan.malformed, 0);
     append(&first, tail);
     assert!(s.poll());
     assert_eq!(s.snapshot().aggregates.records, 4);
@@ -517,7 +517,7 @@ fn follow_reads_appended_rows_waits_for_unfinished_lines_and_picks_up_rotated_fi
     assert!(s.poll());
     let snap = s.snapshot();
     assert_eq!(snap.aggregates.records, 5);
-    assert_eq!(snap.report.files.len(), 2);
+    assert_eq!(snap.report.scan.files.len(), 2);
     assert_eq!(snap.rows.len, 5, "appended rows can be listed too");
     let mut reader = pmta_lens::tui::reader::Reader::default();
     let last = reader.read(&snap.rows.get(4).expect("row 5"));
@@ -553,8 +553,14 @@ fn follow_across_rotation_counts_each_row_once_and_says_when_a_file_was_truncate
     assert!(s.poll());
     let snap = s.snapshot();
     assert_eq!(snap.aggregates.records, 180, "each row once");
-    assert_eq!(snap.report.malformed, 0);
-    let names: Vec<&str> = snap.report.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(snap.report.scan.malformed, 0);
+    let names: Vec<&str> = snap
+        .report
+        .scan
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
     assert_eq!(names.len(), 2);
     assert!(names[0].ends_with("acct-2026-01-14-0000.csv"), "{names:?}");
     assert!(names[1].ends_with("acct.csv"), "{names:?}");
@@ -630,8 +636,8 @@ fn follow_skips_compressed_copies_and_rereads_files_truncated_in_place() {
     assert!(s.poll());
     let snap = s.snapshot();
     assert_eq!(snap.aggregates.records, 40);
-    assert_eq!(snap.report.malformed, 0);
-    assert_eq!(snap.report.files.len(), 2);
+    assert_eq!(snap.report.scan.malformed, 0);
+    assert_eq!(snap.report.scan.files.len(), 2);
 }
 
 #[test]
@@ -677,7 +683,7 @@ fn follow_on_its_thread_sends_new_counts_about_once_a_second_and_pauses() {
         &format!("{HEADER}{}", row(3, "d", "250 ok")),
     );
     let s = wait_for(3);
-    assert_eq!(s.report.files.len(), 2);
+    assert_eq!(s.report.scan.files.len(), 2);
     // paused: nothing is read
     loader.set_paused(true);
     std::thread::sleep(Duration::from_millis(1500));
@@ -704,9 +710,9 @@ fn the_dashboard_counts_what_the_summary_counts() {
         &spec(vec![samples()], Filter::default(), false).plan,
     );
     assert_eq!(*app.data.aggregates, *r.aggregates);
-    assert_eq!(app.data.report.malformed, r.report.malformed);
+    assert_eq!(app.data.report.scan.malformed, r.report.malformed);
     assert_eq!(
-        app.data.report.malformed_samples,
+        app.data.report.scan.malformed_samples,
         r.report.malformed_samples
     );
 }
@@ -777,9 +783,9 @@ fn assert_same(dir: &Path) {
     assert_eq!(a.codes(|c| format!("{c:?}")), b.codes(|c| format!("{c:?}")));
     assert_eq!(a.minutes, b.minutes);
     assert_eq!(a.microsoft_days(), b.microsoft_days());
-    assert_eq!(snap.report.malformed, result.report.malformed);
+    assert_eq!(snap.report.scan.malformed, result.report.malformed);
     assert_eq!(
-        snap.report.malformed_samples,
+        snap.report.scan.malformed_samples,
         result.report.malformed_samples
     );
     assert_eq!(*snap.findings, analyses.findings);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::aggregate::Aggregates;
 use crate::analysis::Finding;
-use crate::scan::{FileReport, Malformed};
+use crate::scan::ScanReport;
 
 /// The Rows view's index of row locations (built by the loader).
 pub use super::views::rows::index::{Located, RowIndex, RowLoc, Segment};
@@ -13,29 +13,20 @@ pub use super::views::rows::index::{Located, RowIndex, RowLoc, Segment};
 /// A burst of deferrals as the analyses report it (RP-002 by default, `--burst-code`).
 pub use crate::analysis::Burst;
 
-/// Files, malformed rows and input problems of the scan so far.
-#[derive(Clone, Debug, Default)]
+/// Files, malformed rows and input problems of the scan so far: the driver's report, and what
+/// only the dashboard knows.
+#[derive(Debug, Default)]
 pub struct ReportView {
-    pub files: Vec<FileReport>,
-    pub malformed: u64,
-    pub malformed_samples: Vec<Malformed>,
-    /// Inputs that could not be read, as messages.
-    pub errors: Vec<String>,
+    /// Files and malformed rows as the driver reports them (its input errors are in
+    /// [`Self::problems`], as messages).
+    pub scan: ScanReport,
+    /// Inputs that could not be found or read, and warnings of the reads, as messages.
+    pub problems: Vec<String>,
     /// Compressed inputs (or standard input) with rows past what is kept in memory for Rows.
     pub unbrowsable: Vec<String>,
     /// Files truncated while followed (`copytruncate`, `> file`), read again from their start;
     /// the latest last.
     pub shrunk: Vec<String>,
-}
-
-impl ReportView {
-    pub fn bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.bytes).sum()
-    }
-
-    pub fn records(&self) -> u64 {
-        self.files.iter().map(|f| f.records).sum()
-    }
 }
 
 /// One state of the scan, as the views show it.

@@ -27,9 +27,7 @@ use crate::classify::Classifier;
 use crate::connections::stream::Stream;
 use crate::connections::{self, Connections, estimate};
 use crate::filter::Filter;
-use crate::scan::{
-    self, ChunkAt, Driver, Engine, FollowEvent, Progress, Row, ScanOptions, ScanReport, Step,
-};
+use crate::scan::{self, ChunkAt, Driver, Engine, FollowEvent, Progress, Row, ScanOptions, Step};
 
 /// The fewest bytes read between two snapshots of a big scan.
 pub const BLOCK: usize = 64 << 20;
@@ -507,13 +505,11 @@ impl Scanner {
 
     fn report_view(&self) -> ReportView {
         let r = self.driver.report();
-        let mut errors = self.errors.clone();
-        errors.extend(r.errors.iter().map(ToString::to_string));
+        let mut problems = self.errors.clone();
+        problems.extend(r.errors.iter().map(ToString::to_string));
         ReportView {
-            files: r.files.clone(),
-            malformed: r.malformed,
-            malformed_samples: r.malformed_samples.clone(),
-            errors,
+            scan: r.without_errors(),
+            problems,
             unbrowsable: self.gathered.unbrowsable.clone(),
             shrunk: self.shrunk.clone(),
         }
@@ -550,12 +546,7 @@ impl Scanner {
         let r = self.driver.report();
         let result = scan::ScanResult {
             aggregates: Arc::clone(&self.aggregates),
-            report: ScanReport {
-                files: r.files.clone(),
-                malformed: r.malformed,
-                malformed_samples: r.malformed_samples.clone(),
-                errors: Vec::new(),
-            },
+            report: r.without_errors(),
             hints,
         };
         let quiet = self.opts.quiet();

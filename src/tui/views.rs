@@ -377,7 +377,8 @@ fn draw_status(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// What the scan is doing, in words.
 pub fn status_text(app: &App) -> String {
-    let r = &app.data.report;
+    let r = &app.data.report.scan;
+    let shrunk = &app.data.report.shrunk;
     let matched = app.data.aggregates.records;
     let files = r.files.len();
     let files_s = format!("{files} file{}", if files == 1 { "" } else { "s" });
@@ -409,7 +410,7 @@ pub fn status_text(app: &App) -> String {
     if app.ctx.follow {
         // A truncated file is read again from its start: say so, first, so a narrow terminal
         // keeps it (the rows read before stay counted).
-        let notice = r.shrunk.last().map_or_else(String::new, |name| {
+        let notice = shrunk.last().map_or_else(String::new, |name| {
             let name = name.rsplit('/').next().unwrap_or(name);
             format!("{name} truncated: read again from its start · ")
         });

@@ -142,6 +142,18 @@ pub struct ScanReport {
 }
 
 impl ScanReport {
+    /// A copy of the files and malformed rows, without the input errors (which are not
+    /// `Clone`: a front end that keeps a copy shows them as messages).
+    #[must_use]
+    pub fn without_errors(&self) -> ScanReport {
+        ScanReport {
+            files: self.files.clone(),
+            malformed: self.malformed,
+            malformed_samples: self.malformed_samples.clone(),
+            errors: Vec::new(),
+        }
+    }
+
     /// Data rows parsed, before the filter.
     pub fn records(&self) -> u64 {
         self.files.iter().map(|f| f.records).sum()

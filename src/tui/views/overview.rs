@@ -57,31 +57,31 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     );
     y += 1;
     let mut scope2 = vec![
-        crate::fmt::counted(r.files.len() as u64, "file"),
+        crate::fmt::counted(r.scan.files.len() as u64, "file"),
         format!(
             "{}{}",
             crate::fmt::counted(agg.records, "record"),
             if app.filter.is_empty() {
                 String::new()
             } else {
-                format!(" match the filter (of {})", thousands(r.records()))
+                format!(" match the filter (of {})", thousands(r.scan.records()))
             }
         ),
-        format!("{} malformed", thousands(r.malformed)),
+        format!("{} malformed", thousands(r.scan.malformed)),
     ];
     let fbl = agg.by_type.get(RecordKind::Feedback);
     if fbl > 0 {
         scope2.push(format!("{} complaints (FBL)", thousands(fbl)));
     }
-    if !r.errors.is_empty() {
-        let n = r.errors.len();
+    if !r.problems.is_empty() {
+        let n = r.problems.len();
         let what = if n == 1 {
             "input problem"
         } else {
             "input problems"
         };
         // the first problem in full when it fits, else how many (whole words either way)
-        let full = format!("{n} {what}: {}", r.errors[0]);
+        let full = format!("{n} {what}: {}", r.problems[0]);
         let room = w.saturating_sub(7 + crate::fmt::width(&scope2.join(" · ")) + 3);
         // right after the files: never the part a narrow screen drops
         scope2.insert(
