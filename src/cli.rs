@@ -480,7 +480,7 @@ fn summarized(
         &params,
         &setup,
     );
-    let (budget, log_failed) = connections::connections(
+    let (budget, log_failed) = connections::for_summary(
         &setup,
         &result,
         rows.as_ref(),

@@ -743,7 +743,7 @@ fn summary_and_dashboard(
         &params,
         &setup,
     );
-    let (connections, _) = conn_cli::connections(
+    let (connections, _) = conn_cli::for_summary(
         &setup,
         &result,
         estimated.as_ref(),

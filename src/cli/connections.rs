@@ -170,7 +170,7 @@ pub fn load(args: &Args, paths: &[PathBuf]) -> anyhow::Result<Setup> {
 /// Budget and connections for the summary. Problems with the log go to stderr; the result
 /// says whether there were any.
 #[allow(clippy::too_many_arguments)] // the scan's parts, as the analyses take them
-pub fn connections(
+pub fn for_summary(
     setup: &Setup,
     result: &ScanResult,
     estimated: Option<&Estimated>,
