@@ -4,6 +4,9 @@
 //! `--follow` through the loader (appends, an unfinished line, rotation to a new file).
 #![cfg(feature = "tui")]
 
+#[path = "support/dashboard.rs"]
+mod dashboard;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,12 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use dashboard::{fixed_now, samples};
 use pmta_lens::analysis::AnalysisParams;
 use pmta_lens::classify::Classifier;
 use pmta_lens::cli::connections::{self as conn_cli, Args as ConnArgs};
 use pmta_lens::filter::Filter;
-use pmta_lens::rollup::Rollup;
 use pmta_lens::tui::action::{Action, Edit};
 use pmta_lens::tui::app::{App, Cursor, Group, Session, View};
 use pmta_lens::tui::data::Snapshot;
@@ -24,71 +26,19 @@ use pmta_lens::tui::loader::{self, Msg, Scanner, Spec};
 use pmta_lens::tui::theme::Theme;
 use pmta_lens::tui::{render, render_buffer};
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
-}
-
-/// A fixed clock, so relative filter times and snapshots never depend on when tests run.
-fn fixed_now() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_795_305_600, 0).expect("valid time") // 2026-11-22 00:00 UTC
-}
-
+/// The spec the dashboard runs with (its budget found as the command line finds it).
 fn spec(paths: Vec<PathBuf>, filter: Filter, follow: bool) -> Spec {
-    // the budget as the dashboard finds it: sample-logs has a pmta-config and a pmta-log
-    // (relative to the crate, as a user types it, so the budget's sources in the snapshots name
-    // the same files on every machine)
-    let rel: Vec<PathBuf> = paths
-        .iter()
-        .map(|p| {
-            p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
-                .map_or_else(|_| p.clone(), Path::to_path_buf)
-        })
-        .collect();
-    let setup = conn_cli::load(&ConnArgs::default(), &rel).expect("setup");
-    Spec {
-        paths,
-        filter,
-        follow,
-        chunk_size: 4096,
-        // small blocks: the sample files are read in several, as big files are
-        block: 10_000,
-        mmap: true,
-        row_cap: loader::ROW_CAP,
-        classifier: Arc::new(Classifier::builtin()),
-        plan: pmta_lens::connections::plan(Rollup::default(), setup.config.as_ref()),
-        params: AnalysisParams::default(),
-        budget: setup.has_budget().then(|| Arc::new(setup)),
-        panic_in_worker: false,
-    }
+    dashboard::spec(paths, filter, follow, 4096, true)
 }
 
 fn new_app(color: bool) -> App {
-    let mut app = App::new(
-        Session {
-            classifier: Arc::new(Classifier::builtin()),
-            theme: Theme { color },
-            follow: false,
-            now: fixed_now,
-            source: "sample-logs/".into(),
-        },
-        Filter::default(),
-    );
-    app.update(Action::Resize(80, 24));
-    app
+    dashboard::new_app(color, false, 80, 24)
 }
 
 /// Scans `paths` for the app's current filter and hands it every snapshot, as the runtime does.
 fn scan(app: &mut App, paths: &[PathBuf]) {
-    let mut s = Scanner::new(
-        spec(paths.to_vec(), app.filter.clone(), false),
-        app.generation,
-        None,
-    );
-    let mut snaps = Vec::new();
-    assert!(s.initial(&AtomicBool::new(false), |snap| snaps.push(snap)));
-    for snap in snaps {
-        app.update(Action::Loaded(Box::new(snap)));
-    }
+    let spec = spec(paths.to_vec(), app.filter.clone(), false);
+    dashboard::scan_into(app, spec);
 }
 
 /// Runs the rescan the app asked for, if any.

@@ -5,72 +5,29 @@
 //! the summary's.
 #![cfg(feature = "tui")]
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+#[path = "support/dashboard.rs"]
+mod dashboard;
 
-use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+use dashboard::samples;
 use pmta_lens::analysis::AnalysisParams;
 use pmta_lens::classify::Classifier;
 use pmta_lens::cli::connections::{self as conn_cli, Args as ConnArgs};
 use pmta_lens::filter::Filter;
-use pmta_lens::rollup::Rollup;
 use pmta_lens::tui::action::Action;
-use pmta_lens::tui::app::{App, Cursor, LineCol, Session, View};
-use pmta_lens::tui::loader::{self, Scanner, Spec};
+use pmta_lens::tui::app::{App, Cursor, LineCol, View};
 use pmta_lens::tui::render;
-use pmta_lens::tui::theme::Theme;
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
-}
-
-fn fixed_now() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_795_305_600, 0).expect("valid time") // 2026-11-22 00:00 UTC
-}
-
-/// The spec the dashboard runs with on sample-logs (its config and connections log found as
-/// the command line finds them, relative to the crate so snapshots name the same files).
-fn spec(filter: Filter) -> Spec {
-    let rel = vec![PathBuf::from("sample-logs")];
-    let setup = conn_cli::load(&ConnArgs::default(), &rel).expect("setup");
-    Spec {
-        paths: vec![samples()],
-        filter,
-        follow: false,
-        chunk_size: 4096,
-        block: 10_000,
-        mmap: true,
-        row_cap: loader::ROW_CAP,
-        classifier: Arc::new(Classifier::builtin()),
-        plan: pmta_lens::connections::plan(Rollup::default(), setup.config.as_ref()),
-        params: AnalysisParams::default(),
-        budget: setup.has_budget().then(|| Arc::new(setup)),
-        panic_in_worker: false,
-    }
-}
-
+/// Scans sample-logs as the dashboard runs on them (its config and connections log found as
+/// the command line finds them) for the app's filter.
 fn scan(app: &mut App) {
-    let mut s = Scanner::new(spec(app.filter.clone()), app.generation, None);
-    let mut snaps = Vec::new();
-    assert!(s.initial(&AtomicBool::new(false), |snap| snaps.push(snap)));
-    for snap in snaps {
-        app.update(Action::Loaded(Box::new(snap)));
-    }
+    let spec = dashboard::spec(vec![samples()], app.filter.clone(), false, 4096, true);
+    dashboard::scan_into(app, spec);
 }
 
 fn loaded(w: u16, h: u16) -> App {
-    let mut app = App::new(
-        Session {
-            classifier: Arc::new(Classifier::builtin()),
-            theme: Theme { color: false },
-            follow: false,
-            now: fixed_now,
-            source: "sample-logs/".into(),
-        },
-        Filter::default(),
-    );
-    app.update(Action::Resize(w, h));
+    let mut app = dashboard::new_app(false, false, w, h);
     scan(&mut app);
     app
 }

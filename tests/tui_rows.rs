@@ -5,76 +5,34 @@
 //! OSC 52 escape. Rendered into `TestBackend` and compared with snapshots at 80x24 and 120x40.
 #![cfg(feature = "tui")]
 
+#[path = "support/dashboard.rs"]
+mod dashboard;
+
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use chrono::{DateTime, Utc};
-use pmta_lens::analysis::AnalysisParams;
-use pmta_lens::classify::Classifier;
+use dashboard::samples;
 use pmta_lens::filter::Filter;
-use pmta_lens::rollup::Rollup;
 use pmta_lens::tui::action::{Action, Edit};
-use pmta_lens::tui::app::{App, Cursor, Session, View};
-use pmta_lens::tui::loader::{self, Scanner, Spec};
+use pmta_lens::tui::app::{App, Cursor, View};
+use pmta_lens::tui::loader::{Scanner, Spec};
 use pmta_lens::tui::render;
-use pmta_lens::tui::theme::Theme;
 use pmta_lens::tui::views::rows::copy::osc52;
 use pmta_lens::tui::views::rows::search::FRAME_ROWS;
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
-}
-
-fn fixed_now() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_795_305_600, 0).expect("valid time") // 2026-11-22 00:00 UTC
-}
-
 fn spec(paths: Vec<PathBuf>, filter: Filter, follow: bool, chunk_size: usize) -> Spec {
-    Spec {
-        paths,
-        filter,
-        follow,
-        chunk_size,
-        block: 10_000,
-        mmap: true,
-        row_cap: loader::ROW_CAP,
-        classifier: Arc::new(Classifier::builtin()),
-        plan: pmta_lens::connections::plan(Rollup::default(), None),
-        params: AnalysisParams::default(),
-        budget: None,
-        panic_in_worker: false,
-    }
+    dashboard::spec(paths, filter, follow, chunk_size, false)
 }
 
 fn new_app(follow: bool) -> App {
-    let mut app = App::new(
-        Session {
-            classifier: Arc::new(Classifier::builtin()),
-            theme: Theme { color: false },
-            follow,
-            now: fixed_now,
-            source: "sample-logs/".into(),
-        },
-        Filter::default(),
-    );
-    app.update(Action::Resize(80, 24));
-    app
+    dashboard::new_app(false, follow, 80, 24)
 }
 
 /// Scans `paths` for the app's filter and hands it every snapshot, as the runtime does.
 fn scan(app: &mut App, paths: &[PathBuf], chunk_size: usize) {
-    let mut s = Scanner::new(
-        spec(paths.to_vec(), app.filter.clone(), false, chunk_size),
-        app.generation,
-        None,
-    );
-    let mut snaps = Vec::new();
-    assert!(s.initial(&AtomicBool::new(false), |snap| snaps.push(snap)));
-    for snap in snaps {
-        app.update(Action::Loaded(Box::new(snap)));
-    }
+    let spec = spec(paths.to_vec(), app.filter.clone(), false, chunk_size);
+    dashboard::scan_into(app, spec);
 }
 
 /// Ticks, as the runtime does between keys, until no search is going on.
