@@ -17,9 +17,9 @@ use std::sync::Arc;
 use crate::acct::discover::{Input, InputKind};
 use crate::classify::Classifier;
 use crate::filter::Filter;
-use crate::scan::{self, ChunkAt, Driver, Engine, ScanOptions, ScanReport};
+use crate::scan::{self, ChunkAt, Driver, Engine, ScanOptions, ScanReport, Start};
 use schema::{Exporting, Rows};
-use state::{Identity, Pending, Plan, State};
+use state::{Identity, Pending, Plan, Reached, State};
 use writer::{Limits, Parts, Written, day_of};
 
 /// Where and how to export.
@@ -60,16 +60,16 @@ pub struct Outcome {
 struct Planned {
     input: Input,
     id: Option<Identity>,
-    from: u64,
+    from: Reached,
 }
 
 /// Receives the pieces in input order and writes the rows past each input's start.
 struct Delivery<'a> {
     parts: Parts,
     host: &'a str,
-    from: Vec<u64>,
-    /// Per input: bytes read to (the end of its last piece) and rows written.
-    reached: Vec<u64>,
+    from: Vec<Reached>,
+    /// Per input: how far it was read (the end of its last piece) and rows written.
+    reached: Vec<Reached>,
     rows: Vec<u64>,
     /// Per input: the parts its rows went to.
     touched: Vec<Vec<String>>,
@@ -80,13 +80,24 @@ struct Delivery<'a> {
 impl Delivery<'_> {
     fn piece(&mut self, mut rows: Rows, at: &ChunkAt<'_>, names: &[String]) -> anyhow::Result<()> {
         let end = at.offset + at.data.len() as u64;
-        if let Some(r) = self.reached.get_mut(at.file) {
-            *r = (*r).max(end);
+        if let Some(r) = self.reached.get_mut(at.file)
+            && end >= r.offset
+        {
+            // The line at the piece's end: the last row's, plus the newlines from it on.
+            let newlines = |d: &[u8]| memchr::memchr_iter(b'\n', d).count() as u64;
+            let lines = match (rows.offsets.last(), rows.lines.last()) {
+                (Some(&o), Some(&l)) => l + newlines(at.data.get(o..).unwrap_or_default()),
+                _ => newlines(at.data),
+            };
+            *r = Reached {
+                offset: end,
+                line: Some(at.line + lines),
+            };
         }
         if rows.is_empty() {
             return Ok(());
         }
-        let from = self.from.get(at.file).copied().unwrap_or(0);
+        let from = self.from.get(at.file).map_or(0, |f| f.offset);
         self.keep.clear();
         self.keep
             .extend(rows.offsets.iter().map(|o| at.offset + *o as u64 >= from));
@@ -168,7 +179,22 @@ pub fn export(
     };
     // Every input is read to its end, as `summary` reads it (a last line without its newline
     // included: a complete file may lack one), each window written while the next is scanned.
-    let driver = Driver::new(&todo, &opts);
+    // A grown file is read from where the last run stopped, its lines numbered on from there
+    // (streams are read whole: `Delivery` writes only what is past the offset).
+    let mut driver = Driver::new(&todo, &opts);
+    for (i, p) in planned.iter().enumerate() {
+        if let Some(line) = p.from.line
+            && p.from.offset > 0
+        {
+            driver.start_at(
+                i,
+                Start {
+                    offset: p.from.offset,
+                    line,
+                },
+            );
+        }
+    }
     let names: Vec<String> = driver.inputs().map(Input::display).collect();
     let mut result = Ok(());
     let ((), report) = driver.run(&eng, &sink, |rows, at| {
@@ -204,9 +230,9 @@ pub fn export(
     Ok(outcome)
 }
 
-/// Per planned input: bytes read to, rows written, parts written to.
+/// Per planned input: how far it was read, rows written, parts written to.
 struct Read<'a> {
-    reached: &'a [u64],
+    reached: &'a [Reached],
     rows: &'a [u64],
     touched: &'a [Vec<String>],
 }
@@ -222,16 +248,16 @@ fn plan(inputs: &[Input], state: &State, outcome: &mut Outcome) -> Vec<Planned> 
         };
         let (from, id) = match input.kind {
             // Read once and not identifiable: exported whole each time.
-            InputKind::Stdin | InputKind::Pipe => (0, None),
+            InputKind::Stdin | InputKind::Pipe => (Reached::default(), None),
             kind => match known(kind == InputKind::Gzip) {
                 Some((Plan::Skip, _)) => {
                     outcome.unchanged += 1;
                     continue;
                 }
                 Some((Plan::From(at), id)) => (at, Some(id)),
-                Some((Plan::Whole, id)) => (0, Some(id)),
+                Some((Plan::Whole, id)) => (Reached::default(), Some(id)),
                 // Unreadable: the scan says why.
-                None => (0, None),
+                None => (Reached::default(), None),
             },
         };
         planned.push(Planned {
