@@ -6,6 +6,7 @@
 //! ([`writer`]); the state file ([`state`]) says what earlier runs exported, and is the commit
 //! point of this one. docs/scale-out.md is the user's side of it.
 
+pub mod rollups;
 pub mod schema;
 pub mod state;
 pub mod writer;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use crate::acct::discover::{Input, InputKind};
 use crate::classify::Classifier;
 use crate::filter::Filter;
-use crate::scan::{self, ChunkAt, Driver, Engine, ScanOptions, ScanReport, Start};
+use crate::scan::{ChunkAt, Driver, Engine, ScanOptions, ScanReport, Start};
 use schema::{Exporting, Rows};
 use state::{Identity, Pending, Plan, Reached, State};
 use writer::{Limits, Parts, Written, day_of};
@@ -30,6 +31,8 @@ pub struct Target<'a> {
     /// The `--where` expression, as the state file records it.
     pub filter: Option<&'a str>,
     pub limits: Limits,
+    /// Heap the learned rollups may take before they go to disk ([`rollups::LEARN_BYTES`]).
+    pub learn_bytes: usize,
 }
 
 /// The rules rows are selected and derived by.
@@ -146,20 +149,35 @@ pub fn export(
         state.save(dir)?;
     }
 
+    rollups::remove_stale(dir);
     let planned = plan(inputs, &state, &mut outcome);
     if planned.is_empty() {
         return Ok(outcome);
     }
     let todo: Vec<Input> = planned.iter().map(|p| p.input.clone()).collect();
-    // `domain` is the summary's rollup, learned from every row of what is read (as for
-    // `rows --format ndjson`), before the rows are written.
+    // `domain` is the summary's rollup, learned from every row of the inputs read (as for
+    // `rows --format ndjson`), before the rows are written; in bounded memory, unless the
+    // filter itself selects on `domain` (it needs them all at hand).
     let opts = opts.sharing_maps();
-    let domain_map = scan::domain_map_of(&todo, &opts, rules.classifier, rules.plan);
+    let by_domain = rules.filter.needs_domain();
+    let budget = if by_domain {
+        usize::MAX
+    } else {
+        target.learn_bytes
+    };
+    let learned = rollups::learn(
+        &todo,
+        &opts,
+        rules.classifier,
+        &rules.plan.rollup,
+        budget,
+        dir,
+    )?;
     let eng = Engine {
         classifier: rules.classifier,
         filter: rules.filter,
         rollup: &rules.plan.rollup,
-        domain_map: Some(&domain_map),
+        domain_map: learned.as_map().filter(|_| by_domain),
     };
 
     let mut delivery = Delivery {
@@ -175,7 +193,7 @@ pub fn export(
     let sink = Exporting {
         classifier: rules.classifier,
         rollup: &rules.plan.rollup,
-        domain_map: Some(&domain_map),
+        rollups: Some(&learned),
     };
     // Every input is read to its end, as `summary` reads it (a last line without its newline
     // included: a complete file may lack one), each window written while the next is scanned.

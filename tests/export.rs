@@ -386,9 +386,11 @@ fn record_starts(text: &str, fractions: &[f64]) -> Vec<usize> {
             loop {
                 let nl = text[at..].find('\n').expect("a line start") + at + 1;
                 let rest = &text[nl..];
-                if rest.split(',').next().is_some_and(|t| {
-                    ["d", "b", "t", "tq", "f", "r", "rb", "rs"].contains(&t)
-                }) {
+                if rest
+                    .split(',')
+                    .next()
+                    .is_some_and(|t| ["d", "b", "t", "tq", "f", "r", "rb", "rs"].contains(&t))
+                {
                     break nl;
                 }
                 at = nl;
@@ -430,7 +432,10 @@ fn a_grown_file_is_read_from_where_the_last_run_stopped_and_the_union_is_one_exp
         // Only the grown tail was read: its records are all the scan saw.
         let records = format!("pmta-lens: {} records,", thousands(appended));
         assert!(err.contains(&records), "{records} not in {err}");
-        assert!(err.contains(&format!("{} rows to", thousands(appended))), "{err}");
+        assert!(
+            err.contains(&format!("{} rows to", thousands(appended))),
+            "{err}"
+        );
         runs.push(table(out.path()).len());
     }
     assert!(runs.windows(2).all(|w| w[0] < w[1]), "{runs:?}");
@@ -495,11 +500,17 @@ fn a_file_truncated_in_place_is_exported_again_from_its_start_into_a_new_part() 
     assert!(err.contains(&format!("{rows} rows to 1 new part")), "{err}");
     let after = parts(out.path());
     assert_eq!(after.len(), before.len() + 1);
-    assert!(before.iter().all(|p| after.contains(p)), "earlier parts kept");
+    assert!(
+        before.iter().all(|p| after.contains(p)),
+        "earlier parts kept"
+    );
     let rows_now = table(out.path());
     assert_eq!(rows_now.len(), first + rows);
     // Its rows are numbered from the file's start again.
-    let new_part = after.iter().find(|p| !before.contains(p)).expect("new part");
+    let new_part = after
+        .iter()
+        .find(|p| !before.contains(p))
+        .expect("new part");
     let mut lines: Vec<u64> = rows_now
         .iter()
         .filter(|r| get(r, "part") == Some(&new_part.display().to_string()))

@@ -87,7 +87,13 @@ fn recording_again_adds_rows_and_parts_and_a_replaced_file_starts_over() {
     assert_eq!(s.inputs[0].parts.len(), 2);
     assert_eq!((s.inputs[0].size, s.inputs[0].offset), (2000, 2000));
     // The inode now holds another file: its history is not carried over.
-    s.record("/l/a.csv", &id(7, 100, b"type,x\n"), at(100), 1, &["p3".into()]);
+    s.record(
+        "/l/a.csv",
+        &id(7, 100, b"type,x\n"),
+        at(100),
+        1,
+        &["p3".into()],
+    );
     assert_eq!(s.inputs[0].rows, 1);
     assert_eq!(s.inputs[0].parts, ["p3"]);
 }
