@@ -555,7 +555,10 @@ pub fn remove_stale(dir: &Path) {
         return;
     };
     for e in entries.flatten() {
-        if e.file_name().to_string_lossy().starts_with(".pmta-lens-rollups") {
+        if e.file_name()
+            .to_string_lossy()
+            .starts_with(".pmta-lens-rollups")
+        {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
