@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context;
 use rustc_hash::FxHashMap;
@@ -191,6 +191,18 @@ impl Evidence {
 struct Learned {
     map: FxHashMap<Box<[u8]>, Evidence>,
     bytes: usize,
+    /// The sink's count of every table's bytes, given back when the table goes (the driver
+    /// drops the workers' tables when it counts a window again from the start: the count must
+    /// not keep them, or every later row would go to disk on its own).
+    used: Option<Arc<AtomicUsize>>,
+}
+
+impl Drop for Learned {
+    fn drop(&mut self) {
+        if let Some(u) = &self.used {
+            u.fetch_sub(self.bytes, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Where runs go, and the first error writing one.
@@ -208,7 +220,7 @@ struct Learning<'a> {
     rollup: &'a Rollup,
     budget: usize,
     /// Heap taken by every worker's table.
-    used: AtomicUsize,
+    used: Arc<AtomicUsize>,
     spill: Mutex<Spill>,
 }
 
@@ -248,7 +260,11 @@ impl Sink for Learning<'_> {
     type Chunk = ();
 
     fn new_fold(&self) -> Learned {
-        Learned::default()
+        Learned {
+            map: FxHashMap::default(),
+            bytes: 0,
+            used: Some(Arc::clone(&self.used)),
+        }
     }
 
     fn new_chunk(&self) {}
@@ -260,20 +276,26 @@ impl Sink for Learning<'_> {
             self.spill(&mut from);
             return;
         }
-        for (d, e) in from.map {
+        // What `from` held of domains `into` has already stays with `from`, and is given
+        // back when it is dropped; the rest moves to `into`.
+        let mut dup = 0;
+        for (d, e) in std::mem::take(&mut from.map) {
             let q = e.queue.as_deref();
             match into.map.get_mut(&d) {
                 Some(cur) => {
                     let grown = cur.merge(q, e.microsoft);
                     into.bytes += grown;
-                    from.bytes -= (d.len() + ENTRY_COST + q.map_or(0, <[u8]>::len)).min(from.bytes);
+                    self.used.fetch_add(grown, Ordering::Relaxed);
+                    dup += d.len() + ENTRY_COST + q.map_or(0, <[u8]>::len);
                 }
                 None => {
                     into.map.insert(d, e);
                 }
             }
         }
-        into.bytes += from.bytes;
+        let moved = from.bytes.saturating_sub(dup);
+        into.bytes += moved;
+        from.bytes -= moved;
     }
 
     fn row(&self, learned: &mut Learned, (): &mut (), row: &Row<'_>) {
@@ -501,7 +523,7 @@ pub fn learn(
     let sink = Learning {
         rollup,
         budget,
-        used: AtomicUsize::new(0),
+        used: Arc::new(AtomicUsize::new(0)),
         spill: Mutex::new(Spill {
             parent: spill_in.to_path_buf(),
             dir: None,
@@ -522,9 +544,13 @@ pub fn learn(
                 (name, to)
             })
             .collect();
+        drop(learned);
+        // Every table's bytes were given back (none were kept by a table that is gone).
+        debug_assert_eq!(sink.used.load(Ordering::Relaxed), 0);
         return Ok(Rollups::Memory(map));
     }
     sink.spill(&mut learned);
+    debug_assert_eq!(sink.used.load(Ordering::Relaxed), 0);
     let mut spill = sink
         .spill
         .into_inner()

@@ -27,9 +27,18 @@ fn data() -> String {
         } else {
             format!("d{}.example", i / 3)
         };
-        let _ = writeln!(s, "d,2026-01-14 10:00:00+0000,u{i}@{dom},{mta},{queue}");
+        // Half-way, the columns change order (a `record-fields` change): a window whose header
+        // guess fails is counted again from the start.
+        if i == 150 {
+            s.push_str("type,queue,dsnMta,rcpt,timeLogged\n");
+        }
+        if i < 150 {
+            let _ = writeln!(s, "d,2026-01-14 10:00:00+0000,u{i}@{dom},{mta},{queue}");
+        } else {
+            let _ = writeln!(s, "d,{queue},{mta},u{i}@{dom},2026-01-14 10:00:00+0000");
+        }
     }
-    s.push_str("d,2026-01-14 10:00:00+0000,x@hotmail.com,mx.x (1.1.1.1),z.rollup/v1\n");
+    s.push_str("d,z.rollup/v1,mx.x (1.1.1.1),x@hotmail.com,2026-01-14 10:00:00+0000\n");
     s
 }
 
@@ -101,7 +110,8 @@ fn spilled_or_not_every_domain_rolls_up_as_in_the_summary() {
             &Check(&learned, &plan.rollup, &summary, &checked),
             |(), _| std::ops::ControlFlow::Continue(()),
         );
-        assert_eq!(checked.into_inner(), 301);
+        // Windows whose header guess failed are scanned twice (and counted again at the end).
+        assert!(checked.into_inner() >= 301);
         drop(learned);
         // The spill directory goes with the table.
         let left: Vec<_> = std::fs::read_dir(dir.path())
