@@ -6,6 +6,7 @@
 //! ([`writer`]); the state file ([`state`]) says what earlier runs exported, and is the commit
 //! point of this one. docs/scale-out.md is the user's side of it.
 
+pub mod rollups;
 pub mod schema;
 pub mod state;
 pub mod writer;
@@ -17,9 +18,9 @@ use std::sync::Arc;
 use crate::acct::discover::{Input, InputKind};
 use crate::classify::Classifier;
 use crate::filter::Filter;
-use crate::scan::{self, ChunkAt, Driver, Engine, ScanOptions, ScanReport};
+use crate::scan::{ChunkAt, Driver, Engine, ScanOptions, ScanReport, Start};
 use schema::{Exporting, Rows};
-use state::{Identity, Pending, Plan, State};
+use state::{Identity, Pending, Plan, Reached, State};
 use writer::{Limits, Parts, Written, day_of};
 
 /// Where and how to export.
@@ -30,6 +31,8 @@ pub struct Target<'a> {
     /// The `--where` expression, as the state file records it.
     pub filter: Option<&'a str>,
     pub limits: Limits,
+    /// Heap the learned rollups may take before they go to disk ([`rollups::LEARN_BYTES`]).
+    pub learn_bytes: usize,
 }
 
 /// The rules rows are selected and derived by.
@@ -60,16 +63,16 @@ pub struct Outcome {
 struct Planned {
     input: Input,
     id: Option<Identity>,
-    from: u64,
+    from: Reached,
 }
 
 /// Receives the pieces in input order and writes the rows past each input's start.
 struct Delivery<'a> {
     parts: Parts,
     host: &'a str,
-    from: Vec<u64>,
-    /// Per input: bytes read to (the end of its last piece) and rows written.
-    reached: Vec<u64>,
+    from: Vec<Reached>,
+    /// Per input: how far it was read (the end of its last piece) and rows written.
+    reached: Vec<Reached>,
     rows: Vec<u64>,
     /// Per input: the parts its rows went to.
     touched: Vec<Vec<String>>,
@@ -80,13 +83,24 @@ struct Delivery<'a> {
 impl Delivery<'_> {
     fn piece(&mut self, mut rows: Rows, at: &ChunkAt<'_>, names: &[String]) -> anyhow::Result<()> {
         let end = at.offset + at.data.len() as u64;
-        if let Some(r) = self.reached.get_mut(at.file) {
-            *r = (*r).max(end);
+        if let Some(r) = self.reached.get_mut(at.file)
+            && end >= r.offset
+        {
+            // The line at the piece's end: the last row's, plus the newlines from it on.
+            let newlines = |d: &[u8]| memchr::memchr_iter(b'\n', d).count() as u64;
+            let lines = match (rows.offsets.last(), rows.lines.last()) {
+                (Some(&o), Some(&l)) => l + newlines(at.data.get(o..).unwrap_or_default()),
+                _ => newlines(at.data),
+            };
+            *r = Reached {
+                offset: end,
+                line: Some(at.line + lines),
+            };
         }
         if rows.is_empty() {
             return Ok(());
         }
-        let from = self.from.get(at.file).copied().unwrap_or(0);
+        let from = self.from.get(at.file).map_or(0, |f| f.offset);
         self.keep.clear();
         self.keep
             .extend(rows.offsets.iter().map(|o| at.offset + *o as u64 >= from));
@@ -135,20 +149,35 @@ pub fn export(
         state.save(dir)?;
     }
 
+    rollups::remove_stale(dir);
     let planned = plan(inputs, &state, &mut outcome);
     if planned.is_empty() {
         return Ok(outcome);
     }
     let todo: Vec<Input> = planned.iter().map(|p| p.input.clone()).collect();
-    // `domain` is the summary's rollup, learned from every row of what is read (as for
-    // `rows --format ndjson`), before the rows are written.
+    // `domain` is the summary's rollup, learned from every row of the inputs read (as for
+    // `rows --format ndjson`), before the rows are written; in bounded memory, unless the
+    // filter itself selects on `domain` (it needs them all at hand).
     let opts = opts.sharing_maps();
-    let domain_map = scan::domain_map_of(&todo, &opts, rules.classifier, rules.plan);
+    let by_domain = rules.filter.needs_domain();
+    let budget = if by_domain {
+        usize::MAX
+    } else {
+        target.learn_bytes
+    };
+    let learned = rollups::learn(
+        &todo,
+        &opts,
+        rules.classifier,
+        &rules.plan.rollup,
+        budget,
+        dir,
+    )?;
     let eng = Engine {
         classifier: rules.classifier,
         filter: rules.filter,
         rollup: &rules.plan.rollup,
-        domain_map: Some(&domain_map),
+        domain_map: learned.as_map().filter(|_| by_domain),
     };
 
     let mut delivery = Delivery {
@@ -164,11 +193,26 @@ pub fn export(
     let sink = Exporting {
         classifier: rules.classifier,
         rollup: &rules.plan.rollup,
-        domain_map: Some(&domain_map),
+        rollups: Some(&learned),
     };
     // Every input is read to its end, as `summary` reads it (a last line without its newline
     // included: a complete file may lack one), each window written while the next is scanned.
-    let driver = Driver::new(&todo, &opts);
+    // A grown file is read from where the last run stopped, its lines numbered on from there
+    // (streams are read whole: `Delivery` writes only what is past the offset).
+    let mut driver = Driver::new(&todo, &opts);
+    for (i, p) in planned.iter().enumerate() {
+        if let Some(line) = p.from.line
+            && p.from.offset > 0
+        {
+            driver.start_at(
+                i,
+                Start {
+                    offset: p.from.offset,
+                    line,
+                },
+            );
+        }
+    }
     let names: Vec<String> = driver.inputs().map(Input::display).collect();
     let mut result = Ok(());
     let ((), report) = driver.run(&eng, &sink, |rows, at| {
@@ -204,9 +248,9 @@ pub fn export(
     Ok(outcome)
 }
 
-/// Per planned input: bytes read to, rows written, parts written to.
+/// Per planned input: how far it was read, rows written, parts written to.
 struct Read<'a> {
-    reached: &'a [u64],
+    reached: &'a [Reached],
     rows: &'a [u64],
     touched: &'a [Vec<String>],
 }
@@ -222,16 +266,16 @@ fn plan(inputs: &[Input], state: &State, outcome: &mut Outcome) -> Vec<Planned> 
         };
         let (from, id) = match input.kind {
             // Read once and not identifiable: exported whole each time.
-            InputKind::Stdin | InputKind::Pipe => (0, None),
+            InputKind::Stdin | InputKind::Pipe => (Reached::default(), None),
             kind => match known(kind == InputKind::Gzip) {
                 Some((Plan::Skip, _)) => {
                     outcome.unchanged += 1;
                     continue;
                 }
                 Some((Plan::From(at), id)) => (at, Some(id)),
-                Some((Plan::Whole, id)) => (0, Some(id)),
+                Some((Plan::Whole, id)) => (Reached::default(), Some(id)),
                 // Unreadable: the scan says why.
-                None => (0, None),
+                None => (Reached::default(), None),
             },
         };
         planned.push(Planned {

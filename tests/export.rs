@@ -366,3 +366,157 @@ fn a_stopped_runs_temporary_parts_are_removed_and_malformed_rows_named() {
         stderr(&o)
     );
 }
+
+/// `rows` data rows of the bench profile, as text (its header line first).
+fn generated(rows: u64) -> String {
+    let mut p = pmta_lens_synth::Profile::default_bench(11);
+    p.size = pmta_lens_synth::Size::Rows(rows);
+    let mut out = Vec::new();
+    pmta_lens_synth::write_accounting(&p, &mut out).expect("generate");
+    String::from_utf8(out).expect("text")
+}
+
+/// Byte offsets of the starts of `text`'s records at about `fractions` of its length: line
+/// starts followed by a record type (not the inside of a quoted field).
+fn record_starts(text: &str, fractions: &[f64]) -> Vec<usize> {
+    fractions
+        .iter()
+        .map(|f| {
+            let mut at = (text.len() as f64 * f) as usize;
+            loop {
+                let nl = text[at..].find('\n').expect("a line start") + at + 1;
+                let rest = &text[nl..];
+                if rest
+                    .split(',')
+                    .next()
+                    .is_some_and(|t| ["d", "b", "t", "tq", "f", "r", "rb", "rs"].contains(&t))
+                {
+                    break nl;
+                }
+                at = nl;
+            }
+        })
+        .collect()
+}
+
+/// The rows of `dir` without the part they are in, sorted.
+fn sorted_rows(dir: &Path) -> Table {
+    let mut rows = table(dir);
+    for r in &mut rows {
+        r.remove("part");
+    }
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_grown_file_is_read_from_where_the_last_run_stopped_and_the_union_is_one_export() {
+    let text = generated(3_000);
+    let cuts = record_starts(&text, &[0.3, 0.7]);
+    let logs = tempfile::tempdir().expect("tempdir");
+    let out = tempfile::tempdir().expect("tempdir");
+    let live = logs.path().join("acct.csv");
+    std::fs::write(&live, &text[..cuts[0]]).expect("write");
+    export(out.path(), &[&live], &[]);
+    let mut runs = vec![table(out.path()).len()];
+    for (k, end) in [cuts[1], text.len()].into_iter().enumerate() {
+        let start = cuts[k];
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&live)
+            .expect("append");
+        f.write_all(&text.as_bytes()[start..end]).expect("append");
+        drop(f);
+        let err = export(out.path(), &[&live], &["--stats"]);
+        let appended = text[start..end].lines().count();
+        // Only the grown tail was read: its records are all the scan saw.
+        let records = format!("pmta-lens: {} records,", thousands(appended));
+        assert!(err.contains(&records), "{records} not in {err}");
+        assert!(
+            err.contains(&format!("{} rows to", thousands(appended))),
+            "{err}"
+        );
+        runs.push(table(out.path()).len());
+    }
+    assert!(runs.windows(2).all(|w| w[0] < w[1]), "{runs:?}");
+
+    // The union of the three runs' parts is the export of the whole file in one run.
+    let once = tempfile::tempdir().expect("tempdir");
+    export(once.path(), &[&live], &[]);
+    let (grown, whole) = (sorted_rows(out.path()), sorted_rows(once.path()));
+    assert_eq!(grown.len(), whole.len());
+    assert_eq!(grown, whole, "the same rows, lines and columns");
+    let mut lines: Vec<&str> = grown.iter().filter_map(|r| get(r, "line")).collect();
+    lines.dedup();
+    assert_eq!(lines.len(), grown.len(), "no row twice");
+}
+
+/// `n` with thousands separators, as pmta-lens writes counts.
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn a_file_truncated_in_place_is_exported_again_from_its_start_into_a_new_part() {
+    let text = generated(400);
+    let cut = record_starts(&text, &[0.5])[0];
+    let header_end = text.find('\n').expect("header") + 1;
+    let logs = tempfile::tempdir().expect("tempdir");
+    let out = tempfile::tempdir().expect("tempdir");
+    let live = logs.path().join("acct.csv");
+    std::fs::write(&live, &text[..cut]).expect("write");
+    export(out.path(), &[&live], &[]);
+    let before = parts(out.path());
+    let first = table(out.path()).len();
+
+    // copytruncate: the same inode, emptied, then written anew (fewer bytes than were read).
+    let again = format!("{}{}", &text[..header_end], &text[cut..]);
+    let again = &again[..record_starts(&again, &[0.4])[0]];
+    let rows = again.lines().count() - 1;
+    let ino = std::fs::metadata(&live).expect("stat");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&live)
+        .expect("truncate");
+    f.write_all(again.as_bytes()).expect("write");
+    drop(f);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let now = std::fs::metadata(&live).expect("stat");
+        assert_eq!(now.ino(), ino.ino(), "the same file");
+    }
+    let _ = ino;
+    let err = export(out.path(), &[&live], &[]);
+    assert!(err.contains(&format!("{rows} rows to 1 new part")), "{err}");
+    let after = parts(out.path());
+    assert_eq!(after.len(), before.len() + 1);
+    assert!(
+        before.iter().all(|p| after.contains(p)),
+        "earlier parts kept"
+    );
+    let rows_now = table(out.path());
+    assert_eq!(rows_now.len(), first + rows);
+    // Its rows are numbered from the file's start again.
+    let new_part = after
+        .iter()
+        .find(|p| !before.contains(p))
+        .expect("new part");
+    let mut lines: Vec<u64> = rows_now
+        .iter()
+        .filter(|r| get(r, "part") == Some(&new_part.display().to_string()))
+        .map(|r| get(r, "line").expect("line").parse().expect("number"))
+        .collect();
+    lines.sort_unstable();
+    assert_eq!(lines.first(), Some(&2));
+    assert_eq!(lines.len(), rows);
+}

@@ -32,6 +32,10 @@ pub struct Args {
     /// Encoded bytes per row group (tuning and tests).
     #[arg(long, hide = true, value_name = "BYTES")]
     pub row_group_bytes: Option<usize>,
+    /// Heap the rollups learned before the export may take before they go to disk (tuning
+    /// and tests).
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub learn_bytes: Option<usize>,
 }
 
 /// This machine's name, as the kernel has it.
@@ -96,6 +100,7 @@ pub(super) fn run(
             host: &host,
             filter: select.filter.as_deref(),
             limits,
+            learn_bytes: args.learn_bytes.unwrap_or(export::rollups::LEARN_BYTES),
         },
     )?;
     let (renamed, removed) = outcome.recovered;

@@ -10,7 +10,6 @@ use std::sync::{Arc, LazyLock};
 use arrow_array::builder::{Int64Builder, StringBuilder, TimestampMillisecondBuilder};
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use rustc_hash::FxHashMap;
 
 use crate::acct::header::Col;
 use crate::acct::record::{FieldSplitter, unescape};
@@ -20,6 +19,8 @@ use crate::model::{Code, NONE_KEY, RecordKind};
 use crate::output::ndjson::{Columns, ENV_ID, FEEDBACK, SIZE, digits};
 use crate::rollup::Rollup;
 use crate::scan::{Row, Sink, destination, response_kind};
+
+use super::rollups::Rollups;
 
 /// Columns of the string kind, in schema order after the two timestamps; `size` and the last
 /// three (`host`, `file`, `line`) are apart.
@@ -120,8 +121,9 @@ pub fn schema() -> SchemaRef {
 pub struct Exporting<'a> {
     pub classifier: &'a Classifier,
     pub rollup: &'a Rollup,
-    /// Recipient domain -> destination from the pre-pass, as for ndjson.
-    pub domain_map: Option<&'a FxHashMap<String, String>>,
+    /// The rollups learned from every row first (`domain` as the summary has it); `None`:
+    /// each row's own.
+    pub rollups: Option<&'a Rollups>,
 }
 
 /// One piece's rows as column builders, with what the writer needs per row.
@@ -261,7 +263,10 @@ impl Exporting<'_> {
             t[DOMAIN].append_null();
         } else {
             put_lower(&mut t[RCPT_DOMAIN], keys.rcpt_domain, &mut p.scratch);
-            let d = destination(self.rollup, self.domain_map, keys, &mut p.lower);
+            let d = match self.rollups {
+                Some(r) => r.destination(self.rollup, keys, &mut p.lower),
+                None => destination(self.rollup, None, keys, &mut p.lower),
+            };
             put_lower(&mut t[DOMAIN], d, &mut p.scratch);
         }
         self.code(t, keys.code, &mut p.scratch);

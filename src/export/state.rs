@@ -48,6 +48,11 @@ pub struct Exported {
     /// Bytes read to (decompressed, for gzip). Rows starting before it are exported, or were
     /// left out by the filter.
     pub offset: u64,
+    /// The number (0-based) of the line at `offset`: a rerun starts reading there, and the
+    /// `line` column goes on from it. Unknown in a state written before it was kept: then the
+    /// rerun reads the file from its start and writes only what is past `offset`.
+    #[serde(default)]
+    pub line: Option<u64>,
     /// FNV-1a hash of the first `head_len` bytes: an inode reused by a new file is not taken for
     /// the old one.
     pub head: u64,
@@ -56,6 +61,15 @@ pub struct Exported {
     pub rows: u64,
     /// Part files (relative to the output directory) holding its rows.
     pub parts: Vec<String>,
+}
+
+impl Exported {
+    fn reached(&self) -> Reached {
+        Reached {
+            offset: self.offset,
+            line: self.line,
+        }
+    }
 }
 
 /// A part committed under its temporary name.
@@ -102,13 +116,21 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// How far an input was read: the byte offset, and the number (0-based) of the line there if
+/// known.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reached {
+    pub offset: u64,
+    pub line: Option<u64>,
+}
+
 /// What to export of one input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Plan {
     /// Nothing new.
     Skip,
-    /// The rows from this byte offset on (a grown file, or the compressed copy of one read).
-    From(u64),
+    /// The rows from this point on (a grown file, or the compressed copy of one read).
+    From(Reached),
     /// Every row (a new file, or one truncated or replaced since).
     Whole,
 }
@@ -187,7 +209,7 @@ impl State {
                 // Not grown.
                 Plan::Skip
             } else if gzip || id.size >= e.offset {
-                Plan::From(e.offset)
+                Plan::From(e.reached())
             } else {
                 // Shorter than what was read: truncated in place and written anew.
                 Plan::Whole
@@ -199,13 +221,21 @@ impl State {
             && let Some(plain) = path.to_str().and_then(|p| p.strip_suffix(".gz"))
             && let Some(e) = self.inputs.iter().rev().find(|e| e.path == plain)
         {
-            return Plan::From(e.offset);
+            return Plan::From(e.reached());
         }
         Plan::Whole
     }
 
-    /// Records what a run read of a file: `offset` reached, `rows` and `parts` added.
-    pub fn record(&mut self, path: &str, id: &Identity, offset: u64, rows: u64, parts: &[String]) {
+    /// Records what a run read of a file: the point `reached`, `rows` and `parts` added.
+    pub fn record(
+        &mut self,
+        path: &str,
+        id: &Identity,
+        reached: Reached,
+        rows: u64,
+        parts: &[String],
+    ) {
+        let offset = reached.offset;
         let head_len = id.head.len();
         let i = self
             .inputs
@@ -237,6 +267,7 @@ impl State {
             ino: id.ino,
             size: id.size,
             offset,
+            line: reached.line,
             head: fnv1a(&id.head),
             head_len: head_len as u64,
             rows: old_rows + rows,

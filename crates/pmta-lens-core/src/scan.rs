@@ -20,7 +20,7 @@ use std::sync::atomic::AtomicU64;
 
 use rustc_hash::FxHashMap;
 
-pub use driver::{Ahead, ChunkAt, Driver, Sink, Step};
+pub use driver::{Ahead, ChunkAt, Driver, Sink, Start, Step};
 pub use follow::FollowEvent;
 pub use output::{Deliver, Follow, deliver, rows, rows_following};
 pub use records::{destination, response_kind};

@@ -94,7 +94,7 @@ fn every_row_has_the_values_of_its_ndjson_object() {
     let sink = Exporting {
         classifier: &classifier,
         rollup: &rollup,
-        domain_map: None,
+        rollups: None,
     };
     let (r, report) = scan::deliver(&inputs, &opts, &eng, &sink, None, &mut got);
     r.expect("collected");

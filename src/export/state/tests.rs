@@ -11,12 +11,16 @@ fn id(ino: u64, size: u64, head: &[u8]) -> Identity {
     }
 }
 
+fn at(offset: u64) -> Reached {
+    Reached { offset, line: None }
+}
+
 fn state_with(path: &str, seen: &Identity, offset: u64) -> State {
     let mut s = State::default();
     s.record(
         path,
         seen,
-        offset,
+        at(offset),
         10,
         &["day=2026-11-20/host=h/part-1.parquet".into()],
     );
@@ -31,11 +35,11 @@ fn an_unchanged_file_is_skipped_and_a_grown_one_read_from_its_offset() {
     let p = Path::new("/logs/acct.csv");
     assert_eq!(s.plan(p, &seen, false), Plan::Skip);
     // Grown: the rows past the offset reached (a last line without its newline was left).
-    assert_eq!(s.plan(p, &id(7, 5000, head), false), Plan::From(990));
+    assert_eq!(s.plan(p, &id(7, 5000, head), false), Plan::From(at(990)));
     // Renamed by rotation: the same inode and content under another name.
     assert_eq!(
         s.plan(Path::new("/logs/acct-0001.csv"), &id(7, 5000, head), false),
-        Plan::From(990)
+        Plan::From(at(990))
     );
     // Truncated in place: shorter than what was read.
     assert_eq!(s.plan(p, &id(7, 500, head), false), Plan::Whole);
@@ -58,7 +62,7 @@ fn the_compressed_copy_of_a_file_read_before_is_read_past_its_offset() {
     let gz = id(9, 300, b"\x1f\x8b...");
     assert_eq!(
         s.plan(Path::new("/logs/acct.csv.gz"), &gz, true),
-        Plan::From(1000)
+        Plan::From(at(1000))
     );
     assert_eq!(
         s.plan(Path::new("/logs/other.csv.gz"), &gz, true),
@@ -66,7 +70,7 @@ fn the_compressed_copy_of_a_file_read_before_is_read_past_its_offset() {
     );
     // Once read, the compressed copy is known by itself.
     let mut s = s;
-    s.record("/logs/acct.csv.gz", &gz, 1200, 2, &[]);
+    s.record("/logs/acct.csv.gz", &gz, at(1200), 2, &[]);
     assert_eq!(
         s.plan(Path::new("/logs/acct.csv.gz"), &gz, true),
         Plan::Skip
@@ -77,13 +81,19 @@ fn the_compressed_copy_of_a_file_read_before_is_read_past_its_offset() {
 fn recording_again_adds_rows_and_parts_and_a_replaced_file_starts_over() {
     let head = b"type,timeLogged\nd,1\n";
     let mut s = state_with("/l/a.csv", &id(7, 1000, head), 1000);
-    s.record("/l/a.csv", &id(7, 2000, head), 2000, 5, &["p2".into()]);
+    s.record("/l/a.csv", &id(7, 2000, head), at(2000), 5, &["p2".into()]);
     assert_eq!(s.inputs.len(), 1);
     assert_eq!(s.inputs[0].rows, 15);
     assert_eq!(s.inputs[0].parts.len(), 2);
     assert_eq!((s.inputs[0].size, s.inputs[0].offset), (2000, 2000));
     // The inode now holds another file: its history is not carried over.
-    s.record("/l/a.csv", &id(7, 100, b"type,x\n"), 100, 1, &["p3".into()]);
+    s.record(
+        "/l/a.csv",
+        &id(7, 100, b"type,x\n"),
+        at(100),
+        1,
+        &["p3".into()],
+    );
     assert_eq!(s.inputs[0].rows, 1);
     assert_eq!(s.inputs[0].parts, ["p3"]);
 }
@@ -92,7 +102,7 @@ fn recording_again_adds_rows_and_parts_and_a_replaced_file_starts_over() {
 fn the_state_is_saved_atomically_and_refused_for_another_host_or_filter() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut s = State::load(dir.path(), "mta-1", Some("type=b")).expect("empty state");
-    s.record("/l/a.csv", &id(7, 10, b"x"), 10, 1, &["p".into()]);
+    s.record("/l/a.csv", &id(7, 10, b"x"), at(10), 1, &["p".into()]);
     s.save(dir.path()).expect("saved");
     assert_eq!(
         State::load(dir.path(), "mta-1", Some("type=b")).expect("loaded"),

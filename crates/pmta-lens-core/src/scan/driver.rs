@@ -64,6 +64,14 @@ pub enum Step {
     Stopped,
 }
 
+/// Where in an input reading starts: a byte offset at the start of a line, and that line's
+/// number (0-based), so that the lines of what is read are numbered as in the whole file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Start {
+    pub offset: u64,
+    pub line: u64,
+}
+
 /// How an input is being read.
 enum Source {
     Unopened,
@@ -93,6 +101,8 @@ struct Cursor {
     cut: Option<usize>,
     /// Following: the file, held open (see `scan::follow`).
     followed: Option<Followed>,
+    /// Where to start reading a mapped file ([`Driver::start_at`]).
+    start: Option<Start>,
 }
 
 impl Cursor {
@@ -106,6 +116,7 @@ impl Cursor {
             exact: false,
             cut: None,
             followed: None,
+            start: None,
         }
     }
 }
@@ -179,6 +190,17 @@ impl<F: Send> Driver<F> {
         });
         self.former.push((input.path.clone(), self.cursors.len()));
         self.cursors.push(Cursor::new(input));
+    }
+
+    /// Reads input `i` (a mapped file) from `start` on, as if what is before had been read: the
+    /// header in effect there is the last header line before it, and lines are numbered from
+    /// `start.line`. An offset past the file's end reads nothing. A stream cannot skip what it
+    /// decompresses: it is read from its start whatever `start` says (its consumer drops what it
+    /// has seen). Call before the first step.
+    pub fn start_at(&mut self, i: usize, start: Start) {
+        if let Some(c) = self.cursors.get_mut(i) {
+            c.start = Some(start);
+        }
     }
 
     pub fn inputs(&self) -> impl Iterator<Item = &Input> {
@@ -556,7 +578,8 @@ impl<F: Send> Driver<F> {
         for slot in &self.folds {
             *slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
         }
-        let exact: Vec<bool> = self.cursors.iter().map(|c| c.exact).collect();
+        let exact: Vec<(bool, Option<Start>)> =
+            self.cursors.iter().map(|c| (c.exact, c.start)).collect();
         let inputs: Vec<Input> = self.cursors.iter().map(|c| c.input.clone()).collect();
         let mut again: Driver<F> = Driver {
             opts: self.opts.quiet(),
@@ -570,8 +593,9 @@ impl<F: Send> Driver<F> {
             compressed: Vec::new(),
             looked: false,
         };
-        for (c, x) in again.cursors.iter_mut().zip(exact) {
+        for (c, (x, start)) in again.cursors.iter_mut().zip(exact) {
             c.exact = x;
+            c.start = start;
         }
         again.report.files.clone_from(&self.report.files);
         while again.next_window(eng, sink, false).is_ok() {}

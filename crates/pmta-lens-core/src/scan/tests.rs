@@ -653,3 +653,65 @@ fn folds_consolidated_between_steps_count_as_a_plain_run() {
         "snapshots only grow: {snapshots:?}"
     );
 }
+
+/// Keeps each row with where it starts in its piece and its line within the piece.
+struct Placed;
+
+impl Sink for Placed {
+    type Fold = ();
+    type Chunk = Vec<(usize, u64, Vec<u8>)>;
+
+    fn new_fold(&self) {}
+
+    fn new_chunk(&self) -> Self::Chunk {
+        Vec::new()
+    }
+
+    fn merge(&self, (): &mut (), (): ()) {}
+
+    fn row(&self, (): &mut (), rows: &mut Self::Chunk, row: &Row<'_>) {
+        let before = &row.piece()[..row.offset()];
+        let line = memchr::memchr_iter(b'\n', before).count() as u64;
+        rows.push((row.offset(), line, row.raw.to_vec()));
+    }
+}
+
+#[test]
+fn a_scan_started_at_a_rows_offset_and_line_reads_the_rest_as_the_whole_scan_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs = [input(&dir, "f.csv", FIXTURE)];
+    // Per row: its offset in the file, its line (0-based) and its bytes.
+    let placed = |chunk_size, start: Option<Start>| {
+        let opts = ScanOptions {
+            chunk_size,
+            ..ScanOptions::default()
+        };
+        let mut driver = Driver::new(&inputs, &opts);
+        if let Some(s) = start {
+            driver.start_at(0, s);
+        }
+        let mut all = Vec::new();
+        driver.run(&engine(), &Placed, |rows, at| {
+            for (off, line, raw) in rows {
+                all.push((at.offset + off as u64, at.line + line, raw));
+            }
+            ControlFlow::Continue(())
+        });
+        all
+    };
+    let whole = placed(1 << 20, None);
+    assert_eq!(whole.len(), 6, "{whole:?}");
+    for k in 0..whole.len() {
+        let (offset, line, _) = whole[k];
+        for chunk_size in [1, 7, 64, 1 << 20] {
+            let rest = placed(chunk_size, Some(Start { offset, line }));
+            assert_eq!(rest, whole[k..], "from row {k}, chunks of {chunk_size}");
+        }
+    }
+    // Past the end: nothing.
+    let end = Start {
+        offset: FIXTURE.len() as u64 + 10,
+        line: 99,
+    };
+    assert!(placed(64, Some(end)).is_empty());
+}

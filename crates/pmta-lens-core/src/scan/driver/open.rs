@@ -5,10 +5,12 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use super::window::last_header_line;
 use super::{Driver, STREAM_BLOCK, Source};
 use crate::acct::chunk::split_points;
 use crate::acct::discover::InputKind;
 use crate::acct::guard::GuardedMap;
+use crate::acct::header::Header;
 use crate::acct::source::{BOM, GzipEnd, Opened, open, read_ahead};
 use crate::error::InputError;
 use crate::scan::follow::Followed;
@@ -38,12 +40,13 @@ impl<F: Send> Driver<F> {
                 if let Some(p) = &self.opts.progress {
                     p.bytes_total.fetch_add(map.len() as u64, Ordering::Relaxed);
                 }
-                self.cursors[i].offset = bom as u64;
+                let from = self.start_from(i, &map, bom, end);
+                self.cursors[i].offset = from as u64;
                 self.report.files[i].bytes += bom as u64;
                 Source::Mapped {
-                    starts: split_points(&map[bom..end], self.opts.chunk_size)
+                    starts: split_points(&map[from..end], self.opts.chunk_size)
                         .into_iter()
-                        .map(|s| s + bom)
+                        .map(|s| s + from)
                         .collect(),
                     map,
                     next: 0,
@@ -68,6 +71,27 @@ impl<F: Send> Driver<F> {
             }
         };
         self.cursors[i].source = source;
+    }
+
+    /// Where reading of mapped input `i` starts ([`Driver::start_at`]; else just past `bom`),
+    /// with the cursor's line and header set for it.
+    fn start_from(&mut self, i: usize, map: &[u8], bom: usize, end: usize) -> usize {
+        let Some(start) = self.cursors[i].start else {
+            return bom;
+        };
+        let from = usize::try_from(start.offset)
+            .unwrap_or(usize::MAX)
+            .clamp(bom, end);
+        let c = &mut self.cursors[i];
+        c.line = start.line;
+        // The header in force at `from`: the last one before it (searched forward, as
+        // `last_header_line` does; header lines are few and the search is vectorised).
+        c.header = last_header_line(&map[bom..from]).and_then(Header::parse);
+        if let Some(p) = &self.opts.progress {
+            p.bytes_total
+                .fetch_sub((from - bom) as u64, Ordering::Relaxed);
+        }
+        from
     }
 
     /// Following: opens input `i` and keeps it open, mapped through its descriptor (an empty

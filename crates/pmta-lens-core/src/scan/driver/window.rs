@@ -56,7 +56,7 @@ where
         .collect()
 }
 
-/// A window [`Driver::step_ahead`] scanned and will hand on at its next call.
+/// A window [`super::Driver::step_ahead`] scanned and will hand on at its next call.
 pub struct Ahead<C>(pub(super) Option<Scanned<C>>);
 
 impl<C> Default for Ahead<C> {
