@@ -513,13 +513,8 @@ pub fn learn(
         rollup,
         domain_map: None,
     };
-    // Streams read once cannot be read again for the export (standard input is, when the
-    // options keep a spool of it).
-    let again: Vec<Input> = inputs
-        .iter()
-        .filter(|i| !i.kind.is_once() || opts.maps.is_some())
-        .cloned()
-        .collect();
+    // Streams read once cannot be read again for the export.
+    let again = scan::rereadable(inputs, opts);
     let sink = Learning {
         rollup,
         budget,

@@ -325,6 +325,16 @@ where
     }
 }
 
+/// The inputs a pass before the main one can read again: every one but the streams read once
+/// (standard input is, when the options keep a spool of it).
+pub fn rereadable(inputs: &[Input], opts: &ScanOptions) -> Vec<Input> {
+    inputs
+        .iter()
+        .filter(|i| !i.kind.is_once() || opts.maps.is_some())
+        .cloned()
+        .collect()
+}
+
 /// An unfiltered pass over the inputs that can be read again (plain files, and standard input
 /// when the options keep a spool of it): every recipient domain's rollup bucket, and the rollup
 /// evidence behind it.
@@ -341,11 +351,7 @@ fn learn_rollups(
         rollup: &plan.rollup,
         domain_map: None,
     };
-    let again: Vec<Input> = inputs
-        .iter()
-        .filter(|i| !i.kind.is_once() || opts.maps.is_some())
-        .cloned()
-        .collect();
+    let again = rereadable(inputs, opts);
     let sink = Counting {
         plan: Arc::new(Plan {
             rollup: Arc::clone(&plan.rollup),
