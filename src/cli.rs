@@ -24,21 +24,35 @@ use crate::output::summary::Summary;
 use crate::output::{json, text};
 use crate::scan::{self, Engine, ScanOptions, ScanReport};
 
+pub mod access;
 pub mod connections;
 #[cfg(feature = "tui")]
 mod dashboard;
 mod export;
+pub mod generate;
 mod metrics;
+pub mod priority;
 mod stats;
 pub mod stdout;
 pub mod workers;
 
 use stdout::warn;
 
+/// `pmta-lens --version`: the version, the commit it was built from ("unknown" outside a git
+/// checkout) and the target, so a binary found on an MTA host says what it is (build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("PMTA_LENS_COMMIT"),
+    ", ",
+    env!("PMTA_LENS_TARGET"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pmta-lens",
-    version,
+    version = VERSION,
     about = "Answers from PowerMTA accounting logs: a dashboard, a summary report, matching rows.",
     long_about = "Reads PowerMTA accounting files (acct*.csv, *.csv.gz, or - for stdin).\n\
                   With no command: the dashboard when stdout is a terminal, else the summary.\n\
@@ -53,6 +67,9 @@ pub struct Cli {
     tuning: Tuning,
     #[command(flatten)]
     global: Global,
+    /// The man page or a shell's completions on stdout, for the packages (scripts/release.sh).
+    #[arg(long, hide = true, value_enum, value_name = "WHAT")]
+    generate: Option<generate::Generate>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,6 +231,10 @@ struct Global {
     /// watched directory (about once a second; `p` pauses).
     #[arg(long)]
     follow: bool,
+    /// low: nice 10 and I/O best-effort 7, so `PowerMTA` wins any contention on the host;
+    /// normal: as started (benchmarks).
+    #[arg(long, global = true, value_enum, default_value_t = priority::Priority::Low)]
+    priority: priority::Priority,
     /// Chunk size in bytes for the parallel scan (tuning and tests).
     #[arg(long, global = true, hide = true, value_name = "BYTES")]
     chunk_size: Option<usize>,
@@ -248,6 +269,14 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(what) = cli.generate {
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::new(stdout.lock());
+        stdout::check(generate::write(what, &mut out).and_then(|()| out.flush()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Before any thread starts (the pool, the dashboard's loader): threads inherit it.
+    priority::apply(cli.global.priority);
     if cli.command.is_none() && stdout_is_terminal() {
         #[cfg(feature = "tui")]
         return dashboard::run(cli);
@@ -374,7 +403,7 @@ fn prepare(select: &Select, global: &Global) -> anyhow::Result<Prepared> {
     };
     let (inputs, errors) = discover(&select.paths);
     for e in &errors {
-        warn(e);
+        warn(access::explain(e));
     }
     if inputs.is_empty() {
         anyhow::bail!("nothing to read");
@@ -390,7 +419,7 @@ fn prepare(select: &Select, global: &Global) -> anyhow::Result<Prepared> {
 /// Prints what went wrong with inputs; true if anything did.
 fn report_errors(report: &ScanReport) -> bool {
     for e in &report.errors {
-        warn(format_args!("{e}{}", e.outcome()));
+        warn(access::explain(e));
     }
     !report.errors.is_empty()
 }

@@ -288,7 +288,7 @@ fn check_inputs(paths: &[PathBuf], scanned: bool) -> (Vec<Input>, bool) {
         errors.extend(missing);
     }
     for e in &errors {
-        warn(e);
+        warn(super::access::explain(e));
     }
     (inputs, !errors.is_empty())
 }
@@ -328,7 +328,7 @@ pub fn check_config(
             &setup.plan(),
         );
         for e in &result.report.errors {
-            warn(format_args!("{e}{}", e.outcome()));
+            warn(super::access::explain(e));
         }
         failed |= !result.report.errors.is_empty();
         for (sender, _) in result.aggregates.microsoft_senders() {
