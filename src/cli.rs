@@ -67,9 +67,6 @@ pub struct Cli {
     tuning: Tuning,
     #[command(flatten)]
     global: Global,
-    /// The man page or a shell's completions on stdout, for the packages (scripts/release.sh).
-    #[arg(long, hide = true, value_enum, value_name = "WHAT")]
-    generate: Option<generate::Generate>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,7 +255,19 @@ enum Color {
 
 /// The binary's entry point.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `--generate` is read before clap: an argument clap knew of, hidden or not, would be
+    // offered by the completions it generates.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(what) = generate::requested(&args) {
+        return match what.and_then(generate::to_stdout) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                warn(format_args!("{e:#}"));
+                ExitCode::from(2)
+            }
+        };
+    }
+    let cli = Cli::parse_from(args);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -269,12 +278,6 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Some(what) = cli.generate {
-        let stdout = io::stdout();
-        let mut out = io::BufWriter::new(stdout.lock());
-        stdout::check(generate::write(what, &mut out).and_then(|()| out.flush()))?;
-        return Ok(ExitCode::SUCCESS);
-    }
     // Before any thread starts (the pool, the dashboard's loader): threads inherit it.
     priority::apply(cli.global.priority);
     if cli.command.is_none() && stdout_is_terminal() {

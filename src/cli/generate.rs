@@ -1,6 +1,7 @@
-//! `pmta-lens --generate man|complete-bash|complete-zsh|complete-fish` (hidden): the man page and
-//! shell completions, made from the same argument definitions as `--help`, so they cannot drift.
-//! The release script writes them into the packages; nobody types this by hand.
+//! `pmta-lens --generate man|complete-bash|complete-zsh|complete-fish` (read before clap, so
+//! undocumented and never completed): the man page and shell completions, made from the same
+//! argument definitions as `--help`, so they cannot drift. The release script writes them into
+//! the packages; nobody types this by hand.
 
 use std::io::{self, Write};
 
@@ -16,6 +17,32 @@ pub enum Generate {
     CompleteBash,
     CompleteZsh,
     CompleteFish,
+}
+
+/// What `pmta-lens --generate WHAT` (or `--generate=WHAT`) asks for: `None` when the first
+/// argument is not `--generate`, an error when WHAT is not one of the four.
+pub fn requested(args: &[std::ffi::OsString]) -> Option<anyhow::Result<Generate>> {
+    let first = args.get(1)?.to_str()?;
+    let value = match first.strip_prefix("--generate") {
+        Some("") => args.get(2).and_then(|a| a.to_str()),
+        // `--generated` and the like are clap's to reject.
+        Some(v) => Some(v.strip_prefix('=')?),
+        None => return None,
+    };
+    let usage = "--generate takes man, complete-bash, complete-zsh or complete-fish";
+    Some(match (value, args.len()) {
+        (Some(v), n) if n == 2 + usize::from(first == "--generate") => {
+            Generate::from_str(v, false).map_err(|_| anyhow::anyhow!("{usage}, not `{v}`"))
+        }
+        _ => Err(anyhow::anyhow!("{usage}, and nothing else")),
+    })
+}
+
+/// Writes the man page or completion script to stdout.
+pub fn to_stdout(what: Generate) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    super::stdout::check(write(what, &mut out).and_then(|()| out.flush()))
 }
 
 /// Writes the man page or completion script to `out`.
@@ -187,9 +214,33 @@ mod tests {
             assert!(page.contains(needle), "{needle} missing from\n{page}");
         }
         assert!(
-            !page.contains("--generate"),
+            !page.contains("generate"),
             "the hidden flag is not documented"
         );
+    }
+
+    fn args(a: &[&str]) -> Vec<std::ffi::OsString> {
+        a.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn generate_is_read_only_as_the_first_argument() {
+        let ok = |a: &[&str]| requested(&args(a)).map(Result::ok);
+        assert_eq!(
+            ok(&["pmta-lens", "--generate", "man"]),
+            Some(Some(Generate::Man))
+        );
+        assert_eq!(
+            ok(&["pmta-lens", "--generate=complete-zsh"]),
+            Some(Some(Generate::CompleteZsh))
+        );
+        assert_eq!(ok(&["pmta-lens", "--generate", "pdf"]), Some(None));
+        assert_eq!(ok(&["pmta-lens", "--generate"]), Some(None));
+        assert_eq!(ok(&["pmta-lens", "--generate", "man", "x"]), Some(None));
+        assert_eq!(ok(&["pmta-lens", "--generate=man", "x"]), Some(None));
+        assert_eq!(ok(&["pmta-lens", "summary", "--generate"]), None);
+        assert_eq!(ok(&["pmta-lens"]), None);
+        assert_eq!(ok(&["pmta-lens", "--generated"]), None);
     }
 
     #[test]
