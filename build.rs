@@ -14,8 +14,19 @@ fn git(args: &[&str]) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// Whether the package directory is the top of a git checkout (not a tarball unpacked inside
+/// some other repository, whose commit would say nothing about this source).
+fn in_own_checkout() -> bool {
+    let top = git(&["rev-parse", "--show-toplevel"]).and_then(|t| std::fs::canonicalize(t).ok());
+    let here = std::env::var_os("CARGO_MANIFEST_DIR").and_then(|d| std::fs::canonicalize(d).ok());
+    top.is_some() && top == here
+}
+
 fn main() {
-    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let commit = in_own_checkout()
+        .then(|| git(&["rev-parse", "--short=12", "HEAD"]))
+        .flatten()
+        .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=PMTA_LENS_COMMIT={commit}");
     // Cargo gives the target of this build (zigbuild's `.2.17` glibc suffix is not part of it).
     let target = std::env::var("TARGET").unwrap_or_else(|_| "unknown".into());

@@ -16,6 +16,10 @@ target_dir=${CARGO_TARGET_DIR:-target}
 if ! command -v cargo-zigbuild >/dev/null 2>&1 || ! python3 -m ziglang version >/dev/null 2>&1; then
     echo "== pip install cargo-zigbuild ziglang"
     python3 -m pip install --quiet --disable-pip-version-check cargo-zigbuild ziglang </dev/null
+    # pip puts the cargo-zigbuild binary in the interpreter's scripts directory, which need not
+    # be on PATH (a virtualenv, --user).
+    PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+    export PATH
 fi
 for tool in dpkg-deb rpmbuild objdump strip; do
     command -v "$tool" >/dev/null 2>&1 || { echo "release.sh: $tool is needed" >&2; exit 1; }
