@@ -123,6 +123,14 @@ echo "$message"
 [ "$status" = 2 ] || fail "an unreadable input exited $status, not 2"
 grep -qF "the group adm can read its directory $locked" <<<"$message" \
     || fail "the permission message does not name the group adm"
+# The same for a PowerMTA config in that directory.
+cp sample-logs/pmta-config "$locked/"
+status=0
+message=$(nobody pmta-lens check-config --config "$locked/pmta-config" 2>&1 >/dev/null) || status=$?
+echo "$message"
+[ "$status" = 2 ] || fail "an unreadable config exited $status, not 2"
+grep -qF "the group adm can read its directory $locked" <<<"$message" \
+    || fail "the config's permission message does not name the group adm"
 
 echo "== man -l"
 page=$(MANWIDTH=100 man -l /usr/share/man/man1/pmta-lens.1.gz 2>/dev/null)

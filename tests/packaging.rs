@@ -220,4 +220,21 @@ fn an_input_only_a_group_may_read_names_the_group() {
         )),
         "{err}"
     );
+    // The same for a PowerMTA config only the group may read (`/etc/pmta/config` is often
+    // `root:pmta`, mode 640).
+    let config = dir.path().join("pmta-config");
+    std::fs::copy(Path::new("sample-logs/pmta-config"), &config).expect("copied");
+    std::os::unix::fs::chown(&config, None, Some(gid)).expect("chgrp");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let config = config.to_str().expect("UTF-8 path");
+    let o = as_nobody(&["check-config", "--config", config]).expect("ran");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "--config {config}: cannot read {config}: Permission denied (os error 13); the \
+             group {group} can read it"
+        )),
+        "{err}"
+    );
 }

@@ -19,6 +19,35 @@ pub fn explain(e: &InputError) -> String {
     s
 }
 
+/// A config that could not be read, with the same advice when permission was denied:
+/// `/etc/pmta/config` is often `root:pmta`, mode 640.
+pub fn explain_config(e: &crate::config::ConfigError) -> String {
+    let mut s = e.to_string();
+    if let crate::config::ConfigError::Read { path, reason, .. } = e
+        && reason.kind() == std::io::ErrorKind::PermissionDenied
+        && let Some(hint) = hint(path)
+    {
+        let _ = write!(s, "; {hint}");
+    }
+    s
+}
+
+/// Why a file that exists cannot be opened, with the advice, or `None` when it can be (or
+/// does not exist).
+pub fn unreadable(path: &Path) -> Option<String> {
+    let e = std::fs::File::open(path).err()?;
+    if e.kind() == std::io::ErrorKind::NotFound {
+        return None;
+    }
+    let mut s = format!("{}: {e}", path.display());
+    if e.kind() == std::io::ErrorKind::PermissionDenied
+        && let Some(hint) = hint(path)
+    {
+        let _ = write!(s, "; {hint}");
+    }
+    Some(s)
+}
+
 /// The path of an input that could not be read for want of permission.
 fn denied_path(e: &InputError) -> Option<&Path> {
     match e {
