@@ -24,21 +24,35 @@ use crate::output::summary::Summary;
 use crate::output::{json, text};
 use crate::scan::{self, Engine, ScanOptions, ScanReport};
 
+pub mod access;
 pub mod connections;
 #[cfg(feature = "tui")]
 mod dashboard;
 mod export;
+pub mod generate;
 mod metrics;
+pub mod priority;
 mod stats;
 pub mod stdout;
 pub mod workers;
 
 use stdout::warn;
 
+/// `pmta-lens --version`: the version, the commit it was built from ("unknown" outside a git
+/// checkout) and the target, so a binary found on an MTA host says what it is (build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("PMTA_LENS_COMMIT"),
+    ", ",
+    env!("PMTA_LENS_TARGET"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pmta-lens",
-    version,
+    version = VERSION,
     about = "Answers from PowerMTA accounting logs: a dashboard, a summary report, matching rows.",
     long_about = "Reads PowerMTA accounting files (acct*.csv, *.csv.gz, or - for stdin).\n\
                   With no command: the dashboard when stdout is a terminal, else the summary.\n\
@@ -214,6 +228,10 @@ struct Global {
     /// watched directory (about once a second; `p` pauses).
     #[arg(long)]
     follow: bool,
+    /// low: nice 10 and I/O best-effort 7, so `PowerMTA` wins any contention on the host;
+    /// normal: as started (benchmarks).
+    #[arg(long, global = true, value_enum, default_value_t = priority::Priority::Low)]
+    priority: priority::Priority,
     /// Chunk size in bytes for the parallel scan (tuning and tests).
     #[arg(long, global = true, hide = true, value_name = "BYTES")]
     chunk_size: Option<usize>,
@@ -237,7 +255,19 @@ enum Color {
 
 /// The binary's entry point.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `--generate` is read before clap: an argument clap knew of, hidden or not, would be
+    // offered by the completions it generates.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(what) = generate::requested(&args) {
+        return match what.and_then(generate::to_stdout) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                warn(format_args!("{e:#}"));
+                ExitCode::from(2)
+            }
+        };
+    }
+    let cli = Cli::parse_from(args);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -248,6 +278,8 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Before any thread starts (the pool, the dashboard's loader): threads inherit it.
+    priority::apply(cli.global.priority);
     if cli.command.is_none() && stdout_is_terminal() {
         #[cfg(feature = "tui")]
         return dashboard::run(cli);
@@ -374,7 +406,7 @@ fn prepare(select: &Select, global: &Global) -> anyhow::Result<Prepared> {
     };
     let (inputs, errors) = discover(&select.paths);
     for e in &errors {
-        warn(e);
+        warn(access::explain(e));
     }
     if inputs.is_empty() {
         anyhow::bail!("nothing to read");
@@ -390,7 +422,7 @@ fn prepare(select: &Select, global: &Global) -> anyhow::Result<Prepared> {
 /// Prints what went wrong with inputs; true if anything did.
 fn report_errors(report: &ScanReport) -> bool {
     for e in &report.errors {
-        warn(format_args!("{e}{}", e.outcome()));
+        warn(access::explain(e));
     }
     !report.errors.is_empty()
 }

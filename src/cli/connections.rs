@@ -26,6 +26,7 @@ use crate::filter::Filter;
 use crate::rollup::Rollup;
 use crate::scan::{self, ScanOptions, ScanResult};
 
+use super::access;
 use super::stdout::warn;
 
 /// The summary's scan: the analyses and, when the rows are not filtered and no
@@ -138,7 +139,9 @@ pub fn load(args: &Args, paths: &[PathBuf]) -> anyhow::Result<Setup> {
     let (config, config_path) = if args.no_config {
         (None, None)
     } else if let Some(p) = &args.config {
-        let c = Config::parse_file(p).with_context(|| format!("--config {}", p.display()))?;
+        let c = Config::parse_file(p).map_err(|e| {
+            anyhow::anyhow!("--config {}: {}", p.display(), access::explain_config(&e))
+        })?;
         (Some(c), Some(p.clone()))
     } else if let Some(p) = find_in(&dirs, &CONFIG_NAMES)
         .or_else(|| readable(Path::new(config::DEFAULT_PATH)).then(|| config::DEFAULT_PATH.into()))
@@ -147,7 +150,8 @@ pub fn load(args: &Args, paths: &[PathBuf]) -> anyhow::Result<Setup> {
             Ok(c) => (Some(c), Some(p)),
             Err(e) => {
                 warn(format_args!(
-                    "{e} (config ignored; pass --config or --no-config)"
+                    "{} (config ignored; pass --config or --no-config)",
+                    access::explain_config(&e)
                 ));
                 (None, None)
             }
@@ -288,7 +292,7 @@ fn check_inputs(paths: &[PathBuf], scanned: bool) -> (Vec<Input>, bool) {
         errors.extend(missing);
     }
     for e in &errors {
-        warn(e);
+        warn(super::access::explain(e));
     }
     (inputs, !errors.is_empty())
 }
@@ -305,6 +309,10 @@ pub fn check_config(
     let (inputs, mut failed) = check_inputs(paths, daily_volume.is_none());
     let setup = load(args, paths)?;
     let (Some(config), Some(path)) = (&setup.config, &setup.config_path) else {
+        // There but refused: say whom to ask rather than "nothing at".
+        if let Some(why) = access::unreadable(Path::new(config::DEFAULT_PATH)) {
+            anyhow::bail!("no PowerMTA config: {why} (or pass --config PATH)");
+        }
         anyhow::bail!(
             "no PowerMTA config: pass --config PATH (nothing at {} or in the given directories)",
             config::DEFAULT_PATH
@@ -328,7 +336,7 @@ pub fn check_config(
             &setup.plan(),
         );
         for e in &result.report.errors {
-            warn(format_args!("{e}{}", e.outcome()));
+            warn(super::access::explain(e));
         }
         failed |= !result.report.errors.is_empty();
         for (sender, _) in result.aggregates.microsoft_senders() {

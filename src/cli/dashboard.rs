@@ -60,10 +60,7 @@ pub(super) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// are read once, by the scan: never opened here.
 fn readable_inputs(paths: &[std::path::PathBuf]) -> anyhow::Result<()> {
     let (inputs, errors) = discover(paths);
-    let mut problems: Vec<String> = errors
-        .iter()
-        .map(|e| format!("{e}{}", e.outcome()))
-        .collect();
+    let mut problems: Vec<String> = errors.iter().map(super::access::explain).collect();
     let readable = inputs
         .iter()
         .filter(|i| {
@@ -77,7 +74,7 @@ fn readable_inputs(paths: &[std::path::PathBuf]) -> anyhow::Result<()> {
                         path: i.path.clone(),
                         source,
                     };
-                    problems.push(format!("{e}{}", e.outcome()));
+                    problems.push(super::access::explain(&e));
                     false
                 }
             }

@@ -75,4 +75,7 @@ pub fn print(report: &ScanReport, elapsed: Duration, peak_anon: u64) {
         rayon::current_num_threads(),
         bytes(peak_anon),
     );
+    if let Some(line) = super::priority::stats_line() {
+        eprintln!("pmta-lens: {line}");
+    }
 }
