@@ -61,6 +61,13 @@ fn act(app: &mut App, actions: impl IntoIterator<Item = Action>) {
     }
 }
 
+/// Opens the prompt, types `text` and submits it, rescanning as the runtime does.
+fn submit_filter(app: &mut App, text: &str) {
+    act(app, [Action::OpenPrompt]);
+    type_text(app, text);
+    act(app, [Action::PromptSubmit]);
+}
+
 /// Types `text` into the open prompt.
 fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
@@ -474,9 +481,7 @@ fn senders_count_vmtas_without_none_and_unattributed() {
 #[test]
 fn a_filter_that_matches_nothing_says_so_once_the_scan_is_done() {
     let mut app = loaded();
-    act(&mut app, [Action::OpenPrompt]);
-    type_text(&mut app, "vmta=no-such-vmta");
-    act(&mut app, [Action::PromptSubmit]);
+    submit_filter(&mut app, "vmta=no-such-vmta");
     assert!(app.data.complete);
     assert_eq!(app.data.aggregates.records, 0);
     for v in [

@@ -78,14 +78,8 @@ fn the_prompt_edits_in_the_line_recalls_filters_and_completes_from_the_data() {
 #[test]
 fn a_bad_filter_is_explained_in_full_under_the_prompt_at_80x24_and_120x40() {
     let mut app = loaded();
-    act(&mut app, [Action::OpenPrompt]);
-    type_text(&mut app, "ip=192.0.2.10 foo=bar");
-    act(&mut app, [Action::PromptSubmit]);
-    let err = app
-        .prompt
-        .as_ref()
-        .and_then(|p| p.error.clone())
-        .expect("an error");
+    submit_filter(&mut app, "ip=192.0.2.10 foo=bar");
+    let err = prompt_error(&app);
     for (w, h) in [(80, 24), (120, 40)] {
         let screen = render(&app, w, h);
         // the prompt's lines, down to the rule under the error: nothing cut
@@ -104,14 +98,9 @@ fn a_bad_filter_is_explained_in_full_under_the_prompt_at_80x24_and_120x40() {
         snapshot("prompt_error", &mut app, w, h);
     }
     // a regex error (long, from the regex crate) too
-    act(&mut app, [Action::Cancel, Action::OpenPrompt]);
-    type_text(&mut app, "diag~(to match");
-    act(&mut app, [Action::PromptSubmit]);
-    let err = app
-        .prompt
-        .as_ref()
-        .and_then(|p| p.error.clone())
-        .expect("an error");
+    act(&mut app, [Action::Cancel]);
+    submit_filter(&mut app, "diag~(to match");
+    let err = prompt_error(&app);
     let screen = render(&app, 80, 24);
     let shown: String = screen.split_whitespace().collect::<Vec<_>>().join(" ");
     let words: String = err.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -163,4 +152,12 @@ fn rcpt_orig_queue_and_envid_trace_one_message() {
         scan(&mut app, &[samples()]);
         assert_eq!(app.data.aggregates.records > 0, some, "{expr}");
     }
+}
+
+/// The error the prompt shows under the filter just submitted.
+fn prompt_error(app: &App) -> String {
+    app.prompt
+        .as_ref()
+        .and_then(|p| p.error.clone())
+        .expect("an error")
 }
