@@ -101,10 +101,12 @@ fn blocker(path: &Path) -> Option<Blocker> {
 /// The advice for a path that could not be read, or `None` when nothing useful can be said.
 fn hint(path: &Path) -> Option<String> {
     let b = blocker(path)?;
-    let group = group_name(
-        b.gid,
-        &std::fs::read_to_string("/etc/group").unwrap_or_default(),
-    );
+    let group = nss_group_name(b.gid).unwrap_or_else(|| {
+        group_name(
+            b.gid,
+            &std::fs::read_to_string("/etc/group").unwrap_or_default(),
+        )
+    });
     let member = std::fs::read_to_string("/proc/self/status")
         .ok()
         .is_some_and(|s| process_groups(&s).contains(&b.gid));
@@ -134,6 +136,47 @@ fn advice(b: &Blocker, group: &str, member: bool) -> String {
             "the group {group} can read {what}: join it with `sudo usermod -aG {group} $USER`, \
              then log in again"
         )
+    }
+}
+
+/// A group's name as the system's name service gives it (files, LDAP, sssd: the name `ls -l`
+/// shows), if it knows the group. MTA hosts joined to a directory have their `pmta` group there,
+/// not in /etc/group.
+fn nss_group_name(gid: u32) -> Option<String> {
+    let mut buf: Vec<libc::c_char> = vec![0; 16 << 10];
+    loop {
+        let mut grp = std::mem::MaybeUninit::<libc::group>::uninit();
+        let mut found: *mut libc::group = std::ptr::null_mut();
+        // SAFETY: getgrgid_r writes the entry into `grp` and its strings into `buf` (whose length
+        // is passed), and sets `found` to `grp` on success, else to null; nothing is read from
+        // `grp` unless `found` is set.
+        #[allow(unsafe_code)]
+        let rc = unsafe {
+            libc::getgrgid_r(
+                gid,
+                grp.as_mut_ptr(),
+                buf.as_mut_ptr(),
+                buf.len(),
+                &raw mut found,
+            )
+        };
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            // A directory group with many members: a larger buffer.
+            buf.resize(buf.len() * 4, 0);
+            continue;
+        }
+        if rc != 0 || found.is_null() {
+            return None;
+        }
+        // SAFETY: on success `found` points to `grp`, whose `gr_name` is a NUL-terminated string
+        // inside `buf`, which outlives this borrow.
+        #[allow(unsafe_code)]
+        let name = unsafe { std::ffi::CStr::from_ptr((*found).gr_name) };
+        return name
+            .to_str()
+            .ok()
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
     }
 }
 
@@ -175,6 +218,11 @@ mod tests {
         assert_eq!(group_name(0, ETC_GROUP), "root");
         assert_eq!(group_name(1234, ETC_GROUP), "1234");
         assert_eq!(group_name(5, "broken\n:x:5:\n"), "5");
+    }
+
+    #[test]
+    fn groups_are_named_by_the_name_service() {
+        assert_eq!(nss_group_name(0).as_deref(), Some("root"));
     }
 
     #[test]
