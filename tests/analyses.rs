@@ -365,6 +365,7 @@ fn deliver(p: &mut Partial, day: i64, ip: &str, n: u64) {
             code: Code::None,
             queue_rollup: None,
             microsoft_mx: false,
+            job: b"",
         });
     }
 }

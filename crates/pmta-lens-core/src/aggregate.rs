@@ -12,6 +12,7 @@
 
 mod counts;
 pub mod dict;
+pub mod jobs;
 mod resolved;
 
 use std::sync::Arc;
@@ -85,6 +86,8 @@ pub struct RowKeys<'a> {
     /// A `NAME.rollup` from the row's queue.
     pub queue_rollup: Option<&'a [u8]>,
     pub microsoft_mx: bool,
+    /// The row's `jobId` (empty: none).
+    pub job: &'a [u8],
 }
 
 /// How a recipient domain relates to the Microsoft rollup, decided from the rollup alone the
@@ -172,6 +175,8 @@ pub struct Partial {
     /// for the others.
     domain_pool: Vec<(u32, u32)>,
     smtp_pools: FxHashMap<(u32, u32), u64>,
+    /// Deliveries per job (for complaint rates per job), up to [`jobs::JOB_CAP`] jobs.
+    jobs: jobs::JobCounts,
     /// Scratch for a sender's key bytes and a lowercased domain.
     scratch: Vec<u8>,
 }
@@ -234,6 +239,7 @@ impl Partial {
             ms_codes: FxHashMap::default(),
             domain_pool: Vec::new(),
             smtp_pools: FxHashMap::default(),
+            jobs: jobs::JobCounts::default(),
             scratch: Vec::new(),
         }
     }
@@ -366,6 +372,9 @@ impl Partial {
                 _ => q,
             };
             self.queue_rollups.insert(domain, smallest);
+        }
+        if row.kind == RecordKind::Delivered {
+            self.jobs.count_delivery(row.job);
         }
         let responds = row.kind.has_response();
         if responds {
@@ -501,6 +510,7 @@ impl Partial {
         for (dom, pool, n) in other.smtp_pools() {
             self.add_smtp_pool(d(dom), pools[pool as usize], n);
         }
+        self.jobs.merge_any(&other.jobs);
     }
 
     /// Counts `n` SMTP rows of `domain` through `pool`.
@@ -630,6 +640,7 @@ mod tests {
             code,
             queue_rollup: None,
             microsoft_mx: false,
+            job: b"",
         }
     }
 

@@ -117,8 +117,6 @@ pub struct Collected {
     minutes: bursts::CodeMinutes,
     blocks: retry::Blocks,
     reports: complaints::Reports,
-    /// Deliveries per job, for complaint rates per job (counted while there are few jobs).
-    jobs: complaints::JobCounts,
 }
 
 /// Which rows [`Collected`] keeps; made once from the parameters.
@@ -146,14 +144,12 @@ impl Collected {
             self.blocks.row(c, row);
         }
         self.reports.row(row);
-        self.jobs.row_any(row);
     }
 
     pub fn merge(&mut self, other: Collected) {
         self.minutes.merge(other.minutes);
         self.blocks.merge(other.blocks);
         self.reports.merge(other.reports);
-        self.jobs.merge_any(other.jobs);
     }
 }
 
@@ -301,7 +297,7 @@ impl scan::Sink for JobPass<'_> {
 
     #[inline]
     fn row(&self, (): &mut (), st: &mut complaints::JobCounts, row: &Row<'_>) {
-        st.row(self.jobs, row);
+        st.count_listed(self.jobs, row.get(crate::acct::header::Col::JobId));
     }
 }
 
@@ -342,10 +338,12 @@ pub fn analyze_collected(ctx: &AnalysisInput<'_>, first: Collected) -> Analyses 
 
     let matched = complaints::attribute(first.reports, second.deliveries);
     let jobs = matched.jobs();
-    let mut job_counts = first.jobs;
+    // Counted with the aggregates while there were few jobs; past that, pass 3.
+    let mut job_counts = std::borrow::Cow::Borrowed(&agg.job_deliveries);
     if !jobs.is_empty() && !job_counts.complete() {
-        job_counts = complaints::JobCounts::default();
-        pass(ctx, &JobPass { jobs: &jobs }, |c| job_counts.merge(c));
+        let mut counted = complaints::JobCounts::default();
+        pass(ctx, &JobPass { jobs: &jobs }, |c| counted.merge(&c));
+        job_counts = std::borrow::Cow::Owned(counted);
     }
     let complaints = complaints::finish(&matched, &job_counts, agg, &resolve);
 

@@ -136,6 +136,8 @@ pub struct Aggregates {
     /// config's pool of its VMTA), sorted; the pools' names in name order.
     smtp_groups: Vec<(u32, u32, u64)>,
     smtp_pools: Vec<Arc<str>>,
+    /// Deliveries per job, while there were few jobs (see [`super::jobs::JobCounts::complete`]).
+    pub job_deliveries: super::jobs::JobCounts,
 }
 
 /// Buckets ordered by total descending, then key ascending.

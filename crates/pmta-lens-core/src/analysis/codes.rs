@@ -94,6 +94,7 @@ mod tests {
                 code,
                 queue_rollup: None,
                 microsoft_mx: false,
+                job: b"",
             });
         };
         for i in 0..5 {

@@ -3,8 +3,9 @@
 //! both rows carry one; then counts and complaint rates (complaints / delivered) per VMTA, sending
 //! IP, rolled-up domain and job. A complaint no delivery matches stays `(unattributed)`.
 //!
-//! Memory stays bounded by the complaints: pass 1 keeps the `f` rows ([`Reports`]) and the
-//! deliveries per job ([`JobCounts`], up to [`JOB_CAP`] jobs), pass 2 the `d` rows of just the
+//! Memory stays bounded by the complaints: pass 1 keeps the `f` rows ([`Reports`]) while the
+//! aggregates count the deliveries per job ([`JobCounts`], up to [`JOB_CAP`] jobs, in each
+//! worker's fold rather than per chunk), pass 2 the `d` rows of just the
 //! complaining recipients ([`Deliveries`]); only past the cap does pass 3 count the jobs
 //! complained about.
 //! Recipients compare ASCII case-insensitively.
@@ -14,7 +15,8 @@ use std::collections::BTreeMap;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::acct::header::Col;
-use crate::aggregate::{Aggregates, Dict, Dim};
+pub use crate::aggregate::jobs::{JOB_CAP, JobCounts};
+use crate::aggregate::{Aggregates, Dim};
 use crate::model::{RecordKind, UNATTRIBUTED_KEY};
 use crate::rollup;
 use crate::scan::{self, Engine, Row, ScanOptions, ScanReport};
@@ -132,102 +134,6 @@ impl Deliveries {
     pub fn merge(&mut self, other: Deliveries) {
         for (k, mut v) in other.by_rcpt {
             self.by_rcpt.entry(k).or_default().append(&mut v);
-        }
-    }
-}
-
-/// Most distinct jobs pass 1 counts deliveries of; past it (a job id per message) pass 3 counts
-/// just the jobs complained about.
-pub const JOB_CAP: usize = 10_000;
-
-/// Deliveries per job: every job in pass 1 (up to [`JOB_CAP`]), else the jobs complained about in
-/// pass 3. Job ids are interned in one buffer: a sender with a job id per message brings a new
-/// one on nearly every row, which must not cost an allocation each.
-#[derive(Clone, Debug, Default)]
-pub struct JobCounts {
-    jobs: Dict,
-    /// Deliveries, by job id.
-    counts: Vec<u64>,
-    /// More than [`JOB_CAP`] jobs were seen: the counts are incomplete.
-    overflow: bool,
-}
-
-impl JobCounts {
-    /// Counts `n` deliveries of `job`.
-    fn add(&mut self, job: &[u8], n: u64) {
-        let (id, new) = self.jobs.intern_new(job);
-        if new {
-            self.counts.push(0);
-        }
-        self.counts[id as usize] += n;
-    }
-
-    /// The deliveries counted for a job.
-    fn of(&self, job: &[u8]) -> u64 {
-        self.jobs.find(job).map_or(0, |id| self.counts[id as usize])
-    }
-
-    /// Jobs counted.
-    fn len(&self) -> usize {
-        self.jobs.len()
-    }
-
-    /// Gives up counting: too many jobs.
-    fn overflowed(&mut self) {
-        *self = JobCounts {
-            overflow: true,
-            ..JobCounts::default()
-        };
-    }
-
-    /// Pass 1: counts every job's deliveries, until there are too many jobs.
-    #[inline]
-    pub fn row_any(&mut self, row: &Row<'_>) {
-        if self.overflow || row.keys.kind != RecordKind::Delivered {
-            return;
-        }
-        let job = row.get(Col::JobId);
-        if job.is_empty() {
-            return;
-        }
-        self.add(job, 1);
-        if self.len() > JOB_CAP {
-            self.overflowed();
-        }
-    }
-
-    /// Whether the counts hold every job (pass 3 is not needed).
-    pub fn complete(&self) -> bool {
-        !self.overflow
-    }
-
-    #[inline]
-    pub fn row(&mut self, jobs: &FxHashSet<Box<[u8]>>, row: &Row<'_>) {
-        if row.keys.kind != RecordKind::Delivered {
-            return;
-        }
-        let job = row.get(Col::JobId);
-        if jobs.contains(job) {
-            self.add(job, 1);
-        }
-    }
-
-    pub fn merge(&mut self, other: JobCounts) {
-        if self.overflow || other.overflow {
-            self.overflowed();
-            return;
-        }
-        for (job, n) in other.jobs.iter().zip(other.counts) {
-            self.add(job, n);
-        }
-    }
-
-    /// Pass 1's merge ([`Self::row_any`]): each chunk counts up to the cap, and together they
-    /// may not pass it either.
-    pub fn merge_any(&mut self, other: JobCounts) {
-        self.merge(other);
-        if self.len() > JOB_CAP {
-            self.overflowed();
         }
     }
 }
@@ -502,42 +408,6 @@ mod tests {
             vmta: vmta.as_bytes().into(),
             source_ip: b"192.0.2.1"[..].into(),
         }
-    }
-
-    #[test]
-    fn job_counts_past_the_cap_ask_for_pass_3_whatever_the_merge_order() {
-        let counts = |jobs: &mut dyn Iterator<Item = (Vec<u8>, u64)>| {
-            let mut c = JobCounts::default();
-            for (job, n) in jobs {
-                c.add(&job, n);
-            }
-            c
-        };
-        let counted = || counts(&mut std::iter::once((b"j1".to_vec(), 3)));
-        let over = || JobCounts {
-            overflow: true,
-            ..JobCounts::default()
-        };
-        let mut a = counted();
-        a.merge(counted());
-        assert!(a.complete());
-        assert_eq!(a.of(b"j1"), 6);
-        for (mut x, y) in [(counted(), over()), (over(), counted())] {
-            x.merge(y);
-            assert!(!x.complete() && x.len() == 0);
-        }
-        // Chunks under the cap each, over it together: pass 3 counts.
-        let half = |from: usize| {
-            counts(&mut (from..=from + JOB_CAP / 2).map(|j| (j.to_string().into_bytes(), 1)))
-        };
-        let mut a = half(0);
-        a.merge_any(half(JOB_CAP));
-        assert!(!a.complete() && a.len() == 0);
-        // Pass 3 counts every job complained about, however many.
-        let mut a = half(0);
-        a.merge(half(JOB_CAP));
-        assert!(a.complete());
-        assert_eq!(a.len(), JOB_CAP + 2);
     }
 
     #[test]

@@ -311,6 +311,7 @@ fn row_keys<'a>(
         pool,
         code,
         queue_rollup: rollup::queue_rollup(queue),
+        job: get(Col::JobId),
         microsoft_mx: !dsn_mta.is_empty() && rollup::is_microsoft_consumer_mx(dsn_mta),
     }
 }

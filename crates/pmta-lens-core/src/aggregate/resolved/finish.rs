@@ -155,6 +155,7 @@ pub(in crate::aggregate) fn finish(
         ms_codes,
         domain_pool,
         smtp_pools,
+        jobs,
         ..
     } = p;
     let (vmta_names, vmta_of) = sorted_names(vmtas);
@@ -375,5 +376,11 @@ pub(in crate::aggregate) fn finish(
         ms_codes: ms_code_map,
         smtp_groups,
         smtp_pools: pool_names,
+        // A snapshot of a scan that goes on keeps counting into the partial's.
+        job_deliveries: if release {
+            std::mem::take(jobs)
+        } else {
+            jobs.clone()
+        },
     }
 }
