@@ -20,6 +20,7 @@ use crate::acct::discover::{Input, discover};
 use crate::analysis::{self, AnalysisParams};
 use crate::classify::Classifier;
 use crate::filter::Filter;
+use crate::learn;
 use crate::output::summary::Summary;
 use crate::output::{json, text};
 use crate::scan::{self, Engine, ScanOptions, ScanReport};
@@ -235,8 +236,18 @@ struct Global {
     /// Chunk size in bytes for the parallel scan (tuning and tests).
     #[arg(long, global = true, hide = true, value_name = "BYTES")]
     chunk_size: Option<usize>,
+    /// Heap the domains' rollups learned before `rows`, `export` or the dashboard may take
+    /// before they go to disk (tuning and tests; default 24 MiB, `learn::LEARN_BYTES`).
+    #[arg(long, global = true, hide = true, value_name = "BYTES")]
+    learn_bytes: Option<usize>,
     #[command(flatten)]
     connections: connections::Args,
+}
+
+impl Global {
+    fn learn_bytes(&self) -> usize {
+        self.learn_bytes.unwrap_or(crate::learn::LEARN_BYTES)
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -577,14 +588,20 @@ fn rows(
     let sampler = global.stats.then(stats::MemorySampler::start);
     let started = Instant::now();
     // `domain=` needs every domain's rollup, learned from the whole input first; so does the
-    // `domain` of each JSON row.
-    let pre;
-    let domain_map = if p.filter.needs_domain() || format == RowsFormat::Ndjson {
-        pre = scan::domain_map_of(&p.inputs, opts, &p.classifier, &plan);
-        Some(&pre)
+    // `domain` of each JSON row. In bounded memory: past the budget the learned domains go to
+    // a hidden directory of $TMPDIR (stdout is the output: there is no directory of ours).
+    let learned = if p.filter.needs_domain() || format == RowsFormat::Ndjson {
+        Some(learn::rollups_in_temp_dir(
+            &p.inputs,
+            opts,
+            &p.classifier,
+            &plan.rollup,
+            global.learn_bytes(),
+        )?)
     } else {
         None
     };
+    let domain_map = learned.as_ref().map(|l| l as &dyn scan::DomainLookup);
     let eng = Engine {
         classifier: &p.classifier,
         filter: &p.filter,
@@ -636,6 +653,9 @@ fn rows(
     let failed = report_errors(&report) | report_malformed(&report) | p.had_errors;
     if let Some(sampler) = sampler {
         stats::print(&report, started.elapsed(), sampler.stop());
+        if let Some(l) = learned.as_ref().filter(|l| l.spilled()) {
+            stats::spilled(l, global.learn_bytes());
+        }
     }
     match written {
         Err(e) => Err(stdout::write_error(&e)),

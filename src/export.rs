@@ -6,7 +6,6 @@
 //! ([`writer`]); the state file ([`state`]) says what earlier runs exported, and is the commit
 //! point of this one. docs/scale-out.md is the user's side of it.
 
-pub mod rollups;
 pub mod schema;
 pub mod state;
 pub mod writer;
@@ -18,6 +17,7 @@ use std::sync::Arc;
 use crate::acct::discover::{Input, InputKind};
 use crate::classify::Classifier;
 use crate::filter::Filter;
+use crate::learn;
 use crate::scan::{ChunkAt, Driver, Engine, ScanOptions, ScanReport, Start};
 use schema::{Exporting, Rows};
 use state::{Identity, Pending, Plan, Reached, State};
@@ -31,7 +31,7 @@ pub struct Target<'a> {
     /// The `--where` expression, as the state file records it.
     pub filter: Option<&'a str>,
     pub limits: Limits,
-    /// Heap the learned rollups may take before they go to disk ([`rollups::LEARN_BYTES`]).
+    /// Heap the learned rollups may take before they go to disk ([`learn::LEARN_BYTES`]).
     pub learn_bytes: usize,
 }
 
@@ -149,35 +149,29 @@ pub fn export(
         state.save(dir)?;
     }
 
-    rollups::remove_stale(dir);
+    learn::remove_stale(dir);
     let planned = plan(inputs, &state, &mut outcome);
     if planned.is_empty() {
         return Ok(outcome);
     }
     let todo: Vec<Input> = planned.iter().map(|p| p.input.clone()).collect();
     // `domain` is the summary's rollup, learned from every row of the inputs read (as for
-    // `rows --format ndjson`), before the rows are written; in bounded memory, unless the
-    // filter itself selects on `domain` (it needs them all at hand).
+    // `rows --format ndjson`), before the rows are written, in bounded memory; a filter on
+    // `domain` selects by the same rollups.
     let opts = opts.sharing_maps();
-    let by_domain = rules.filter.needs_domain();
-    let budget = if by_domain {
-        usize::MAX
-    } else {
-        target.learn_bytes
-    };
-    let learned = rollups::learn(
+    let learned = learn::rollups(
         &todo,
         &opts,
         rules.classifier,
         &rules.plan.rollup,
-        budget,
+        target.learn_bytes,
         dir,
     )?;
     let eng = Engine {
         classifier: rules.classifier,
         filter: rules.filter,
         rollup: &rules.plan.rollup,
-        domain_map: learned.as_map().filter(|_| by_domain),
+        domain_map: Some(&learned),
     };
 
     let mut delivery = Delivery {

@@ -44,7 +44,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 /// rows written.
 fn peak_of_export(path: &Path) -> (usize, u64) {
     let out = tempfile::tempdir().expect("tempdir");
-    let (peak, rows) = peak_of_export_to(path, out.path(), pmta_lens::export::rollups::LEARN_BYTES);
+    let (peak, rows) = peak_of_export_to(path, out.path(), pmta_lens::learn::LEARN_BYTES);
     (peak, rows)
 }
 

@@ -32,10 +32,6 @@ pub struct Args {
     /// Encoded bytes per row group (tuning and tests).
     #[arg(long, hide = true, value_name = "BYTES")]
     pub row_group_bytes: Option<usize>,
-    /// Heap the rollups learned before the export may take before they go to disk (tuning
-    /// and tests).
-    #[arg(long, hide = true, value_name = "BYTES")]
-    pub learn_bytes: Option<usize>,
 }
 
 /// This machine's name, as the kernel has it.
@@ -100,7 +96,7 @@ pub(super) fn run(
             host: &host,
             filter: select.filter.as_deref(),
             limits,
-            learn_bytes: args.learn_bytes.unwrap_or(export::rollups::LEARN_BYTES),
+            learn_bytes: global.learn_bytes(),
         },
     )?;
     let (renamed, removed) = outcome.recovered;

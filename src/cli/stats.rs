@@ -79,3 +79,14 @@ pub fn print(report: &ScanReport, elapsed: Duration, peak_anon: u64) {
         eprintln!("pmta-lens: {line}");
     }
 }
+
+/// One more line when the domains' rollups learned before the pass went past their budget to a
+/// table on disk (the temporary directory's, removed when the command ends).
+pub fn spilled(learned: &crate::learn::Rollups, budget: usize) {
+    eprintln!(
+        "pmta-lens: rollups of {} domains learned past the {} budget: on disk in {}, removed",
+        thousands(learned.len() as u64),
+        bytes(budget as u64),
+        std::env::temp_dir().display(),
+    );
+}

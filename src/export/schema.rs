@@ -15,12 +15,11 @@ use crate::acct::header::Col;
 use crate::acct::record::{FieldSplitter, unescape};
 use crate::acct::time::TimeParser;
 use crate::classify::Classifier;
+use crate::learn::Rollups;
 use crate::model::{Code, NONE_KEY, RecordKind};
 use crate::output::ndjson::{Columns, ENV_ID, FEEDBACK, SIZE, digits};
 use crate::rollup::Rollup;
-use crate::scan::{Row, Sink, destination, response_kind};
-
-use super::rollups::Rollups;
+use crate::scan::{DomainLookup, Row, Sink, destination, response_kind};
 
 /// Columns of the string kind, in schema order after the two timestamps; `size` and the last
 /// three (`host`, `file`, `line`) are apart.
@@ -263,10 +262,8 @@ impl Exporting<'_> {
             t[DOMAIN].append_null();
         } else {
             put_lower(&mut t[RCPT_DOMAIN], keys.rcpt_domain, &mut p.scratch);
-            let d = match self.rollups {
-                Some(r) => r.destination(self.rollup, keys, &mut p.lower),
-                None => destination(self.rollup, None, keys, &mut p.lower),
-            };
+            let learned = self.rollups.map(|r| r as &dyn DomainLookup);
+            let d = destination(self.rollup, learned, keys, &mut p.lower);
             put_lower(&mut t[DOMAIN], d, &mut p.scratch);
         }
         self.code(t, keys.code, &mut p.scratch);

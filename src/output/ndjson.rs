@@ -14,15 +14,13 @@ mod time;
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use crate::acct::header::{Col, Header};
 use crate::acct::record::{Field, FieldSplitter};
 use crate::acct::time::TimeParser;
 use crate::classify::Classifier;
 use crate::model::{Code, NONE_KEY, RecordKind};
 use crate::rollup::Rollup;
-use crate::scan::{ChunkAt, Deliver, Row, Sink, destination, response_kind};
+use crate::scan::{ChunkAt, Deliver, DomainLookup, Row, Sink, destination, response_kind};
 
 use number::Digits;
 use string::Read;
@@ -33,9 +31,9 @@ use time::Rfc3339;
 pub struct Ndjson<'a> {
     pub classifier: &'a Classifier,
     pub rollup: &'a Rollup,
-    /// Recipient domain -> destination from the pre-pass over the inputs, so `domain` is the
-    /// summary's even for a domain whose rollup only a later row reveals.
-    pub domain_map: Option<&'a FxHashMap<String, String>>,
+    /// The rollups learned in the pass before over the inputs (`crate::learn`), so `domain` is
+    /// the summary's even for a domain whose rollup only a later row reveals.
+    pub domain_map: Option<&'a dyn DomainLookup>,
 }
 
 /// Columns read from the row by name beyond [`Col`]: `PowerMTA`'s name, the JSON key (with the

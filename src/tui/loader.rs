@@ -27,6 +27,7 @@ use crate::classify::Classifier;
 use crate::connections::stream::Stream;
 use crate::connections::{self, Connections, estimate};
 use crate::filter::Filter;
+use crate::learn;
 use crate::scan::{self, ChunkAt, Driver, Engine, FollowEvent, Progress, Row, ScanOptions, Step};
 
 /// The fewest bytes read between two snapshots of a big scan.
@@ -236,8 +237,8 @@ pub struct Scanner {
     driver: Driver<Partial>,
     sink: Dash,
     gathered: Gathered,
-    /// Lowercased recipient domain -> rollup, when the filter tests `domain`.
-    domain_map: Option<FxHashMap<String, String>>,
+    /// The rollups learned before the pass (in bounded memory), when the filter tests `domain`.
+    domain_map: Option<learn::Rollups>,
     /// The inputs' names as reports show them.
     names: Vec<String>,
     /// Problems found before reading (paths that do not exist).
@@ -336,7 +337,10 @@ impl Scanner {
                 classifier: &self.spec.classifier,
                 filter: &self.spec.filter,
                 rollup: &self.spec.plan.rollup,
-                domain_map: self.domain_map.as_ref(),
+                domain_map: self
+                    .domain_map
+                    .as_ref()
+                    .map(|l| l as &dyn scan::DomainLookup),
             };
             let gathered = &mut self.gathered;
             let step = self.driver.step_ahead(
@@ -371,12 +375,21 @@ impl Scanner {
     pub fn initial(&mut self, cancel: &AtomicBool, mut each: impl FnMut(Snapshot)) -> bool {
         if self.spec.filter.needs_domain() {
             let inputs: Vec<Input> = self.driver.inputs().cloned().collect();
-            self.domain_map = Some(scan::domain_map_of(
+            let learned = learn::rollups_in_temp_dir(
                 &inputs,
                 &self.opts.quiet(),
                 &self.spec.classifier,
-                &self.spec.plan,
-            ));
+                &self.spec.plan.rollup,
+                learn::LEARN_BYTES,
+            );
+            self.domain_map = Some(learned.unwrap_or_else(|e| {
+                // No room to spill: each row's domain is rolled up from the row alone.
+                self.errors.push(format!(
+                    "the domains' rollups could not be learned ({e:#}): `domain=` rolls each \
+                     row up by itself"
+                ));
+                learn::Rollups::default()
+            }));
         }
         if !self.read(cancel, &mut each) {
             return false;
@@ -468,7 +481,10 @@ impl Scanner {
                 classifier: &self.spec.classifier,
                 filter: &self.spec.filter,
                 rollup: &self.spec.plan.rollup,
-                domain_map: self.domain_map.as_ref(),
+                domain_map: self
+                    .domain_map
+                    .as_ref()
+                    .map(|l| l as &dyn scan::DomainLookup),
             };
             if self.spec.follow {
                 self.driver.settle(&eng, &self.sink)

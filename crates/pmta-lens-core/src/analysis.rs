@@ -198,16 +198,15 @@ where
     S: scan::Sink<Fold = ()>,
 {
     // `domain=` filters need every domain's rollup, as the scan had: its aggregates hold every
-    // domain that can match.
-    let domain_map = ctx
-        .filter
-        .needs_domain()
-        .then(|| ctx.scan.aggregates.domain_map());
+    // domain that can match (looked up in place, no copy).
     let eng = Engine {
         classifier: ctx.classifier,
         filter: ctx.filter,
         rollup: ctx.rollup,
-        domain_map: domain_map.as_ref(),
+        domain_map: ctx
+            .filter
+            .needs_domain()
+            .then_some(&*ctx.scan.aggregates as &dyn scan::DomainLookup),
     };
     Driver::new(ctx.inputs, &ctx.opts.quiet()).run(&eng, sink, |c, _| {
         consume(c);

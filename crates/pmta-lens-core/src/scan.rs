@@ -97,8 +97,38 @@ pub struct Engine<'a> {
     pub classifier: &'a Classifier,
     pub filter: &'a Filter,
     pub rollup: &'a Rollup,
-    /// Lowercased recipient domain -> rollup bucket, needed when the filter tests `domain`.
-    pub domain_map: Option<&'a FxHashMap<String, String>>,
+    /// The rollup buckets learned before the pass, needed when the filter tests `domain`
+    /// (`None`: the filter sees each row's recipient domain as it is).
+    pub domain_map: Option<&'a dyn DomainLookup>,
+}
+
+/// The rollup bucket of the recipient domains a pass before the scan learned, for
+/// [`destination`]: the summary's every domain (a hash map, or the [`Aggregates`] a scan made),
+/// or a front end's table of the few domains whose rows gave rollup evidence (every other
+/// domain's bucket comes from its row alone). Looked up once per row by the scan's workers: it
+/// neither allocates nor copies.
+pub trait DomainLookup: Sync + std::fmt::Debug {
+    /// The bucket of a lowercase recipient domain, if this lookup holds it (`None`: the scan
+    /// decides from the row, [`destination`]).
+    fn bucket(&self, lower_domain: &str) -> Option<&[u8]>;
+}
+
+impl<S: std::hash::BuildHasher + Sync> DomainLookup
+    for std::collections::HashMap<String, String, S>
+{
+    #[inline]
+    fn bucket(&self, lower_domain: &str) -> Option<&[u8]> {
+        self.get(lower_domain).map(String::as_bytes)
+    }
+}
+
+/// The buckets a scan resolved (binary-searched: for a filtered scan's few domains; a pass
+/// over every domain of a large day wants a hash map).
+impl DomainLookup for Aggregates {
+    #[inline]
+    fn bucket(&self, lower_domain: &str) -> Option<&[u8]> {
+        self.destination_of(lower_domain).map(|d| d.as_bytes())
+    }
 }
 
 /// A malformed row: where, and why.
@@ -301,7 +331,7 @@ where
         classifier,
         filter,
         rollup: &plan.rollup,
-        domain_map: pre.as_ref().map(|(map, _)| map),
+        domain_map: pre.as_ref().map(|(map, _)| map as &dyn DomainLookup),
     };
     let sink = Counting {
         plan: Arc::clone(plan),
@@ -364,14 +394,4 @@ fn learn_rollups(
         .run(&eng, &sink, |(), _| std::ops::ControlFlow::Continue(()));
     let hints = pre.domain_hints();
     (pre.finish(&plan.rollup).domain_map(), hints)
-}
-
-/// Learns every recipient domain's rollup bucket from the inputs that can be read again.
-pub fn domain_map_of(
-    inputs: &[Input],
-    opts: &ScanOptions,
-    classifier: &Classifier,
-    plan: &Arc<Plan>,
-) -> FxHashMap<String, String> {
-    learn_rollups(inputs, opts, classifier, plan).0
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::{Engine, MAX_SAMPLES, Row, Sink};
+use super::{DomainLookup, Engine, MAX_SAMPLES, Row, Sink};
 use crate::acct::broken::{self, Broken};
 use crate::acct::chunk::changes_header;
 use crate::acct::header::{Col, Header};
@@ -374,14 +374,14 @@ fn rolled_domain<'a>(
 }
 
 /// The rolled-up destination of a row's recipient domain, lowercase, without allocating
-/// (`lower` is room for the lowercased domain). A domain the pre-pass `map` saw goes where the
-/// summary puts it; one it did not (standard input, read once; rows appended while following)
-/// is decided from the row itself by the summary's rules: the operator's and the Microsoft
-/// rollups, then the row's queue `NAME.rollup`, then a Microsoft consumer MX.
-#[allow(clippy::implicit_hasher)] // the scan's maps are always FxHashMaps
+/// (`lower` is room for the lowercased domain). A domain the pre-pass `map` holds goes where the
+/// summary puts it; one it does not (no rollup evidence in any row; standard input, read once;
+/// rows appended while following) is decided from the row itself by the summary's rules: the
+/// operator's and the Microsoft rollups, then the row's queue `NAME.rollup`, then a Microsoft
+/// consumer MX.
 pub fn destination<'a>(
     rollup: &'a Rollup,
-    map: Option<&'a FxHashMap<String, String>>,
+    map: Option<&'a dyn DomainLookup>,
     keys: &RowKeys<'a>,
     lower: &'a mut [u8; 256],
 ) -> &'a [u8] {
@@ -395,8 +395,8 @@ pub fn destination<'a>(
     let Ok(name) = std::str::from_utf8(l) else {
         return l;
     };
-    if let Some(r) = map.and_then(|m| m.get(name)) {
-        return r.as_bytes();
+    if let Some(r) = map.and_then(|m| m.bucket(name)) {
+        return r;
     }
     if let Some(r) = rollup.fixed(name) {
         return r.as_bytes();

@@ -57,7 +57,7 @@ impl Sink for Check<'_> {
     fn merge(&self, (): &mut (), (): ()) {}
     fn row(&self, (): &mut (), (): &mut (), row: &Row<'_>) {
         let mut lower = [0u8; 256];
-        let got = self.0.destination(self.1, &row.keys, &mut lower).to_vec();
+        let got = scan::destination(self.1, Some(self.0), &row.keys, &mut lower).to_vec();
         let name = String::from_utf8_lossy(row.keys.rcpt_domain).to_lowercase();
         assert_eq!(String::from_utf8_lossy(&got), self.2[&name], "{name}");
         self.3.fetch_add(1, Ordering::Relaxed);
@@ -79,9 +79,13 @@ fn spilled_or_not_every_domain_rolls_up_as_in_the_summary() {
         chunk_size: 512,
         ..ScanOptions::default()
     };
-    let summary = scan::domain_map_of(&inputs, &opts, &classifier, &plan);
+    // The summary's rollup of every domain.
+    let unfiltered = Filter::default();
+    let summary = scan::run(&inputs, &opts, &classifier, &unfiltered, &plan)
+        .aggregates
+        .domain_map();
     for budget in [usize::MAX, 1 << 20, 2048, 300, 1] {
-        let learned = learn(
+        let learned = rollups(
             &inputs,
             &opts,
             &classifier,
@@ -97,7 +101,6 @@ fn spilled_or_not_every_domain_rolls_up_as_in_the_summary() {
             learned.len()
         );
         // Each row's destination, through the learned rollups, is the summary's.
-        let unfiltered = Filter::default();
         let eng = Engine {
             classifier: &classifier,
             filter: &unfiltered,

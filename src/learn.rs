@@ -1,13 +1,16 @@
-//! The `domain` column's rollups, learned from every row before any is written, in bounded
-//! memory. A domain's rollup (the summary's: [`Rollup::resolve`] with what every row of the
-//! domain said) can differ from what one of its rows says by itself only for a domain some row
-//! gave evidence for (a `NAME.rollup` queue, a Microsoft consumer MX): only those domains are
-//! learned, the others are rolled up from their row as the summary does
+//! Recipient domains' rollups, learned from every row before a pass that needs them, in bounded
+//! memory: the `domain` of `export` and `rows --format ndjson`, and the `domain=` filter of
+//! `rows`, `export` and the dashboard. A domain's rollup (the summary's: [`Rollup::resolve`] with
+//! what every row of the domain said) can differ from what one of its rows says by itself only
+//! for a domain some row gave evidence for (a `NAME.rollup` queue, a Microsoft consumer MX): only
+//! those domains are learned, the others are rolled up from their row as the summary does
 //! ([`scan::destination`]). Up to the learn budget they are kept in a hash map; past it (a
 //! domain per row, millions a day), each worker's table is written out sorted (a run) into a
-//! hidden directory of the output directory, and the runs are merged into one sorted table on
-//! disk that is mapped and binary-searched: the page cache holds it, not the heap, whatever the
-//! number of domains.
+//! hidden directory of the directory the caller names (the export's output directory; for
+//! `rows` and the dashboard the temporary directory, `$TMPDIR`, never the logs'), and the runs
+//! are merged into one sorted table on disk that is mapped and binary-searched: the page cache
+//! holds it, not the heap, whatever the number of domains. The learned [`Rollups`] are the
+//! scan's [`DomainLookup`].
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -20,12 +23,10 @@ use rustc_hash::FxHashMap;
 
 use crate::acct::discover::Input;
 use crate::acct::guard::GuardedMap;
-use crate::aggregate::RowKeys;
 use crate::classify::Classifier;
 use crate::filter::Filter;
-use crate::model::NONE_KEY;
 use crate::rollup::{DomainHints, Rollup};
-use crate::scan::{self, Driver, Engine, Row, ScanOptions, Sink};
+use crate::scan::{self, DomainLookup, Driver, Engine, Row, ScanOptions, Sink};
 
 /// The default learn budget: the heap the learned domains may take before they go to disk.
 pub const LEARN_BYTES: usize = 24 << 20;
@@ -58,8 +59,9 @@ pub struct Table {
     data: GuardedMap,
     index: GuardedMap,
     entries: usize,
-    /// Removed when the table is dropped.
-    _dir: tempfile::TempDir,
+    /// Where the table's files are, removed when the table is dropped; `None` once removed
+    /// already (on Unix, as soon as they are mapped: a process killed later leaves nothing).
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl std::fmt::Debug for Table {
@@ -99,15 +101,19 @@ impl Table {
     }
 }
 
-impl Rollups {
-    /// The learned domains as a map, if they are in memory (for an [`Engine`]'s filter).
-    pub fn as_map(&self) -> Option<&FxHashMap<String, String>> {
+/// The learned rollups, for [`scan::destination`] and the scan's `domain=` filter: a domain
+/// they do not hold is rolled up from its row.
+impl DomainLookup for Rollups {
+    #[inline]
+    fn bucket(&self, lower_domain: &str) -> Option<&[u8]> {
         match self {
-            Rollups::Memory(m) => Some(m),
-            Rollups::Table(_) => None,
+            Rollups::Memory(m) => m.get(lower_domain).map(String::as_bytes),
+            Rollups::Table(t) => t.get(lower_domain.as_bytes()),
         }
     }
+}
 
+impl Rollups {
     /// Domains learned.
     pub fn len(&self) -> usize {
         match self {
@@ -123,30 +129,6 @@ impl Rollups {
     /// Whether the learned domains went to disk.
     pub fn spilled(&self) -> bool {
         matches!(self, Rollups::Table(_))
-    }
-
-    /// The rolled-up destination of a row's recipient domain, as [`scan::destination`] gives it
-    /// with the summary's map (`lower` is room for the lowercased domain; no allocation).
-    pub fn destination<'a>(
-        &'a self,
-        rollup: &'a Rollup,
-        keys: &RowKeys<'a>,
-        lower: &'a mut [u8; 256],
-    ) -> &'a [u8] {
-        let table = match self {
-            Rollups::Memory(m) => return scan::destination(rollup, Some(m), keys, lower),
-            Rollups::Table(t) => t,
-        };
-        let d = keys.rcpt_domain;
-        if d.len() <= LONGEST {
-            let l = &mut lower[..d.len()];
-            l.copy_from_slice(d);
-            l.make_ascii_lowercase();
-            if let Some(r) = table.get(l) {
-                return r;
-            }
-        }
-        scan::destination(rollup, None, keys, lower)
     }
 }
 
@@ -245,13 +227,11 @@ impl Learning<'_> {
         }
     }
 
+    /// Whether the tables go to disk now: a run was written, or writing one failed (its
+    /// entries are lost: the learning fails).
     fn spilling(&self) -> bool {
-        !self
-            .spill
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .runs
-            .is_empty()
+        let spill = self.spill.lock().unwrap_or_else(PoisonError::into_inner);
+        !spill.runs.is_empty() || spill.error.is_some()
     }
 }
 
@@ -303,8 +283,9 @@ impl Sink for Learning<'_> {
         if keys.queue_rollup.is_none() && !keys.microsoft_mx {
             return;
         }
+        // `(none)` (no recipient) too: a `domain=` filter looks it up like any domain.
         let d = keys.rcpt_domain;
-        if d.len() > LONGEST || d == NONE_KEY.as_bytes() {
+        if d.len() > LONGEST {
             return;
         }
         let mut buf = [0u8; LONGEST];
@@ -316,13 +297,23 @@ impl Sink for Learning<'_> {
             // Fixed whatever the rows say, or never looked up.
             _ => return,
         }
+        // The queue's name lowercased, on the stack but for a name no domain is as long as
+        // (kept all the same: the summary's rollup would be it).
         let mut qbuf = [0u8; LONGEST];
-        let queue = keys.queue_rollup.filter(|q| q.len() <= LONGEST).map(|q| {
-            let l = &mut qbuf[..q.len()];
-            l.copy_from_slice(q);
-            l.make_ascii_lowercase();
-            &*l
-        });
+        let long: Vec<u8>;
+        let queue = match keys.queue_rollup {
+            None => None,
+            Some(q) if q.len() > LONGEST => {
+                long = q.to_ascii_lowercase();
+                Some(&long[..])
+            }
+            Some(q) => {
+                let l = &mut qbuf[..q.len()];
+                l.copy_from_slice(q);
+                l.make_ascii_lowercase();
+                Some(&*l)
+            }
+        };
         let grown = if let Some(e) = learned.map.get_mut(&*name) {
             e.merge(queue, keys.microsoft_mx)
         } else {
@@ -497,8 +488,9 @@ fn merge_runs(
 
 /// Learns the rollup of every domain some row of `inputs` gave evidence for (every row, the
 /// filter's or not: as the summary does), keeping at most about `budget` bytes of them on the
-/// heap; past it, in a hidden directory of `spill_in`, removed with the result.
-pub fn learn(
+/// heap; past it, in a new hidden directory of `spill_in` (made only then), removed with the
+/// result, or on an error.
+pub fn rollups(
     inputs: &[Input],
     opts: &ScanOptions,
     classifier: &Classifier,
@@ -513,7 +505,7 @@ pub fn learn(
         rollup,
         domain_map: None,
     };
-    // Streams read once cannot be read again for the export.
+    // Streams read once cannot be read again for the pass after.
     let again = scan::rereadable(inputs, opts);
     let sink = Learning {
         rollup,
@@ -569,6 +561,26 @@ pub fn learn(
     Ok(Rollups::Table(table))
 }
 
+/// [`rollups`] for a pass whose output is not a directory of ours (`rows` writes to stdout; the
+/// dashboard to the terminal): past the budget, into a hidden directory of the temporary
+/// directory (`$TMPDIR`, else /tmp), never next to the logs.
+pub fn rollups_in_temp_dir(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    rollup: &Rollup,
+    budget: usize,
+) -> anyhow::Result<Rollups> {
+    rollups(
+        inputs,
+        opts,
+        classifier,
+        rollup,
+        budget,
+        &std::env::temp_dir(),
+    )
+}
+
 /// Removes the spill directories of runs that were killed (a live run's is removed with it;
 /// runs into one directory are not concurrent: the state file would lose one's commit).
 pub fn remove_stale(dir: &Path) {
@@ -611,9 +623,18 @@ fn write_table(dir: tempfile::TempDir, runs: &[PathBuf], rollup: &Rollup) -> any
         let f = File::open(p).with_context(|| format!("reading {}", p.display()))?;
         GuardedMap::map(&f).with_context(|| format!("mapping {}", p.display()))
     };
+    let (data, index) = (map(&data_path)?, map(&index_path)?);
+    // A mapping outlives its file's name on Unix: the directory goes now.
+    #[cfg(unix)]
+    let dir = {
+        drop(dir);
+        None
+    };
+    #[cfg(not(unix))]
+    let dir = Some(dir);
     Ok(Table {
-        data: map(&data_path)?,
-        index: map(&index_path)?,
+        data,
+        index,
         entries,
         _dir: dir,
     })
