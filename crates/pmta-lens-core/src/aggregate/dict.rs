@@ -1,8 +1,8 @@
 //! Interned byte strings with dense `u32` ids: every distinct VMTA, IP, pool or domain is stored
-//! once, in one growing buffer, and the hash table holds only where each string is (with 32 bits
-//! of its hash, so growing the table or probing it never reads the strings back). A string costs
-//! its bytes plus about 30 (its record's header and padding, its start, its table slot), so a
-//! table keyed by ids grows with the number of distinct values, not rows.
+//! once, in one growing buffer, and the hash table holds only ids (with 32 bits of each string's
+//! hash, so growing the table or probing it never reads the strings back). A string costs its
+//! bytes plus about 20 bytes, so a table keyed by ids grows with the number of distinct values,
+//! not rows.
 
 use std::hash::BuildHasher;
 
@@ -13,18 +13,13 @@ use rustc_hash::FxBuildHasher;
 /// Distinct byte strings, each with a dense id in insertion order.
 #[derive(Clone, Default)]
 pub struct Dict {
-    /// Every string as a record: its length and id (4 bytes each, little-endian), its bytes,
-    /// zeros up to a multiple of 8. A probe that finds a matching hash reads the length, the id
-    /// and the first bytes from one cache line: on a large dictionary (a sender's 100,000
-    /// recipient domains) each lookup that misses the cache costs two misses (the table's slot
-    /// and the record), not three.
-    records: Vec<u8>,
-    /// Where each id's record starts, in 8-byte units (for [`Self::get`], off the hot path).
-    starts: Vec<u32>,
-    /// Records, found by the hash of their bytes: (start in 8-byte units, the hash's high 32
-    /// bits). A table that grows rehashes from the kept bits, not from the strings (a million
-    /// new domains meant a million cache misses per doubling), and a probe reads a record only
-    /// when the bits match.
+    /// Every string, back to back.
+    bytes: Vec<u8>,
+    /// Where each string ends in `bytes` (it starts where the one before ends).
+    ends: Vec<usize>,
+    /// Ids, found by the hash of their bytes, each with the hash's high 32 bits: a table that
+    /// grows rehashes from those, not from the strings (a million new domains meant a million
+    /// cache misses per doubling), and a probe compares strings only when they match.
     table: HashTable<(u32, u32)>,
 }
 
@@ -33,9 +28,6 @@ impl std::fmt::Debug for Dict {
         f.debug_struct("Dict").field("len", &self.len()).finish()
     }
 }
-
-/// A record's header: the string's length and its id.
-const HEADER: usize = 8;
 
 /// The 32 bits of a string's hash that the table keeps (the high ones: `FxHash` mixes its
 /// input into them best).
@@ -52,40 +44,10 @@ fn spread(h: u32) -> u64 {
 }
 
 #[inline]
-fn u32_at(records: &[u8], at: usize) -> u32 {
-    let mut b = [0u8; 4];
-    b.copy_from_slice(&records[at..at + 4]);
-    u32::from_le_bytes(b)
-}
-
-/// The string and id of the record at `slot` (in 8-byte units).
-#[inline]
-fn record(records: &[u8], slot: u32) -> (&[u8], u32) {
-    let at = slot as usize * 8;
-    let len = u32_at(records, at) as usize;
-    let id = u32_at(records, at + 4);
-    (&records[at + HEADER..at + HEADER + len], id)
-}
-
-/// Whether two strings are equal, without a call to `memcmp` for the short ones (domains, VMTA
-/// names): a library call per probe cost more than the comparison.
-#[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], at: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&s[at..at + 8]);
-        u64::from_le_bytes(w)
-    };
-    if (8..=16).contains(&n) {
-        // Two overlapping words cover every byte.
-        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
-    } else {
-        a == b
-    }
+fn slice<'a>(bytes: &'a [u8], ends: &[usize], id: u32) -> &'a [u8] {
+    let i = id as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &bytes[start..ends[i]]
 }
 
 impl Dict {
@@ -93,7 +55,7 @@ impl Dict {
     ///
     /// # Panics
     ///
-    /// Past `u32::MAX` distinct strings or 32 GiB of them (far beyond any memory budget).
+    /// Past `u32::MAX` distinct strings (some 4 billion: far beyond any memory budget).
     #[inline]
     pub fn intern(&mut self, s: &[u8]) -> u32 {
         self.intern_new(s).0
@@ -103,26 +65,19 @@ impl Dict {
     #[inline]
     pub fn intern_new(&mut self, s: &[u8]) -> (u32, bool) {
         let h = hash(s);
-        let records = &self.records;
+        let (bytes, ends) = (&self.bytes, &self.ends);
         let entry = self.table.entry(
             spread(h),
-            |&(slot, kept)| kept == h && same(record(records, slot).0, s),
+            |&(id, kept)| kept == h && slice(bytes, ends, id) == s,
             |&(_, kept)| spread(kept),
         );
         match entry {
-            Entry::Occupied(e) => (record(&self.records, e.get().0).1, false),
+            Entry::Occupied(e) => (e.get().0, false),
             Entry::Vacant(e) => {
-                let id =
-                    u32::try_from(self.starts.len()).expect("fewer than 2^32 distinct strings");
-                let slot = u32::try_from(self.records.len() / 8).expect("under 32 GiB of strings");
-                let len = u32::try_from(s.len()).expect("a string under 4 GiB");
-                e.insert((slot, h));
-                self.records.extend_from_slice(&len.to_le_bytes());
-                self.records.extend_from_slice(&id.to_le_bytes());
-                self.records.extend_from_slice(s);
-                let padded = self.records.len().next_multiple_of(8);
-                self.records.resize(padded, 0);
-                self.starts.push(slot);
+                let id = u32::try_from(self.ends.len()).expect("fewer than 2^32 distinct strings");
+                e.insert((id, h));
+                self.bytes.extend_from_slice(s);
+                self.ends.push(self.bytes.len());
                 (id, true)
             }
         }
@@ -132,16 +87,16 @@ impl Dict {
     pub fn find(&self, s: &[u8]) -> Option<u32> {
         let h = hash(s);
         self.table
-            .find(spread(h), |&(slot, kept)| {
-                kept == h && same(record(&self.records, slot).0, s)
+            .find(spread(h), |&(id, kept)| {
+                kept == h && slice(&self.bytes, &self.ends, id) == s
             })
-            .map(|&(slot, _)| record(&self.records, slot).1)
+            .map(|&(id, _)| id)
     }
 
     /// The string of an id from this dictionary.
     #[inline]
     pub fn get(&self, id: u32) -> &[u8] {
-        record(&self.records, self.starts[id as usize]).0
+        slice(&self.bytes, &self.ends, id)
     }
 
     /// The string of an id as text (invalid UTF-8 replaced).
@@ -150,23 +105,21 @@ impl Dict {
     }
 
     pub fn len(&self) -> usize {
-        self.starts.len()
+        self.ends.len()
     }
 
     /// The bytes of every string together.
     pub fn bytes_len(&self) -> usize {
-        self.iter().map(<[u8]>::len).sum()
+        self.bytes.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
+        self.ends.is_empty()
     }
 
     /// Every string, by id.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> {
-        self.starts
-            .iter()
-            .map(|&slot| record(&self.records, slot).0)
+        (0..self.ends.len()).map(|i| slice(&self.bytes, &self.ends, i as u32))
     }
 
     /// Adds every string of `other`; returns the id in `self` of each id of `other`.
@@ -176,8 +129,8 @@ impl Dict {
 
     /// Heap bytes held (for tests and `--stats`).
     pub fn heap_bytes(&self) -> usize {
-        self.records.capacity()
-            + self.starts.capacity() * std::mem::size_of::<u32>()
+        self.bytes.capacity()
+            + self.ends.capacity() * std::mem::size_of::<usize>()
             + self.table.allocation_size()
     }
 }
