@@ -143,41 +143,11 @@ fn advice(b: &Blocker, group: &str, member: bool) -> String {
 /// shows), if it knows the group. MTA hosts joined to a directory have their `pmta` group there,
 /// not in /etc/group.
 fn nss_group_name(gid: u32) -> Option<String> {
-    let mut buf: Vec<libc::c_char> = vec![0; 16 << 10];
-    loop {
-        let mut grp = std::mem::MaybeUninit::<libc::group>::uninit();
-        let mut found: *mut libc::group = std::ptr::null_mut();
-        // SAFETY: getgrgid_r writes the entry into `grp` and its strings into `buf` (whose length
-        // is passed), and sets `found` to `grp` on success, else to null; nothing is read from
-        // `grp` unless `found` is set.
-        #[allow(unsafe_code)]
-        let rc = unsafe {
-            libc::getgrgid_r(
-                gid,
-                grp.as_mut_ptr(),
-                buf.as_mut_ptr(),
-                buf.len(),
-                &raw mut found,
-            )
-        };
-        if rc == libc::ERANGE && buf.len() < 1 << 20 {
-            // A directory group with many members: a larger buffer.
-            buf.resize(buf.len() * 4, 0);
-            continue;
-        }
-        if rc != 0 || found.is_null() {
-            return None;
-        }
-        // SAFETY: on success `found` points to `grp`, whose `gr_name` is a NUL-terminated string
-        // inside `buf`, which outlives this borrow.
-        #[allow(unsafe_code)]
-        let name = unsafe { std::ffi::CStr::from_ptr((*found).gr_name) };
-        return name
-            .to_str()
-            .ok()
-            .filter(|n| !n.is_empty())
-            .map(str::to_owned);
-    }
+    nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid))
+        .ok()
+        .flatten()
+        .map(|g| g.name)
+        .filter(|n| !n.is_empty())
 }
 
 /// A group's name from the text of /etc/group (`name:x:gid:members`), or its number.
