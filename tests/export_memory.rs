@@ -19,9 +19,10 @@ use pmta_lens::export::{self, Rules, Target};
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::ScanOptions;
-use pmta_lens_synth::{Profile, Size, write_accounting};
+use pmta_lens_synth::{Profile, Size};
 
 mod support {
+    pub mod generated;
     pub mod peak_alloc;
 }
 
@@ -89,10 +90,7 @@ fn generate(rows: u64, dir: &Path, name: &str) -> std::path::PathBuf {
 
 fn generate_profile(mut p: Profile, rows: u64, dir: &Path, name: &str) -> std::path::PathBuf {
     p.size = Size::Rows(rows);
-    let path = dir.join(name);
-    let file = std::fs::File::create(&path).expect("create");
-    write_accounting(&p, std::io::BufWriter::new(file)).expect("generate");
-    path
+    support::generated::generated_file(&p, dir, name)
 }
 
 #[test]

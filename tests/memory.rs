@@ -13,12 +13,14 @@ use pmta_lens::classify::Classifier;
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::ScanOptions;
-use pmta_lens_synth::{Profile, Size, write_accounting};
+use pmta_lens_synth::{Profile, Size};
 
 mod support {
+    pub mod generated;
     pub mod peak_alloc;
 }
 
+use support::generated::generated_file;
 use support::peak_alloc::{self, peak_during};
 
 #[global_allocator]
@@ -49,13 +51,6 @@ fn peak_of_summary(path: &Path) -> (usize, usize, u64) {
     (peak, domains, records)
 }
 
-fn generate(profile: &Profile, dir: &Path, name: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    let file = std::fs::File::create(&path).expect("create");
-    write_accounting(profile, std::io::BufWriter::new(file)).expect("generate");
-    path
-}
-
 /// The budget per distinct recipient domain on top of a file of few distinct values (issue 9:
 /// 256 bytes; the whole summary's peak, so every table that grows with domains is in it).
 const BYTES_PER_DOMAIN: usize = 256;
@@ -68,8 +63,8 @@ fn memory_per_distinct_domain_is_bounded() {
     narrow.size = Size::Rows(ROWS);
     let mut adversarial = Profile::adversarial(11);
     adversarial.size = Size::Rows(ROWS);
-    let narrow = generate(&narrow, dir.path(), "narrow.csv");
-    let adversarial = generate(&adversarial, dir.path(), "adversarial.csv");
+    let narrow = generated_file(&narrow, dir.path(), "narrow.csv");
+    let adversarial = generated_file(&adversarial, dir.path(), "adversarial.csv");
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)

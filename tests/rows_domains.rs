@@ -17,7 +17,11 @@ use pmta_lens::filter::Filter;
 use pmta_lens::output::ndjson::{Ndjson, Writer};
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::{self, DomainLookup, Engine, ScanOptions};
-use pmta_lens_synth::{Profile, Size, write_accounting};
+use pmta_lens_synth::{Profile, Size};
+
+mod support {
+    pub mod generated;
+}
 
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs")
@@ -300,10 +304,7 @@ fn every_kind_of_rollup_evidence_selects_the_same_rows_with_learned_rollups() {
 
 fn generated(profile: &mut Profile, rows: u64, dir: &Path, name: &str) -> PathBuf {
     profile.size = Size::Rows(rows);
-    let path = dir.join(name);
-    let file = std::fs::File::create(&path).expect("create");
-    write_accounting(profile, std::io::BufWriter::new(file)).expect("generate");
-    path
+    support::generated::generated_file(profile, dir, name)
 }
 
 #[test]

@@ -17,9 +17,10 @@ use pmta_lens::filter::Filter;
 use pmta_lens::output::ndjson::{Ndjson, Writer};
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::{self, DomainLookup, Engine, ScanOptions};
-use pmta_lens_synth::{Profile, Size, write_accounting};
+use pmta_lens_synth::{Profile, Size};
 
 mod support {
+    pub mod generated;
     pub mod peak_alloc;
 }
 
@@ -113,10 +114,7 @@ fn peak_of_rows(path: &Path, learning: Learning, expr: Option<&str>) -> (usize, 
 fn generate(rows: u64, dir: &Path, name: &str) -> std::path::PathBuf {
     let mut p = Profile::adversarial(5);
     p.size = Size::Rows(rows);
-    let path = dir.join(name);
-    let file = std::fs::File::create(&path).expect("create");
-    write_accounting(&p, std::io::BufWriter::new(file)).expect("generate");
-    path
+    support::generated::generated_file(&p, dir, name)
 }
 
 #[test]
