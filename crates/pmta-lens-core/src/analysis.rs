@@ -7,6 +7,7 @@ pub mod codes;
 pub mod complaints;
 pub mod findings;
 pub mod follow;
+pub mod index;
 pub mod retry;
 pub mod snds;
 pub mod tiers;
@@ -14,6 +15,8 @@ pub mod tiers;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use crate::acct::discover::Input;
 use crate::aggregate;
@@ -168,15 +171,23 @@ pub fn run(
     let opts = &opts.sharing_maps();
     let collect = Plan::new(params, classifier);
     let mut collected = Collected::default();
+    // Where the rows the follow-up may want are, so it need not read everything again.
+    let mut rows = index::RowIndex::new(index::BUDGET);
     let scan = scan::run_with(
         inputs,
         opts,
         classifier,
         filter,
         plan,
-        Collected::default,
-        |c, row| c.row(&collect, row),
-        |c, _| collected.merge(c),
+        <(Collected, index::PieceIndex)>::default,
+        |(c, ix), row| {
+            c.row(&collect, row);
+            ix.row(row);
+        },
+        |(c, ix), at| {
+            collected.merge(c);
+            rows.add(ix, at);
+        },
     );
     let ctx = AnalysisInput {
         inputs,
@@ -187,8 +198,23 @@ pub fn run(
         scan: &scan,
         params,
     };
-    let analyses = analyze_collected(&ctx, collected);
+    let analyses = analyze(&ctx, collected, Some(rows));
     (scan, analyses)
+}
+
+/// The engine of the passes after the scan: the scan's filter, rollup and classifier.
+fn engine<'a>(ctx: &AnalysisInput<'a>) -> Engine<'a> {
+    // `domain=` filters need every domain's rollup, as the scan had: its aggregates hold every
+    // domain that can match (looked up in place, no copy).
+    Engine {
+        classifier: ctx.classifier,
+        filter: ctx.filter,
+        rollup: ctx.rollup,
+        domain_map: ctx
+            .filter
+            .needs_domain()
+            .then_some(&*ctx.scan.aggregates as &dyn scan::DomainLookup),
+    }
 }
 
 /// Reads the rows once more, with the scan's filter, handing each piece's state to `consume`
@@ -197,21 +223,36 @@ fn pass<S>(ctx: &AnalysisInput<'_>, sink: &S, mut consume: impl FnMut(S::Chunk) 
 where
     S: scan::Sink<Fold = ()>,
 {
-    // `domain=` filters need every domain's rollup, as the scan had: its aggregates hold every
-    // domain that can match (looked up in place, no copy).
-    let eng = Engine {
-        classifier: ctx.classifier,
-        filter: ctx.filter,
-        rollup: ctx.rollup,
-        domain_map: ctx
-            .filter
-            .needs_domain()
-            .then_some(&*ctx.scan.aggregates as &dyn scan::DomainLookup),
-    };
-    Driver::new(ctx.inputs, &ctx.opts.quiet()).run(&eng, sink, |c, _| {
+    Driver::new(ctx.inputs, &ctx.opts.quiet()).run(&engine(ctx), sink, |c, _| {
         consume(c);
         ControlFlow::Continue(())
     });
+}
+
+/// The follow-up pass: through the scan's index of the rows it may want when there is one,
+/// else by reading the inputs again. The same rows come to `consume`'s states in input order.
+fn follow_up(
+    ctx: &AnalysisInput<'_>,
+    side: &FollowUp<'_>,
+    rows: Option<&index::RowIndex>,
+    consume: impl FnMut(Second) + Send,
+) {
+    let revisits = rows.filter(|_| !side.want.by_queue()).and_then(|ix| {
+        let maps = ctx.opts.maps.as_deref()?;
+        ix.revisits(ctx.inputs, maps, ctx.opts.mmap, &ctx.scan.report)
+    });
+    let Some(revisits) = revisits else {
+        return pass(ctx, side, consume);
+    };
+    let eng = engine(ctx);
+    let states: Vec<Second> = revisits
+        .par_iter()
+        .map(|r| {
+            let offsets = r.offsets(|slot| side.want.may_want_slot(slot));
+            scan::revisit(&eng, r.data(), r.header(), offsets, side)
+        })
+        .collect();
+    states.into_iter().for_each(consume);
 }
 
 /// What the second pass collects in one chunk.
@@ -302,8 +343,14 @@ impl scan::Sink for JobPass<'_> {
 
 /// Every analysis, from the aggregates and what the main scan collected; reads the rows again
 /// (each pass only when something needs it) to follow RP-001 retries and complaints.
-#[allow(clippy::too_many_lines)] // the passes in order, each reading what the last found
 pub fn analyze_collected(ctx: &AnalysisInput<'_>, first: Collected) -> Analyses {
+    analyze(ctx, first, None)
+}
+
+/// [`analyze_collected`], with the scan's index of the rows the follow-up may want, if it
+/// kept one.
+#[allow(clippy::too_many_lines)] // the passes in order, each reading what the last found
+fn analyze(ctx: &AnalysisInput<'_>, first: Collected, rows: Option<index::RowIndex>) -> Analyses {
     let agg = &ctx.scan.aggregates;
     let p = ctx.params;
     let codes = burst_codes(p, ctx.classifier);
@@ -328,11 +375,13 @@ pub fn analyze_collected(ctx: &AnalysisInput<'_>, first: Collected) -> Analyses 
             targets: &targets,
             complainers: &wanted,
         };
-        pass(ctx, &side, |c| {
+        follow_up(ctx, &side, rows.as_ref(), |c| {
             second.next.merge(c.next);
             second.deliveries.merge(c.deliveries);
         });
     }
+    // The index is of no more use: its memory goes back before the reports are built.
+    drop(rows);
     let retry_hygiene = retry::finish(&targets, &second.next, p.rp001_min_retry, ctx.classifier);
 
     let matched = complaints::attribute(first.reports, second.deliveries);

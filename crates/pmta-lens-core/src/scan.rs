@@ -269,6 +269,32 @@ where
     }
 }
 
+/// Reads again the records of one piece that start at `offsets` (ascending, data rows under
+/// `header`, as an earlier scan of the same bytes found them) and hands each to `sink` as a scan
+/// would: for a follow-up pass that knows which rows it may want. The bytes between them are not
+/// read.
+pub fn revisit<S: Sink<Fold = ()>>(
+    eng: &Engine<'_>,
+    piece: &[u8],
+    header: &Arc<Header>,
+    offsets: impl Iterator<Item = usize>,
+    sink: &S,
+) -> S::Chunk {
+    let mut chunk = sink.new_chunk();
+    records::scan_records(
+        eng,
+        piece,
+        Some(Arc::clone(header)),
+        &mut records::Target {
+            sink,
+            fold: &mut (),
+            chunk: &mut chunk,
+        },
+        records::Chosen(offsets),
+    );
+    chunk
+}
+
 /// A complete scan: aggregates with rollups resolved, and the report.
 #[derive(Debug)]
 pub struct ScanResult {

@@ -30,7 +30,7 @@ impl Sieve {
             bits: vec![0; 1 << (Self::BITS - 6)],
         };
         for k in keys {
-            let h = Self::slot(k);
+            let h = Self::slot(k) as usize;
             s.bits[h >> 6] |= 1 << (h & 63);
         }
         s
@@ -38,14 +38,20 @@ impl Sieve {
 
     #[inline]
     pub fn may_contain(&self, key: &[u8]) -> bool {
-        let h = Self::slot(key);
+        self.has_slot(Self::slot(key))
+    }
+
+    /// [`Self::may_contain`] for a key whose [`Self::slot`] is known.
+    #[inline]
+    pub fn has_slot(&self, slot: u32) -> bool {
+        let h = slot as usize;
         self.bits[h >> 6] & (1 << (h & 63)) != 0
     }
 
     /// The bit of `key`: a hash of its 8-byte words with bit 0x20 set in every byte, which
     /// lowercases ASCII letters (and folds some punctuation together, harmless here).
     #[inline]
-    fn slot(key: &[u8]) -> usize {
+    pub fn slot(key: &[u8]) -> u32 {
         const FOLD: u64 = 0x2020_2020_2020_2020;
         let mix =
             |h: u64, w: u64| (h.rotate_left(5) ^ (w | FOLD)).wrapping_mul(0x517C_C1B7_2722_0A95);
@@ -57,7 +63,7 @@ impl Sieve {
         let rest = words.remainder();
         let mut last = [0u8; 8];
         last[..rest.len()].copy_from_slice(rest);
-        (mix(h, u64::from_le_bytes(last)) >> (64 - Self::BITS)) as usize
+        (mix(h, u64::from_le_bytes(last)) >> (64 - Self::BITS)) as u32
     }
 }
 
@@ -124,6 +130,18 @@ impl<'a> Wanted<'a> {
             Some(rcpt) => self.recipients.may_contain(rcpt),
             None => true,
         }
+    }
+
+    /// [`Self::wants`] for a recipient known only by its [`Sieve::slot`] (no queue targets):
+    /// `false` only when certain.
+    #[inline]
+    pub fn may_want_slot(&self, slot: u32) -> bool {
+        self.recipients.has_slot(slot)
+    }
+
+    /// Whether rows are wanted for their queue (then no recipient alone rules a row out).
+    pub fn by_queue(&self) -> bool {
+        self.targets.has_queues()
     }
 
     fn is_complainer(&self, rcpt: &[u8]) -> bool {

@@ -49,14 +49,61 @@ pub(super) struct ChunkReport {
     pub bytes: u64,
 }
 
+/// Where the row loop reads next: every record in turn, or only the ones a pass chose.
+pub(super) trait Order {
+    /// Whether records may be skimmed ([`Sink::skim`]) before they are split.
+    const SKIMS: bool;
+
+    /// The start of the next record to read, given where the last one ended (`None`: done).
+    fn next(&mut self, after: usize, len: usize) -> Option<usize>;
+}
+
+/// Every record of the chunk, in order.
+pub(super) struct Sequential;
+
+impl Order for Sequential {
+    const SKIMS: bool = true;
+
+    #[inline]
+    fn next(&mut self, after: usize, len: usize) -> Option<usize> {
+        (after < len).then_some(after)
+    }
+}
+
+/// Only the records starting at these offsets (ascending, each the start of a data row under
+/// the chunk's header, as an earlier scan of the same bytes found them).
+pub(super) struct Chosen<I>(pub I);
+
+impl<I: Iterator<Item = usize>> Order for Chosen<I> {
+    // The offsets were chosen with more care than a skim takes.
+    const SKIMS: bool = false;
+
+    #[inline]
+    fn next(&mut self, _after: usize, len: usize) -> Option<usize> {
+        self.0.next().filter(|&p| p < len)
+    }
+}
+
 /// Scans one chunk of whole records.
 ///
 /// Fields past the header's last [`Col::HOT`] column are only counted, not stored.
 pub(super) fn scan_chunk<S: Sink>(
     eng: &Engine<'_>,
     data: &[u8],
+    header: Option<Arc<Header>>,
+    sink: &mut Target<'_, S>,
+) -> ChunkReport {
+    scan_records(eng, data, header, sink, Sequential)
+}
+
+/// The row loop, reading the records `order` picks (every one, for a scan).
+#[inline]
+pub(super) fn scan_records<S: Sink, O: Order>(
+    eng: &Engine<'_>,
+    data: &[u8],
     mut header: Option<Arc<Header>>,
     sink: &mut Target<'_, S>,
+    mut order: O,
 ) -> ChunkReport {
     let mut rep = ChunkReport {
         bytes: data.len() as u64,
@@ -70,9 +117,11 @@ pub(super) fn scan_chunk<S: Sink>(
     // (about 3 % of the scan; one search of the whole chunk first cost 10 %, reading it twice
     // from memory); a skimmed line looks for them with its newline.
     let mut pos = 0;
-    while pos < data.len() {
+    while let Some(at) = order.next(pos, data.len()) {
+        pos = at;
         // Skimming skips to the next newline, which a NUL hole's rule may not (`acct::broken`).
         if S::SKIMS
+            && O::SKIMS
             && let Some(h) = &header
             && let Some(next) = skimmed(data, pos, h, sink)
         {
