@@ -248,7 +248,7 @@ fn follow_up(
     let states: Vec<Second> = revisits
         .par_iter()
         .map(|r| {
-            let offsets = r.offsets(|slot| side.want.may_want_slot(slot));
+            let offsets = r.offsets(|hash| side.want.may_want_hash(hash));
             scan::revisit(&eng, r.data(), r.header(), offsets, side)
         })
         .collect();

@@ -30,7 +30,7 @@ impl Sieve {
             bits: vec![0; 1 << (Self::BITS - 6)],
         };
         for k in keys {
-            let h = Self::slot(k) as usize;
+            let h = Self::slot_of(Self::hash(k)) as usize;
             s.bits[h >> 6] |= 1 << (h & 63);
         }
         s
@@ -38,20 +38,27 @@ impl Sieve {
 
     #[inline]
     pub fn may_contain(&self, key: &[u8]) -> bool {
-        self.has_slot(Self::slot(key))
+        self.has_hash(Self::hash(key))
     }
 
-    /// [`Self::may_contain`] for a key whose [`Self::slot`] is known.
+    /// [`Self::may_contain`] for a key whose [`Self::hash`] is known.
     #[inline]
-    pub fn has_slot(&self, slot: u32) -> bool {
-        let h = slot as usize;
+    pub fn has_hash(&self, hash: u32) -> bool {
+        let h = Self::slot_of(hash) as usize;
         self.bits[h >> 6] & (1 << (h & 63)) != 0
     }
 
-    /// The bit of `key`: a hash of its 8-byte words with bit 0x20 set in every byte, which
-    /// lowercases ASCII letters (and folds some punctuation together, harmless here).
+    /// The bit of a key's [`Self::hash`]: its high bits.
     #[inline]
-    pub fn slot(key: &[u8]) -> u32 {
+    fn slot_of(hash: u32) -> u32 {
+        hash >> (32 - Self::BITS)
+    }
+
+    /// A 32-bit hash of `key`'s 8-byte words with bit 0x20 set in every byte, which lowercases
+    /// ASCII letters (and folds some punctuation together, harmless here): keys equal when
+    /// lowercased hash alike.
+    #[inline]
+    pub fn hash(key: &[u8]) -> u32 {
         const FOLD: u64 = 0x2020_2020_2020_2020;
         let mix =
             |h: u64, w: u64| (h.rotate_left(5) ^ (w | FOLD)).wrapping_mul(0x517C_C1B7_2722_0A95);
@@ -63,7 +70,7 @@ impl Sieve {
         let rest = words.remainder();
         let mut last = [0u8; 8];
         last[..rest.len()].copy_from_slice(rest);
-        (mix(h, u64::from_le_bytes(last)) >> (64 - Self::BITS)) as u32
+        (mix(h, u64::from_le_bytes(last)) >> 32) as u32
     }
 }
 
@@ -74,17 +81,23 @@ pub struct Wanted<'a> {
     /// Lowercased complaining recipients.
     complainers: &'a FxHashSet<Box<[u8]>>,
     recipients: Sieve,
+    /// The [`Sieve::hash`] of each wanted recipient, for rows known by their hash alone: a
+    /// 32-bit hash tells them apart where the sieve's 20-bit slot lets one in a hundred through.
+    hashes: FxHashSet<u32>,
 }
 
 impl<'a> Wanted<'a> {
     pub fn new(targets: &'a Targets, complainers: &'a FxHashSet<Box<[u8]>>) -> Wanted<'a> {
-        let keys = targets
-            .recipient_keys()
-            .chain(complainers.iter().map(|k| &k[..]));
+        let keys = || {
+            targets
+                .recipient_keys()
+                .chain(complainers.iter().map(|k| &k[..]))
+        };
         Wanted {
             targets,
             complainers,
-            recipients: Sieve::new(keys),
+            recipients: Sieve::new(keys()),
+            hashes: keys().map(Sieve::hash).collect(),
         }
     }
 
@@ -132,11 +145,11 @@ impl<'a> Wanted<'a> {
         }
     }
 
-    /// [`Self::wants`] for a recipient known only by its [`Sieve::slot`] (no queue targets):
+    /// [`Self::wants`] for a recipient known only by its [`Sieve::hash`] (no queue targets):
     /// `false` only when certain.
     #[inline]
-    pub fn may_want_slot(&self, slot: u32) -> bool {
-        self.recipients.has_slot(slot)
+    pub fn may_want_hash(&self, hash: u32) -> bool {
+        self.recipients.has_hash(hash) && self.hashes.contains(&hash)
     }
 
     /// Whether rows are wanted for their queue (then no recipient alone rules a row out).

@@ -1,7 +1,7 @@
 //! The main scan's index of the rows the follow-up pass may want: where each attempt row of a
-//! mapped file starts, with the [`Sieve`] slot of its recipient. With it the follow-up reads
-//! only the rows whose recipient hashes like an RP-001 target's or a complainer's (a few in a
-//! hundred), not every byte of the inputs again: on a large sender's day that second read was
+//! mapped file starts, with the 32-bit [`Sieve::hash`] of its recipient. With it the follow-up
+//! reads only the rows whose recipient hashes like an RP-001 target's or a complainer's, not
+//! every byte of the inputs again: on a large sender's day that second read was
 //! a sixth of `summary`'s time, bound by memory bandwidth, not by the few rows it wanted.
 //!
 //! It costs 8 bytes per attempt row, so it is kept within a budget and dropped whole past it,
@@ -29,7 +29,7 @@ pub const BUDGET: usize = 24 << 20;
 pub struct PieceIndex {
     /// The header every indexed row was read under.
     header: Option<Arc<Header>>,
-    /// Per row: the recipient's sieve slot in the high 32 bits, the row's offset in the piece
+    /// Per row: the recipient's [`Sieve::hash`] in the high 32 bits, the row's offset in the piece
     /// in the low 32.
     entries: Vec<u64>,
     /// `false` once a row could not be indexed (another header, an offset past 4 GiB).
@@ -63,8 +63,8 @@ impl PieceIndex {
         let Ok(offset) = u32::try_from(row.offset()) else {
             return self.unusable();
         };
-        let slot = u64::from(Sieve::slot(row.get(Col::Rcpt)));
-        self.entries.push(slot << 32 | u64::from(offset));
+        let hash = u64::from(Sieve::hash(row.get(Col::Rcpt)));
+        self.entries.push(hash << 32 | u64::from(offset));
     }
 
     fn unusable(&mut self) {
@@ -143,8 +143,7 @@ impl RowIndex {
         self.bytes
     }
 
-    /// The pieces with the rows of each whose slot `wanted` accepts, each with its bytes
-    /// mapped again: `None` when a file cannot be read again as the scan read it (it failed,
+    /// The pieces, each with its bytes mapped again: `None` when a file cannot be read again as the scan read it (it failed,
     /// shrank, or is no longer mapped whole), so the follow-up reads the inputs instead.
     pub fn revisits<'a>(
         &'a self,
@@ -202,7 +201,7 @@ impl Revisit<'_> {
         &self.piece.header
     }
 
-    /// The offsets of the rows whose recipient's slot `wanted` says may be wanted, ascending.
+    /// The offsets of the rows whose recipient's hash `wanted` says may be wanted, ascending.
     pub fn offsets(&self, wanted: impl Fn(u32) -> bool) -> impl Iterator<Item = usize> {
         self.piece
             .entries
