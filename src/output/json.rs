@@ -102,7 +102,7 @@ fn buckets<T: Keyed>(b: &[T]) -> Buckets<'_, T> {
 /// # Errors
 ///
 /// Writing to `out` failed.
-pub fn write(s: &Summary, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub fn write<W: std::io::Write + ?Sized>(s: &Summary, out: &mut W) -> std::io::Result<()> {
     let doc = SummaryJson {
         files: s
             .files
