@@ -10,6 +10,7 @@ pub(super) use finish::finish;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rayon::slice::ParallelSliceMut as _;
 use rustc_hash::FxHashMap;
 
 use super::{CellCounts, CountTable};
@@ -238,7 +239,9 @@ impl Aggregates {
                 (d.total(), d)
             })
             .collect();
-        v.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(b.1.key)));
+        // Already in name order: a stable sort by total keeps it among equal totals, without
+        // comparing a hundred thousand names.
+        v.par_sort_by_key(|(total, _)| std::cmp::Reverse(*total));
         v.into_iter().map(|(_, d)| d).collect()
     }
 
