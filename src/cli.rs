@@ -534,6 +534,10 @@ fn summarized(
         !p.filter.is_empty(),
     );
     let elapsed = started.elapsed();
+    // The inputs are read for the last time: their mappings' teardown goes on beside the report.
+    if let Some(maps) = &opts.maps {
+        maps.release_in_background();
+    }
     let mut failed = report_errors(&result.report) | p.had_errors | log_failed;
     if let Some(snds) = &analyses.snds {
         for m in &snds.malformed {

@@ -156,29 +156,35 @@ type Warnings = Arc<Mutex<Vec<String>>>;
 /// unmap that follows has nothing left to do.
 impl Drop for MapCache {
     fn drop(&mut self) {
-        #[cfg(target_os = "linux")]
-        {
-            use rayon::prelude::*;
-            const SLICE: usize = 64 << 20;
-            let maps = self.maps.get_mut().unwrap_or_else(PoisonError::into_inner);
-            let slices: Vec<(&memmap2::Mmap, usize)> = maps
-                .values()
-                .filter(|m| Arc::strong_count(m) == 1)
-                .flat_map(|m| (0..m.len()).step_by(SLICE).map(move |off| (m.mmap(), off)))
-                .collect();
-            slices.par_iter().for_each(|(m, off)| {
-                let len = SLICE.min(m.len() - off);
-                // SAFETY: the mappings are read-only, shared mappings of files, dropped right
-                // after this and read by no one (this cache holds the last reference): zapping
-                // their pages only drops page-table entries; the file's pages stay in the page
-                // cache, and a read would fault them in again unchanged.
-                #[allow(unsafe_code)]
-                let _ = unsafe {
-                    m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, *off, len)
-                };
-            });
-        }
+        let maps = self.maps.get_mut().unwrap_or_else(PoisonError::into_inner);
+        zap(maps.values());
     }
+}
+
+/// Drops the pages of the mappings no one else holds, in parallel slices (see `Drop for
+/// MapCache`).
+fn zap<'m>(maps: impl Iterator<Item = &'m Arc<GuardedMap>>) {
+    #[cfg(target_os = "linux")]
+    {
+        use rayon::prelude::*;
+        const SLICE: usize = 64 << 20;
+        let slices: Vec<(&memmap2::Mmap, usize)> = maps
+            .filter(|m| Arc::strong_count(m) == 1)
+            .flat_map(|m| (0..m.len()).step_by(SLICE).map(move |off| (m.mmap(), off)))
+            .collect();
+        slices.par_iter().for_each(|(m, off)| {
+            let len = SLICE.min(m.len() - off);
+            // SAFETY: the mappings are read-only, shared mappings of files, dropped right
+            // after this and read by no one (the caller holds the last reference): zapping
+            // their pages only drops page-table entries; the file's pages stay in the page
+            // cache, and a read would fault them in again unchanged.
+            #[allow(unsafe_code)]
+            let _ =
+                unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, *off, len) };
+        });
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = maps;
 }
 
 impl MapCache {
@@ -204,6 +210,23 @@ impl MapCache {
     /// taking them empties the list.
     pub fn take_warnings(&self) -> Vec<String> {
         std::mem::take(&mut *self.warnings.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Lets go of every mapping, its pages dropped on a thread of the rayon pool while the
+    /// caller goes on (a command that has read its files for the last time and has a report to
+    /// write: the teardown of a large mapping then costs it nothing). A later [`Self::open`]
+    /// maps the file anew.
+    pub fn release_in_background(&self) {
+        let maps: Vec<Arc<GuardedMap>> = self
+            .maps
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .map(|(_, m)| m)
+            .collect();
+        if !maps.is_empty() {
+            rayon::spawn(move || zap(maps.iter()));
+        }
     }
 
     /// Drops the mapping of a file (it grew: the next [`Self::open`] maps it anew).
