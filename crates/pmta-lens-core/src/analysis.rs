@@ -217,42 +217,56 @@ fn engine<'a>(ctx: &AnalysisInput<'a>) -> Engine<'a> {
     }
 }
 
-/// Reads the rows once more, with the scan's filter, handing each piece's state to `consume`
-/// in input order.
-fn pass<S>(ctx: &AnalysisInput<'_>, sink: &S, mut consume: impl FnMut(S::Chunk) + Send)
-where
+/// Reads the rows of `inputs` (the scan's, or some of them) once more, with the scan's filter,
+/// handing each piece's state to `consume` in input order.
+fn pass<S>(
+    ctx: &AnalysisInput<'_>,
+    inputs: &[Input],
+    sink: &S,
+    mut consume: impl FnMut(S::Chunk) + Send,
+) where
     S: scan::Sink<Fold = ()>,
 {
-    Driver::new(ctx.inputs, &ctx.opts.quiet()).run(&engine(ctx), sink, |c, _| {
+    Driver::new(inputs, &ctx.opts.quiet()).run(&engine(ctx), sink, |c, _| {
         consume(c);
         ControlFlow::Continue(())
     });
 }
 
-/// The follow-up pass: through the scan's index of the rows it may want when there is one,
+/// The follow-up pass: through the scan's index of the rows it may want where there is one,
 /// else by reading the inputs again. The same rows come to `consume`'s states in input order.
 fn follow_up(
     ctx: &AnalysisInput<'_>,
     side: &FollowUp<'_>,
     rows: Option<&index::RowIndex>,
-    consume: impl FnMut(Second) + Send,
+    mut consume: impl FnMut(Second) + Send,
 ) {
-    let revisits = rows.filter(|_| !side.want.by_queue()).and_then(|ix| {
+    let plan = rows.filter(|_| !side.want.by_queue()).and_then(|ix| {
         let maps = ctx.opts.maps.as_deref()?;
-        ix.revisits(ctx.inputs, maps, ctx.opts.mmap, &ctx.scan.report)
+        ix.plan(ctx.inputs, maps, ctx.opts.mmap, &ctx.scan.report)
     });
-    let Some(revisits) = revisits else {
-        return pass(ctx, side, consume);
+    let Some(plan) = plan else {
+        return pass(ctx, ctx.inputs, side, consume);
     };
     let eng = engine(ctx);
-    let states: Vec<Second> = revisits
-        .par_iter()
-        .map(|r| {
-            let offsets = r.offsets(|hash| side.want.may_want_hash(hash));
-            scan::revisit(&eng, r.data(), r.header(), offsets, side)
-        })
-        .collect();
-    states.into_iter().for_each(consume);
+    for step in plan {
+        match step {
+            index::Step::Revisit(pieces) => {
+                let states: Vec<Second> = pieces
+                    .par_iter()
+                    .map(|r| {
+                        let offsets = r.offsets(|hash| side.want.may_want_hash(hash));
+                        scan::revisit(&eng, r.data(), r.header(), offsets, side)
+                    })
+                    .collect();
+                states.into_iter().for_each(&mut consume);
+            }
+            index::Step::Reread(files) => {
+                let inputs = ctx.inputs.get(files).unwrap_or_default();
+                pass(ctx, inputs, side, &mut consume);
+            }
+        }
+    }
 }
 
 /// What the second pass collects in one chunk.
@@ -390,7 +404,9 @@ fn analyze(ctx: &AnalysisInput<'_>, first: Collected, rows: Option<index::RowInd
     let mut job_counts = std::borrow::Cow::Borrowed(&agg.job_deliveries);
     if !jobs.is_empty() && !job_counts.complete() {
         let mut counted = complaints::JobCounts::default();
-        pass(ctx, &JobPass { jobs: &jobs }, |c| counted.merge(&c));
+        pass(ctx, ctx.inputs, &JobPass { jobs: &jobs }, |c| {
+            counted.merge(&c);
+        });
         job_counts = std::borrow::Cow::Owned(counted);
     }
     let complaints = complaints::finish(&matched, &job_counts, agg, &resolve);

@@ -4,10 +4,11 @@
 //! every byte of the inputs again: on a large sender's day that second read was
 //! a sixth of `summary`'s time, bound by memory bandwidth, not by the few rows it wanted.
 //!
-//! It costs 8 bytes per attempt row, so it is kept within a budget and dropped whole past it,
-//! or when a piece came from a stream (standard input, a `.gz`: nothing to read again in place)
-//! or changed header within: the follow-up then reads the inputs again as before. Either way
-//! the rows it hands on, and their order, are the same.
+//! It costs 8 bytes per attempt row, so it is kept within a budget and dropped whole past it:
+//! the follow-up then reads every input again as before. A file with a piece that could not be
+//! indexed (read as a stream: standard input, a `.gz`; another header within) is read again
+//! alone, in its place among the others. Either way the rows the follow-up hands on, and their
+//! order, are the same.
 
 use std::sync::Arc;
 
@@ -83,13 +84,17 @@ struct Indexed {
     entries: Box<[u64]>,
 }
 
-/// Every piece's index, in input order, or nothing once the index had to be dropped.
+/// Every piece's index, in input order, but for the files that could not be indexed; nothing
+/// once the budget is spent.
 #[derive(Debug)]
 pub struct RowIndex {
     pieces: Vec<Indexed>,
     bytes: usize,
     budget: usize,
-    complete: bool,
+    over_budget: bool,
+    /// Inputs with a piece that could not be indexed (read as a stream, another header within,
+    /// past 4 GiB): the follow-up reads them again whole.
+    unindexed: Vec<usize>,
 }
 
 impl RowIndex {
@@ -98,24 +103,34 @@ impl RowIndex {
             pieces: Vec::new(),
             bytes: 0,
             budget,
-            complete: true,
+            over_budget: false,
+            unindexed: Vec::new(),
         }
     }
 
     /// Adds the next piece's index (pieces come in input order).
     pub fn add(&mut self, piece: PieceIndex, at: &ChunkAt<'_>) {
-        if !self.complete {
+        if self.over_budget || self.unindexed.last() == Some(&at.file) {
             return;
         }
-        let bytes = self.bytes + piece.entries.len() * size_of::<u64>();
-        let (Ok(offset), true, true, true) = (
-            usize::try_from(at.offset),
-            at.block.is_none(),
-            piece.usable,
-            bytes <= self.budget,
-        ) else {
-            return self.drop_all();
+        let (Ok(offset), true, true) =
+            (usize::try_from(at.offset), at.block.is_none(), piece.usable)
+        else {
+            // This file's pieces so far are the last ones kept: they go.
+            while self.pieces.last().is_some_and(|p| p.file == at.file) {
+                if let Some(p) = self.pieces.pop() {
+                    self.bytes -= p.entries.len() * size_of::<u64>();
+                }
+            }
+            self.unindexed.push(at.file);
+            return;
         };
+        let bytes = self.bytes + piece.entries.len() * size_of::<u64>();
+        if bytes > self.budget {
+            self.over_budget = true;
+            self.pieces = Vec::new();
+            return;
+        }
         // A piece without attempt rows has nothing to read again.
         let Some(header) = piece.header else { return };
         self.bytes = bytes;
@@ -128,61 +143,85 @@ impl RowIndex {
         });
     }
 
-    fn drop_all(&mut self) {
-        self.complete = false;
-        self.pieces = Vec::new();
-    }
-
-    /// Whether every piece of the scan is indexed.
-    pub fn is_complete(&self) -> bool {
-        self.complete
-    }
-
     /// Heap bytes held (for tests).
     pub fn heap_bytes(&self) -> usize {
         self.bytes
     }
 
-    /// The pieces, each with its bytes mapped again: `None` when a file cannot be read again as the scan read it (it failed,
-    /// shrank, or is no longer mapped whole), so the follow-up reads the inputs instead.
-    pub fn revisits<'a>(
+    /// How the follow-up reads the inputs, in input order: the indexed pieces of a file, each
+    /// with its bytes mapped again, or the file read again whole when it could not be indexed,
+    /// failed, shrank or no longer maps as the scan read it. `None` past the budget: every
+    /// input is read again.
+    pub fn plan<'a>(
         &'a self,
         inputs: &[Input],
         maps: &MapCache,
         mmap: bool,
         report: &ScanReport,
-    ) -> Option<Vec<Revisit<'a>>> {
-        if !self.complete {
+    ) -> Option<Vec<Step<'a>>> {
+        if self.over_budget {
             return None;
         }
-        let mut opened: Vec<Option<Arc<GuardedMap>>> = vec![None; inputs.len()];
-        let mut out = Vec::with_capacity(self.pieces.len());
-        for p in &self.pieces {
-            let slot = opened.get_mut(p.file)?;
-            if slot.is_none() {
-                let f = report.files.get(p.file)?;
-                if f.partial || f.error.is_some() {
-                    return None;
-                }
-                let input = inputs.get(p.file)?;
-                match maps.open(input, mmap).ok()? {
-                    // Read as the scan read it: not cut short since (nor rewritten, which no
-                    // check could tell, and which would change a second read as much).
-                    Opened::Mapped(m) if m.shrunk_to(&input.path).is_none() => *slot = Some(m),
-                    _ => return None,
-                }
+        let mut steps = Vec::new();
+        let mut pieces = self.pieces.iter().peekable();
+        for (file, input) in inputs.iter().enumerate() {
+            let mine: Vec<&Indexed> =
+                std::iter::from_fn(|| pieces.next_if(|p| p.file == file)).collect();
+            match revisits(file, input, &mine, maps, mmap, report) {
+                Some(r) if !self.unindexed.contains(&file) => steps.push(Step::Revisit(r)),
+                _ => match steps.last_mut() {
+                    // Files read again one after another go through one pass.
+                    Some(Step::Reread(range)) if range.end == file => range.end = file + 1,
+                    _ => steps.push(Step::Reread(file..file + 1)),
+                },
             }
-            let whole = opened.get(p.file)?.as_ref()?;
-            if whole.len() < p.offset.checked_add(p.len)? {
-                return None;
-            }
-            out.push(Revisit {
-                map: Arc::clone(whole),
-                piece: p,
-            });
         }
-        Some(out)
+        Some(steps)
     }
+}
+
+/// The indexed pieces of input `file` with its bytes mapped again, if it reads as the scan read
+/// it: not failed, not cut short since (nor rewritten, which no check could tell, and which
+/// would change a second read as much), mapped whole.
+fn revisits<'a>(
+    file: usize,
+    input: &Input,
+    pieces: &[&'a Indexed],
+    maps: &MapCache,
+    mmap: bool,
+    report: &ScanReport,
+) -> Option<Vec<Revisit<'a>>> {
+    let f = report.files.get(file)?;
+    if f.partial || f.error.is_some() {
+        return None;
+    }
+    if pieces.is_empty() {
+        return Some(Vec::new());
+    }
+    let Opened::Mapped(whole) = maps.open(input, mmap).ok()? else {
+        return None;
+    };
+    if whole.shrunk_to(&input.path).is_some() {
+        return None;
+    }
+    pieces
+        .iter()
+        .map(|p| {
+            (whole.len() >= p.offset.checked_add(p.len)?).then(|| Revisit {
+                map: Arc::clone(&whole),
+                piece: p,
+            })
+        })
+        .collect()
+}
+
+/// One input in the follow-up's plan.
+#[derive(Debug)]
+pub enum Step<'a> {
+    /// Its indexed pieces (none: it has no attempt rows).
+    Revisit(Vec<Revisit<'a>>),
+    /// Inputs to read again whole, by their indices.
+    Reread(std::ops::Range<usize>),
 }
 
 /// One piece to read again: its file's mapping and its index.
@@ -295,15 +334,32 @@ mod tests {
     }
 
     /// The analyses of `text` read in pieces of `chunk` bytes: with the scan's index under
-    /// `budget`, and with the follow-up reading the file again; and whether the index was used.
-    fn both_ways(text: &str, chunk: usize, budget: usize) -> (Analyses, Analyses, bool) {
+    /// `budget`, and with the follow-up reading the file again; and the index's plan.
+    fn both_ways(text: &str, chunk: usize, budget: usize) -> (Analyses, Analyses, String) {
+        both_ways_of(&[("acct.csv", text.as_bytes().to_vec())], chunk, budget)
+    }
+
+    /// [`both_ways`] over several files (a name ending in `.gz` is a compressed input); the
+    /// plan as `i` (an input's pieces revisited) and `r` (inputs read again) per step.
+    fn both_ways_of(
+        files: &[(&str, Vec<u8>)],
+        chunk: usize,
+        budget: usize,
+    ) -> (Analyses, Analyses, String) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("acct.csv");
-        std::fs::write(&path, text).expect("write");
-        let inputs = [Input {
-            path,
-            kind: InputKind::Plain,
-        }];
+        let inputs: Vec<Input> = files
+            .iter()
+            .map(|(name, bytes)| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, bytes).expect("write");
+                let kind = if name.to_ascii_lowercase().ends_with(".gz") {
+                    InputKind::Gzip
+                } else {
+                    InputKind::Plain
+                };
+                Input { path, kind }
+            })
+            .collect();
         let opts = ScanOptions {
             chunk_size: chunk,
             ..ScanOptions::default()
@@ -342,10 +398,20 @@ mod tests {
             params: &params,
         };
         let maps = opts.maps.as_deref().expect("shared maps");
-        let used = rows.revisits(&inputs, maps, true, &result.report).is_some();
+        let steps = match rows.plan(&inputs, maps, true, &result.report) {
+            None => "none".to_string(),
+            Some(steps) => steps
+                .iter()
+                .map(|s| match s {
+                    Step::Revisit(_) => "i".to_string(),
+                    Step::Reread(r) => format!("r{}-{}", r.start, r.end),
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
         let indexed = analyze(&ctx, collected.clone(), Some(rows));
         let again = analyze(&ctx, collected, None);
-        (indexed, again, used)
+        (indexed, again, steps)
     }
 
     /// The analyses the follow-up feeds are the same.
@@ -360,8 +426,11 @@ mod tests {
         for seed in 1..4 {
             let text = day(seed, false, false);
             for chunk in [300, 4096, 1 << 20] {
-                let (indexed, again, used) = both_ways(&text, chunk, BUDGET);
-                assert!(used, "seed {seed}, chunk {chunk}: the index was dropped");
+                let (indexed, again, steps) = both_ways(&text, chunk, BUDGET);
+                assert_eq!(
+                    steps, "i",
+                    "seed {seed}, chunk {chunk}: the index was dropped"
+                );
                 assert_same(&indexed, &again, &format!("seed {seed}, chunk {chunk}"));
                 // There are retries and complaints to find, so the comparison means something.
                 assert!(again.retry_hygiene.recipients.retried > 0);
@@ -374,12 +443,13 @@ mod tests {
     fn without_a_usable_index_the_inputs_are_read_again_to_the_same_result() {
         // Over budget: dropped whole.
         let text = day(7, false, false);
-        let (indexed, again, used) = both_ways(&text, 4096, 64);
-        assert!(!used);
+        let (indexed, again, steps) = both_ways(&text, 4096, 64);
+        assert_eq!(steps, "none");
         assert_same(&indexed, &again, "over budget");
-        // A piece with two headers cannot be read again by offset alone.
-        let (indexed, again, used) = both_ways(&day(8, false, true), 1 << 20, BUDGET);
-        assert!(!used);
+        // A piece with two headers cannot be read again by offset alone: its file is read
+        // again whole.
+        let (indexed, again, steps) = both_ways(&day(8, false, true), 1 << 20, BUDGET);
+        assert_eq!(steps, "r0-1");
         assert_same(&indexed, &again, "two headers");
         // RP-001s of queues: every attempt may be a retry, whatever its recipient.
         let text = day(9, true, false);
@@ -387,5 +457,37 @@ mod tests {
         let (indexed, again, _) = both_ways(&text, 4096, BUDGET);
         assert_same(&indexed, &again, "queues");
         assert!(again.retry_hygiene.queues.rp001 > 0);
+    }
+
+    #[test]
+    fn a_compressed_rotation_among_plain_files_is_read_again_alone() {
+        // One day cut in three files, the middle one compressed (read as a stream: no index),
+        // so retries and deliveries are followed across files both ways.
+        let text = day(11, false, false);
+        let lines: Vec<&str> = text.lines().collect();
+        let third = lines.len() / 3;
+        let part = |from: usize, to: usize| {
+            let mut out = format!("{HEADER}\n");
+            for l in &lines[from.max(1)..to] {
+                out.push_str(l);
+                out.push('\n');
+            }
+            out.into_bytes()
+        };
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &part(third, 2 * third)).expect("gzip");
+        let files = [
+            ("a.csv", part(1, third)),
+            ("b.csv.gz", gz.finish().expect("gzip")),
+            ("c.csv", part(2 * third, lines.len())),
+            ("d.csv", Vec::new()),
+        ];
+        for chunk in [4096, 1 << 20] {
+            let (indexed, again, steps) = both_ways_of(&files, chunk, BUDGET);
+            assert_eq!(steps, "i r1-2 i i", "chunk {chunk}");
+            assert_same(&indexed, &again, &format!("mixed, chunk {chunk}"));
+            assert!(again.retry_hygiene.recipients.retried > 0);
+            assert!(again.complaints.matched > 0);
+        }
     }
 }
