@@ -169,10 +169,42 @@ pub fn run(
 ) -> (ScanResult, Analyses) {
     // The follow-up pass reads the same mappings.
     let opts = &opts.sharing_maps();
+    let (scan, collected, rows) = scan_collecting(
+        inputs,
+        opts,
+        classifier,
+        filter,
+        plan,
+        params,
+        index::BUDGET,
+    );
+    let ctx = AnalysisInput {
+        inputs,
+        opts,
+        classifier,
+        filter,
+        rollup: &plan.rollup,
+        scan: &scan,
+        params,
+    };
+    let analyses = analyze(&ctx, collected, Some(rows));
+    (scan, analyses)
+}
+
+/// The main scan, collecting beside the counts what the analyses need and, within `budget`,
+/// where the rows the follow-up may want are (so it need not read everything again).
+fn scan_collecting(
+    inputs: &[Input],
+    opts: &ScanOptions,
+    classifier: &Classifier,
+    filter: &Filter,
+    plan: &Arc<aggregate::Plan>,
+    params: &AnalysisParams,
+    budget: usize,
+) -> (ScanResult, Collected, index::RowIndex) {
     let collect = Plan::new(params, classifier);
     let mut collected = Collected::default();
-    // Where the rows the follow-up may want are, so it need not read everything again.
-    let mut rows = index::RowIndex::new(index::BUDGET);
+    let mut rows = index::RowIndex::new(budget);
     let scan = scan::run_with(
         inputs,
         opts,
@@ -189,17 +221,7 @@ pub fn run(
             rows.add(ix, at);
         },
     );
-    let ctx = AnalysisInput {
-        inputs,
-        opts,
-        classifier,
-        filter,
-        rollup: &plan.rollup,
-        scan: &scan,
-        params,
-    };
-    let analyses = analyze(&ctx, collected, Some(rows));
-    (scan, analyses)
+    (scan, collected, rows)
 }
 
 /// The engine of the passes after the scan: the scan's filter, rollup and classifier.

@@ -257,10 +257,10 @@ mod tests {
     use super::*;
     use crate::acct::discover::InputKind;
     use crate::aggregate;
-    use crate::analysis::{Analyses, AnalysisInput, AnalysisParams, Collected, Plan, analyze};
+    use crate::analysis::{Analyses, AnalysisInput, AnalysisParams, analyze, scan_collecting};
     use crate::classify::Classifier;
     use crate::filter::Filter;
-    use crate::scan::{self, ScanOptions};
+    use crate::scan::ScanOptions;
 
     const HEADER: &str =
         "type,timeLogged,rcpt,dsnStatus,dsnDiag,vmta,dlvSourceIp,jobId,queue,dlvEsmtpAvailable";
@@ -369,25 +369,8 @@ mod tests {
         let filter = Filter::default();
         let plan = Arc::new(aggregate::Plan::default());
         let params = AnalysisParams::default();
-        let collect = Plan::new(&params, &classifier);
-        let mut collected = Collected::default();
-        let mut rows = RowIndex::new(budget);
-        let result = scan::run_with(
-            &inputs,
-            &opts,
-            &classifier,
-            &filter,
-            &plan,
-            <(Collected, PieceIndex)>::default,
-            |(c, ix), row| {
-                c.row(&collect, row);
-                ix.row(row);
-            },
-            |(c, ix), at| {
-                collected.merge(c);
-                rows.add(ix, at);
-            },
-        );
+        let (result, collected, rows) =
+            scan_collecting(&inputs, &opts, &classifier, &filter, &plan, &params, budget);
         let ctx = AnalysisInput {
             inputs: &inputs,
             opts: &opts,
