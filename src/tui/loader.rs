@@ -268,6 +268,18 @@ impl std::fmt::Debug for Scanner {
     }
 }
 
+/// The engine of the dashboard's passes: the spec's classifier, filter and rollup, and the
+/// rollups learned for a `domain=` filter. A function of the two fields, not a method: a pass
+/// borrows the scanner's other fields mutably meanwhile.
+fn engine<'a>(spec: &'a Spec, learned: Option<&'a learn::Rollups>) -> Engine<'a> {
+    Engine {
+        classifier: &spec.classifier,
+        filter: &spec.filter,
+        rollup: &spec.plan.rollup,
+        domain_map: learned.map(|l| l as &dyn scan::DomainLookup),
+    }
+}
+
 impl Scanner {
     /// Finds the inputs (problems go to the report) without reading them yet.
     pub fn new(spec: Spec, generation: u64, progress: Option<Arc<Progress>>) -> Scanner {
@@ -333,15 +345,7 @@ impl Scanner {
                 return false;
             }
             let names = &self.names;
-            let eng = Engine {
-                classifier: &self.spec.classifier,
-                filter: &self.spec.filter,
-                rollup: &self.spec.plan.rollup,
-                domain_map: self
-                    .domain_map
-                    .as_ref()
-                    .map(|l| l as &dyn scan::DomainLookup),
-            };
+            let eng = engine(&self.spec, self.domain_map.as_ref());
             let gathered = &mut self.gathered;
             let step = self.driver.step_ahead(
                 &eng,
@@ -477,15 +481,7 @@ impl Scanner {
             return;
         }
         let partial = {
-            let eng = Engine {
-                classifier: &self.spec.classifier,
-                filter: &self.spec.filter,
-                rollup: &self.spec.plan.rollup,
-                domain_map: self
-                    .domain_map
-                    .as_ref()
-                    .map(|l| l as &dyn scan::DomainLookup),
-            };
+            let eng = engine(&self.spec, self.domain_map.as_ref());
             if self.spec.follow {
                 self.driver.settle(&eng, &self.sink)
             } else {
