@@ -19,7 +19,7 @@ use pmta_lens::export::{self, Rules, Target};
 use pmta_lens::filter::Filter;
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::ScanOptions;
-use pmta_lens_synth::{Profile, Size};
+use pmta_lens_synth::Profile;
 
 mod support {
     pub mod generated;
@@ -84,15 +84,6 @@ fn peak_of_export_to(path: &Path, out: &Path, learn_bytes: usize) -> (usize, u64
     (peak, outcome.rows)
 }
 
-fn generate(rows: u64, dir: &Path, name: &str) -> std::path::PathBuf {
-    generate_profile(Profile::default_bench(5), rows, dir, name)
-}
-
-fn generate_profile(mut p: Profile, rows: u64, dir: &Path, name: &str) -> std::path::PathBuf {
-    p.size = Size::Rows(rows);
-    support::generated::generated_file(&p, dir, name)
-}
-
 #[test]
 fn export_memory_does_not_grow_with_the_input() {
     const ROWS: u64 = 25_000;
@@ -100,12 +91,9 @@ fn export_memory_does_not_grow_with_the_input() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("tempdir");
-    let small = generate(ROWS, dir.path(), "small.csv");
-    let large = generate(4 * ROWS, dir.path(), "large.csv");
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .expect("pool");
+    let (small, large) =
+        support::generated::small_and_large(&Profile::default_bench(5), ROWS, dir.path());
+    let pool = support::generated::two_workers();
     pool.install(|| {
         peak_of_export(&small); // what is made once per process
         let (base, n) = peak_of_export(&small);
@@ -163,12 +151,9 @@ fn a_domain_per_row_keeps_the_learned_rollups_within_their_budget_and_the_parts_
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("tempdir");
-    let small = generate_profile(Profile::adversarial(5), ROWS, dir.path(), "small.csv");
-    let large = generate_profile(Profile::adversarial(5), 4 * ROWS, dir.path(), "large.csv");
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .expect("pool");
+    let (small, large) =
+        support::generated::small_and_large(&Profile::adversarial(5), ROWS, dir.path());
+    let pool = support::generated::two_workers();
     pool.install(|| {
         let run = |path: &Path, budget: usize| {
             let out = tempfile::tempdir().expect("tempdir");

@@ -66,10 +66,7 @@ fn memory_per_distinct_domain_is_bounded() {
     let narrow = generated_file(&narrow, dir.path(), "narrow.csv");
     let adversarial = generated_file(&adversarial, dir.path(), "adversarial.csv");
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .expect("pool");
+    let pool = support::generated::two_workers();
     pool.install(|| {
         peak_of_summary(&narrow); // what is made once per process
         let (base, few, base_records) = peak_of_summary(&narrow);

@@ -17,7 +17,7 @@ use pmta_lens::filter::Filter;
 use pmta_lens::output::ndjson::{Ndjson, Writer};
 use pmta_lens::rollup::Rollup;
 use pmta_lens::scan::{self, DomainLookup, Engine, ScanOptions};
-use pmta_lens_synth::{Profile, Size};
+use pmta_lens_synth::Profile;
 
 mod support {
     pub mod generated;
@@ -111,12 +111,6 @@ fn peak_of_rows(path: &Path, learning: Learning, expr: Option<&str>) -> (usize, 
     (peak, written, spilled)
 }
 
-fn generate(rows: u64, dir: &Path, name: &str) -> std::path::PathBuf {
-    let mut p = Profile::adversarial(5);
-    p.size = Size::Rows(rows);
-    support::generated::generated_file(&p, dir, name)
-}
-
 #[test]
 fn a_domain_per_row_keeps_rows_within_the_learn_budget() {
     const ROWS: u64 = 10_000;
@@ -124,12 +118,9 @@ fn a_domain_per_row_keeps_rows_within_the_learn_budget() {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("tempdir");
-    let small = generate(ROWS, dir.path(), "small.csv");
-    let large = generate(4 * ROWS, dir.path(), "large.csv");
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .expect("pool");
+    let (small, large) =
+        support::generated::small_and_large(&Profile::adversarial(5), ROWS, dir.path());
+    let pool = support::generated::two_workers();
     pool.install(|| {
         for expr in [None, Some("domain=outlook.com")] {
             peak_of_rows(&small, Learning::Bounded, expr); // what is made once per process
