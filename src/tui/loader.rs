@@ -361,7 +361,15 @@ impl Scanner {
             }
             // A snapshot merges every worker's counts: often enough that the views fill in
             // (a few times a second at most), rarely enough that it costs a tenth of the scan.
+            // None when less is left to read than was read since the last one: the complete
+            // snapshot comes sooner than a next one would, and one taken near the end is the
+            // pass's largest (every count twice, beside the one on screen).
+            let near_end = self
+                .driver
+                .bytes_left()
+                .is_some_and(|left| left < self.gathered.since_snapshot as u64);
             if self.gathered.since_snapshot >= self.spec.block
+                && !near_end
                 && last.elapsed() >= (cost * 9).max(SNAPSHOT_EVERY)
             {
                 let t = Instant::now();

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::follow::Followed;
 use super::{Engine, FileReport, MAX_SAMPLES, Malformed, ScanOptions, ScanReport};
-use crate::acct::discover::Input;
+use crate::acct::discover::{Input, InputKind};
 use crate::acct::guard::GuardedMap;
 use crate::acct::header::Header;
 use crate::acct::source::Block;
@@ -209,6 +209,28 @@ impl<F: Send> Driver<F> {
 
     pub fn report(&self) -> &ScanReport {
         &self.report
+    }
+
+    /// The bytes still to read, when every input's size is known: a file mapped or not yet
+    /// opened (its size now), not a stream (standard input, a `.gz`), whose length is known
+    /// only at its end. A front end uses it to leave out a snapshot that the complete one
+    /// would follow at once.
+    pub fn bytes_left(&self) -> Option<u64> {
+        self.cursors.iter().try_fold(0u64, |sum, c| {
+            let left = match &c.source {
+                Source::Done => 0,
+                Source::Mapped {
+                    starts, next, end, ..
+                } => end.saturating_sub(starts.get(*next).copied().unwrap_or(*end)) as u64,
+                Source::Unopened if c.input.kind == InputKind::Plain => {
+                    let meta = std::fs::metadata(&c.input.path).ok()?;
+                    // A pipe or device is read as a stream.
+                    meta.is_file().then(|| meta.len())?
+                }
+                Source::Unopened | Source::Stream(_) => return None,
+            };
+            Some(sum.saturating_add(left))
+        })
     }
 
     /// How many inputs are being read as streams right now (decompressing ahead).

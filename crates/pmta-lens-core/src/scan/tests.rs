@@ -363,6 +363,42 @@ fn numbered(n: usize) -> Vec<u8> {
 }
 
 #[test]
+fn bytes_left_falls_to_zero_as_files_are_read_and_is_unknown_for_a_stream() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = numbered(5_000);
+    let inputs = [
+        input(&dir, "acct-1.csv", &data),
+        input(&dir, "acct-2.csv", &data),
+    ];
+    let opts = ScanOptions {
+        chunk_size: 4096,
+        ..ScanOptions::default()
+    };
+    let mut driver: Driver<()> = Driver::new(&inputs, &opts);
+    let total = 2 * data.len() as u64;
+    assert_eq!(driver.bytes_left(), Some(total), "neither opened yet");
+    let mut seen = Vec::new();
+    while driver.step(&engine(), &Every, &mut |_, _| ControlFlow::Continue(())) == Step::More {
+        seen.push(driver.bytes_left().expect("plain files"));
+    }
+    assert!(seen.len() > 2, "several windows: {seen:?}");
+    assert!(seen.windows(2).all(|w| w[1] <= w[0]), "{seen:?}");
+    assert!(seen[0] < total && seen[0] > 0, "{seen:?}");
+    assert_eq!(driver.bytes_left(), Some(0), "all read");
+
+    let gz = dir.path().join("acct-3.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &data).expect("compress");
+    std::fs::write(&gz, enc.finish().expect("compress")).expect("write");
+    let gz = [Input {
+        path: gz,
+        kind: InputKind::Gzip,
+    }];
+    let driver: Driver<()> = Driver::new(&gz, &opts);
+    assert_eq!(driver.bytes_left(), None, "a stream's length is known at its end");
+}
+
+#[test]
 fn a_file_truncated_between_windows_counts_the_rows_before_the_cut() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = numbered(10_000);
