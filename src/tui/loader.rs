@@ -483,7 +483,7 @@ impl Scanner {
                 return;
             };
             crate::allocator::release_free_memory();
-            let aggregates = all.finish_so_far(&self.spec.plan.rollup);
+            let aggregates = all.finish_so_far(&self.spec.plan.rollup, &self.aggregates);
             self.driver.restore(&self.sink, all);
             self.set_aggregates(aggregates);
             return;
@@ -500,7 +500,8 @@ impl Scanner {
         // The workers' counts were freed in their threads' arenas: back to the system before
         // the snapshot is built beside the one on screen.
         crate::allocator::release_free_memory();
-        self.set_aggregates(partial.finish(&self.spec.plan.rollup));
+        let aggregates = partial.finish_after(&self.spec.plan.rollup, &self.aggregates);
+        self.set_aggregates(aggregates);
     }
 
     /// Problems the reads handed back as values (standard input's spool could not be kept,

@@ -558,16 +558,22 @@ impl Partial {
 
     /// Resolves ids to strings, applies the rollup once per distinct domain (with what this
     /// partial saw of each domain), and orders everything deterministically.
-    pub fn finish(mut self, rollup: &Rollup) -> Aggregates {
-        self.flush();
-        resolved::finish(&mut self, rollup, None, true)
+    pub fn finish(self, rollup: &Rollup) -> Aggregates {
+        self.finish_after(rollup, &Aggregates::default())
     }
 
-    /// [`Self::finish`] of what was counted so far, which goes on counting: a front end's
-    /// snapshot of a scan in progress, with no copy of the counts.
-    pub fn finish_so_far(&mut self, rollup: &Rollup) -> Aggregates {
+    /// [`Self::finish`] for a front end that shows snapshots: the destinations' names that
+    /// `shown` (the snapshot on screen) has too are shared with it, not allocated again.
+    pub fn finish_after(mut self, rollup: &Rollup, shown: &Aggregates) -> Aggregates {
         self.flush();
-        resolved::finish(self, rollup, None, false)
+        resolved::finish(&mut self, rollup, None, true, shown)
+    }
+
+    /// [`Self::finish_after`] of what was counted so far, which goes on counting: a front
+    /// end's snapshot of a scan in progress, with no copy of the counts.
+    pub fn finish_so_far(&mut self, rollup: &Rollup, shown: &Aggregates) -> Aggregates {
+        self.flush();
+        resolved::finish(self, rollup, None, false, shown)
     }
 
     /// [`Self::finish`], with the rollup hints of a scan of all the rows (the partial of a
@@ -578,7 +584,7 @@ impl Partial {
         hints: &FxHashMap<String, DomainHints>,
     ) -> Aggregates {
         self.flush();
-        resolved::finish(&mut self, rollup, Some(hints), true)
+        resolved::finish(&mut self, rollup, Some(hints), true, &Aggregates::default())
     }
 }
 
@@ -700,6 +706,36 @@ mod tests {
         let mut rev = rows.clone();
         rev.reverse();
         assert_eq!(fold(&rev, 3), whole);
+    }
+
+    #[test]
+    fn snapshots_share_the_destination_names_of_the_one_shown() {
+        let rows = sample_rows();
+        let mut p = Partial::default();
+        for r in &rows[..5] {
+            p.add(r);
+        }
+        let shown = p.finish_so_far(&Rollup::default(), &Aggregates::default());
+        for r in &rows[5..] {
+            p.add(r);
+        }
+        let next = p.finish_after(&Rollup::default(), &shown);
+        assert_eq!(next, fold(&rows, rows.len()), "sharing changes no number");
+        let names = |a: &Aggregates| -> Vec<Arc<str>> {
+            a.destinations().map(|(d, _)| Arc::clone(d)).collect()
+        };
+        let (before, after) = (names(&shown), names(&next));
+        assert!(
+            after.len() > before.len(),
+            "the later rows add destinations"
+        );
+        for d in &after {
+            match before.iter().find(|b| **b == *d) {
+                Some(b) => assert!(Arc::ptr_eq(b, d), "{d}: shared"),
+                // Held by `next` and by `after` alone.
+                None => assert_eq!(Arc::strong_count(d), 2, "{d}: new, its own"),
+            }
+        }
     }
 
     #[test]

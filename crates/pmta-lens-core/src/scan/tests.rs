@@ -676,7 +676,10 @@ fn folds_consolidated_between_steps_count_as_a_plain_run() {
         while driver.step(&eng, &sink, &mut |(), _| ControlFlow::Continue(())) == Step::More {
             // As the dashboard's snapshots: the merged folds read in place, then given back.
             let mut all = driver.take_consolidated(&sink).expect("counted");
-            snapshots.push(all.finish_so_far(&Rollup::default()).records);
+            snapshots.push(
+                all.finish_so_far(&Rollup::default(), &Aggregates::default())
+                    .records,
+            );
             driver.restore(&sink, all);
         }
         let all = driver.take_folds(&eng, &sink);

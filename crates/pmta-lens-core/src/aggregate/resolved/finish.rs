@@ -64,12 +64,15 @@ pub(super) fn sorted_ids(d: &Dict) -> Vec<u32> {
 
 /// The destinations in name order: the recipient domains (`rcpt`, in name order) that are
 /// their own ([`OWN`] in `dest`) merged with the `others` names, each once. Rewrites `dest` to
-/// indices into the result.
+/// indices into the result. A name among `shown` (the destinations of the snapshot on screen,
+/// in name order) shares its string: a large sender's hundred thousand destinations are not
+/// allocated again for each snapshot, nor held twice while the next one is built.
 pub(super) fn merge_destinations(
     rcpt: &[u8],
     rcpt_ends: &[usize],
     dest: &mut [u32],
     others: &Dict,
+    shown: &[Arc<str>],
 ) -> Vec<Arc<str>> {
     let name = |i: usize| {
         let start = if i == 0 { 0 } else { rcpt_ends[i - 1] };
@@ -80,6 +83,17 @@ pub(super) fn merge_destinations(
     let own: Vec<u32> = (0..dest.len() as u32)
         .filter(|&i| dest[i as usize] == OWN)
         .collect();
+    // Names come in order: the search in `shown` goes forward only.
+    let mut seen = 0;
+    let mut share = |name: &str| -> Arc<str> {
+        while shown.get(seen).is_some_and(|s| **s < *name) {
+            seen += 1;
+        }
+        match shown.get(seen) {
+            Some(s) if **s == *name => Arc::clone(s),
+            _ => Arc::from(name),
+        }
+    };
     let mut out: Vec<Arc<str>> = Vec::with_capacity(own.len() + other_names.len());
     let mut own_at = vec![0u32; own.len()];
     let mut other_at = vec![0u32; other_names.len()];
@@ -88,23 +102,26 @@ pub(super) fn merge_destinations(
         let mine = own.get(i).map(|&r| name(r as usize));
         let theirs = other_names.get(j).map(|s| &**s);
         let at = out.len() as u32;
-        match (mine, theirs) {
+        let next = match (mine, theirs) {
             (Some(a), Some(b)) if a == b => {
-                out.push(Arc::clone(&other_names[j]));
                 (own_at[i], other_at[j]) = (at, at);
                 (i, j) = (i + 1, j + 1);
+                a
             }
-            (Some(a), b) if b.is_none_or(|b| a < b) => {
-                out.push(Arc::from(a));
+            (Some(a), _) if theirs.is_none_or(|b| a < b) => {
                 own_at[i] = at;
                 i += 1;
+                a
             }
-            _ => {
-                out.push(Arc::clone(&other_names[j]));
+            (_, Some(b)) => {
                 other_at[j] = at;
                 j += 1;
+                b
             }
-        }
+            // Both sides done (the loop's condition): only (None, None) comes here.
+            (_, None) => break,
+        };
+        out.push(share(next));
     }
     let mut next_own = own_at.iter();
     for d in dest.iter_mut() {
@@ -129,6 +146,7 @@ pub(in crate::aggregate) fn finish(
     rollup: &Rollup,
     hints: Option<&FxHashMap<String, DomainHints>>,
     release: bool,
+    shown: &Aggregates,
 ) -> Aggregates {
     let Partial {
         records,
@@ -290,7 +308,7 @@ pub(in crate::aggregate) fn finish(
         *domain_stats = Vec::new();
         *domain_counts = CountTable::default();
     }
-    let dests = merge_destinations(&rcpt, &rcpt_ends, &mut rcpt_dest, &others);
+    let dests = merge_destinations(&rcpt, &rcpt_ends, &mut rcpt_dest, &others, &shown.dests);
     drop(others);
     let mut dest_counts = CountTable::zeroed(dests.len());
     for (i, d) in rcpt_dest.iter().enumerate() {
