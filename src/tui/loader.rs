@@ -33,9 +33,9 @@ use crate::scan::{self, ChunkAt, Driver, Engine, FollowEvent, Progress, Row, Sca
 /// The fewest bytes read between two snapshots of a big scan.
 pub const BLOCK: usize = 64 << 20;
 
-/// The most matching rows the Rows view can list: no limit. The index costs 4 bytes a row
-/// without a filter, 8 to 16 with one (see [`super::views::rows::index`]): about 10 MB for a
-/// 1 GiB day. Tests pass a smaller cap.
+/// The most matching rows the Rows view can list: no limit. The index costs about 2 bytes a
+/// row without a filter, 8 to 16 with one (see [`super::views::rows::index`]): about 6 MB for
+/// a 1 GiB day. Tests pass a smaller cap.
 pub const ROW_CAP: usize = usize::MAX;
 
 /// The shortest time between two snapshots of a scan in progress.

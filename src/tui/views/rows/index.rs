@@ -3,10 +3,11 @@
 //! piece of input, appended in input order; following a file appends more), so it reaches every
 //! row of any file; the view reads back and parses only the rows it shows.
 //!
-//! Cost: a piece whose rows all matched (no filter) keeps 4 bytes a row (where each starts);
-//! other pieces 8 (start and length). File lines are kept as runs (the line of the first row of
-//! each run of rows on consecutive lines, 8 bytes a run): one run per piece without a filter,
-//! at most one per row with one. A 1 GiB day of about 2.4 million rows: about 10 MB unfiltered.
+//! Cost: a piece whose rows all matched (no filter) keeps about 2 bytes a row (where each
+//! starts, from the start of its group of 16 rows); other pieces 8 (start and length). File
+//! lines are kept as runs (the line of the first row of each run of rows on consecutive lines,
+//! 8 bytes a run): one run per piece without a filter, at most one per row with one. A 1 GiB
+//! day of about 2.4 million rows: about 6 MB unfiltered.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -82,6 +83,10 @@ impl LineRuns {
     }
 }
 
+/// Rows per group of [`Located::Packed`]: 16 rows of a few KiB each lie well within the
+/// 64 KiB a 16-bit offset reaches.
+const GROUP: usize = 16;
+
 /// Where the rows of a segment are, from its base.
 #[derive(Debug)]
 pub enum Located {
@@ -91,6 +96,14 @@ pub enum Located {
     /// without a filter): where each starts and where the last ends, 4 bytes a row (a row's
     /// bytes then take in its line end, which the reader drops).
     Dense { starts: Vec<u32>, end: u32 },
+    /// [`Located::Dense`] in about 2 bytes a row (the form rows take unless a group of
+    /// [`GROUP`] spans 64 KiB or more): each row's start as a 16-bit offset from the start of
+    /// its group, each group's start in full.
+    Packed {
+        groups: Vec<u32>,
+        offsets: Vec<u16>,
+        end: u32,
+    },
 }
 
 impl Default for Located {
@@ -100,7 +113,7 @@ impl Default for Located {
 }
 
 impl Located {
-    /// The rows `(offset, length)` of a piece `data`, dense when they are back to back.
+    /// The rows `(offset, length)` of a piece `data`, packed when they are back to back.
     pub fn of(rows: Vec<(u32, u32)>, data: &[u8]) -> Located {
         let back_to_back = rows.windows(2).all(|w| {
             let (end, next) = ((w[0].0 + w[0].1) as usize, w[1].0 as usize);
@@ -110,14 +123,31 @@ impl Located {
                     .get(end..next)
                     .is_some_and(|gap| gap.iter().all(|&b| b == b'\n' || b == b'\r'))
         });
-        match rows.last() {
-            Some(&(at, len)) if back_to_back => Located::Dense {
-                end: at + len,
-                // Collected from a borrow: `into_iter` would reuse the pairs' buffer, twice
-                // the size the starts need, for as long as the index lives.
-                starts: rows.iter().map(|&(at, _)| at).collect(),
+        let Some(&(at, len)) = rows.last() else {
+            return Located::Sparse(rows);
+        };
+        if !back_to_back {
+            return Located::Sparse(rows);
+        }
+        let end = at + len;
+        // Collected from a borrow: `into_iter` would reuse the pairs' buffer, four times the
+        // size the offsets need, for as long as the index lives.
+        let groups: Vec<u32> = rows.iter().step_by(GROUP).map(|&(at, _)| at).collect();
+        let offsets: Option<Vec<u16>> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, &(at, _))| u16::try_from(at - groups[i / GROUP]).ok())
+            .collect();
+        match offsets {
+            Some(offsets) => Located::Packed {
+                groups,
+                offsets,
+                end,
             },
-            _ => Located::Sparse(rows),
+            None => Located::Dense {
+                starts: rows.iter().map(|&(at, _)| at).collect(),
+                end,
+            },
         }
     }
 
@@ -125,6 +155,7 @@ impl Located {
         match self {
             Located::Sparse(rows) => rows.len(),
             Located::Dense { starts, .. } => starts.len(),
+            Located::Packed { offsets, .. } => offsets.len(),
         }
     }
 
@@ -132,13 +163,27 @@ impl Located {
         self.len() == 0
     }
 
+    /// Where the `i`th row starts.
+    fn start(&self, i: usize) -> Option<u32> {
+        match self {
+            Located::Sparse(rows) => rows.get(i).map(|r| r.0),
+            Located::Dense { starts, .. } => starts.get(i).copied(),
+            Located::Packed {
+                groups, offsets, ..
+            } => {
+                let offset = *offsets.get(i)?;
+                Some(groups[i / GROUP] + u32::from(offset))
+            }
+        }
+    }
+
     /// The `i`th row: (offset, length).
     pub fn get(&self, i: usize) -> Option<(u32, u32)> {
+        let at = self.start(i)?;
         match self {
-            Located::Sparse(rows) => rows.get(i).copied(),
-            Located::Dense { starts, end } => {
-                let at = *starts.get(i)?;
-                let to = starts.get(i + 1).copied().unwrap_or(*end);
+            Located::Sparse(rows) => Some(rows[i]),
+            Located::Dense { end, .. } | Located::Packed { end, .. } => {
+                let to = self.start(i + 1).unwrap_or(*end);
                 Some((at, to - at))
             }
         }
@@ -146,11 +191,17 @@ impl Located {
 
     /// The row whose bytes hold offset `at` (from the base), if any.
     pub fn row_at(&self, at: u32) -> Option<usize> {
-        let i = match self {
-            Located::Sparse(rows) => rows.partition_point(|(s, _)| *s <= at),
-            Located::Dense { starts, .. } => starts.partition_point(|s| *s <= at),
+        // The rows after the last one starting at or before `at`, found by halving.
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = usize::midpoint(lo, hi);
+            if self.start(mid).is_some_and(|s| s <= at) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
         }
-        .checked_sub(1)?;
+        let i = lo.checked_sub(1)?;
         let (s, len) = self.get(i)?;
         (at < s + len).then_some(i)
     }
@@ -237,12 +288,12 @@ pub(super) mod tests {
     use super::*;
 
     #[test]
-    fn rows_back_to_back_are_located_in_four_bytes_each_and_read_the_same() {
+    fn rows_back_to_back_are_located_in_two_bytes_each_and_read_the_same() {
         let data = b"d,a\nd,bb\r\nd,c\nt,x\nd,e";
-        // Every row (line ends between them): dense.
+        // Every row (line ends between them): packed.
         let all = vec![(0, 3), (4, 4), (10, 3), (14, 3), (18, 3)];
         let dense = Located::of(all.clone(), data);
-        assert!(matches!(dense, Located::Dense { .. }));
+        assert!(matches!(dense, Located::Packed { .. }));
         assert_eq!(dense.len(), 5);
         for (i, &(at, len)) in all.iter().enumerate() {
             let (got_at, got_len) = dense.get(i).expect("row");
@@ -270,6 +321,48 @@ pub(super) mod tests {
         assert_eq!(sparse.row_at(11), Some(1));
         assert_eq!(sparse.row_at(5), None);
         assert_eq!(dense.row_at(9), Some(1));
+    }
+
+    /// `n` rows back to back, each `len` bytes and a newline: the data and the rows.
+    fn rows_of(n: usize, len: usize) -> (Vec<u8>, Vec<(u32, u32)>) {
+        let mut data = Vec::new();
+        let mut rows = Vec::new();
+        for i in 0..n {
+            rows.push((data.len() as u32, len as u32));
+            data.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, len));
+            data.push(b'\n');
+        }
+        (data, rows)
+    }
+
+    /// Every row of `located` reads back as `rows` gave it (with its newline), and every byte
+    /// of a row finds it.
+    fn reads_back(located: &Located, rows: &[(u32, u32)]) {
+        assert_eq!(located.len(), rows.len());
+        for (i, &(at, len)) in rows.iter().enumerate() {
+            let (got_at, got_len) = located.get(i).expect("row");
+            assert_eq!(got_at, at, "row {i}");
+            let last = i + 1 == rows.len();
+            assert_eq!(got_len, if last { len } else { len + 1 }, "row {i}");
+            for byte in [at, at + len / 2, at + len - 1] {
+                assert_eq!(located.row_at(byte), Some(i), "byte {byte}");
+            }
+        }
+        assert_eq!(located.get(rows.len()), None);
+    }
+
+    #[test]
+    fn groups_of_rows_past_the_reach_of_16_bits_keep_4_bytes_a_row() {
+        // Many groups of short rows: packed, read back across group edges.
+        let (data, rows) = rows_of(GROUP * 5 + 3, 40);
+        let packed = Located::of(rows.clone(), &data);
+        assert!(matches!(packed, Located::Packed { .. }));
+        reads_back(&packed, &rows);
+        // Rows of 5,000 bytes: a group of 16 spans 80 KB, beyond 16 bits: dense.
+        let (data, rows) = rows_of(GROUP * 2 + 1, 5_000);
+        let dense = Located::of(rows.clone(), &data);
+        assert!(matches!(dense, Located::Dense { .. }));
+        reads_back(&dense, &rows);
     }
 
     /// The index the loader builds for a file of `text` (in the directory returned, which goes
