@@ -285,8 +285,11 @@ pub struct Live {
     /// The open count since `since`.
     open: u32,
     since: i64,
-    /// Milliseconds spent at each open count (index: the count).
-    time_at: Vec<i64>,
+    /// Milliseconds spent with one connection open, and at each count from two on (index:
+    /// the count - 2): most of a large sender's hundred thousand destinations never have two
+    /// open at once, and then `more` allocates nothing.
+    one: i64,
+    more: Vec<i64>,
     peak: u32,
     peak_at: i64,
     /// The series, when kept. Boxed: a large sender's hundred thousand accumulators rarely
@@ -364,11 +367,15 @@ impl Live {
         if n == 0 || to <= from {
             return;
         }
-        let level = n as usize;
-        if self.time_at.len() <= level {
-            self.time_at.resize(level + 1, 0);
+        if n == 1 {
+            self.one += to - from;
+        } else {
+            let i = n as usize - 2;
+            if self.more.len() <= i {
+                self.more.resize(i + 1, 0);
+            }
+            self.more[i] += to - from;
         }
-        self.time_at[level] += to - from;
         if let Some(minutes) = &mut self.minutes {
             let mut at = from;
             while at < to {
@@ -384,8 +391,14 @@ impl Live {
     /// The finished timeline (every edge fed).
     pub fn finish(mut self) -> Timeline {
         self.flush();
+        // Indexed by the count, up to the highest with time spent at it (none: empty).
+        let time_at = if self.one > 0 || !self.more.is_empty() {
+            [0, self.one].into_iter().chain(self.more).collect()
+        } else {
+            Box::default()
+        };
         Timeline {
-            time_at: self.time_at.into_boxed_slice(),
+            time_at,
             peak: self.peak,
             peak_at: self.peak_at,
             minutes: self.minutes.map(|m| (m.step, m.points.into_boxed_slice())),
