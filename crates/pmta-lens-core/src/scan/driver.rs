@@ -225,7 +225,7 @@ impl<F: Send> Driver<F> {
                 Source::Unopened if c.input.kind == InputKind::Plain => {
                     let meta = std::fs::metadata(&c.input.path).ok()?;
                     // A pipe or device is read as a stream.
-                    meta.is_file().then(|| meta.len())?
+                    meta.is_file().then_some(meta.len())?
                 }
                 Source::Unopened | Source::Stream(_) => return None,
             };
