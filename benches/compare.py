@@ -21,7 +21,8 @@ delete bench-data/ after changing the generator), warms the page cache, then tak
   rolled-up domain, classified code, per-minute timeline) plus the findings;
 - the same with --config of the generated config (adds the connection budget and estimate);
 - the dashboard's complete first scan (examples/loader.rs: counts, snapshots, the analyses'
-  follow-up and the connection estimate, everything before "scan complete"), with the config;
+  follow-up and the connection estimate, everything before "scan complete"), without and with
+  the config, and its ratio to summary's with the same options;
 - pmta-lens rows --where code=RP-002 | wc -l, against grep -c RP-002 (the counts differ: rows
   classifies, grep matches text anywhere; both are printed);
 - with --gzip: the file compressed once (gzip -6, cached beside it), decompressed by our decoder
@@ -288,6 +289,7 @@ def bench_profile(args, profile, binary, gen, loader, gunzip, xsv):
     timed("pmta-lens summary --format json", f"{binary} summary --format json {q(path)} > /dev/null")
     timed("pmta-lens summary --format json --config (generated)",
           f"{binary} summary --format json --config {q(config)} {q(path)} > /dev/null")
+    timed("dashboard first scan (examples/loader)", f"{loader} {q(path)} > /dev/null")
     timed("dashboard first scan, --config (examples/loader)",
           f"{loader} --config {q(config)} {q(path)} > /dev/null")
     rows_out = timed("pmta-lens rows --where code=RP-002 \\| wc -l",
@@ -364,6 +366,12 @@ def bench_profile(args, profile, binary, gen, loader, gunzip, xsv):
     grep_n = grep_out.strip() or "?"
     print(f"- matches: pmta-lens rows --where code=RP-002: {rows_n} rows (header excluded); "
           f"grep -c RP-002: {grep_n} lines")
+    # The dashboard's complete scan against summary's with the same options (issue 9: at most
+    # 1.5x): the first two rows, then the connection estimate's pair.
+    t = {name: secs for name, secs, _ in results}
+    print(f"- dashboard / summary, same options: "
+          f"{t['dashboard first scan (examples/loader)'] / results[0][1]:.2f}x without a config, "
+          f"{t['dashboard first scan, --config (examples/loader)'] / results[1][1]:.2f}x with one")
     for line in stats:
         print(f"- `{line}`")
     sys.stdout.flush()

@@ -87,7 +87,8 @@ pub fn scan_and_analyze(
         scan: &result,
         params,
     };
-    let analyses = analysis::analyze_collected(&ctx, collected);
+    // No index of the rows the follow-up may want: the estimate's collectors take the memory.
+    let analyses = analysis::analyze_collected(&ctx, collected, None);
     // Rows too far out of time order (inputs that overlap): the estimate reads them again.
     (result, analyses, stream.finish().ok())
 }

@@ -22,7 +22,7 @@ use super::views::rows::index::LineRuns;
 use crate::acct::discover::{Input, discover};
 use crate::acct::header::Header;
 use crate::aggregate::{Aggregates, Partial, Plan};
-use crate::analysis::{self, Analyses, AnalysisParams, Collected};
+use crate::analysis::{self, Analyses, AnalysisParams, Collected, index};
 use crate::classify::Classifier;
 use crate::connections::stream::Stream;
 use crate::connections::{self, Connections, estimate};
@@ -86,12 +86,21 @@ impl Spec {
     fn collects_estimate(&self) -> bool {
         self.budget.as_ref().is_some_and(|b| b.pmta_log.is_none()) && self.filter.is_empty()
     }
+
+    /// Whether the pass notes where the rows the analyses' follow-up may want are, as
+    /// `summary`'s does (see [`index`]): when it collects no estimate rows (those take the
+    /// memory), and not when following (the files grow past what the pass saw).
+    fn indexes_rows(&self) -> bool {
+        !self.collects_estimate() && !self.follow
+    }
 }
 
 /// What each piece of input gives the dashboard besides the counts.
 struct Piece {
     collected: Collected,
     estimate: Option<estimate::Collector>,
+    /// Where the rows the follow-up may want are.
+    index: Option<index::PieceIndex>,
     /// Matching rows: (address of the row's first byte, length), and the header of each run.
     rows: Vec<(usize, u32)>,
     /// The rows' lines in the piece.
@@ -104,6 +113,7 @@ struct Dash {
     plan: Arc<Plan>,
     collect: analysis::Plan,
     estimate: bool,
+    index: bool,
 }
 
 impl scan::Sink for Dash {
@@ -118,6 +128,7 @@ impl scan::Sink for Dash {
         Piece {
             collected: Collected::default(),
             estimate: self.estimate.then(estimate::Collector::default),
+            index: self.index.then(index::PieceIndex::default),
             rows: Vec::new(),
             lines: LineRuns::default(),
             headers: Vec::new(),
@@ -134,6 +145,9 @@ impl scan::Sink for Dash {
         p.collected.row(&self.collect, row);
         if let Some(e) = &mut p.estimate {
             e.row(row);
+        }
+        if let Some(ix) = &mut p.index {
+            ix.row(row);
         }
         if p.headers
             .last()
@@ -155,6 +169,8 @@ struct Gathered {
     collected: Collected,
     /// The connection estimate, rebuilt as the rows come (when the pass collects its rows).
     estimate: Option<Stream>,
+    /// Where the rows the follow-up may want are (when the pass notes them).
+    index: Option<index::RowIndex>,
     rows: RowIndex,
     /// Decompressed bytes kept for the Rows view.
     kept: usize,
@@ -168,6 +184,9 @@ impl Gathered {
         self.collected.merge(p.collected);
         if let (Some(e), Some(stream)) = (p.estimate, &mut self.estimate) {
             stream.push(e);
+        }
+        if let (Some(ix), Some(all)) = (p.index, &mut self.index) {
+            all.add(ix, at);
         }
         self.since_snapshot += at.data.len();
         let room = self.rows.cap.saturating_sub(self.rows.len);
@@ -297,8 +316,14 @@ impl Scanner {
             plan: Arc::clone(&spec.plan),
             collect: analysis::Plan::new(&spec.params, &spec.classifier),
             estimate: spec.collects_estimate(),
+            index: spec.indexes_rows(),
         };
-        let mut gathered = Gathered::default();
+        let mut gathered = Gathered {
+            index: spec
+                .indexes_rows()
+                .then(|| index::RowIndex::new(index::BUDGET)),
+            ..Gathered::default()
+        };
         if let (true, Some(setup)) = (spec.collects_estimate(), &spec.budget) {
             gathered.estimate = Some(Stream::new(
                 Arc::clone(&spec.plan.rollup),
@@ -587,7 +612,8 @@ impl Scanner {
         } else {
             std::mem::take(&mut self.gathered.collected)
         };
-        let analyses = analysis::analyze_collected(&ctx, collected);
+        // The index serves the one analysis after the pass (it is kept only when not following).
+        let analyses = analysis::analyze_collected(&ctx, collected, self.gathered.index.take());
         self.bursts = Some(bursts_of(&analyses));
         self.complaints = Some(Arc::new(analyses.complaints));
         self.retry = Some(Arc::new(analyses.retry_hygiene));

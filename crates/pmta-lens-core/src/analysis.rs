@@ -187,7 +187,7 @@ pub fn run(
         scan: &scan,
         params,
     };
-    let analyses = analyze(&ctx, collected, Some(rows));
+    let analyses = analyze_collected(&ctx, collected, Some(rows));
     (scan, analyses)
 }
 
@@ -378,15 +378,15 @@ impl scan::Sink for JobPass<'_> {
 }
 
 /// Every analysis, from the aggregates and what the main scan collected; reads the rows again
-/// (each pass only when something needs it) to follow RP-001 retries and complaints.
-pub fn analyze_collected(ctx: &AnalysisInput<'_>, first: Collected) -> Analyses {
-    analyze(ctx, first, None)
-}
-
-/// [`analyze_collected`], with the scan's index of the rows the follow-up may want, if it
-/// kept one.
+/// (each pass only when something needs it) to follow RP-001 retries and complaints: through
+/// `rows`, the scan's index of the rows the follow-up may want, when it kept one (see
+/// [`index`]), else the inputs whole.
 #[allow(clippy::too_many_lines)] // the passes in order, each reading what the last found
-fn analyze(ctx: &AnalysisInput<'_>, first: Collected, rows: Option<index::RowIndex>) -> Analyses {
+pub fn analyze_collected(
+    ctx: &AnalysisInput<'_>,
+    first: Collected,
+    rows: Option<index::RowIndex>,
+) -> Analyses {
     let agg = &ctx.scan.aggregates;
     let p = ctx.params;
     let codes = burst_codes(p, ctx.classifier);

@@ -257,7 +257,9 @@ mod tests {
     use super::*;
     use crate::acct::discover::InputKind;
     use crate::aggregate;
-    use crate::analysis::{Analyses, AnalysisInput, AnalysisParams, analyze, scan_collecting};
+    use crate::analysis::{
+        Analyses, AnalysisInput, AnalysisParams, analyze_collected, scan_collecting,
+    };
     use crate::classify::Classifier;
     use crate::filter::Filter;
     use crate::scan::ScanOptions;
@@ -392,8 +394,8 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(" "),
         };
-        let indexed = analyze(&ctx, collected.clone(), Some(rows));
-        let again = analyze(&ctx, collected, None);
+        let indexed = analyze_collected(&ctx, collected.clone(), Some(rows));
+        let again = analyze_collected(&ctx, collected, None);
         (indexed, again, steps)
     }
 

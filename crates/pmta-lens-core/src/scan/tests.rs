@@ -395,7 +395,11 @@ fn bytes_left_falls_to_zero_as_files_are_read_and_is_unknown_for_a_stream() {
         kind: InputKind::Gzip,
     }];
     let driver: Driver<()> = Driver::new(&gz, &opts);
-    assert_eq!(driver.bytes_left(), None, "a stream's length is known at its end");
+    assert_eq!(
+        driver.bytes_left(),
+        None,
+        "a stream's length is known at its end"
+    );
 }
 
 #[test]
