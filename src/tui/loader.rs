@@ -389,13 +389,15 @@ impl Scanner {
             // None when less is left to read than was read since the last one: the complete
             // snapshot comes sooner than a next one would, and one taken near the end is the
             // pass's largest (every count twice, beside the one on screen).
-            let near_end = self
-                .driver
-                .bytes_left()
-                .is_some_and(|left| left < self.gathered.since_snapshot as u64);
+            // (Asked last: it looks at the size of each file not opened yet.)
+            let near_end = || {
+                self.driver
+                    .bytes_left()
+                    .is_some_and(|left| left < self.gathered.since_snapshot as u64)
+            };
             if self.gathered.since_snapshot >= self.spec.block
-                && !near_end
                 && last.elapsed() >= (cost * 9).max(SNAPSHOT_EVERY)
+                && !near_end()
             {
                 let t = Instant::now();
                 self.refresh(false);

@@ -191,7 +191,7 @@ impl Located {
 
     /// The row whose bytes hold offset `at` (from the base), if any.
     pub fn row_at(&self, at: u32) -> Option<usize> {
-        // The rows after the last one starting at or before `at`, found by halving.
+        // Halving until `lo` is the number of rows starting at or before `at`.
         let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = usize::midpoint(lo, hi);
