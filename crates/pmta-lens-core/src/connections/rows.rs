@@ -22,9 +22,20 @@ pub(super) fn select_rows<'a>(
     let top = busiest(parts.aggregated);
     let mut others = Others::default();
     let mut out: Vec<BudgetRow> = Vec::new();
+    // The keys come in key order: each group list is walked once.
+    let (mut rows, mut observed, mut estimated) = (
+        parts.aggregated.seek(),
+        parts.observed.seek(),
+        parts.estimated.seek(),
+    );
     for key in keys {
-        let b = parts.budget(&key);
-        let peak = parts.observed.get(&key).map_or(0, |g| g.timeline.peak());
+        let found = Found {
+            rows: rows.get(&key),
+            observed: observed.get(&key).copied(),
+            estimated: estimated.get(&key).copied(),
+        };
+        let b = parts.budget(&key, &found);
+        let peak = found.observed.map_or(0, |g| g.timeline.peak());
         let kept = top.contains(&key)
             || peak > b.budget.budget
             || key.0 == rollup::MICROSOFT
@@ -32,14 +43,21 @@ pub(super) fn select_rows<'a>(
             || b.queues.len() > 1
             || b.configured;
         if kept {
-            out.push(parts.row(key, b));
+            out.push(parts.row(key, b, &found));
         } else {
             others.destinations += 1;
-            others.smtp_rows += parts.aggregated.get(&key).map_or(0, |g| g.smtp_rows);
+            others.smtp_rows += found.rows.map_or(0, |g| g.smtp_rows);
             others.peak = others.peak.max(peak);
         }
     }
     (out, others)
+}
+
+/// One key's groups, each looked up once.
+pub(super) struct Found<'p> {
+    pub(super) rows: Option<&'p Rows>,
+    pub(super) observed: Option<&'p stream::Group>,
+    pub(super) estimated: Option<&'p stream::Group>,
 }
 
 /// The groups a row is built from.
@@ -54,7 +72,9 @@ pub(super) struct Parts<'a> {
     pub(super) settings: &'a Settings,
     /// Budgets by (the config blocks that match the queue, pool, VMTAs): a large sender's
     /// thousands of destinations share a handful.
-    pub(super) budgets: RefCell<FxHashMap<BudgetKey, Budget>>,
+    /// Shared, not copied, by the rows that use one: a budget holds a name and a
+    /// `max-smtp-out` per VMTA of the pool.
+    pub(super) budgets: RefCell<FxHashMap<BudgetKey, Arc<Budget>>>,
 }
 
 /// What decides a budget: the config blocks matching the destination's queue and how well,
@@ -63,7 +83,7 @@ pub(super) type BudgetKey = (Vec<(usize, (u8, usize, u8, u8))>, String, usize);
 
 /// A row's budget, with what it was derived from.
 pub(super) struct RowBudget {
-    pub(super) budget: Budget,
+    pub(super) budget: Arc<Budget>,
     pub(super) queues: Vec<String>,
     pub(super) seen: Arc<BTreeSet<String>>,
     /// A config block other than the catch-all `*` sets the queue's settings.
@@ -71,9 +91,8 @@ pub(super) struct RowBudget {
 }
 
 impl Parts<'_> {
-    pub(super) fn budget(&self, key: &(&str, &str)) -> RowBudget {
-        let from_rows = self.aggregated.get(key);
-        let seen_obs = self.observed.get(key);
+    pub(super) fn budget(&self, key: &(&str, &str), found: &Found<'_>) -> RowBudget {
+        let (from_rows, seen_obs) = (found.rows, found.observed);
         let rows_vmtas = from_rows.map(|g| &g.vmtas);
         let seen = match (rows_vmtas, seen_obs.map(|g| &g.vmtas)) {
             (Some(r), Some(o)) if !o.is_subset(r) => Arc::new(r.union(o).cloned().collect()),
@@ -81,9 +100,8 @@ impl Parts<'_> {
             (None, Some(o)) => Arc::clone(o),
             (None, None) => Arc::default(),
         };
-        let mut queues: BTreeSet<String> = self
+        let mut queues: BTreeSet<String> = found
             .estimated
-            .get(key)
             .map(|g| g.queues().into_iter().map(ToString::to_string).collect())
             .unwrap_or_default();
         if let Some(g) = seen_obs {
@@ -99,21 +117,22 @@ impl Parts<'_> {
                 .and_then(|c| c.rollup_for_domain(key.0))
                 .unwrap_or_else(|| key.0.to_owned()),
         };
-        let compute =
-            || budget::budget(&config_queue, key.1, &seen, config, self.settings.overrides);
+        let compute = || {
+            Arc::new(budget::budget(
+                &config_queue,
+                key.1,
+                &seen,
+                config,
+                self.settings.overrides,
+            ))
+        };
         let (budget, configured) = match config {
             Some(c) => {
                 let signature = c.match_signature(&config_queue);
                 let configured = signature.iter().any(|(i, _)| c.domains[*i].pattern != "*");
                 let cache_key = (signature, key.1.to_owned(), Arc::as_ptr(&seen) as usize);
                 let mut cache = self.budgets.borrow_mut();
-                let b = if let Some(b) = cache.get(&cache_key) {
-                    b.clone()
-                } else {
-                    let b = compute();
-                    cache.insert(cache_key, b.clone());
-                    b
-                };
+                let b = Arc::clone(cache.entry(cache_key).or_insert_with(compute));
                 (b, configured)
             }
             None => (compute(), false),
@@ -126,9 +145,9 @@ impl Parts<'_> {
         }
     }
 
-    pub(super) fn row(&self, key: (&str, &str), rb: RowBudget) -> BudgetRow {
+    pub(super) fn row(&self, key: (&str, &str), rb: RowBudget, found: &Found<'_>) -> BudgetRow {
         let (config, s) = (self.config, self.settings);
-        let seen_obs = self.observed.get(&key);
+        let seen_obs = found.observed;
         let RowBudget {
             budget: b,
             queues,
@@ -139,7 +158,7 @@ impl Parts<'_> {
             seen_obs.map_or_else(|| Timeline::empty(self.series), |g| g.timeline.clone());
         let observed = timeline.stats(Some(b.budget));
         let estimate = (self.method == Method::Log)
-            .then(|| self.estimated.get(&key))
+            .then_some(found.estimated)
             .flatten()
             .map(|g| g.timeline.stats(Some(b.budget)));
         let mut by_source_ip: Vec<SourceIpUsage> = seen_obs
@@ -189,13 +208,13 @@ impl Parts<'_> {
             max_smtp_out: b.max_smtp_out,
             budget: b.budget,
             method: self.method,
-            source: b.source,
+            source: b.source.clone(),
             observed,
             estimate,
             queues,
             ceiling,
             note,
-            smtp_rows: self.aggregated.get(&key).map_or(0, |g| g.smtp_rows),
+            smtp_rows: found.rows.map_or(0, |g| g.smtp_rows),
             timeline,
             by_source_ip,
         }
