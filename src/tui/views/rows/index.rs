@@ -96,9 +96,9 @@ pub enum Located {
     /// without a filter): where each starts and where the last ends, 4 bytes a row (a row's
     /// bytes then take in its line end, which the reader drops).
     Dense { starts: Vec<u32>, end: u32 },
-    /// [`Located::Dense`] in about 2 bytes a row (the form rows take unless a group of
-    /// [`GROUP`] spans 64 KiB or more): each row's start as a 16-bit offset from the start of
-    /// its group, each group's start in full.
+    /// [`Located::Dense`] in about 2 bytes a row (the form rows take unless a group of 16
+    /// rows spans 64 KiB or more): each row's start as a 16-bit offset from the start of its
+    /// group, each group's start in full.
     Packed {
         groups: Vec<u32>,
         offsets: Vec<u16>,
